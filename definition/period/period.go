@@ -1,0 +1,123 @@
+// Package period parses Data Pipeline periods ("15 minutes", "1 Day",
+// "2 Hours") and applies them to times with calendar semantics.
+package period
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Unit is a calendar unit of a period.
+type Unit int
+
+const (
+	Second Unit = iota
+	Minute
+	Hour
+	Day
+	Week
+	Month
+	Year
+)
+
+var unitNames = [...]string{"second", "minute", "hour", "day", "week", "month", "year"}
+
+func (u Unit) String() string { return unitNames[u] }
+
+// Period is N units, e.g. 15 minutes or 1 month.
+type Period struct {
+	N    int
+	Unit Unit
+}
+
+func (p Period) String() string {
+	if p.N == 1 {
+		return "1 " + p.Unit.String()
+	}
+	return fmt.Sprintf("%d %ss", p.N, p.Unit)
+}
+
+// Parse reads "N unit" case-insensitively, singular or plural, with any
+// amount of blank space between number and unit. Seconds are accepted
+// (callers warn where the service would not take them).
+func Parse(s string) (Period, error) {
+	fields := strings.Fields(s)
+	if len(fields) != 2 {
+		return Period{}, fmt.Errorf("period %q: want \"N unit\" such as \"15 minutes\" or \"1 day\"", s)
+	}
+	n, err := strconv.Atoi(fields[0])
+	if err != nil || n <= 0 || fields[0][0] == '+' {
+		return Period{}, fmt.Errorf("period %q: %q is not a positive whole number", s, fields[0])
+	}
+	unit := strings.ToLower(fields[1])
+	if len(unit) > 1 && strings.HasSuffix(unit, "s") {
+		unit = unit[:len(unit)-1]
+	}
+	for i, name := range unitNames {
+		if unit == name {
+			return Period{N: n, Unit: Unit(i)}, nil
+		}
+	}
+	return Period{}, fmt.Errorf("period %q: unknown unit %q (use minutes, hours, days, weeks, months or years)", s, fields[1])
+}
+
+// AddTo returns t moved by k periods (k may be negative). Months and years
+// keep the day of month where possible and clamp to the month's end like
+// Joda-Time (Jan 31 + 1 month = Feb 28/29). Arithmetic happens in t's zone.
+func (p Period) AddTo(t time.Time, k int) time.Time {
+	n := p.N * k
+	switch p.Unit {
+	case Second:
+		return t.Add(time.Duration(n) * time.Second)
+	case Minute:
+		return t.Add(time.Duration(n) * time.Minute)
+	case Hour:
+		return t.Add(time.Duration(n) * time.Hour)
+	case Day:
+		return t.AddDate(0, 0, n)
+	case Week:
+		return t.AddDate(0, 0, 7*n)
+	case Month:
+		return AddMonths(t, n)
+	default:
+		return AddMonths(t, 12*n)
+	}
+}
+
+// AddMonths adds n calendar months, clamping the day to the target month's
+// last day instead of overflowing into the next month.
+func AddMonths(t time.Time, n int) time.Time {
+	y, m, d := t.Date()
+	total := int(m) - 1 + n
+	ty := y + floorDiv(total, 12)
+	tm := time.Month(floorMod(total, 12) + 1)
+	if last := daysIn(ty, tm); d > last {
+		d = last
+	}
+	return time.Date(ty, tm, d, t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), t.Location())
+}
+
+func daysIn(y int, m time.Month) int {
+	return time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
+}
+
+func floorDiv(a, b int) int {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}
+
+func floorMod(a, b int) int { return a - floorDiv(a, b)*b }
+
+// Approx returns the period's nominal length (months as 30 days, years as
+// 365 days), for comparisons such as "at least 15 minutes".
+func (p Period) Approx() time.Duration {
+	day := 24 * time.Hour
+	per := map[Unit]time.Duration{Second: time.Second, Minute: time.Minute, Hour: time.Hour,
+		Day: day, Week: 7 * day, Month: 30 * day, Year: 365 * day}[p.Unit]
+	return time.Duration(p.N) * per
+}

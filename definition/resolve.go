@@ -1,0 +1,203 @@
+package definition
+
+import (
+	"sort"
+	"strings"
+)
+
+// Effective is an object's field set after inheritance: its own fields,
+// then those of its parent chain (or of Default when it names no parent).
+// Own values win; each key comes from exactly one object.
+type Effective struct {
+	Type   string            // effective type ("" for Default and typeless templates)
+	Fields map[string]*Field // by key; includes "type" and "parent" when set
+	Keys   []string          // keys in a stable order: own fields first, then inherited ones
+	From   map[string]string // key -> id of the object that supplied it
+}
+
+// Get returns the effective field for key, or nil.
+func (e *Effective) Get(key string) *Field {
+	if e == nil {
+		return nil
+	}
+	return e.Fields[key]
+}
+
+// Str returns the first string value of key ("" when absent or a ref).
+func (e *Effective) Str(key string) string {
+	f := e.Get(key)
+	if f == nil || len(f.Values) == 0 || f.Values[0].IsRef {
+		return ""
+	}
+	return f.Values[0].Str
+}
+
+// Refs returns the ids referenced by key, in order.
+func (e *Effective) Refs(key string) []string {
+	f := e.Get(key)
+	if f == nil {
+		return nil
+	}
+	var ids []string
+	for _, v := range f.Values {
+		if v.IsRef {
+			ids = append(ids, v.Ref)
+		}
+	}
+	return ids
+}
+
+// DefaultID is the id of the object whose fields every parentless object inherits.
+const DefaultID = "Default"
+
+// Resolve indexes the objects and computes every object's effective fields
+// once. It never fails: parent cycles and dangling parents simply stop the
+// walk (the validator reports them); call ParentCycle to find them.
+func (d *Definition) Resolve() {
+	d.index()
+	for _, o := range d.Objects {
+		o.eff = nil
+	}
+	for _, o := range d.Objects {
+		d.effective(o, map[*Object]bool{})
+	}
+	d.resolved = true
+}
+
+// Effective returns the object's effective fields, resolving on first use.
+func (d *Definition) Effective(o *Object) *Effective {
+	if o.eff == nil {
+		if d.byID == nil {
+			d.index()
+		}
+		d.effective(o, map[*Object]bool{})
+	}
+	return o.eff
+}
+
+// Parents returns the chain of objects o inherits from, nearest first:
+// its parent refs (followed transitively) or Default. Cycles are cut.
+func (d *Definition) Parents(o *Object) []*Object {
+	var chain []*Object
+	seen := map[*Object]bool{o: true}
+	cur := o
+	for {
+		next := d.parentOf(cur)
+		if next == nil || seen[next] {
+			return chain
+		}
+		seen[next] = true
+		chain = append(chain, next)
+		cur = next
+	}
+}
+
+// parentOf returns the object cur inherits from directly: its first parent
+// ref, or Default when cur names no parent and is not Default itself.
+func (d *Definition) parentOf(cur *Object) *Object {
+	if f := cur.Field("parent"); f != nil {
+		for _, v := range f.Values {
+			if v.IsRef {
+				return d.byID[v.Ref]
+			}
+		}
+		return nil
+	}
+	if cur.ID == DefaultID {
+		return nil
+	}
+	return d.byID[DefaultID]
+}
+
+// ParentCycle returns the ids forming a parent cycle that starts at o, or nil.
+func (d *Definition) ParentCycle(o *Object) []string {
+	if d.byID == nil {
+		d.index()
+	}
+	path := []string{o.ID}
+	pos := map[*Object]int{o: 0}
+	cur := o
+	for {
+		f := cur.Field("parent")
+		if f == nil {
+			return nil
+		}
+		var next *Object
+		for _, v := range f.Values {
+			if v.IsRef {
+				next = d.byID[v.Ref]
+				break
+			}
+		}
+		if next == nil {
+			return nil
+		}
+		if i, ok := pos[next]; ok {
+			if i != 0 {
+				return nil // the cycle does not pass through o; reported at its own members
+			}
+			return append(path, next.ID)
+		}
+		pos[next] = len(path)
+		path = append(path, next.ID)
+		cur = next
+	}
+}
+
+func (d *Definition) effective(o *Object, visiting map[*Object]bool) *Effective {
+	if o.eff != nil {
+		return o.eff
+	}
+	e := &Effective{Fields: make(map[string]*Field, len(o.Fields)+8), From: make(map[string]string, len(o.Fields)+8)}
+	for _, f := range o.Fields {
+		if _, dup := e.Fields[f.Key]; dup {
+			continue
+		}
+		e.Fields[f.Key] = f
+		e.From[f.Key] = o.ID
+		e.Keys = append(e.Keys, f.Key)
+	}
+	visiting[o] = true
+	if p := d.parentOf(o); p != nil && !visiting[p] {
+		pe := d.effective(p, visiting)
+		inherited := make([]string, 0, len(pe.Keys))
+		for _, k := range pe.Keys {
+			if _, own := e.Fields[k]; own || k == "parent" {
+				continue
+			}
+			e.Fields[k] = pe.Fields[k]
+			e.From[k] = pe.From[k]
+			inherited = append(inherited, k)
+		}
+		e.Keys = append(e.Keys, inherited...)
+	}
+	delete(visiting, o)
+	if t := e.Fields["type"]; t != nil && len(t.Values) > 0 && !t.Values[0].IsRef {
+		e.Type = t.Values[0].Str
+	}
+	// An object in a cycle under construction must not cache a partial view.
+	if len(visiting) == 0 || !inCycle(d, o) {
+		o.eff = e
+	}
+	return e
+}
+
+func inCycle(d *Definition, o *Object) bool { return d.ParentCycle(o) != nil }
+
+// SortedKeys returns the effective keys sorted (Python string order, which
+// for the ASCII keys in definitions is byte order).
+func (e *Effective) SortedKeys() []string {
+	keys := append([]string(nil), e.Keys...)
+	sort.Strings(keys)
+	return keys
+}
+
+// EqualFoldAny reports whether s equals any of the options, ignoring case.
+func EqualFoldAny(s string, options ...string) bool {
+	for _, o := range options {
+		if strings.EqualFold(s, o) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,472 @@
+package definition
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// jnode is a JSON value with the position it starts at. The definition
+// reader needs positions for every key and value, which encoding/json does
+// not keep, so this small scanner builds its own tree.
+type jnode struct {
+	kind  jkind
+	pos   Pos
+	str   string    // string contents, or the literal text of numbers/true/false/null
+	keys  []jmember // object members in source order
+	elems []*jnode  // array elements
+}
+
+type jmember struct {
+	key    string
+	keyPos Pos
+	val    *jnode
+}
+
+type jkind uint8
+
+const (
+	jString jkind = iota
+	jNumber
+	jBool
+	jNull
+	jObject
+	jArray
+)
+
+func (k jkind) String() string {
+	return [...]string{"string", "number", "boolean", "null", "object", "array"}[k]
+}
+
+// get returns the member value for key (the first, when repeated), or nil.
+func (n *jnode) get(key string) *jnode {
+	for _, m := range n.keys {
+		if m.key == key {
+			return m.val
+		}
+	}
+	return nil
+}
+
+// SyntaxError is input that is not JSON. It points at the offending
+// character and carries the source line for a caret excerpt.
+type SyntaxError struct {
+	Pos  Pos
+	Msg  string
+	Line string // the source line, tabs kept
+}
+
+func (e *SyntaxError) Error() string { return fmt.Sprintf("%s: error: %s", e.Pos, e.Msg) }
+
+// Excerpt renders the offending line with a caret under the column; long
+// lines are cut to a window around it.
+func (e *SyntaxError) Excerpt() string {
+	runes := []rune(strings.TrimRight(e.Line, "\r"))
+	col := e.Pos.Col - 1
+	if col < 0 || len(runes) == 0 && col == 0 {
+		return ""
+	}
+	const before, after = 60, 40
+	start, prefix := 0, ""
+	if col > before {
+		start, prefix = col-before, "…"
+	}
+	end := min(len(runes), col+after)
+	if start > len(runes) {
+		start = len(runes)
+	}
+	shown := prefix + string(runes[start:end])
+	pad := []rune(prefix)
+	for i := range pad {
+		pad[i] = ' '
+	}
+	for _, r := range runes[start:min(col, len(runes))] {
+		if r == '\t' {
+			pad = append(pad, '\t')
+		} else {
+			pad = append(pad, ' ')
+		}
+	}
+	return "    " + shown + "\n    " + string(pad) + "^"
+}
+
+type scanner struct {
+	file      string
+	data      []byte
+	off       int
+	line      int
+	lineStart int
+	depth     int
+}
+
+const maxDepth = 512
+
+func parseJSON(file string, data []byte) (*jnode, error) {
+	s := &scanner{file: file, data: data, line: 1}
+	if len(data) >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF {
+		s.off = 3
+		s.lineStart = 3
+	}
+	s.skipSpace()
+	if s.off >= len(s.data) {
+		return nil, s.errf("empty input: expected a JSON object")
+	}
+	n, err := s.value()
+	if err != nil {
+		return nil, err
+	}
+	s.skipSpace()
+	if s.off < len(s.data) {
+		return nil, s.errf("unexpected %s after the end of the top-level value", s.describe())
+	}
+	return n, nil
+}
+
+func (s *scanner) pos() Pos {
+	col := 1
+	if s.off <= len(s.data) {
+		col = utf8.RuneCount(s.data[s.lineStart:s.off]) + 1
+	}
+	return Pos{File: s.file, Line: s.line, Col: col}
+}
+
+func (s *scanner) here() Pos { return s.pos() }
+
+// errAt reports an error at an earlier position on the current or a previous line.
+func (s *scanner) errAt(p Pos, msg string) *SyntaxError {
+	// Find the start of line p.Line by walking back from the cursor.
+	ls, line := s.lineStart, s.line
+	for line > p.Line && ls > 0 {
+		ls--
+		for ls > 0 && s.data[ls-1] != '\n' {
+			ls--
+		}
+		line--
+	}
+	end := ls
+	for end < len(s.data) && s.data[end] != '\n' {
+		end++
+	}
+	return &SyntaxError{Pos: p, Msg: msg, Line: string(s.data[ls:end])}
+}
+
+func (s *scanner) errf(format string, args ...any) *SyntaxError {
+	end := s.lineStart
+	for end < len(s.data) && s.data[end] != '\n' {
+		end++
+	}
+	return &SyntaxError{Pos: s.pos(), Msg: fmt.Sprintf(format, args...), Line: string(s.data[s.lineStart:end])}
+}
+
+// describe names the byte at the cursor for error messages.
+func (s *scanner) describe() string {
+	if s.off >= len(s.data) {
+		return "end of input"
+	}
+	r, _ := utf8.DecodeRune(s.data[s.off:])
+	if r < 0x20 || r == utf8.RuneError {
+		return fmt.Sprintf("character U+%04X", r)
+	}
+	return fmt.Sprintf("character %q", r)
+}
+
+func (s *scanner) skipSpace() {
+	for s.off < len(s.data) {
+		switch s.data[s.off] {
+		case '\n':
+			s.off++
+			s.line++
+			s.lineStart = s.off
+		case ' ', '\t', '\r':
+			s.off++
+		default:
+			return
+		}
+	}
+}
+
+func (s *scanner) value() (*jnode, error) {
+	if s.off >= len(s.data) {
+		return nil, s.errf("unexpected end of input: the file looks truncated")
+	}
+	switch c := s.data[s.off]; {
+	case c == '{':
+		return s.object()
+	case c == '[':
+		return s.array()
+	case c == '"':
+		p := s.pos()
+		str, err := s.string()
+		if err != nil {
+			return nil, err
+		}
+		return &jnode{kind: jString, pos: p, str: str}, nil
+	case c == '-' || (c >= '0' && c <= '9'):
+		return s.number()
+	case c == 't':
+		return s.literal("true", jBool)
+	case c == 'f':
+		return s.literal("false", jBool)
+	case c == 'n':
+		return s.literal("null", jNull)
+	case c == '\'':
+		return nil, s.errf("single-quoted string: JSON strings use double quotes")
+	default:
+		return nil, s.errf("unexpected %s: expected a value (string, object, array, number, true, false or null)", s.describe())
+	}
+}
+
+func (s *scanner) enter() error {
+	s.depth++
+	if s.depth > maxDepth {
+		return s.errf("nesting deeper than %d levels", maxDepth)
+	}
+	return nil
+}
+
+func (s *scanner) object() (*jnode, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer func() { s.depth-- }()
+	n := &jnode{kind: jObject, pos: s.pos()}
+	s.off++ // {
+	s.skipSpace()
+	if s.off < len(s.data) && s.data[s.off] == '}' {
+		s.off++
+		return n, nil
+	}
+	var comma Pos
+	for {
+		s.skipSpace()
+		if s.off >= len(s.data) {
+			return nil, s.errf("unexpected end of input inside an object opened at line %d, column %d: the file looks truncated", n.pos.Line, n.pos.Col)
+		}
+		if s.data[s.off] != '"' {
+			if s.data[s.off] == '}' {
+				return nil, s.errAt(comma, "trailing comma before '}': remove this comma after the last member")
+			}
+			return nil, s.errf("unexpected %s: expected a member name in double quotes", s.describe())
+		}
+		kp := s.pos()
+		key, err := s.string()
+		if err != nil {
+			return nil, err
+		}
+		s.skipSpace()
+		if s.off >= len(s.data) {
+			return nil, s.errf("unexpected end of input after member name %q: the file looks truncated", key)
+		}
+		if s.data[s.off] != ':' {
+			return nil, s.errf("unexpected %s after member name %q: expected ':'", s.describe(), key)
+		}
+		s.off++
+		s.skipSpace()
+		v, err := s.value()
+		if err != nil {
+			return nil, err
+		}
+		n.keys = append(n.keys, jmember{key: key, keyPos: kp, val: v})
+		s.skipSpace()
+		if s.off >= len(s.data) {
+			return nil, s.errf("unexpected end of input inside an object opened at line %d, column %d: the file looks truncated", n.pos.Line, n.pos.Col)
+		}
+		switch s.data[s.off] {
+		case ',':
+			comma = s.here()
+			s.off++
+		case '}':
+			s.off++
+			return n, nil
+		case '"':
+			return nil, s.errf("missing ',' between object members")
+		default:
+			return nil, s.errf("unexpected %s: expected ',' or '}' after the value of %q", s.describe(), key)
+		}
+	}
+}
+
+func (s *scanner) array() (*jnode, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer func() { s.depth-- }()
+	n := &jnode{kind: jArray, pos: s.pos()}
+	s.off++ // [
+	s.skipSpace()
+	if s.off < len(s.data) && s.data[s.off] == ']' {
+		s.off++
+		return n, nil
+	}
+	var comma Pos
+	for {
+		s.skipSpace()
+		if s.off < len(s.data) && s.data[s.off] == ']' && comma.IsValid() {
+			return nil, s.errAt(comma, "trailing comma before ']': remove this comma after the last element")
+		}
+		v, err := s.value()
+		if err != nil {
+			return nil, err
+		}
+		n.elems = append(n.elems, v)
+		s.skipSpace()
+		if s.off >= len(s.data) {
+			return nil, s.errf("unexpected end of input inside an array opened at line %d, column %d: the file looks truncated", n.pos.Line, n.pos.Col)
+		}
+		switch s.data[s.off] {
+		case ',':
+			comma = s.here()
+			s.off++
+		case ']':
+			s.off++
+			return n, nil
+		default:
+			return nil, s.errf("unexpected %s: expected ',' or ']' after an array element", s.describe())
+		}
+	}
+}
+
+func (s *scanner) literal(word string, kind jkind) (*jnode, error) {
+	p := s.pos()
+	if !strings.HasPrefix(string(s.data[s.off:min(s.off+len(word), len(s.data))]), word) {
+		return nil, s.errf("unexpected %s: expected a value (did you forget the quotes around a string?)", s.describe())
+	}
+	s.off += len(word)
+	return &jnode{kind: kind, pos: p, str: word}, nil
+}
+
+func (s *scanner) number() (*jnode, error) {
+	p := s.pos()
+	start := s.off
+	if s.data[s.off] == '-' {
+		s.off++
+	}
+	digits := func() int {
+		n := 0
+		for s.off < len(s.data) && s.data[s.off] >= '0' && s.data[s.off] <= '9' {
+			s.off++
+			n++
+		}
+		return n
+	}
+	if digits() == 0 {
+		return nil, s.errf("invalid number: expected a digit")
+	}
+	if s.off < len(s.data) && s.data[s.off] == '.' {
+		s.off++
+		if digits() == 0 {
+			return nil, s.errf("invalid number: expected a digit after '.'")
+		}
+	}
+	if s.off < len(s.data) && (s.data[s.off] == 'e' || s.data[s.off] == 'E') {
+		s.off++
+		if s.off < len(s.data) && (s.data[s.off] == '+' || s.data[s.off] == '-') {
+			s.off++
+		}
+		if digits() == 0 {
+			return nil, s.errf("invalid number: expected a digit in the exponent")
+		}
+	}
+	return &jnode{kind: jNumber, pos: p, str: string(s.data[start:s.off])}, nil
+}
+
+// string reads a JSON string at the cursor (which is on the opening quote).
+func (s *scanner) string() (string, error) {
+	open := s.pos()
+	s.off++
+	start := s.off
+	// Fast path: no escapes.
+	for i := s.off; i < len(s.data); i++ {
+		c := s.data[i]
+		if c == '"' {
+			str := string(s.data[start:i])
+			if !utf8.ValidString(str) {
+				break
+			}
+			s.off = i + 1
+			return str, nil
+		}
+		if c == '\\' || c < 0x20 {
+			break
+		}
+	}
+	var b strings.Builder
+	for {
+		if s.off >= len(s.data) {
+			s.off = start - 1
+			return "", s.errf("unterminated string starting at line %d, column %d: the file looks truncated", open.Line, open.Col)
+		}
+		c := s.data[s.off]
+		switch {
+		case c == '"':
+			s.off++
+			return b.String(), nil
+		case c == '\n':
+			return "", s.errf("unterminated string: raw line break inside a string (write it as \\n)")
+		case c < 0x20:
+			return "", s.errf("raw control character U+%04X inside a string: escape it (for a tab write \\t)", c)
+		case c == '\\':
+			if s.off+1 >= len(s.data) {
+				return "", s.errf("unexpected end of input in an escape sequence")
+			}
+			e := s.data[s.off+1]
+			switch e {
+			case '"', '\\', '/':
+				b.WriteByte(e)
+			case 'b':
+				b.WriteByte('\b')
+			case 'f':
+				b.WriteByte('\f')
+			case 'n':
+				b.WriteByte('\n')
+			case 'r':
+				b.WriteByte('\r')
+			case 't':
+				b.WriteByte('\t')
+			case 'u':
+				r, n, err := s.unicodeEscape()
+				if err != nil {
+					return "", err
+				}
+				b.WriteRune(r)
+				s.off += n
+				continue
+			default:
+				s.off++
+				return "", s.errf("invalid escape '\\%c' in a string (valid: \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX; write a backslash as \\\\)", e)
+			}
+			s.off += 2
+		default:
+			r, size := utf8.DecodeRune(s.data[s.off:])
+			if r == utf8.RuneError && size == 1 {
+				return "", s.errf("invalid UTF-8 byte 0x%02X in a string (files must be UTF-8)", c)
+			}
+			b.WriteString(string(s.data[s.off : s.off+size]))
+			s.off += size
+		}
+	}
+}
+
+// unicodeEscape decodes \uXXXX (and a following low surrogate) at the
+// cursor, returning the rune and the bytes consumed.
+func (s *scanner) unicodeEscape() (rune, int, error) {
+	hex := func(at int) (rune, bool) {
+		if at+6 > len(s.data) || s.data[at] != '\\' || s.data[at+1] != 'u' {
+			return 0, false
+		}
+		v, err := strconv.ParseUint(string(s.data[at+2:at+6]), 16, 32)
+		return rune(v), err == nil
+	}
+	r, ok := hex(s.off)
+	if !ok {
+		return 0, 0, s.errf("invalid \\u escape: expected four hex digits")
+	}
+	if r >= 0xD800 && r < 0xDC00 {
+		if lo, ok := hex(s.off + 6); ok && lo >= 0xDC00 && lo < 0xE000 {
+			return (r-0xD800)<<10 + (lo - 0xDC00) + 0x10000, 12, nil
+		}
+		return utf8.RuneError, 6, nil
+	}
+	return r, 6, nil
+}

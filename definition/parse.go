@@ -1,0 +1,468 @@
+package definition
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Parse reads a definition in the file format, the API format or a
+// CloudFormation template (JSON), detected from its top-level keys. A
+// *SyntaxError is returned for input that is not JSON; everything else that
+// is wrong becomes an error Diagnostic on the returned Definition.
+func Parse(file string, data []byte) (*Definition, error) {
+	root, err := parseJSON(file, data)
+	if err != nil {
+		return nil, err
+	}
+	return fromTree(file, root)
+}
+
+// ParseFile reads one definition file ("-" reads standard input).
+func ParseFile(path string) (*Definition, error) {
+	var data []byte
+	var err error
+	if path == "-" {
+		data, err = io.ReadAll(os.Stdin)
+		path = "<stdin>"
+	} else {
+		data, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read definition: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// ExpandPaths turns command-line arguments into definition files: files are
+// kept, directories are walked recursively for *.json, "-" is stdin.
+func ExpandPaths(args []string) ([]string, error) {
+	var out []string
+	for _, a := range args {
+		if a == "-" {
+			out = append(out, a)
+			continue
+		}
+		info, err := os.Stat(a)
+		if err != nil {
+			return nil, fmt.Errorf("read definition: %w", err)
+		}
+		if !info.IsDir() {
+			out = append(out, a)
+			continue
+		}
+		var found []string
+		err = filepath.WalkDir(a, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() && p != a && strings.HasPrefix(d.Name(), ".") {
+				return filepath.SkipDir
+			}
+			if !d.IsDir() && strings.EqualFold(filepath.Ext(p), ".json") {
+				found = append(found, p)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("walk %s: %w", a, err)
+		}
+		sort.Strings(found)
+		out = append(out, found...)
+	}
+	return out, nil
+}
+
+type builder struct {
+	d *Definition
+}
+
+func (b *builder) errorf(pos Pos, obj, field, code, format string, args ...any) {
+	b.d.Diagnostics = append(b.d.Diagnostics, Diagnostic{Severity: SeverityError, Code: code, ObjectID: obj, Field: field, Message: fmt.Sprintf(format, args...), Pos: pos})
+}
+
+func (b *builder) warnf(pos Pos, obj, field, code, format string, args ...any) {
+	b.d.Diagnostics = append(b.d.Diagnostics, Diagnostic{Severity: SeverityWarning, Code: code, ObjectID: obj, Field: field, Message: fmt.Sprintf(format, args...), Pos: pos})
+}
+
+func fromTree(file string, root *jnode) (*Definition, error) {
+	if root.kind != jObject {
+		return nil, &SyntaxError{Pos: root.pos, Msg: fmt.Sprintf("the top level is a JSON %s: a pipeline definition is an object with an \"objects\" list", root.kind)}
+	}
+	b := &builder{d: &Definition{File: file}}
+	b.warnDuplicateKeys(root, "")
+	switch {
+	case root.get("pipelineObjects") != nil || isAPIObjects(root.get("objects")):
+		b.d.Format = FormatAPI
+		b.readAPI(root)
+	case cloudFormationPipeline(root) != nil:
+		b.d.Format = FormatCloudFormation
+		b.readCloudFormation(root)
+	default:
+		b.d.Format = FormatFile
+		b.readFile(root)
+	}
+	b.d.index()
+	return b.d, nil
+}
+
+func (b *builder) warnDuplicateKeys(n *jnode, where string) {
+	seen := make(map[string]bool, len(n.keys))
+	for _, m := range n.keys {
+		if seen[m.key] {
+			b.warnf(m.keyPos, where, m.key, "DUPLICATE_KEY", "appears twice in the same JSON object; the first value is used")
+		}
+		seen[m.key] = true
+	}
+}
+
+// isAPIObjects reports whether an "objects" list holds API-shaped members
+// ({id, name, fields: [...]}) as some published samples do.
+func isAPIObjects(n *jnode) bool {
+	if n == nil || n.kind != jArray || len(n.elems) == 0 {
+		return false
+	}
+	for _, e := range n.elems {
+		if e.kind == jObject {
+			if f := e.get("fields"); f != nil && f.kind == jArray {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (b *builder) readFile(root *jnode) {
+	objs := root.get("objects")
+	switch {
+	case objs == nil:
+		b.errorf(root.pos, "", "objects", "MISSING_OBJECTS", "the definition has no \"objects\" list")
+	case objs.kind != jArray:
+		b.errorf(objs.pos, "", "objects", "INVALID_DEFINITION", "\"objects\" must be a list, not a JSON %s", objs.kind)
+	default:
+		for _, e := range objs.elems {
+			b.readObject(e)
+		}
+	}
+	if ps := root.get("parameters"); ps != nil {
+		b.readParameters(ps, "id")
+	}
+	if vs := root.get("values"); vs != nil {
+		b.readValues(vs)
+	}
+	for _, m := range root.keys {
+		switch m.key {
+		case "objects", "parameters", "values":
+		default:
+			b.warnf(m.keyPos, "", m.key, "IGNORED_KEY", "top-level key is not part of a pipeline definition and is ignored (known keys: objects, parameters, values)")
+		}
+	}
+}
+
+func (b *builder) readObject(e *jnode) {
+	if e.kind != jObject {
+		b.errorf(e.pos, "", "", "INVALID_OBJECT", "each element of \"objects\" must be a JSON object, not a %s", e.kind)
+		return
+	}
+	o := &Object{Pos: e.pos}
+	idn := e.get("id")
+	switch {
+	case idn == nil:
+		b.errorf(e.pos, "", "id", "MISSING_ID", "object has no \"id\"")
+	case idn.kind != jString:
+		b.errorf(idn.pos, "", "id", "INVALID_ID", "\"id\" must be a string, not a %s", idn.kind)
+	default:
+		o.ID, o.IDPos = idn.str, idn.pos
+		if o.ID == "" {
+			b.errorf(idn.pos, "", "id", "INVALID_ID", "\"id\" is empty")
+		}
+	}
+	b.warnDuplicateKeys(e, o.ID)
+	o.Name = o.ID
+	if nn := e.get("name"); nn != nil {
+		if nn.kind != jString {
+			b.errorf(nn.pos, o.ID, "name", "INVALID_FIELD_VALUE", "\"name\" must be a string, not a %s", nn.kind)
+		} else {
+			o.Name, o.NamePos, o.HasName = nn.str, nn.pos, true
+		}
+	}
+	seen := map[string]bool{}
+	for _, m := range e.keys {
+		if m.key == "id" || m.key == "name" || seen[m.key] {
+			continue
+		}
+		seen[m.key] = true
+		o.Fields = append(o.Fields, b.field(o.ID, m))
+	}
+	b.d.Objects = append(b.d.Objects, o)
+}
+
+// field converts a JSON member to a Field: a string, a {"ref": id} or a
+// list of those. Other JSON kinds are reported (the service only takes
+// strings) but kept as their literal text so nothing is lost.
+func (b *builder) field(objID string, m jmember) *Field {
+	f := &Field{Key: m.key, Pos: m.keyPos}
+	if m.val.kind == jArray {
+		f.List = true
+		for _, el := range m.val.elems {
+			if v, ok := b.value(objID, m.key, el); ok {
+				f.Values = append(f.Values, v)
+			}
+		}
+		if len(m.val.elems) == 0 {
+			b.warnf(m.val.pos, objID, m.key, "EMPTY_LIST", "is an empty list, which the service receives as no value at all")
+		}
+		return f
+	}
+	if v, ok := b.value(objID, m.key, m.val); ok {
+		f.Values = append(f.Values, v)
+	}
+	return f
+}
+
+func (b *builder) value(objID, key string, n *jnode) (Value, bool) {
+	switch n.kind {
+	case jString:
+		return Value{Str: n.str, Pos: n.pos}, true
+	case jObject:
+		if len(n.keys) == 1 && n.keys[0].key == "ref" {
+			r := n.keys[0].val
+			if r.kind != jString {
+				b.errorf(r.pos, objID, key, "INVALID_REF", "\"ref\" must name an object id as a string, not a %s", r.kind)
+				return Value{}, false
+			}
+			return Value{Ref: r.str, IsRef: true, Pos: n.pos}, true
+		}
+		b.errorf(n.pos, objID, key, "INVALID_FIELD_VALUE", "an object value must be exactly {\"ref\": \"<id>\"}")
+		return Value{}, false
+	case jArray:
+		b.errorf(n.pos, objID, key, "INVALID_FIELD_VALUE", "lists cannot be nested")
+		return Value{}, false
+	default:
+		b.errorf(n.pos, objID, key, "INVALID_FIELD_VALUE", "value %s is a JSON %s; write it as a string (\"%s\")", n.str, n.kind, n.str)
+		return Value{Str: n.str, Pos: n.pos}, true
+	}
+}
+
+func (b *builder) readParameters(ps *jnode, idKey string) {
+	if ps.kind != jArray {
+		b.errorf(ps.pos, "", "parameters", "INVALID_DEFINITION", "\"parameters\" must be a list, not a JSON %s", ps.kind)
+		return
+	}
+	for _, e := range ps.elems {
+		if e.kind != jObject {
+			b.errorf(e.pos, "", "", "INVALID_PARAMETER", "each parameter must be a JSON object, not a %s", e.kind)
+			continue
+		}
+		p := &Parameter{Pos: e.pos}
+		if idn := e.get(idKey); idn == nil || idn.kind != jString || idn.str == "" {
+			b.errorf(e.pos, "", "id", "MISSING_ID", "parameter has no string \"id\"")
+		} else {
+			p.ID, p.IDPos = idn.str, idn.pos
+		}
+		b.warnDuplicateKeys(e, p.ID)
+		for _, m := range e.keys {
+			if m.key == idKey {
+				continue
+			}
+			if m.key == "attributes" && m.val.kind == jArray {
+				b.readKeyValues(p.ID, m.val, "key", func(f *Field) { p.Attrs = append(p.Attrs, f) })
+				continue
+			}
+			p.Attrs = append(p.Attrs, b.field(p.ID, m))
+		}
+		b.d.Parameters = append(b.d.Parameters, p)
+	}
+}
+
+func (b *builder) readValues(vs *jnode) {
+	if vs.kind != jObject {
+		b.errorf(vs.pos, "", "values", "INVALID_DEFINITION", "\"values\" must be an object mapping parameter ids to values, not a JSON %s", vs.kind)
+		return
+	}
+	b.warnDuplicateKeys(vs, "values")
+	for _, m := range vs.keys {
+		f := b.field(m.key, m)
+		b.d.Values = append(b.d.Values, &ParamValue{ID: m.key, Values: f.Values, List: f.List, Pos: m.keyPos})
+	}
+}
+
+// readAPI reads {"pipelineObjects": [{id, name, fields: [{key, stringValue|refValue}]}],
+// "parameterObjects": [{id, attributes: [{key, stringValue}]}], "parameterValues": [{id, stringValue}]}.
+func (b *builder) readAPI(root *jnode) {
+	objs := root.get("pipelineObjects")
+	if objs == nil {
+		objs = root.get("objects")
+	}
+	if objs.kind != jArray {
+		b.errorf(objs.pos, "", "pipelineObjects", "INVALID_DEFINITION", "must be a list, not a JSON %s", objs.kind)
+	} else {
+		for _, e := range objs.elems {
+			b.readAPIObject(e)
+		}
+	}
+	if ps := root.get("parameterObjects"); ps != nil {
+		b.readParameters(ps, "id")
+	} else if ps := root.get("parameters"); ps != nil {
+		b.readParameters(ps, "id")
+	}
+	if vs := root.get("parameterValues"); vs != nil {
+		b.readAPIValues(vs)
+	} else if vs := root.get("values"); vs != nil {
+		b.readValues(vs)
+	}
+}
+
+func (b *builder) readAPIObject(e *jnode) {
+	if e.kind != jObject {
+		b.errorf(e.pos, "", "", "INVALID_OBJECT", "each pipeline object must be a JSON object, not a %s", e.kind)
+		return
+	}
+	o := &Object{Pos: e.pos}
+	if idn := e.get("id"); idn == nil || idn.kind != jString || idn.str == "" {
+		b.errorf(e.pos, "", "id", "MISSING_ID", "pipeline object has no string \"id\"")
+	} else {
+		o.ID, o.IDPos = idn.str, idn.pos
+	}
+	o.Name = o.ID
+	if nn := e.get("name"); nn != nil && nn.kind == jString {
+		o.Name, o.NamePos, o.HasName = nn.str, nn.pos, true
+	} else {
+		b.errorf(e.pos, o.ID, "name", "MISSING_NAME", "pipeline object has no \"name\" (the API requires one)")
+	}
+	fields := e.get("fields")
+	if fields == nil || fields.kind != jArray {
+		b.errorf(e.pos, o.ID, "fields", "INVALID_OBJECT", "pipeline object has no \"fields\" list")
+	} else {
+		b.readKeyValues(o.ID, fields, "key", func(f *Field) { o.Fields = append(o.Fields, f) })
+	}
+	b.d.Objects = append(b.d.Objects, o)
+}
+
+// readKeyValues folds API key/value entries into fields; a repeated key
+// becomes one multi-valued field, in order.
+func (b *builder) readKeyValues(owner string, list *jnode, keyName string, add func(*Field)) {
+	byKey := map[string]*Field{}
+	for _, kv := range list.elems {
+		if kv.kind != jObject {
+			b.errorf(kv.pos, owner, "", "INVALID_FIELD", "each field must be an object {\"key\": ..., \"stringValue\"|\"refValue\": ...}")
+			continue
+		}
+		kn := kv.get(keyName)
+		if kn == nil || kn.kind != jString || kn.str == "" {
+			b.errorf(kv.pos, owner, "", "INVALID_FIELD", "field has no string %q", keyName)
+			continue
+		}
+		var v Value
+		sv, rv := kv.get("stringValue"), kv.get("refValue")
+		switch {
+		case sv != nil && rv != nil:
+			b.errorf(kv.pos, owner, kn.str, "INVALID_FIELD", "has both stringValue and refValue")
+			continue
+		case sv != nil && sv.kind == jString:
+			v = Value{Str: sv.str, Pos: sv.pos}
+		case rv != nil && rv.kind == jString:
+			v = Value{Ref: rv.str, IsRef: true, Pos: rv.pos}
+		default:
+			b.errorf(kv.pos, owner, kn.str, "INVALID_FIELD", "has neither a string stringValue nor refValue")
+			continue
+		}
+		if f := byKey[kn.str]; f != nil {
+			f.Values = append(f.Values, v)
+			f.List = true
+			continue
+		}
+		f := &Field{Key: kn.str, Values: []Value{v}, Pos: kn.pos}
+		byKey[kn.str] = f
+		add(f)
+	}
+}
+
+func (b *builder) readAPIValues(vs *jnode) {
+	if vs.kind != jArray {
+		b.errorf(vs.pos, "", "parameterValues", "INVALID_DEFINITION", "must be a list of {id, stringValue}")
+		return
+	}
+	byID := map[string]*ParamValue{}
+	for _, e := range vs.elems {
+		idn, sv := e.get("id"), e.get("stringValue")
+		if e.kind != jObject || idn == nil || idn.kind != jString || sv == nil || sv.kind != jString {
+			b.errorf(e.pos, "", "parameterValues", "INVALID_DEFINITION", "each parameter value must be {\"id\": ..., \"stringValue\": ...}")
+			continue
+		}
+		v := Value{Str: sv.str, Pos: sv.pos}
+		if pv := byID[idn.str]; pv != nil {
+			pv.Values = append(pv.Values, v)
+			pv.List = true
+			continue
+		}
+		pv := &ParamValue{ID: idn.str, Values: []Value{v}, Pos: idn.pos}
+		byID[idn.str] = pv
+		b.d.Values = append(b.d.Values, pv)
+	}
+}
+
+// cloudFormationPipeline finds the first AWS::DataPipeline::Pipeline
+// resource's Properties in a CloudFormation template, or nil.
+func cloudFormationPipeline(root *jnode) *jnode {
+	res := root.get("Resources")
+	if res == nil || res.kind != jObject {
+		return nil
+	}
+	for _, m := range res.keys {
+		if m.val.kind != jObject {
+			continue
+		}
+		if t := m.val.get("Type"); t != nil && t.str == "AWS::DataPipeline::Pipeline" {
+			if p := m.val.get("Properties"); p != nil && p.kind == jObject {
+				return p
+			}
+		}
+	}
+	return nil
+}
+
+// readCloudFormation reads PipelineObjects/ParameterObjects/ParameterValues
+// in CloudFormation's capitalised shape (Id, Name, Fields[Key, StringValue|RefValue]).
+func (b *builder) readCloudFormation(root *jnode) {
+	props := cloudFormationPipeline(root)
+	if objs := props.get("PipelineObjects"); objs != nil && objs.kind == jArray {
+		for _, e := range objs.elems {
+			b.readAPIObject(lowerKeys(e))
+		}
+	} else {
+		b.errorf(props.pos, "", "PipelineObjects", "MISSING_OBJECTS", "the AWS::DataPipeline::Pipeline resource has no PipelineObjects list")
+	}
+	if ps := props.get("ParameterObjects"); ps != nil {
+		b.readParameters(lowerKeys(ps), "id")
+	}
+	if vs := props.get("ParameterValues"); vs != nil {
+		b.readAPIValues(lowerKeys(vs))
+	}
+}
+
+// lowerKeys maps CloudFormation's capitalised member names to the API's.
+func lowerKeys(n *jnode) *jnode {
+	c := *n
+	switch n.kind {
+	case jObject:
+		c.keys = make([]jmember, len(n.keys))
+		for i, m := range n.keys {
+			k := m.key
+			if k != "" && k[0] >= 'A' && k[0] <= 'Z' {
+				k = strings.ToLower(k[:1]) + k[1:]
+			}
+			c.keys[i] = jmember{key: k, keyPos: m.keyPos, val: lowerKeys(m.val)}
+		}
+	case jArray:
+		c.elems = make([]*jnode, len(n.elems))
+		for i, e := range n.elems {
+			c.elems[i] = lowerKeys(e)
+		}
+	}
+	return &c
+}

@@ -1,0 +1,120 @@
+// Package task is the contract between the engine and task runners: what a
+// runner receives when it polls for work and what it reports back. It
+// mirrors the Data Pipeline API's TaskObject so the same values travel over
+// the HTTP endpoint to remote runners unchanged.
+package task
+
+import (
+	"context"
+	"io"
+	"time"
+)
+
+// Field is one key/value of a pipeline object, API style: exactly one of
+// StringValue or RefValue is set. A multi-valued field repeats its Key.
+type Field struct {
+	Key         string  `json:"key"`
+	StringValue *string `json:"stringValue,omitempty"`
+	RefValue    *string `json:"refValue,omitempty"`
+}
+
+// Object is an attempt, instance or component with its fields, expressions
+// already evaluated in the attempt's context.
+type Object struct {
+	ID     string  `json:"id"`
+	Name   string  `json:"name"`
+	Fields []Field `json:"fields"`
+}
+
+// Get returns the first string value of key ("" when absent).
+func (o *Object) Get(key string) string {
+	for _, f := range o.Fields {
+		if f.Key == key && f.StringValue != nil {
+			return *f.StringValue
+		}
+	}
+	return ""
+}
+
+// All returns every string value of key, in order.
+func (o *Object) All(key string) []string {
+	var out []string
+	for _, f := range o.Fields {
+		if f.Key == key && f.StringValue != nil {
+			out = append(out, *f.StringValue)
+		}
+	}
+	return out
+}
+
+// Refs returns every ref value of key, in order.
+func (o *Object) Refs(key string) []string {
+	var out []string
+	for _, f := range o.Fields {
+		if f.Key == key && f.RefValue != nil {
+			out = append(out, *f.RefValue)
+		}
+	}
+	return out
+}
+
+// Task is one unit of work handed to a runner (PollForTask's taskObject).
+// Objects holds the attempt object (under AttemptID) and every object it
+// refers to, directly or through refs (input/output data nodes, database,
+// dataFormat, the precondition's node, ...), each evaluated for this attempt.
+type Task struct {
+	TaskID     string             `json:"taskId"`
+	PipelineID string             `json:"pipelineId"`
+	AttemptID  string             `json:"attemptId"`
+	Objects    map[string]*Object `json:"objects"`
+}
+
+// Attempt returns the attempt object itself.
+func (t *Task) Attempt() *Object { return t.Objects[t.AttemptID] }
+
+// Ref resolves the first ref of key on o within the task's objects.
+func (t *Task) Ref(o *Object, key string) *Object {
+	for _, id := range o.Refs(key) {
+		if obj := t.Objects[id]; obj != nil {
+			return obj
+		}
+	}
+	return nil
+}
+
+// Status is a runner's final verdict on a task (SetTaskStatus).
+type Status string
+
+const (
+	Finished Status = "FINISHED"
+	Failed   Status = "FAILED"
+	False    Status = "FALSE" // a precondition that is not met
+)
+
+// Result is what SetTaskStatus carries back.
+type Result struct {
+	Status          Status
+	ErrorID         string
+	ErrorMessage    string
+	ErrorStackTrace string
+}
+
+// Logs receives an attempt's output streams.
+type Logs struct {
+	Stdout io.Writer
+	Stderr io.Writer
+}
+
+// Runner executes tasks of the types it knows. Run must return when ctx is
+// canceled (attempt timeout, cancel), killing anything it started.
+type Runner interface {
+	Run(ctx context.Context, t *Task, logs Logs) Result
+}
+
+// Clock is the time source; the engine and runners take one so tests can
+// move time by hand instead of sleeping.
+type Clock interface {
+	Now() time.Time
+	// After waits for d on this clock.
+	After(d time.Duration) <-chan time.Time
+}

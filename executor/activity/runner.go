@@ -1,0 +1,135 @@
+// Package activity is dpl's task runner: it executes the work the engine
+// hands out (activities and user-managed preconditions) on this machine.
+// It implements task.Runner, so the built-in local worker and remote task
+// runners share the same code.
+package activity
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/dpl-dev/dpl/executor/storage"
+	"github.com/dpl-dev/dpl/executor/task"
+)
+
+// Options configure a Runner.
+type Options struct {
+	// Root is the folder working directories are made in (the state dir).
+	Root string
+	// Store reads and writes s3:// URIs (local files or a real S3).
+	Store storage.Store
+	// Env is added to every child process's environment, e.g. the AWS
+	// endpoint and region so the aws CLI inside commands hits the same backend.
+	Env []string
+	// KillGrace is how long a canceled command gets between SIGTERM and
+	// SIGKILL (default 5s).
+	KillGrace time.Duration
+}
+
+// Runner runs tasks by type.
+type Runner struct {
+	opts     Options
+	handlers map[string]handler
+}
+
+// handler runs one task type.
+type handler func(ctx context.Context, r *Runner, t *task.Task, logs task.Logs) task.Result
+
+// New returns a Runner for the given options.
+func New(opts Options) *Runner {
+	if opts.KillGrace <= 0 {
+		opts.KillGrace = 5 * time.Second
+	}
+	r := &Runner{opts: opts, handlers: map[string]handler{
+		"ShellCommandActivity":     runShellActivity,
+		"ShellCommandPrecondition": runShellPrecondition,
+		"S3KeyExists":              runS3KeyExists,
+		"S3PrefixNotEmpty":         runS3PrefixNotEmpty,
+		"Exists":                   runExists,
+	}}
+	for typ, why := range unsupported {
+		r.handlers[typ] = unsupportedHandler(typ, why)
+	}
+	return r
+}
+
+// Register adds or replaces the handler of a task type; backends (SQL,
+// DynamoDB) plug their activities in this way.
+func (r *Runner) Register(typ string, h func(ctx context.Context, t *task.Task, logs task.Logs) task.Result) {
+	r.handlers[typ] = func(ctx context.Context, _ *Runner, t *task.Task, logs task.Logs) task.Result {
+		return h(ctx, t, logs)
+	}
+}
+
+// Run executes t and reports its outcome. It returns when ctx is done,
+// after stopping everything it started.
+func (r *Runner) Run(ctx context.Context, t *task.Task, logs task.Logs) task.Result {
+	a := t.Attempt()
+	if a == nil {
+		return failf("Runner_NoAttempt", "task %s carries no attempt object %q", t.TaskID, t.AttemptID)
+	}
+	typ := a.Get("type")
+	h, ok := r.handlers[typ]
+	if !ok {
+		return failf("Runner_UnknownType", "the local runner does not know how to run objects of type %q", typ)
+	}
+	return h(ctx, r, t, logs)
+}
+
+// workDir returns (creating it) the working folder of an attempt: shared
+// per resource instance, like the task runner on one EC2 instance.
+func (r *Runner) workDir(t *task.Task) (string, error) {
+	group := t.Attempt().Get("@resourceInstance")
+	if group == "" {
+		group = "worker"
+	}
+	dir := filepath.Join(r.opts.Root, "work", safeName(group), safeName(t.AttemptID))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("create working directory: %w", err)
+	}
+	return dir, nil
+}
+
+// safeName turns an instance or attempt id into one path segment.
+func safeName(id string) string {
+	id = strings.TrimPrefix(id, "@")
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case '/', '\\', ':', 0:
+			return '_'
+		}
+		return r
+	}, id)
+}
+
+func failf(id, format string, args ...any) task.Result {
+	return task.Result{Status: task.Failed, ErrorID: id, ErrorMessage: fmt.Sprintf(format, args...)}
+}
+
+func finished() task.Result { return task.Result{Status: task.Finished} }
+
+// unsupported lists the types the local runner cannot run yet, and why.
+var unsupported = map[string]string{
+	"HiveActivity":         "Hive on an EMR cluster",
+	"HiveCopyActivity":     "Hive on an EMR cluster",
+	"PigActivity":          "Pig on an EMR cluster",
+	"HadoopActivity":       "Hadoop MapReduce on an EMR cluster",
+	"CopyActivity":         "the copy backend (coming with the data backends)",
+	"EmrActivity":          "the EMR step runner (coming next)",
+	"SqlActivity":          "the SQL backend (executor/sqlrun)",
+	"RedshiftCopyActivity": "the SQL backend (executor/sqlrun)",
+	"DynamoDBTableExists":  "the AWS backend (--backend aws)",
+	"DynamoDBDataExists":   "the AWS backend (--backend aws)",
+}
+
+func unsupportedHandler(typ, why string) handler {
+	return func(_ context.Context, _ *Runner, _ *task.Task, logs task.Logs) task.Result {
+		msg := fmt.Sprintf("not supported by the local runner yet: %s needs %s", typ, why)
+		fmt.Fprintln(logs.Stderr, "dpl: "+msg)
+		return failf("Runner_Unsupported", "%s", msg)
+	}
+}

@@ -1,0 +1,231 @@
+package schedule
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dpl-dev/dpl/definition"
+	"github.com/dpl-dev/dpl/definition/period"
+)
+
+// Type is an effective scheduleType.
+type Type string
+
+const (
+	Timeseries Type = "timeseries" // runnable at the interval end (the default)
+	Cron       Type = "cron"       // runnable at the interval start
+	OnDemand   Type = "ondemand"   // one instance per activation
+)
+
+// ParseType reads a scheduleType value case-insensitively; "" gives
+// Timeseries, the default when the definition names none.
+func ParseType(s string) (Type, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "timeseries":
+		return Timeseries, nil
+	case "cron":
+		return Cron, nil
+	case "ondemand":
+		return OnDemand, nil
+	}
+	return "", fmt.Errorf("scheduleType %q: want cron, timeseries or ondemand", s)
+}
+
+// Special values of the on-demand Schedule object.
+const (
+	OnDemandPeriod         = "ONDEMAND_PERIOD"
+	OnDemandActivationTime = "ONDEMAND_ACTIVATION_TIME"
+	FirstActivation        = "FIRST_ACTIVATION_DATE_TIME"
+)
+
+// TimeLayout is how the service writes DateTimes (and instance ids).
+const TimeLayout = "2006-01-02T15:04:05"
+
+// Schedule is a resolved Schedule object. Times are UTC.
+type Schedule struct {
+	ID          string
+	Period      period.Period // zero for on-demand
+	Start       time.Time
+	End         time.Time // zero when not bounded by endDateTime
+	Occurrences int       // 0 when not bounded by occurrences
+	OnDemand    bool      // the ONDEMAND_PERIOD / ONDEMAND_ACTIVATION_TIME schedule
+
+	step time.Duration // fixed length of a period, 0 for months/years
+}
+
+// FromObject reads a Schedule object's effective fields. activation is the
+// pipeline's (first) activation time, used by startAt
+// FIRST_ACTIVATION_DATE_TIME and the on-demand schedule.
+func FromObject(d *definition.Definition, o *definition.Object, activation time.Time) (*Schedule, error) {
+	e := d.Effective(o)
+	s := &Schedule{ID: o.ID}
+	per := strings.TrimSpace(e.Str("period"))
+	startAt := strings.TrimSpace(e.Str("startAt"))
+	if strings.EqualFold(per, OnDemandPeriod) || strings.EqualFold(startAt, OnDemandActivationTime) {
+		s.OnDemand = true
+		s.Start = activation.UTC()
+		s.End = s.Start
+		s.Occurrences = 1
+		return s, nil
+	}
+	if per == "" {
+		return nil, fmt.Errorf("schedule %s: no period", o.ID)
+	}
+	p, err := period.Parse(per)
+	if err != nil {
+		return nil, fmt.Errorf("schedule %s: %w", o.ID, err)
+	}
+	s.Period = p
+	start := strings.TrimSpace(e.Str("startDateTime"))
+	switch {
+	case start != "":
+		if s.Start, err = ParseTime(start); err != nil {
+			return nil, fmt.Errorf("schedule %s: startDateTime: %w", o.ID, err)
+		}
+	case strings.EqualFold(startAt, FirstActivation):
+		s.Start = activation.UTC().Truncate(time.Second)
+	case startAt != "":
+		return nil, fmt.Errorf("schedule %s: startAt %q: want %s", o.ID, startAt, FirstActivation)
+	default:
+		return nil, fmt.Errorf("schedule %s: needs startDateTime or startAt", o.ID)
+	}
+	if end := strings.TrimSpace(e.Str("endDateTime")); end != "" {
+		if s.End, err = ParseTime(end); err != nil {
+			return nil, fmt.Errorf("schedule %s: endDateTime: %w", o.ID, err)
+		}
+		if !s.End.After(s.Start) {
+			return nil, fmt.Errorf("schedule %s: endDateTime %s is not after the start %s", o.ID, end, s.Start.Format(TimeLayout))
+		}
+	}
+	if occ := strings.TrimSpace(e.Str("occurrences")); occ != "" {
+		n, err := strconv.Atoi(occ)
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("schedule %s: occurrences %q is not a positive whole number", o.ID, occ)
+		}
+		s.Occurrences = n
+	}
+	s.init()
+	return s, nil
+}
+
+// NewSchedule builds a schedule from its parts (tests, engine); end may be zero and
+// occurrences 0 for an unbounded schedule.
+func NewSchedule(id string, p period.Period, start, end time.Time, occurrences int) *Schedule {
+	s := &Schedule{ID: id, Period: p, Start: start.UTC(), Occurrences: occurrences}
+	if !end.IsZero() {
+		s.End = end.UTC()
+	}
+	s.init()
+	return s
+}
+
+func (s *Schedule) init() {
+	switch s.Period.Unit {
+	case period.Second, period.Minute, period.Hour, period.Day, period.Week:
+		// In UTC days and weeks have a fixed length too.
+		s.step = s.Period.AddTo(time.Time{}, 1).Sub(time.Time{})
+	}
+}
+
+// ParseTime reads a DateTime as written in definitions
+// (yyyy-MM-ddTHH:mm:ss, optionally with a zone or fraction, or a date) and
+// returns it in UTC.
+func ParseTime(s string) (time.Time, error) {
+	for _, layout := range []string{TimeLayout, time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05", "2006-01-02T15:04", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q is not a DateTime (want yyyy-MM-ddTHH:mm:ss)", s)
+}
+
+// Bounded reports whether the schedule has a finite number of intervals.
+func (s *Schedule) Bounded() bool { return s.OnDemand || s.Occurrences > 0 || !s.End.IsZero() }
+
+// Interval returns the bounds of interval k (k ≥ 0), ignoring the end bound.
+func (s *Schedule) Interval(k int) (start, end time.Time) {
+	if s.OnDemand {
+		return s.Start, s.Start
+	}
+	if s.step > 0 {
+		start = s.Start.Add(time.Duration(k) * s.step)
+		return start, start.Add(s.step)
+	}
+	return s.Period.AddTo(s.Start, k), s.Period.AddTo(s.Start, k+1)
+}
+
+// Has reports whether interval k exists under the schedule's bounds.
+func (s *Schedule) Has(k int) bool {
+	switch {
+	case k < 0:
+		return false
+	case s.OnDemand:
+		return k == 0
+	case s.Occurrences > 0:
+		return k < s.Occurrences
+	case !s.End.IsZero():
+		start, _ := s.Interval(k)
+		return start.Before(s.End)
+	}
+	return true
+}
+
+// Count returns the number of intervals, or -1 when unbounded.
+func (s *Schedule) Count() int {
+	switch {
+	case s.OnDemand:
+		return 1
+	case s.Occurrences > 0:
+		return s.Occurrences
+	case !s.End.IsZero():
+		k := s.IndexAt(s.End)
+		if st, _ := s.Interval(k); st.Before(s.End) {
+			k++ // End falls inside interval k: the partial interval counts
+		}
+		return k
+	}
+	return -1
+}
+
+// IndexAt returns the index of the interval containing t (ignoring the
+// end bound); it is negative when t is before the start.
+func (s *Schedule) IndexAt(t time.Time) int {
+	if s.OnDemand {
+		return 0
+	}
+	if s.step > 0 {
+		d := t.Sub(s.Start)
+		k := int(d / s.step)
+		if d < 0 && d%s.step != 0 {
+			k--
+		}
+		return k
+	}
+	// Months and years: estimate from the calendar, then correct.
+	months := (t.Year()-s.Start.Year())*12 + int(t.Month()) - int(s.Start.Month())
+	per := s.Period.N
+	if s.Period.Unit == period.Year {
+		per *= 12
+	}
+	k := months / per
+	if months < 0 && months%per != 0 {
+		k--
+	}
+	for st, _ := s.Interval(k); st.After(t); st, _ = s.Interval(k) {
+		k--
+	}
+	for _, en := s.Interval(k); !en.After(t); _, en = s.Interval(k) {
+		k++
+	}
+	return k
+}
+
+// Length is the nominal length used to compare periods (months 30 days).
+func (s *Schedule) Length() time.Duration {
+	if s.OnDemand {
+		return 0
+	}
+	return s.Period.Approx()
+}

@@ -1,0 +1,115 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/dpl-dev/dpl/definition"
+	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/task"
+)
+
+// Defaults from runtime.md §3.5.
+const (
+	DefaultMaximumRetries = 2
+	DefaultRetryDelay     = 10 * time.Minute
+)
+
+// ErrDefinitionChanged is returned by New when the state folder holds an
+// unfinished activation of the same pipeline made from a different
+// definition; Options.Fresh starts a new activation instead.
+var ErrDefinitionChanged = errors.New("the definition changed since the unfinished run was started")
+
+// Options configure an Engine.
+type Options struct {
+	// Definition is the parsed definition (validated by the caller).
+	Definition *definition.Definition
+	// Source is the definition's bytes; its hash identifies the version.
+	Source []byte
+	// PipelineID and PipelineName identify the pipeline (PipelineIDFor
+	// gives a stable id for a local file).
+	PipelineID   string
+	PipelineName string
+	// Store persists the run; nil keeps everything in memory.
+	Store *store.DB
+	// StateDir holds attempt logs (logs/) and resource working folders
+	// (resources/). Required when Store is set.
+	StateDir string
+	// Clock is the time source (clock.Real when nil).
+	Clock task.Clock
+	// Notifier publishes SnsAlarms; nil only emits alarm events.
+	Notifier Notifier
+	// Params are parameter values (id → values), overriding the
+	// definition's values and defaults.
+	Params map[string][]string
+	// StartTimestamp is ActivatePipeline's startTimestamp (zero: now).
+	StartTimestamp time.Time
+	// RetryDelay, when > 0, replaces every retryDelay (--retry-delay).
+	RetryDelay time.Duration
+	// Until bounds unbounded schedules: no instance starts at or after it.
+	// Zero with an unbounded schedule runs until canceled.
+	Until time.Time
+	// Fresh starts a new activation even if an unfinished one exists.
+	Fresh bool
+	// Remote lists worker groups that are served by runners outside the
+	// engine's process; all other work is routed to LocalWorkerGroup.
+	Remote []string
+}
+
+// Summary is how a run ended.
+type Summary struct {
+	PipelineID string
+	Activation int
+	Resumed    bool
+	// OK is true when every instance finished (or was skipped).
+	OK bool
+	// Reason explains why the run stopped when not OK (what is stuck and
+	// on what, or what failed).
+	Reason    string
+	Counts    map[Status]int
+	Instances []store.Instance
+}
+
+// Engine runs one pipeline. It implements API for that pipeline.
+type Engine struct {
+	*engine
+}
+
+var _ API = (*Engine)(nil)
+
+// New prepares an engine: it loads the store's latest activation of the
+// pipeline and resumes it when unfinished (returning ErrDefinitionChanged
+// when the definition differs, unless Fresh), or creates a new activation.
+// Nothing runs until Run.
+func New(opts Options) (*Engine, error) {
+	e, err := newEngine(opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Engine{e}, nil
+}
+
+// Run drives the state machine until every instance is terminal, nothing
+// can make progress any more, or ctx ends (then the state stays resumable
+// and ctx.Err() is returned with the summary so far).
+func (e *Engine) Run(ctx context.Context) (*Summary, error) { return e.run(ctx) }
+
+// Subscribe returns a channel of every event from now on (the store's log
+// has the history). The channel is never blocked on: a slow subscriber
+// gets its events queued. Call cancel to stop receiving; the channel is
+// closed when the run ends or on cancel.
+func (e *Engine) Subscribe() (events <-chan Event, cancel func()) { return e.subscribe() }
+
+// Instances returns a snapshot of every instance created so far, in
+// creation order.
+func (e *Engine) Instances() []store.Instance { return e.instances() }
+
+// Attempts returns a snapshot of an instance's attempts, oldest first.
+func (e *Engine) Attempts(instanceID string) []store.Attempt { return e.attempts(instanceID) }
+
+// PipelineID returns the id of the pipeline the engine runs.
+func (e *Engine) PipelineID() string { return e.pipelineID }
+
+// Resumed reports whether New continued an unfinished activation.
+func (e *Engine) Resumed() bool { return e.resumed }

@@ -1,0 +1,4 @@
+package store
+
+// DB is the badger-backed store.
+type DB struct{}

@@ -1,0 +1,96 @@
+// Package store keeps the engine's state in a badger database under
+// `<state-dir>/db`: pipelines, definition versions, activations, instances,
+// attempts and the event log. Every state change is one small transaction
+// (an instance or attempt record plus its event); nothing rewrites a whole
+// run. Records are JSON so that old state stays readable as fields are
+// added.
+package store
+
+import "time"
+
+// Pipeline is a pipeline known to the state folder. Local pipelines get a
+// stable id from their definition file's path.
+type Pipeline struct {
+	ID      string    `json:"id"`
+	Name    string    `json:"name"`
+	File    string    `json:"file,omitempty"`
+	Created time.Time `json:"created"`
+}
+
+// Activation states.
+const (
+	ActRunning     = "RUNNING"     // in progress or interrupted: resumable
+	ActFinished    = "FINISHED"    // everything finished
+	ActFailed      = "FAILED"      // ended with failures, or stuck
+	ActInterrupted = "INTERRUPTED" // stopped by a signal: resumable
+)
+
+// Activation is one ActivatePipeline of a definition version.
+type Activation struct {
+	Pipeline       string              `json:"pipeline"`
+	Seq            int                 `json:"seq"`  // 1, 2, ... per pipeline
+	Hash           string              `json:"hash"` // definition version (sha256 of its bytes)
+	Started        time.Time           `json:"started"`
+	StartTimestamp time.Time           `json:"startTimestamp,omitzero"`
+	Params         map[string][]string `json:"params,omitempty"`
+	RetryDelay     time.Duration       `json:"retryDelay,omitempty"` // --retry-delay override
+	Until          time.Time           `json:"until,omitzero"`
+	State          string              `json:"state"`
+	Ended          time.Time           `json:"ended,omitzero"`
+	Reason         string              `json:"reason,omitempty"`
+}
+
+// Resumable reports whether `dpl run` should continue this activation.
+func (a *Activation) Resumable() bool { return a.State == ActRunning || a.State == ActInterrupted }
+
+// Instance is the runtime state of one instance (sphere INSTANCE): an
+// activity, data node or resource per interval, or a precondition per
+// referring instance.
+type Instance struct {
+	ID             string    `json:"id"`
+	Component      string    `json:"component"`
+	Type           string    `json:"type"`
+	Kind           string    `json:"kind"` // activity, datanode, resource, precondition
+	ScheduledStart time.Time `json:"scheduledStart"`
+	ScheduledEnd   time.Time `json:"scheduledEnd"`
+	RunnableAt     time.Time `json:"runnableAt"`
+	Status         string    `json:"status"`
+	ActualStart    time.Time `json:"actualStart,omitzero"`
+	ActualEnd      time.Time `json:"actualEnd,omitzero"`
+	Attempts       int       `json:"attempts,omitempty"` // attempts created so far
+	NextAttempt    time.Time `json:"nextAttempt,omitzero"`
+	ErrorID        string    `json:"errorId,omitempty"`
+	ErrorMessage   string    `json:"errorMessage,omitempty"`
+	ErrorStack     string    `json:"errorStackTrace,omitempty"`
+	CascadeFrom    string    `json:"cascadeFailedOn,omitempty"`
+	WaitingOn      []string  `json:"waitingOn,omitempty"`
+	Resource       string    `json:"resource,omitempty"` // runsOn resource instance
+	Node           string    `json:"node,omitempty"`     // precondition: the instance it checks for
+	LastCheck      time.Time `json:"lastCheck,omitzero"` // precondition: last check
+	LastResult     string    `json:"lastResult,omitempty"`
+	NextCheck      time.Time `json:"nextCheck,omitzero"`
+	LateFired      bool      `json:"lateFired,omitempty"`
+	MarkedFinished bool      `json:"markedFinished,omitempty"`
+	Reruns         int       `json:"reruns,omitempty"`
+	Reason         string    `json:"reason,omitempty"` // cancellationReason / failure reason
+}
+
+// Attempt is one try of an instance (sphere ATTEMPT).
+type Attempt struct {
+	ID           string    `json:"id"`
+	Instance     string    `json:"instance"`
+	N            int       `json:"n"`
+	Status       string    `json:"status"`
+	Created      time.Time `json:"created"`
+	ActualStart  time.Time `json:"actualStart,omitzero"`
+	ActualEnd    time.Time `json:"actualEnd,omitzero"`
+	Hostname     string    `json:"hostname,omitempty"`
+	TaskID       string    `json:"taskId,omitempty"`
+	Acked        bool      `json:"acked,omitempty"`
+	Result       string    `json:"result,omitempty"` // FINISHED, FAILED, FALSE as reported
+	ErrorID      string    `json:"errorId,omitempty"`
+	ErrorMessage string    `json:"errorMessage,omitempty"`
+	ErrorStack   string    `json:"errorStackTrace,omitempty"`
+	Stdout       string    `json:"stdout,omitempty"` // log file paths
+	Stderr       string    `json:"stderr,omitempty"`
+}

@@ -44,7 +44,7 @@ const (
 	opWeek               // w: ISO week of weekyear
 	opZoneShort          // z-zzz
 	opZoneLong           // zzzz+
-	opOffset             // Z: -0800 (Z for UTC)
+	opOffset             // Z: -0800
 	opOffsetColon        // ZZ: -08:00
 	opZoneID             // ZZZ+
 )
@@ -160,6 +160,10 @@ func compileJoda(pattern string) (*JodaPattern, error) {
 			}
 		}
 		i = j
+	}
+	if len(p.toks) == 0 {
+		// Joda's builder refuses a formatter with no printers ("'" alone).
+		return nil, &PatternError{Pattern: pattern, Msg: "pattern prints nothing"}
 	}
 	return p, nil
 }
@@ -421,12 +425,10 @@ func appendFraction(b []byte, millis int64, n int) []byte {
 	return append(b, str[:length]...)
 }
 
-// appendOffset prints Joda's TimeZoneOffset with "Z" for a zero offset and
-// hours and minutes only.
+// appendOffset prints Joda's TimeZoneOffset as the pattern letters set it
+// up: hours and minutes only, and +0000 (not "Z") for a zero offset ("Z"
+// is only the parse text).
 func appendOffset(b []byte, off int, colon bool) []byte {
-	if off == 0 {
-		return append(b, 'Z')
-	}
 	if off < 0 {
 		b = append(b, '-')
 		off = -off
@@ -468,17 +470,29 @@ func zoneID(loc *time.Location) string {
 	return name
 }
 
-// zoneDisplayName is Joda's getShortName/getName under Locale.US.
+// zoneDisplayName is Joda's getShortName/getName under Locale.US. Joda
+// picks the standard or daylight name by whether the offset is the
+// standard one; the tz abbreviation tells that reliably (Go's IsDST is
+// inverted for zones with negative DST such as Europe/Dublin), with IsDST
+// as the fallback for numeric abbreviations like "-03".
 func zoneDisplayName(t time.Time, long bool) string {
 	z, ok := zoneNames[t.Location().String()]
 	if !ok {
 		_, off := t.Zone()
 		return printOffset(off)
 	}
+	abbr, _ := t.Zone()
+	dst := t.IsDST()
 	switch {
-	case t.IsDST() && long:
+	case abbr == z.stdShort:
+		dst = false
+	case abbr == z.dstShort:
+		dst = true
+	}
+	switch {
+	case dst && long:
 		return z.dstLong
-	case t.IsDST():
+	case dst:
 		return z.dstShort
 	case long:
 		return z.stdLong

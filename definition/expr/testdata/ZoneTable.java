@@ -6,8 +6,10 @@ public class ZoneTable {
     for (String id : a) {
       DateTimeZone z = DateTimeZone.forID(id);
       String ss=null, sl=null, ds=null, dl=null;
-      for (int m = 1; m <= 12; m++) {
-        long t = new DateTime(2021,m,15,12,0,DateTimeZone.UTC).getMillis();
+      // Prefer names from 2021, but look back to 1970 for zones whose DST
+      // ended since (America/Sao_Paulo, Asia/Hong_Kong) so their summer names are known.
+      for (int y = 1970; y <= 2021; y++) for (int m = 1; m <= 12; m++) {
+        long t = new DateTime(y,m,15,12,0,DateTimeZone.UTC).getMillis();
         if (z.isStandardOffset(t)) { ss = z.getShortName(t, Locale.US); sl = z.getName(t, Locale.US); }
         else { ds = z.getShortName(t, Locale.US); dl = z.getName(t, Locale.US); }
       }

@@ -25,6 +25,10 @@ type Options struct {
 	// Env is added to every child process's environment, e.g. the AWS
 	// endpoint and region so the aws CLI inside commands hits the same backend.
 	Env []string
+	// SQL copies between S3 data and SqlDataNodes (nil: not available).
+	SQL SQLCopier
+	// StepHandlers run EmrActivity steps natively (DynamoDB tools, ...).
+	StepHandlers []StepHandler
 	// KillGrace is how long a canceled command gets between SIGTERM and
 	// SIGKILL (default 5s).
 	KillGrace time.Duration
@@ -50,6 +54,8 @@ func New(opts Options) *Runner {
 		"S3KeyExists":              runS3KeyExists,
 		"S3PrefixNotEmpty":         runS3PrefixNotEmpty,
 		"Exists":                   runExists,
+		"EmrActivity":              runEmrActivity,
+		"CopyActivity":             runCopyActivity,
 	}}
 	for typ, why := range unsupported {
 		r.handlers[typ] = unsupportedHandler(typ, why)
@@ -118,8 +124,6 @@ var unsupported = map[string]string{
 	"HiveCopyActivity":     "Hive on an EMR cluster",
 	"PigActivity":          "Pig on an EMR cluster",
 	"HadoopActivity":       "Hadoop MapReduce on an EMR cluster",
-	"CopyActivity":         "the copy backend (coming with the data backends)",
-	"EmrActivity":          "the EMR step runner (coming next)",
 	"SqlActivity":          "the SQL backend (executor/sqlrun)",
 	"RedshiftCopyActivity": "the SQL backend (executor/sqlrun)",
 	"DynamoDBTableExists":  "the AWS backend (--backend aws)",

@@ -247,4 +247,7 @@ func (b *tailBuffer) lastLines(n int) string {
 	return strings.Join(out, " | ")
 }
 
-func isTrue(s string) bool { b, _ := strconv.ParseBool(strings.ToLower(strings.TrimSpace(s))); return b }
+func isTrue(s string) bool {
+	b, _ := strconv.ParseBool(strings.ToLower(strings.TrimSpace(s)))
+	return b
+}

@@ -1,0 +1,116 @@
+package activity
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path"
+	"strings"
+
+	"github.com/dpl-dev/dpl/executor/task"
+)
+
+// StepHandler runs an EmrActivity step natively when it recognises it
+// (for example the DynamoDB export/import tools); handled=false passes the
+// step on.
+type StepHandler func(ctx context.Context, args []string, logs task.Logs) (handled bool, err error)
+
+// SplitStep splits an EmrActivity step (`jar,arg1,arg2`) into the jar and
+// its arguments. A comma preceded by a backslash is part of an argument;
+// one level of backslash escaping is then removed, and a remaining `\,`
+// becomes a plain comma (runtime.md §6.4: the guide's `a\\,b` reaches the
+// script as the single argument `a,b`, and `File\\.gz` as `File\.gz`).
+func SplitStep(step string) []string {
+	var pieces []string
+	start := 0
+	for i := 0; i < len(step); i++ {
+		if step[i] == ',' && (i == 0 || step[i-1] != '\\') {
+			pieces = append(pieces, step[start:i])
+			start = i + 1
+		}
+	}
+	pieces = append(pieces, step[start:])
+	for i, p := range pieces {
+		pieces[i] = strings.ReplaceAll(unescapeOnce(p), `\,`, ",")
+	}
+	return pieces
+}
+
+// unescapeOnce turns `\X` into `X` left to right (`\\` becomes `\`).
+func unescapeOnce(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) {
+			i++
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func runEmrActivity(ctx context.Context, r *Runner, t *task.Task, logs task.Logs) task.Result {
+	a := t.Attempt()
+	dir, err := r.workDir(t)
+	if err != nil {
+		return failf("Runner_WorkDir", "%v", err)
+	}
+	env := append(os.Environ(), r.opts.Env...)
+	for _, c := range a.All("preStepCommand") {
+		if err := r.exec(ctx, []string{"sh", "-c", c}, dir, env, logs.Stdout, logs.Stderr); err != nil {
+			return stepFailure(ctx, "preStepCommand", c, err)
+		}
+	}
+	for i, step := range a.All("step") {
+		args := SplitStep(step)
+		fmt.Fprintf(logs.Stderr, "dpl: step %d: %s\n", i+1, strings.Join(args, " "))
+		if err := r.runStep(ctx, args, dir, env, logs); err != nil {
+			return stepFailure(ctx, fmt.Sprintf("step %d", i+1), step, err)
+		}
+	}
+	for _, c := range a.All("postStepCommand") {
+		if err := r.exec(ctx, []string{"sh", "-c", c}, dir, env, logs.Stdout, logs.Stderr); err != nil {
+			return stepFailure(ctx, "postStepCommand", c, err)
+		}
+	}
+	return finished()
+}
+
+func stepFailure(ctx context.Context, what, step string, err error) task.Result {
+	if ctx.Err() != nil {
+		return failf("Runner_Canceled", "%s stopped: %v", what, context.Cause(ctx))
+	}
+	return failf("Runner_StepFailed", "%s (%s) failed: %v", what, step, err)
+}
+
+// runStep runs one step on the local "cluster": command-runner.jar runs its
+// command, script-runner.jar its script; registered handlers take the jars
+// they know; anything else needs a real cluster.
+func (r *Runner) runStep(ctx context.Context, args []string, dir string, env []string, logs task.Logs) error {
+	for _, h := range r.opts.StepHandlers {
+		handled, err := h(ctx, args, logs)
+		if handled {
+			return err
+		}
+	}
+	jar := path.Base(args[0])
+	switch {
+	case jar == "command-runner.jar":
+		if len(args) < 2 {
+			return fmt.Errorf("command-runner.jar needs a command")
+		}
+		return r.exec(ctx, args[1:], dir, env, logs.Stdout, logs.Stderr)
+	case jar == "script-runner.jar":
+		if len(args) < 2 {
+			return fmt.Errorf("script-runner.jar needs a script")
+		}
+		script, err := r.fetchScript(ctx, args[1], dir)
+		if err != nil {
+			return fmt.Errorf("fetch script %s: %w", args[1], err)
+		}
+		return r.exec(ctx, append([]string{"sh", script}, args[2:]...), dir, env, logs.Stdout, logs.Stderr)
+	}
+	return fmt.Errorf("the local runner cannot run %s: it needs Hadoop on an EMR cluster (locally only command-runner.jar, script-runner.jar and the DynamoDB export/import tools run)", args[0])
+}

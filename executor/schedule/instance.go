@@ -216,6 +216,9 @@ type Window struct {
 	From  time.Time // first scheduled start (inclusive); zero: each schedule's start
 	To    time.Time // scheduled starts before this; zero: no limit
 	Limit int       // at most this many instances per component; 0: no limit
+	// UnboundedLimit caps components whose schedule is unbounded (and only
+	// those) when To and Limit leave them endless; 0: no cap.
+	UnboundedLimit int
 	Only  []string  // restrict to these component ids; nil: all
 }
 
@@ -227,7 +230,12 @@ type Iterator struct {
 	w    Window
 	heap []*cursor
 	buf  []byte
+	// capped records that UnboundedLimit cut a component short.
+	capped bool
 }
+
+// Capped reports whether Window.UnboundedLimit stopped some component.
+func (it *Iterator) Capped() bool { return it.capped }
 
 type cursor struct {
 	c        *Component
@@ -264,6 +272,10 @@ func (p *Plan) Iter(w Window) *Iterator {
 func (it *Iterator) load(cur *cursor) bool {
 	s := cur.c.Schedule
 	if !s.Has(cur.k) || (it.w.Limit > 0 && cur.n >= it.w.Limit) {
+		return false
+	}
+	if it.w.UnboundedLimit > 0 && !s.Bounded() && cur.n >= it.w.UnboundedLimit {
+		it.capped = true
 		return false
 	}
 	start, end := s.Interval(cur.k)

@@ -291,7 +291,8 @@ func (p *Plan) checkBackfill(d *definition.Definition) {
 				Message: fmt.Sprintf("starts %s, more than 1 day before now (%s): all past periods are backfilled at once; the service may refuse this activation (1-day rule)",
 					s.Start.Format(TimeLayout), p.Now.Format(TimeLayout))})
 		}
-		if o := d.Object(c.ID); o != nil && strings.EqualFold(d.Effective(o).Str("failureAndRerunMode"), "cascade") {
+		if o := d.Object(c.ID); o != nil && !warned["cascade "+s.ID] && strings.EqualFold(d.Effective(o).Str("failureAndRerunMode"), "cascade") {
+			warned["cascade "+s.ID] = true
 			p.Warnings = append(p.Warnings, Warning{Code: "backfill-cascade", ObjectID: c.ID,
 				Message: fmt.Sprintf("has 'failureAndRerunMode' field set to 'cascade' and you are about to create a backfill with scheduleStartTime %s", s.Start.Format(TimeLayout))})
 		}

@@ -219,7 +219,7 @@ type Window struct {
 	// UnboundedLimit caps components whose schedule is unbounded (and only
 	// those) when To and Limit leave them endless; 0: no cap.
 	UnboundedLimit int
-	Only  []string  // restrict to these component ids; nil: all
+	Only           []string // restrict to these component ids; nil: all
 }
 
 // Iterator yields instances in runnable order: RunnableAt, then the

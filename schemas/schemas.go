@@ -1,0 +1,250 @@
+package schemas
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/santhosh-tekuri/jsonschema/v5"
+)
+
+//go:embed types/*.json common/*.json catalog.json
+var files embed.FS
+
+// baseURL is where the embedded files live for the compiler; nothing is
+// ever fetched from it.
+const baseURL = "file:///dpl/schemas/"
+
+// ErrUnknownType is matched (errors.Is) by the error Validate returns for a
+// type name that is not in the catalogue.
+var ErrUnknownType = errors.New("unknown object type")
+
+// UnknownTypeError reports a type name the catalogue does not know, with
+// the closest known name when one is near.
+type UnknownTypeError struct {
+	Name       string
+	Suggestion string // "" when nothing is close
+}
+
+func (e *UnknownTypeError) Error() string {
+	if e.Suggestion != "" {
+		return fmt.Sprintf("unknown object type %q (did you mean %q?)", e.Name, e.Suggestion)
+	}
+	return fmt.Sprintf("unknown object type %q", e.Name)
+}
+
+// Is makes errors.Is(err, ErrUnknownType) true.
+func (e *UnknownTypeError) Is(target error) bool { return target == ErrUnknownType }
+
+func unknownType(name string) error {
+	return &UnknownTypeError{Name: name, Suggestion: Suggest(name, names)}
+}
+
+var (
+	compileOnce sync.Once
+	compiled    map[string]*jsonschema.Schema
+	compileErr  error
+)
+
+// compileAll compiles every type schema once; the common files are added
+// as resources so that relative $refs resolve without touching any disk.
+func compileAll() (map[string]*jsonschema.Schema, error) {
+	compileOnce.Do(func() {
+		c := jsonschema.NewCompiler()
+		c.Draft = jsonschema.Draft7
+		c.LoadURL = func(s string) (io.ReadCloser, error) {
+			return nil, fmt.Errorf("schemas: unexpected external reference %s", s)
+		}
+		err := fs.WalkDir(files, ".", func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || path.Ext(p) != ".json" || p == "catalog.json" {
+				return err
+			}
+			data, err := files.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			return c.AddResource(baseURL+p, bytes.NewReader(data))
+		})
+		if err != nil {
+			compileErr = fmt.Errorf("schemas: load embedded files: %w", err)
+			return
+		}
+		out := make(map[string]*jsonschema.Schema, len(names))
+		for _, n := range names {
+			s, err := c.Compile(baseURL + "types/" + n + ".json")
+			if err != nil {
+				compileErr = fmt.Errorf("schemas: compile %s: %w", n, err)
+				return
+			}
+			out[n] = s
+		}
+		compiled = out
+	})
+	return compiled, compileErr
+}
+
+// Compile compiles every embedded schema (once) and reports the first
+// failure; Validate calls it implicitly.
+func Compile() error {
+	_, err := compileAll()
+	return err
+}
+
+// Schema returns the JSON text of a type's schema file as embedded.
+func Schema(typeName string) ([]byte, error) {
+	if _, ok := byName[typeName]; !ok {
+		return nil, unknownType(typeName)
+	}
+	return files.ReadFile("types/" + typeName + ".json")
+}
+
+// File returns an embedded file by its path under schemas/ (e.g.
+// "common/kinds.json", "catalog.json").
+func File(name string) ([]byte, error) { return files.ReadFile(name) }
+
+// FileNames lists the embedded schema files (types/, common/, catalog.json).
+func FileNames() []string {
+	var out []string
+	_ = fs.WalkDir(files, ".", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			out = append(out, p)
+		}
+		return nil
+	})
+	sort.Strings(out)
+	return out
+}
+
+// Violation codes. Messages follow the service's "CODE: 'field' text" style;
+// INVALID_FIELD_VALUE is the one code the service is known to use.
+const (
+	CodeInvalidValue       = "INVALID_FIELD_VALUE"
+	CodeMissingRequired    = "MISSING_REQUIRED_FIELD"
+	CodeUnknownField       = "UNKNOWN_FIELD"
+	CodeReadOnlyField      = "READ_ONLY_FIELD"
+	CodeInvalidCombination = "INVALID_FIELD_COMBINATION"
+	CodeDeprecatedField    = "DEPRECATED_FIELD"
+	CodeDeprecatedType     = "DEPRECATED_TYPE"
+	CodeRuntimeField       = "RUNTIME_FIELD"
+)
+
+// Violation is one problem found in an object.
+type Violation struct {
+	// Field is the field concerned (the first element of the instance
+	// location); "" when the problem concerns the object as a whole.
+	Field string
+	// Index is the element of a list value at fault, or -1.
+	Index   int
+	Code    string
+	Message string // "CODE: 'field' explanation", without the hint
+	Hint    string // e.g. `did you mean "scriptUri"?`; may be ""
+	Warning bool   // true for warnings (deprecations, runtime fields, sample-tolerated combinations)
+}
+
+func (v Violation) String() string {
+	if v.Hint != "" {
+		return v.Message + " (" + v.Hint + ")"
+	}
+	return v.Message
+}
+
+// Options adjust Validate.
+type Options struct {
+	// Inherited reports whether a field of the instance came from another
+	// object (Default or a parent). Such a field that the type does not
+	// know is skipped instead of reported: Default lends role and
+	// resourceRole to activities too, and the service applies a field only
+	// where it fits. Warnings about inherited fields are skipped as well
+	// (they belong to the object that writes the field).
+	Inherited func(field string) bool
+}
+
+// Validate checks an object's effective fields against its type's schema.
+//
+// The instance maps field names to values as decoded from JSON: a string,
+// a map {"ref": id}, or a []any of those; "type", "id", "name" and
+// "parent" may be present. It returns the violations (errors and
+// warnings, see Violation.Warning) and a non-nil error only when the type is
+// unknown (errors.Is(err, ErrUnknownType)) or the schemas do not compile.
+func Validate(typeName string, instance map[string]any) ([]Violation, error) {
+	return ValidateWith(typeName, instance, Options{})
+}
+
+// ValidateWith is Validate with options.
+func ValidateWith(typeName string, instance map[string]any, opts Options) ([]Violation, error) {
+	t, ok := byName[typeName]
+	if !ok {
+		return nil, unknownType(typeName)
+	}
+	schemas, err := compileAll()
+	if err != nil {
+		return nil, err
+	}
+	inst := instance
+	if opts.Inherited != nil {
+		inst = dropInheritedUnknown(t, instance, opts.Inherited)
+	}
+	var out []Violation
+	if err := schemas[typeName].Validate(inst); err != nil {
+		var ve *jsonschema.ValidationError
+		if !errors.As(err, &ve) {
+			return nil, fmt.Errorf("schemas: validate %s: %w", typeName, err)
+		}
+		out = explain(t, inst, ve)
+	}
+	out = append(out, extraChecks(t, inst, opts.Inherited, out)...)
+	sortViolations(out)
+	return out, nil
+}
+
+// dropInheritedUnknown returns instance without inherited fields the type
+// does not know, copying only when there is something to drop.
+func dropInheritedUnknown(t *Type, instance map[string]any, inherited func(string) bool) map[string]any {
+	var drop []string
+	for k := range instance {
+		if !t.Knows(k) && inherited(k) {
+			drop = append(drop, k)
+		}
+	}
+	if len(drop) == 0 {
+		return instance
+	}
+	out := make(map[string]any, len(instance))
+	for k, v := range instance {
+		out[k] = v
+	}
+	for _, k := range drop {
+		delete(out, k)
+	}
+	return out
+}
+
+func sortViolations(vs []Violation) {
+	sort.SliceStable(vs, func(i, j int) bool {
+		if vs[i].Warning != vs[j].Warning {
+			return !vs[i].Warning
+		}
+		if vs[i].Field != vs[j].Field {
+			return vs[i].Field < vs[j].Field
+		}
+		return vs[i].Code < vs[j].Code
+	})
+}
+
+// fieldPath returns the first element of a JSON pointer ("" for the root).
+func fieldPath(ptr string) (field string, rest string) {
+	ptr = strings.TrimPrefix(ptr, "/")
+	if ptr == "" {
+		return "", ""
+	}
+	field, rest, _ = strings.Cut(ptr, "/")
+	field = strings.ReplaceAll(strings.ReplaceAll(field, "~1", "/"), "~0", "~")
+	return field, rest
+}

@@ -1,0 +1,71 @@
+package schemas
+
+import "strings"
+
+// Suggest returns the candidate closest to name, for "did you mean" hints,
+// or "" when none is close enough. Comparison is case-insensitive and uses
+// the optimal-string-alignment (restricted Damerau-Levenshtein) distance, so
+// a swap of two neighbouring letters counts as one edit. A candidate equal
+// to name ignoring case always wins; otherwise the distance must be at most
+// max(1, len/3) (2 for names of 6+ runes, 3 for 9+ ...), ties going to the
+// earlier candidate.
+func Suggest(name string, candidates []string) string {
+	if name == "" {
+		return ""
+	}
+	lname := strings.ToLower(name)
+	limit := len([]rune(name)) / 3
+	if limit < 1 {
+		limit = 1
+	}
+	best, bestDist := "", limit+1
+	for _, c := range candidates {
+		if c == name {
+			continue
+		}
+		lc := strings.ToLower(c)
+		if lc == lname {
+			return c
+		}
+		if d := osaDistance([]rune(lname), []rune(lc), bestDist); d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	return best
+}
+
+// osaDistance is the optimal-string-alignment distance between a and b.
+// It gives up early (returning cap) once every cell of a row reaches cap.
+func osaDistance(a, b []rune, cap int) int {
+	if d := len(a) - len(b); d >= cap || -d >= cap {
+		return cap
+	}
+	// Three rows: two back (for transpositions), previous, current.
+	prev2 := make([]int, len(b)+1)
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		rowMin := cur[0]
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			v := min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				v = min(v, prev2[j-2]+1)
+			}
+			cur[j] = v
+			rowMin = min(rowMin, v)
+		}
+		if rowMin >= cap {
+			return cap
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(b)]
+}

@@ -167,7 +167,7 @@ type Options struct {
 	// Parameters and Values write the section even when it is empty, as
 	// the CLI does when the source had "parameters": [] (see Read).
 	Parameters, Values bool
-	CloudFormation CloudFormationOptions
+	CloudFormation     CloudFormationOptions
 }
 
 // CloudFormationOptions sets the properties of the generated resource.

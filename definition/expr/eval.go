@@ -224,16 +224,15 @@ func mapValues1(x Value, f func(Value) (Value, error)) (Value, error) {
 
 func evalCall(n *Call, s Scope) (Value, error) {
 	f := funcs[n.Name]
-	var buf [5]Value
-	args := buf[:0]
+	args := make([]Value, len(n.Args))
 	hasList := false
-	for _, a := range n.Args {
+	for i, a := range n.Args {
 		v, err := eval(a, s)
 		if err != nil {
 			return Value{}, err
 		}
 		hasList = hasList || v.kind == KindList
-		args = append(args, v)
+		args[i] = v
 	}
 	if !hasList {
 		return callFn(n, f, args)
@@ -265,17 +264,16 @@ func evalCall(n *Call, s Scope) (Value, error) {
 	return Value{kind: KindList, list: out}, nil
 }
 
+// callFn coerces args in place (callers pass a slice they own) and calls f.
 func callFn(n *Call, f fn, args []Value) (Value, error) {
-	var buf [5]Value
-	conv := buf[:len(args)]
 	for i, a := range args {
 		c, err := coerce(a, f.params[i])
 		if err != nil {
 			return Value{}, errorf(n.Args[i].Pos(), "%s: argument %d: %v", n.Name, i+1, err)
 		}
-		conv[i] = c
+		args[i] = c
 	}
-	v, err := f.impl(conv)
+	v, err := f.impl(args)
 	if err != nil {
 		return Value{}, errorf(n.P, "%s: %v", n.Name, err)
 	}

@@ -25,7 +25,11 @@ type Options struct {
 	Activation time.Time
 	// Now decides which instances are backfill. Zero means time.Now().
 	Now time.Time
-	// Expand evaluates expressions in schedule fields; nil keeps raw values.
+	// Params override the definition's parameter values (--param).
+	Params Params
+	// Expand evaluates expressions in schedule fields (startDateTime:
+	// "#{myStart}"); nil uses an Evaluator over the definition's
+	// parameters (values, then defaults) with Params on top.
 	Expand ExpandFunc
 }
 
@@ -70,6 +74,10 @@ func Build(d *definition.Definition, opts Options) (*Plan, error) {
 		act = now
 	}
 	p := &Plan{Activation: act.UTC(), Now: now.UTC(), byID: map[string]*Component{}}
+	if opts.Expand == nil {
+		params, _ := ResolveParams(d, opts.Params)
+		opts.Expand = (&Evaluator{Def: d, Params: params}).Expand
+	}
 
 	defType := Timeseries
 	var hasSchedule bool
@@ -96,7 +104,11 @@ func Build(d *definition.Definition, opts Options) (*Plan, error) {
 		if o == nil {
 			return nil, nil
 		}
-		s, err := FromObject(d, expandObject(d, o, opts.Expand), p.Activation)
+		xo, err := expandObject(d, o, opts.Expand)
+		if err != nil {
+			return nil, err
+		}
+		s, err := FromObject(d, xo, p.Activation)
 		if err != nil {
 			return nil, err
 		}
@@ -311,10 +323,7 @@ func expand(f ExpandFunc, id, key, raw string) string {
 
 // expandObject returns a copy of a Schedule object whose schedule fields
 // have their expressions evaluated (the original stays untouched).
-func expandObject(d *definition.Definition, o *definition.Object, f ExpandFunc) *definition.Object {
-	if f == nil {
-		return o
-	}
+func expandObject(d *definition.Definition, o *definition.Object, f ExpandFunc) (*definition.Object, error) {
 	e := d.Effective(o)
 	cp := &definition.Object{ID: o.ID, Name: o.Name, HasName: o.HasName, Pos: o.Pos}
 	for _, k := range []string{"type", "period", "startDateTime", "startAt", "endDateTime", "occurrences"} {
@@ -323,9 +332,15 @@ func expandObject(d *definition.Definition, o *definition.Object, f ExpandFunc) 
 			continue
 		}
 		v := fld.Values[0]
-		v.Str = expand(f, o.ID, k, v.Str)
+		if strings.Contains(v.Str, "#{") {
+			x, err := f(o.ID, k, v.Str)
+			if err != nil {
+				return nil, fmt.Errorf("schedule %s: %s: %w", o.ID, k, err)
+			}
+			v.Str = x
+		}
 		cp.Fields = append(cp.Fields, &definition.Field{Key: k, Values: []definition.Value{v}, Pos: fld.Pos})
 	}
 	cp.Fields = append(cp.Fields, &definition.Field{Key: "parent", Values: nil})
-	return cp
+	return cp, nil
 }

@@ -37,7 +37,7 @@ func Render(w io.Writer, d *definition.Definition, req Request) (notes []string,
 	}
 	params, _ := ResolveParams(d, req.Params)
 	ev := &Evaluator{Def: d, Params: params}
-	p, err := Build(d, Options{Activation: act, Now: req.Now, Expand: ev.Expand})
+	p, err := Build(d, Options{Activation: act, Now: req.Now, Params: req.Params, Expand: ev.Expand})
 	if err != nil {
 		return nil, err
 	}

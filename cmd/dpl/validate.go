@@ -1,0 +1,154 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/dpl-dev/dpl/definition"
+	"github.com/dpl-dev/dpl/definition/validate"
+)
+
+type validateFlags struct {
+	output    string
+	params    []string
+	paramFile string
+	strict    bool
+}
+
+func init() {
+	var f validateFlags
+	cmd := &cobra.Command{
+		Use:   "validate [flags] PATH...",
+		Short: "Check pipeline definitions offline",
+		Long: `Validate AWS Data Pipeline definitions (file, API or CloudFormation format)
+without calling AWS: JSON syntax, object types and fields, references,
+inheritance, schedules, parameters, #{...} expressions and the service's limits.
+
+PATH is a file, a directory (searched recursively for *.json) or - for stdin.
+
+Exit codes: 0 valid (warnings allowed), 1 definition errors, 2 usage or I/O error.`,
+		Example: `  dpl validate pipeline.json
+  dpl validate --output json --param myBucket=s3://b/in definitions/
+  cat pipeline.json | dpl validate -`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return runValidate(cmd, f, args) },
+	}
+	cmd.Flags().StringVarP(&f.output, "output", "o", "text", "output format: text, json or sarif")
+	cmd.Flags().StringArrayVarP(&f.params, "param", "p", nil, "parameter value id=value (repeat an id for array parameters)")
+	cmd.Flags().StringVar(&f.paramFile, "param-file", "", `JSON file of parameter values: {"values": {"myId": "value"}}`)
+	cmd.Flags().BoolVar(&f.strict, "strict", false, "treat the service's limits as errors")
+	rootCmd.AddCommand(cmd)
+}
+
+func runValidate(cmd *cobra.Command, f validateFlags, args []string) error {
+	switch f.output {
+	case "text", "json", "sarif":
+	default:
+		return withCode(exitUsage, fmt.Errorf("--output %q: want text, json or sarif", f.output))
+	}
+	values, err := paramValues(f.paramFile, f.params)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	paths, err := definition.ExpandPaths(args)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	if len(paths) == 0 {
+		return withCode(exitUsage, fmt.Errorf("no *.json definitions found in %s", strings.Join(args, ", ")))
+	}
+	opts := validate.Options{Strict: f.strict, Values: values}
+	results := make([]*validate.Result, 0, len(paths))
+	for _, p := range paths {
+		r, err := validate.File(p, opts)
+		if err != nil {
+			return withCode(exitUsage, err)
+		}
+		if r.Definition != nil && len(values) > 0 && len(paths) == 1 {
+			if unknown := validate.UnknownParams(r.Definition, values); len(unknown) > 0 {
+				sort.Strings(unknown)
+				return withCode(exitUsage, fmt.Errorf("--param: %s not declared in %s", strings.Join(unknown, ", "), r.File))
+			}
+		}
+		results = append(results, r)
+	}
+	out := cmd.OutOrStdout()
+	switch f.output {
+	case "json":
+		err = validate.WriteJSON(out, results)
+	case "sarif":
+		err = validate.WriteSARIF(out, results, versionString())
+	default:
+		err = validate.WriteText(out, results, validate.TextOptions{Color: colorOutput(out)})
+	}
+	if err != nil {
+		return withCode(exitUsage, fmt.Errorf("write report: %w", err))
+	}
+	for _, r := range results {
+		if r.Errored() {
+			return withCode(exitFailed, nil)
+		}
+	}
+	return nil
+}
+
+// colorOutput: colours only on a terminal, and never with NO_COLOR set.
+func colorOutput(w any) bool {
+	if _, set := os.LookupEnv("NO_COLOR"); set {
+		return false
+	}
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// paramValues merges --param-file ({"values": {...}}, as the AWS CLI
+// takes) and --param id=value flags; flags win, and repeating an id
+// builds an array value.
+func paramValues(file string, flags []string) (map[string][]string, error) {
+	values := map[string][]string{}
+	if file != "" {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("--param-file: %w", err)
+		}
+		var doc struct {
+			Values map[string]json.RawMessage `json:"values"`
+		}
+		if err := json.Unmarshal(data, &doc); err != nil {
+			return nil, fmt.Errorf("--param-file %s: %w", file, err)
+		}
+		if doc.Values == nil {
+			return nil, fmt.Errorf(`--param-file %s: no "values" object (want {"values": {"myId": "value"}})`, file)
+		}
+		for id, raw := range doc.Values {
+			var one string
+			var many []string
+			switch {
+			case json.Unmarshal(raw, &one) == nil:
+				values[id] = []string{one}
+			case json.Unmarshal(raw, &many) == nil:
+				values[id] = many
+			default:
+				return nil, fmt.Errorf("--param-file %s: value of %q must be a string or a list of strings", file, id)
+			}
+		}
+	}
+	fromFlags := map[string][]string{}
+	for _, p := range flags {
+		id, v, ok := strings.Cut(p, "=")
+		if !ok || id == "" {
+			return nil, fmt.Errorf("--param %q: want id=value", p)
+		}
+		fromFlags[id] = append(fromFlags[id], v)
+	}
+	for id, vs := range fromFlags {
+		values[id] = vs
+	}
+	return values, nil
+}

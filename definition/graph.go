@@ -1,0 +1,228 @@
+package definition
+
+import "sort"
+
+// Edge is one reference from an object to another: the value of Field on
+// From (own or inherited) names To.
+type Edge struct {
+	From  string // referring object id
+	To    string // referenced object id
+	Field string // field holding the ref: runsOn, input, schedule, parent, myX, ...
+	// Via is the id of the object that wrote the ref: From itself, or the
+	// parent/Default it was inherited from.
+	Via string
+	Pos Pos // position of the ref value
+}
+
+// Inherited reports whether the ref came from a parent or Default.
+func (e Edge) Inherited() bool { return e.Via != e.From }
+
+// Graph is the reference graph of a definition, built over effective
+// fields so that a runsOn or schedule inherited from Default counts as an
+// edge of the object that inherits it. Build it once with NewGraph; it does
+// not follow later edits of the definition.
+type Graph struct {
+	d   *Definition
+	out map[string][]Edge
+	in  map[string][]Edge
+}
+
+// NewGraph builds the reference graph of d (resolving inheritance when
+// needed). Every ref value becomes an edge, whatever the field's name, so
+// user fields (myRef) and fields dpl does not know are included. Refs to
+// ids that do not exist are kept as edges to a missing node; Referrers
+// finds them, Object(To) returns nil.
+func NewGraph(d *Definition) *Graph {
+	g := &Graph{d: d, out: make(map[string][]Edge, len(d.Objects)), in: make(map[string][]Edge, len(d.Objects))}
+	seen := make(map[string]bool, len(d.Objects))
+	for _, o := range d.Objects {
+		if seen[o.ID] { // duplicate ids: the first object wins, as in Definition.Object
+			continue
+		}
+		seen[o.ID] = true
+		e := d.Effective(o)
+		for _, k := range e.Keys {
+			f := e.Fields[k]
+			via := e.From[k]
+			if k == "parent" && via != o.ID {
+				continue // an ancestor's parent is not this object's parent
+			}
+			for _, v := range f.Values {
+				if !v.IsRef {
+					continue
+				}
+				ed := Edge{From: o.ID, To: v.Ref, Field: k, Via: via, Pos: v.Pos}
+				g.out[o.ID] = append(g.out[o.ID], ed)
+				g.in[v.Ref] = append(g.in[v.Ref], ed)
+			}
+		}
+	}
+	return g
+}
+
+// Edges returns the refs going out of o, in effective-field order.
+func (g *Graph) Edges(o *Object) []Edge { return g.out[o.ID] }
+
+// EdgesFrom returns the refs going out of the object with the given id.
+func (g *Graph) EdgesFrom(id string) []Edge { return g.out[id] }
+
+// Referrers returns the refs pointing at id, in object order.
+func (g *Graph) Referrers(id string) []Edge { return g.in[id] }
+
+// Targets returns the ids o refers to through field (e.g. "input").
+func (g *Graph) Targets(id, field string) []string {
+	var ids []string
+	for _, e := range g.out[id] {
+		if e.Field == field {
+			ids = append(ids, e.To)
+		}
+	}
+	return ids
+}
+
+// Sources returns the ids that refer to id through field.
+func (g *Graph) Sources(id, field string) []string {
+	var ids []string
+	for _, e := range g.in[id] {
+		if e.Field == field {
+			ids = append(ids, e.From)
+		}
+	}
+	return ids
+}
+
+// Producers returns the activities that list the data node as an output.
+func (g *Graph) Producers(node string) []string { return g.Sources(node, "output") }
+
+// Consumers returns the activities that list the data node as an input.
+func (g *Graph) Consumers(node string) []string { return g.Sources(node, "input") }
+
+// Upstream returns what must finish before id can run: its dependsOn
+// targets, its input data nodes, and (for a data node) the activities that
+// produce it. Preconditions, schedules and resources are not part of the
+// ordering. Ids are unique and in edge order.
+func (g *Graph) Upstream(id string) []string {
+	var ids []string
+	seen := map[string]bool{}
+	add := func(s string) {
+		if !seen[s] {
+			seen[s] = true
+			ids = append(ids, s)
+		}
+	}
+	for _, e := range g.out[id] {
+		if e.Field == "dependsOn" || e.Field == "input" {
+			add(e.To)
+		}
+	}
+	for _, e := range g.in[id] {
+		if e.Field == "output" {
+			add(e.From)
+		}
+	}
+	return ids
+}
+
+// Cycle returns a dependency cycle (ids, first repeated at the end) over
+// Upstream, e.g. [A N B A] for activity A reading node N that B writes
+// while B depends on A; nil when the graph is acyclic. Only existing
+// objects take part.
+func (g *Graph) Cycle() []string {
+	_, cycle := g.topo()
+	return cycle
+}
+
+// TopoOrder returns the object ids so that every object comes after its
+// Upstream; ties keep file order. ok is false when there is a cycle (the
+// order then holds only the objects outside it and their dependents are
+// left out).
+func (g *Graph) TopoOrder() (order []string, ok bool) {
+	order, cycle := g.topo()
+	return order, cycle == nil
+}
+
+func (g *Graph) topo() ([]string, []string) {
+	ids := make([]string, 0, len(g.d.Objects))
+	index := make(map[string]int, len(g.d.Objects))
+	for _, o := range g.d.Objects {
+		if _, dup := index[o.ID]; !dup {
+			index[o.ID] = len(ids)
+			ids = append(ids, o.ID)
+		}
+	}
+	up := make([][]int, len(ids))
+	down := make([][]int, len(ids))
+	indeg := make([]int, len(ids))
+	for i, id := range ids {
+		for _, u := range g.Upstream(id) {
+			j, ok := index[u]
+			if !ok {
+				continue // a missing object; the validator reports the ref
+			}
+			up[i] = append(up[i], j)
+			down[j] = append(down[j], i)
+			indeg[i]++
+		}
+	}
+	// Kahn's algorithm with a sorted ready set keeps file order among ties.
+	var ready []int
+	for i := range ids {
+		if indeg[i] == 0 {
+			ready = append(ready, i)
+		}
+	}
+	order := make([]string, 0, len(ids))
+	for len(ready) > 0 {
+		i := ready[0]
+		ready = ready[1:]
+		order = append(order, ids[i])
+		var next []int
+		for _, j := range down[i] {
+			indeg[j]--
+			if indeg[j] == 0 {
+				next = append(next, j)
+			}
+		}
+		if len(next) > 0 {
+			ready = append(ready, next...)
+			sort.Ints(ready)
+		}
+	}
+	if len(order) == len(ids) {
+		return order, nil
+	}
+	// Find one cycle among the objects left: walk upstream edges that stay
+	// inside the remainder until a node repeats.
+	for start := range ids {
+		if indeg[start] == 0 {
+			continue
+		}
+		pos := map[int]int{}
+		path := []int{}
+		cur := start
+		for {
+			if p, ok := pos[cur]; ok {
+				cyc := make([]string, 0, len(path)-p+1)
+				// path runs downstream->upstream; report it in run order.
+				for k := len(path) - 1; k >= p; k-- {
+					cyc = append(cyc, ids[path[k]])
+				}
+				return order, append(cyc, cyc[0])
+			}
+			pos[cur] = len(path)
+			path = append(path, cur)
+			nextUp := -1
+			for _, j := range up[cur] {
+				if indeg[j] > 0 {
+					nextUp = j
+					break
+				}
+			}
+			if nextUp < 0 {
+				break
+			}
+			cur = nextUp
+		}
+	}
+	return order, nil
+}

@@ -140,7 +140,7 @@ func Build(d *definition.Definition, opts Options) (*Plan, error) {
 		}
 		if refs := e.Refs("schedule"); len(refs) > 0 {
 			if c.Schedule, err = scheduleOf(refs[0]); err != nil {
-				return nil, fmt.Errorf("%s: %w", o.ID, err)
+				return nil, fmt.Errorf("schedule of %s: %w", o.ID, err)
 			}
 		}
 		c.Inputs = e.Refs("input")
@@ -335,7 +335,7 @@ func expandObject(d *definition.Definition, o *definition.Object, f ExpandFunc) 
 		if strings.Contains(v.Str, "#{") {
 			x, err := f(o.ID, k, v.Str)
 			if err != nil {
-				return nil, fmt.Errorf("schedule %s: %s: %w", o.ID, k, err)
+				return nil, &Error{ObjectID: o.ID, Field: k, Pos: fld.Pos, Err: err}
 			}
 			v.Str = x
 		}

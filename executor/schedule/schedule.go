@@ -1,6 +1,7 @@
 package schedule
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -55,12 +56,37 @@ type Schedule struct {
 	step time.Duration // fixed length of a period, 0 for months/years
 }
 
+// Error is a schedule that cannot be read, located at the offending field.
+type Error struct {
+	ObjectID string
+	Field    string
+	Pos      definition.Pos
+	Err      error
+}
+
+func (e *Error) Error() string {
+	loc := ""
+	if e.Pos.IsValid() {
+		loc = e.Pos.String() + ": "
+	}
+	return fmt.Sprintf("%sobject %q field %q: %v", loc, e.ObjectID, e.Field, e.Err)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
 // FromObject reads a Schedule object's effective fields. activation is the
 // pipeline's (first) activation time, used by startAt
 // FIRST_ACTIVATION_DATE_TIME and the on-demand schedule.
 func FromObject(d *definition.Definition, o *definition.Object, activation time.Time) (*Schedule, error) {
 	e := d.Effective(o)
 	s := &Schedule{ID: o.ID}
+	fail := func(field string, err error) (*Schedule, error) {
+		pos := o.Pos
+		if f := e.Get(field); f != nil && f.Pos.IsValid() {
+			pos = f.Pos
+		}
+		return nil, &Error{ObjectID: o.ID, Field: field, Pos: pos, Err: err}
+	}
 	per := strings.TrimSpace(e.Str("period"))
 	startAt := strings.TrimSpace(e.Str("startAt"))
 	if strings.EqualFold(per, OnDemandPeriod) || strings.EqualFold(startAt, OnDemandActivationTime) {
@@ -71,38 +97,38 @@ func FromObject(d *definition.Definition, o *definition.Object, activation time.
 		return s, nil
 	}
 	if per == "" {
-		return nil, fmt.Errorf("schedule %s: no period", o.ID)
+		return fail("period", errors.New("missing (a Schedule needs a period such as \"1 day\")"))
 	}
 	p, err := period.Parse(per)
 	if err != nil {
-		return nil, fmt.Errorf("schedule %s: %w", o.ID, err)
+		return fail("period", err)
 	}
 	s.Period = p
 	start := strings.TrimSpace(e.Str("startDateTime"))
 	switch {
 	case start != "":
 		if s.Start, err = ParseTime(start); err != nil {
-			return nil, fmt.Errorf("schedule %s: startDateTime: %w", o.ID, err)
+			return fail("startDateTime", err)
 		}
 	case strings.EqualFold(startAt, FirstActivation):
 		s.Start = activation.UTC().Truncate(time.Second)
 	case startAt != "":
-		return nil, fmt.Errorf("schedule %s: startAt %q: want %s", o.ID, startAt, FirstActivation)
+		return fail("startAt", fmt.Errorf("%q: want %s", startAt, FirstActivation))
 	default:
-		return nil, fmt.Errorf("schedule %s: needs startDateTime or startAt", o.ID)
+		return fail("startDateTime", errors.New("missing: a Schedule needs startDateTime or startAt"))
 	}
 	if end := strings.TrimSpace(e.Str("endDateTime")); end != "" {
 		if s.End, err = ParseTime(end); err != nil {
-			return nil, fmt.Errorf("schedule %s: endDateTime: %w", o.ID, err)
+			return fail("endDateTime", err)
 		}
 		if !s.End.After(s.Start) {
-			return nil, fmt.Errorf("schedule %s: endDateTime %s is not after the start %s", o.ID, end, s.Start.Format(TimeLayout))
+			return fail("endDateTime", fmt.Errorf("%s is not after the start %s", end, s.Start.Format(TimeLayout)))
 		}
 	}
 	if occ := strings.TrimSpace(e.Str("occurrences")); occ != "" {
 		n, err := strconv.Atoi(occ)
 		if err != nil || n <= 0 {
-			return nil, fmt.Errorf("schedule %s: occurrences %q is not a positive whole number", o.ID, occ)
+			return fail("occurrences", fmt.Errorf("%q is not a positive whole number", occ))
 		}
 		s.Occurrences = n
 	}

@@ -9,6 +9,7 @@
 package schemas
 
 import (
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -73,6 +74,8 @@ type FieldInfo struct {
 
 	def    string // common schema file holding the definition ("" = inline in the type)
 	defKey string // name of the definition in that file (default: Name)
+	// pattern is the compiled scalar pattern (nil for free strings and refs).
+	pattern *regexp.Regexp
 }
 
 // IsDeprecated reports whether the field is deprecated.
@@ -156,6 +159,9 @@ func init() {
 		t.byName = make(map[string]*FieldInfo, len(t.Fields))
 		for _, f := range t.Fields {
 			t.byName[f.Name] = f
+			if p := scalarPattern(f); p != "" {
+				f.pattern = patternFor(p)
+			}
 			if !f.Runtime {
 				t.names = append(t.names, f.Name)
 			}

@@ -164,6 +164,10 @@ type Options struct {
 	// where it fits. Warnings about inherited fields are skipped as well
 	// (they belong to the object that writes the field).
 	Inherited func(field string) bool
+	// AlwaysSchema runs the JSON Schema even when the allocation-free
+	// pre-check (fast.go) finds the object valid. The verdict is the same;
+	// this exists for tests and for doubters.
+	AlwaysSchema bool
 }
 
 // Validate checks an object's effective fields against its type's schema.
@@ -192,16 +196,27 @@ func ValidateWith(typeName string, instance map[string]any, opts Options) ([]Vio
 		inst = dropInheritedUnknown(t, instance, opts.Inherited)
 	}
 	var out []Violation
-	if err := schemas[typeName].Validate(inst); err != nil {
-		var ve *jsonschema.ValidationError
-		if !errors.As(err, &ve) {
-			return nil, fmt.Errorf("schemas: validate %s: %w", typeName, err)
+	if opts.AlwaysSchema || !fastValid(t, inst) {
+		out, err = schemaViolations(schemas[typeName], t, inst)
+		if err != nil {
+			return nil, err
 		}
-		out = explain(t, inst, ve)
 	}
 	out = append(out, extraChecks(t, inst, opts.Inherited, out)...)
 	sortViolations(out)
 	return out, nil
+}
+
+// schemaViolations runs the compiled JSON Schema and explains its errors.
+func schemaViolations(s *jsonschema.Schema, t *Type, inst map[string]any) ([]Violation, error) {
+	if err := s.Validate(inst); err != nil {
+		var ve *jsonschema.ValidationError
+		if !errors.As(err, &ve) {
+			return nil, fmt.Errorf("schemas: validate %s: %w", t.Name, err)
+		}
+		return explain(t, inst, ve), nil
+	}
+	return nil, nil
 }
 
 // dropInheritedUnknown returns instance without inherited fields the type

@@ -286,7 +286,7 @@ func buildSpec() []*Type {
 			OneOf: []Group{one("filePath", "directoryPath")}},
 		{Name: "SqlDataNode", Family: FamilyDataNode, Description: "A table in a SQL database.",
 			Fields: withRT(dataNodeCommon(sqlNodeOwn()...), rtRunnable), Required: []string{"table"}},
-		{Name: "MySqlDataNode", Family: FamilyDataNode, Description: "A MySQL table (deprecated: use SqlDataNode).",
+		{Name: "MySqlDataNode", Family: FamilyDataNode, Description: "A MySQL table.",
 			Deprecated: "use SqlDataNode",
 			Fields:     withRT(dataNodeCommon(mySQLOwn...), rtRunnable), Required: []string{"table"}},
 		{Name: "DynamoDBDataNode", Family: FamilyDataNode, Description: "A DynamoDB table.",

@@ -2,6 +2,7 @@ package sqlrun
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/hex"
@@ -575,6 +576,15 @@ func formatValue(buf []byte, v any, dbType string) Field {
 	case nil:
 		return Field{Null: true}
 	case []byte:
+		switch dbType {
+		case "DATETIME", "TIMESTAMP", "TIME":
+			// MySQL pads fractional seconds to the column's precision;
+			// trim so every server writes the same text.
+			if i := bytes.IndexByte(x, '.'); i >= 0 {
+				x = bytes.TrimRight(x, "0")
+				x = bytes.TrimSuffix(x, []byte("."))
+			}
+		}
 		if dbType == "BYTEA" {
 			buf = append(buf, `\x`...)
 			return Field{B: hex.AppendEncode(buf, x)}

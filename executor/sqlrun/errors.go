@@ -5,8 +5,8 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 const mask = "********"
@@ -57,12 +57,21 @@ func scrubErr(secrets []string, err error) error {
 	if errors.As(err, &already) && already == err {
 		return err
 	}
-	msg := scrub(secrets, err.Error())
-	out := &Error{msg: msg}
+	msg := err.Error()
 	var pe *pgconn.PgError
 	var me *mysql.MySQLError
+	if errors.As(err, &pe) {
+		// Detail and Where locate the problem (e.g. "COPY t, line 2, column a").
+		if pe.Detail != "" {
+			msg += "; detail: " + pe.Detail
+		}
+		if pe.Where != "" {
+			msg += "; where: " + pe.Where
+		}
+	}
+	out := &Error{msg: scrub(secrets, msg)}
 	switch {
-	case errors.As(err, &pe):
+	case pe != nil:
 		out.Code = pe.Code
 	case errors.As(err, &me):
 		out.Code = itoa(int(me.Number))

@@ -119,7 +119,7 @@ type recordReader struct {
 	r      *bufio.Reader
 	fields []Field
 	buf    []byte
-	line   int // record number, 1-based, of the last record returned
+	line   int  // record number, 1-based, of the last record returned
 	blank  bool // the last record had no bytes at all (a blank line)
 }
 
@@ -151,16 +151,17 @@ func (rr *recordReader) read() ([]Field, error) {
 	var spans [64]span
 	sp := spans[:0]
 	fieldStart := 0
-	quoted, rawEscN, any := false, false, false
+	quoted, rawEscN, seen := false, false, false
 	rr.blank = true
 	atStart := true
-	endField := func() {
+	rawCR := false // the last byte of the field is a literal (unescaped) CR
+	endField := func(atRecordEnd bool) {
 		end := len(rr.buf)
 		null := rawEscN && end-fieldStart == 1 && rr.buf[fieldStart] == 'N'
 		if !quoted && end == fieldStart && c.emptyNull {
 			null = true
 		}
-		if c.rec == '\n' && !quoted && end > fieldStart && rr.buf[end-1] == '\r' {
+		if atRecordEnd && rawCR && c.rec == '\n' && end > fieldStart {
 			end-- // tolerate CRLF
 		}
 		sp = append(sp, span{fieldStart, end, null})
@@ -168,32 +169,32 @@ func (rr *recordReader) read() ([]Field, error) {
 			sp[len(sp)-1].end = fieldStart
 		}
 		fieldStart = len(rr.buf)
-		quoted, rawEscN, atStart = false, false, true
+		quoted, rawEscN, atStart, rawCR = false, false, true, false
 	}
 	rr.line++
 	for {
 		b, err := rr.r.ReadByte()
 		if err != nil {
-			if err == io.EOF && any {
-				endField()
+			if err == io.EOF && seen {
+				endField(true)
 				break
 			}
 			return nil, err
 		}
-		any = true
+		seen = true
 		if b != c.rec && b != '\r' {
 			rr.blank = false
 		}
 		switch {
 		case atStart && c.quote != 0 && b == c.quote:
-			atStart, quoted = false, true
+			atStart, quoted, rawCR = false, true, false
 			if err := rr.readQuoted(); err != nil {
 				return nil, err
 			}
 		case b == c.sep:
-			endField()
+			endField(false)
 		case b == c.rec:
-			endField()
+			endField(true)
 			goto done
 		case c.esc != 0 && b == c.esc:
 			n, err := rr.r.ReadByte()
@@ -205,7 +206,7 @@ func (rr *recordReader) read() ([]Field, error) {
 			} else {
 				rawEscN = false
 			}
-			atStart = false
+			atStart, rawCR = false, false
 			switch n {
 			case 'n':
 				n = '\n'
@@ -216,7 +217,7 @@ func (rr *recordReader) read() ([]Field, error) {
 			}
 			rr.buf = append(rr.buf, n)
 		default:
-			atStart, rawEscN = false, false
+			atStart, rawEscN, rawCR = false, false, b == '\r'
 			rr.buf = append(rr.buf, b)
 		}
 	}

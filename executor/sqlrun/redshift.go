@@ -234,7 +234,7 @@ type optToken struct {
 }
 
 // tokenizeOptions splits COPY options into words and '...' strings. Inside a
-// string, '' and \' are quotes and \t \n \\ are decoded.
+// string, ” and \' are quotes and \t \n \\ are decoded.
 func tokenizeOptions(s string) ([]optToken, error) {
 	var out []optToken
 	for i := 0; i < len(s); {

@@ -1,58 +1,35 @@
 package validate
 
 import (
-	"sort"
 	"strings"
+
+	"github.com/dpl-dev/dpl/schemas"
 )
 
-// Families of object types (format.md §3), used by the semantic rules that
-// depend on what an object is rather than on its fields.
+// Families of object types (format.md §3), from the schemas catalogue;
+// the semantic rules depend on what an object is.
 const (
-	famActivity     = "activity"
-	famDataNode     = "datanode"
-	famResource     = "resource"
-	famPrecondition = "precondition"
-	famDatabase     = "database"
-	famDataFormat   = "dataformat"
-	famAction       = "action"
-	famSchedule     = "schedule"
-	famUtility      = "utility"
+	famActivity     = string(schemas.FamilyActivity)
+	famDataNode     = string(schemas.FamilyDataNode)
+	famResource     = string(schemas.FamilyResource)
+	famPrecondition = string(schemas.FamilyPrecondition)
+	famSchedule     = string(schemas.FamilySchedule)
 )
-
-var families = map[string]string{
-	"S3DataNode": famDataNode, "SqlDataNode": famDataNode, "MySqlDataNode": famDataNode,
-	"DynamoDBDataNode": famDataNode, "RedshiftDataNode": famDataNode,
-	"CopyActivity": famActivity, "ShellCommandActivity": famActivity, "SqlActivity": famActivity,
-	"EmrActivity": famActivity, "HadoopActivity": famActivity, "HiveActivity": famActivity,
-	"HiveCopyActivity": famActivity, "PigActivity": famActivity, "RedshiftCopyActivity": famActivity,
-	"Ec2Resource": famResource, "EmrCluster": famResource,
-	"DynamoDBDataExists": famPrecondition, "DynamoDBTableExists": famPrecondition, "S3KeyExists": famPrecondition,
-	"S3PrefixNotEmpty": famPrecondition, "ShellCommandPrecondition": famPrecondition, "Exists": famPrecondition,
-	"JdbcDatabase": famDatabase, "RdsDatabase": famDatabase, "RedshiftDatabase": famDatabase,
-	"CSV": famDataFormat, "TSV": famDataFormat, "Custom": famDataFormat, "RegEx": famDataFormat,
-	"DynamoDBDataFormat": famDataFormat, "DynamoDBExportDataFormat": famDataFormat,
-	"SnsAlarm": famAction, "Terminate": famAction,
-	"Schedule":  famSchedule,
-	"HttpProxy": famUtility, "ShellScriptConfig": famUtility, "EmrConfiguration": famUtility, "Property": famUtility,
-	"EbsConfiguration": famUtility, "EbsBlockDeviceConfig": famUtility, "VolumeSpecification": famUtility,
-}
 
 // familyOf returns the family of a type name ("" when unknown).
-func familyOf(typ string) string { return families[typ] }
+func familyOf(typ string) string {
+	if t, ok := schemas.TypeInfo(typ); ok {
+		return string(t.Family)
+	}
+	return ""
+}
 
 // schedulable reports whether objects of the family need a schedule.
 func schedulable(fam string) bool {
 	return fam == famActivity || fam == famDataNode || fam == famResource
 }
 
-var typeNames = func() []string {
-	names := make([]string, 0, len(families))
-	for n := range families {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}()
+var typeNames = schemas.TypeNames()
 
 // suggest returns the candidate closest to name ("" when none is close):
 // a case-insensitive match first, then the smallest edit distance within

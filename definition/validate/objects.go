@@ -80,15 +80,15 @@ func (c *checker) checkType(o *definition.Object, e *definition.Effective) (stri
 		}
 		return typ, ""
 	}
-	if dep := deprecatedType(typ); dep != "" && tf != nil {
-		c.warnf(at{pos: tf.Pos, id: o.ID, field: "type"}, codeDeprecated, "%s is deprecated: %s", typ, dep)
-	}
 	return typ, fam
 }
 
 func joinHint(a, b string) string {
-	if a == "" {
+	switch {
+	case a == "":
 		return b
+	case b == "":
+		return a
 	}
 	return a + "; " + b
 }
@@ -100,7 +100,8 @@ func (c *checker) checkFieldName(o *definition.Object, typ string, f *definition
 	switch {
 	case strings.HasPrefix(f.Key, "@"):
 		c.errorf(w, codeReadOnly, "is a runtime field set by the service; a definition cannot write it")
-	case bareRuntime[f.Key] && !(f.Key == "hostname" && typ == "HttpProxy"):
+	case bareRuntime[f.Key] && familyOf(typ) == "":
+		// Typed objects get this from the schema layer, per type.
 		c.warnf(w, codeRuntimeField, "is a runtime field normally set by the service or the task runner")
 	case f.Key == "parent":
 		if len(f.Values) != 1 || !f.Values[0].IsRef {

@@ -1,21 +1,152 @@
 package validate
 
-import "github.com/dpl-dev/dpl/definition"
+import (
+	"errors"
+	"strings"
+
+	"github.com/dpl-dev/dpl/definition"
+	"github.com/dpl-dev/dpl/schemas"
+)
 
 // checkSchema applies the per-type catalogue (schemas/) to an object's
-// effective fields: unknown fields, value kinds, ref targets, required
-// fields, one-of groups, exclusive pairs and deprecations. It is the single
-// place the schema layer plugs in.
-func (c *checker) checkSchema(o *definition.Object, e *definition.Effective, typ string) {}
-
-// deprecatedType returns why a type is deprecated ("" when it is not).
-func deprecatedType(typ string) string {
-	if typ == "MySqlDataNode" {
-		return "use SqlDataNode"
+// effective fields: unknown fields, value kinds, required fields, one-of
+// groups, exclusive pairs, deprecations and runtime fields, then the ref
+// target types the JSON Schemas cannot see. It is the single place the
+// schema layer plugs in.
+func (c *checker) checkSchema(o *definition.Object, e *definition.Effective, typ string) {
+	t, ok := schemas.TypeInfo(typ)
+	if !ok {
+		return // Default, templates and unknown types (reported by checkType)
 	}
-	return ""
+	inherited := func(k string) bool { return e.From[k] != o.ID }
+	vs, err := schemas.ValidateWith(typ, instance(e), schemas.Options{Inherited: inherited})
+	if err != nil && !errors.Is(err, schemas.ErrUnknownType) {
+		c.errorf(objAt(o, "type"), codeInvalidValue, "internal: %v", err)
+		return
+	}
+	for _, v := range vs {
+		if c.coveredBySemantics(typ, v) {
+			continue
+		}
+		w := objAt(o, v.Field)
+		f := e.Get(v.Field)
+		if f != nil {
+			w = c.fieldAt(o, e, v.Field)
+			if v.Index >= 0 && v.Index < len(f.Values) && f.Values[v.Index].Pos.IsValid() {
+				w.pos = f.Values[v.Index].Pos
+			}
+			if inherited(v.Field) && !c.inheritedOnce(f, v.Code+v.Message) {
+				continue // the same inherited value was already reported
+			}
+		}
+		w.hint = joinHint(w.hint, v.Hint)
+		msg := serviceText(v)
+		if samplesWin(typ, e, v) {
+			v.Warning = true
+			w.hint = joinHint(w.hint, "the AWS samples run HiveActivity without it when stage is false")
+		}
+		if v.Warning {
+			c.warnf(w, v.Code, "%s", msg)
+		} else {
+			c.errorf(w, v.Code, "%s", msg)
+		}
+	}
+	c.checkRefTypes(o, e, t)
 }
 
-// functionNames lists the expression functions, or nil when unknown (the
-// check is then skipped).
-func functionNames() []string { return nil }
+// coveredBySemantics drops schema findings that a semantic check reports
+// with more context (parameter substitution, on-demand rules).
+func (c *checker) coveredBySemantics(typ string, v schemas.Violation) bool {
+	switch {
+	case v.Code == schemas.CodeReadOnlyField:
+		return true // checkFieldName reports @fields on every object
+	case typ == "Schedule" && v.Code == schemas.CodeInvalidValue &&
+		(v.Field == "period" || v.Field == "startDateTime" || v.Field == "endDateTime" || v.Field == "occurrences"):
+		return true
+	case v.Field == "runsOn" || v.Field == "workerGroup":
+		// checkObject reports the activity/resource rules itself.
+		return v.Code == schemas.CodeMissingRequired || strings.Contains(v.Message, "one of")
+	}
+	return false
+}
+
+// samplesWin reports a documented rule that the published AWS samples
+// break, which is then a warning: HiveActivity's input and output are
+// only needed for staging, and samples omit them with stage "false".
+func samplesWin(typ string, e *definition.Effective, v schemas.Violation) bool {
+	return typ == "HiveActivity" && v.Code == schemas.CodeMissingRequired &&
+		(v.Field == "input" || v.Field == "output") && strings.EqualFold(strings.TrimSpace(e.Str("stage")), "false")
+}
+
+// serviceText strips the "CODE: 'field' " prefix from a violation's
+// message; the diagnostic carries code and field separately.
+func serviceText(v schemas.Violation) string {
+	m := strings.TrimPrefix(v.Message, v.Code+": ")
+	if v.Field != "" {
+		m = strings.TrimPrefix(m, "'"+v.Field+"' ")
+	}
+	return m
+}
+
+// instance renders effective fields the way schemas.Validate expects:
+// strings, {"ref": id} maps, or lists of those.
+func instance(e *definition.Effective) map[string]any {
+	inst := make(map[string]any, len(e.Keys))
+	for _, k := range e.Keys {
+		f := e.Fields[k]
+		if !f.List && len(f.Values) == 1 {
+			inst[k] = jsonValue(f.Values[0])
+			continue
+		}
+		list := make([]any, len(f.Values))
+		for i, v := range f.Values {
+			list[i] = jsonValue(v)
+		}
+		inst[k] = list
+	}
+	return inst
+}
+
+func jsonValue(v definition.Value) any {
+	if v.IsRef {
+		return map[string]any{"ref": v.Ref}
+	}
+	return v.Str
+}
+
+// checkRefTypes checks that each ref points at an object of a type the
+// field allows (format.md §3 Ref(X)).
+func (c *checker) checkRefTypes(o *definition.Object, e *definition.Effective, t *schemas.Type) {
+	for _, k := range e.Keys {
+		fi, ok := t.Field(k)
+		if !ok || len(fi.RefTypes) == 0 {
+			continue
+		}
+		f := e.Fields[k]
+		for _, v := range f.Values {
+			if !v.IsRef {
+				continue
+			}
+			target := c.ids[v.Ref]
+			if target == nil {
+				continue // reported as MISSING_REF
+			}
+			tt := c.d.Effective(target).Type
+			if tt == "" || contains(fi.RefTypes, tt) {
+				continue
+			}
+			if _, known := schemas.TypeInfo(tt); !known {
+				continue // reported as UNKNOWN_TYPE on the target
+			}
+			if e.From[k] != o.ID && !c.inheritedOnce(f, codeRefType+o.OwnType()) {
+				continue
+			}
+			w := c.fieldAt(o, e, k)
+			w.pos = v.Pos
+			c.errorf(w, codeRefType, "refers to %q, a %s; it must be one of: %s", v.Ref, tt, strings.Join(fi.RefTypes, ", "))
+		}
+	}
+}
+
+// functionNames lists the expression functions dpl's evaluator knows.
+func functionNames() []string { return exprFunctions }

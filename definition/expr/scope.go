@@ -97,6 +97,18 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// Message is the error text without the offset, for callers that show
+// the position their own way.
+func (e *Error) Message() string {
+	switch {
+	case e.Err != nil && e.Msg == "":
+		return e.Err.Error()
+	case e.Err != nil:
+		return e.Msg + ": " + e.Err.Error()
+	}
+	return e.Msg
+}
+
 // FieldOffset returns the error's byte offset inside the whole field value,
 // or the expression offset when Start is unknown.
 func (e *Error) FieldOffset() int {

@@ -33,7 +33,23 @@ func appendInstanceID(b []byte, componentID string, start time.Time) []byte {
 	b = append(b, '@')
 	b = append(b, componentID...)
 	b = append(b, '_')
-	return start.UTC().AppendFormat(b, TimeLayout)
+	return appendTime(b, start)
+}
+
+// appendTime formats t as yyyy-MM-dd'T'HH:mm:ss in UTC without the
+// general layout interpreter (this runs for every planned instance).
+func appendTime(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	y, mo, d := t.Date()
+	if y < 0 || y > 9999 {
+		return t.AppendFormat(b, TimeLayout)
+	}
+	h, mi, s := t.Clock()
+	return append(b,
+		byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+int(mo)/10), byte('0'+int(mo)%10), '-', byte('0'+d/10), byte('0'+d%10), 'T',
+		byte('0'+h/10), byte('0'+h%10), ':', byte('0'+mi/10), byte('0'+mi%10), ':',
+		byte('0'+s/10), byte('0'+s%10))
 }
 
 // AttemptID returns the id of attempt n (1-based) of an instance.

@@ -53,7 +53,8 @@ type Schedule struct {
 	Occurrences int       // 0 when not bounded by occurrences
 	OnDemand    bool      // the ONDEMAND_PERIOD / ONDEMAND_ACTIVATION_TIME schedule
 
-	step time.Duration // fixed length of a period, 0 for months/years
+	step   time.Duration // fixed length of a period, 0 for months/years
+	length time.Duration // nominal length, cached (Period.Approx allocates)
 }
 
 // Error is a schedule that cannot be read, located at the offending field.
@@ -148,6 +149,7 @@ func NewSchedule(id string, p period.Period, start, end time.Time, occurrences i
 }
 
 func (s *Schedule) init() {
+	s.length = s.Period.Approx()
 	switch s.Period.Unit {
 	case period.Second, period.Minute, period.Hour, period.Day, period.Week:
 		// In UTC days and weeks have a fixed length too.
@@ -253,5 +255,8 @@ func (s *Schedule) Length() time.Duration {
 	if s.OnDemand {
 		return 0
 	}
-	return s.Period.Approx()
+	if s.length == 0 {
+		return s.Period.Approx() // a Schedule built without init
+	}
+	return s.length
 }

@@ -121,7 +121,7 @@ func TestEndDateTimeCount(t *testing.T) {
 		end  time.Time
 		want int
 	}{
-		{date(2012, 9, 25, 18, 0), 1}, // runtime.md §2.4: 17:00 to 18:00 hourly gives one instance
+		{date(2012, 9, 25, 18, 0), 1},  // runtime.md §2.4: 17:00 to 18:00 hourly gives one instance
 		{date(2012, 9, 25, 18, 30), 2}, // a trailing partial period is kept
 		{date(2012, 9, 25, 17, 1), 1},
 		{date(2012, 9, 26, 17, 0), 24},
@@ -353,5 +353,15 @@ func TestTimeseriesRunnableAtEnd(t *testing.T) {
 	}
 	if p.Component("Db") != nil || p.Component("Ready") != nil {
 		t.Error("databases and preconditions must not be scheduled")
+	}
+}
+
+func TestAppendTimeMatchesLayout(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 5000 {
+		tm := time.Unix(r.Int64N(400*365*86400)-200*365*86400+946684800, 0)
+		if got, want := string(appendTime(nil, tm)), tm.UTC().Format(TimeLayout); got != want {
+			t.Fatalf("appendTime(%v) = %s, want %s", tm, got, want)
+		}
 	}
 }

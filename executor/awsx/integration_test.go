@@ -311,7 +311,10 @@ func TestDynamoDBExportImportCrossRegion(t *testing.T) {
 
 	// Layout: UUID-named data files, manifest listing them, _SUCCESS.
 	var names []string
-	store.List(ctx, dir+"/", func(i storage.Info) error { names = append(names, strings.TrimPrefix(i.Key, "tmp/2024-01-01-00-00-00/")); return nil })
+	store.List(ctx, dir+"/", func(i storage.Info) error {
+		names = append(names, strings.TrimPrefix(i.Key, "tmp/2024-01-01-00-00-00/"))
+		return nil
+	})
 	if !contains(names, "manifest") || !contains(names, "_SUCCESS") || len(names) != st.Files+2 {
 		t.Fatalf("export objects %v", names)
 	}

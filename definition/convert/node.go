@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"io"
 	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
 )
 
 // Kind is the JSON kind of a Node.
@@ -33,12 +35,20 @@ type Node struct {
 	Str     string
 	Members []Member
 	Elems   []*Node
+
+	// For nodes read from YAML: the source node (comments, style, anchors
+	// survive a rewrite), whether it must be written back verbatim (aliases,
+	// !Ref-style tags), and the enclosing document node of the root.
+	y      *yaml.Node
+	opaque bool
+	doc    *yaml.Node
 }
 
 // Member is one key of an Object node.
 type Member struct {
 	Key string
 	Val *Node
+	ky  *yaml.Node // the YAML key node, when read from YAML
 }
 
 // Str returns a string node.

@@ -21,15 +21,28 @@ func DecodeYAML(data []byte) (*Node, error) {
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
 		return nil, errors.New("empty YAML document")
 	}
-	return fromYAML(doc.Content[0], 0), nil
+	n := fromYAML(doc.Content[0], 0)
+	n.doc = &doc
+	return n, nil
 }
 
 func fromYAML(n *yaml.Node, depth int) *Node {
+	out := fromYAMLNode(n, depth)
+	if out.y == nil {
+		out.y = n
+	}
+	return out
+}
+
+func fromYAMLNode(n *yaml.Node, depth int) *Node {
 	if depth > 512 {
 		return &Node{Kind: Null}
 	}
 	if n.Kind == yaml.AliasNode && n.Alias != nil {
-		return fromYAML(n.Alias, depth+1)
+		c := fromYAML(n.Alias, depth+1)
+		cp := *c
+		cp.y, cp.opaque = n, true
+		return &cp
 	}
 	if tag := n.Tag; strings.HasPrefix(tag, "!") && !strings.HasPrefix(tag, "!!") && len(tag) > 1 {
 		name := tag[1:]
@@ -47,13 +60,15 @@ func fromYAML(n *yaml.Node, depth int) *Node {
 		} else {
 			v = fromYAML(&c, depth+1)
 		}
-		return Obj().Set(name, v)
+		o := Obj().Set(name, v)
+		o.y, o.opaque = n, true
+		return o
 	}
 	switch n.Kind {
 	case yaml.MappingNode:
 		o := Obj()
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			o.Set(n.Content[i].Value, fromYAML(n.Content[i+1], depth+1))
+			o.Members = append(o.Members, Member{Key: n.Content[i].Value, Val: fromYAML(n.Content[i+1], depth+1), ky: n.Content[i]})
 		}
 		return o
 	case yaml.SequenceNode:
@@ -89,7 +104,13 @@ func (n *Node) MarshalYAML() ([]byte, error) {
 	var b bytes.Buffer
 	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(2)
-	if err := enc.Encode(n.yamlNode()); err != nil {
+	var y *yaml.Node = n.yamlNode()
+	if n.doc != nil {
+		d := *n.doc
+		d.Content = []*yaml.Node{y}
+		y = &d
+	}
+	if err := enc.Encode(y); err != nil {
 		return nil, fmt.Errorf("write YAML: %w", err)
 	}
 	if err := enc.Close(); err != nil {
@@ -99,6 +120,30 @@ func (n *Node) MarshalYAML() ([]byte, error) {
 }
 
 func (n *Node) yamlNode() *yaml.Node {
+	if n.y != nil {
+		switch {
+		case n.opaque || n.y.Kind == yaml.ScalarNode:
+			return n.y
+		case n.Kind == Object && n.y.Kind == yaml.MappingNode:
+			c := *n.y
+			c.Content = nil
+			for _, m := range n.Members {
+				k := m.ky
+				if k == nil {
+					k = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: m.Key}
+				}
+				c.Content = append(c.Content, k, m.Val.yamlNode())
+			}
+			return &c
+		case n.Kind == Array && n.y.Kind == yaml.SequenceNode:
+			c := *n.y
+			c.Content = nil
+			for _, e := range n.Elems {
+				c.Content = append(c.Content, e.yamlNode())
+			}
+			return &c
+		}
+	}
 	switch n.Kind {
 	case Object:
 		y := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}

@@ -435,12 +435,51 @@ func (p *parser) call(name token, args []Node, method bool) (Node, error) {
 	return &Call{P: name.pos, Name: name.text, Args: args, Method: method}, nil
 }
 
-// suggestFunc returns a known function whose name matches ignoring case.
+// suggestFunc returns the known function closest to name (same letters
+// ignoring case, or at most two edits away), or "".
 func suggestFunc(name string) string {
+	best, bestD := "", 3
 	for _, n := range funcNames {
 		if strings.EqualFold(n, name) {
 			return n
 		}
+		if d := editDistance(strings.ToLower(n), strings.ToLower(name), bestD); d < bestD {
+			best, bestD = n, d
+		}
 	}
-	return ""
+	return best
+}
+
+// SuggestFunction returns the built-in function a misspelt name most
+// likely meant, or "" (for validator hints).
+func SuggestFunction(name string) string { return suggestFunc(name) }
+
+// editDistance is the Levenshtein distance, giving up (returning limit)
+// once it cannot be below limit.
+func editDistance(a, b string, limit int) int {
+	if d := len(a) - len(b); d >= limit || -d >= limit {
+		return limit
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		rowMin := cur[0]
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			rowMin = min(rowMin, cur[j])
+		}
+		if rowMin >= limit {
+			return limit
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }

@@ -1,7 +1,3 @@
-// Package expr implements the AWS Data Pipeline expression language: the
-// `#{...}` templates found in field values, their lexer, parser and
-// evaluator, the documented function library and a Joda-Time compatible
-// DateTimeFormat pattern formatter.
 package expr
 
 import (

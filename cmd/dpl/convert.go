@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -103,20 +105,45 @@ func runConvert(cmd *cobra.Command, f convertFlags, path string) error {
 	return err
 }
 
-// readSource reads a definition for the conversion commands; syntax
-// errors come back with the offending line and a caret, as exit code 2.
-func readSource(path string) (*convert.Source, error) {
-	src, err := convert.ReadFile(path)
-	if err != nil {
-		var se *definition.SyntaxError
-		if errors.As(err, &se) {
-			msg := se.Error()
-			if ex := se.Excerpt(); ex != "" {
-				msg += "\n" + ex
-			}
-			return nil, withCode(exitUsage, errors.New(msg))
+// readInput reads a definition file ("-" is stdin) and names it.
+func readInput(path string) (string, []byte, error) {
+	if path == "-" {
+		data, err := io.ReadAll(os.Stdin)
+		if err != nil {
+			return "", nil, fmt.Errorf("read definition: %w", err)
 		}
+		return "<stdin>", data, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", nil, fmt.Errorf("read definition: %w", err)
+	}
+	return path, data, nil
+}
+
+// readSource reads and parses a definition for the conversion commands.
+func readSource(path string) (*convert.Source, error) {
+	name, data, err := readInput(path)
+	if err != nil {
 		return nil, withCode(exitUsage, err)
 	}
+	src, err := convert.Read(name, data)
+	if err != nil {
+		return nil, readError(err, exitUsage)
+	}
 	return src, nil
+}
+
+// readError shows syntax errors with the offending line and a caret (exit
+// code 2); other errors get code.
+func readError(err error, code int) error {
+	var se *definition.SyntaxError
+	if errors.As(err, &se) {
+		msg := se.Error()
+		if ex := se.Excerpt(); ex != "" {
+			msg += "\n" + ex
+		}
+		return withCode(exitUsage, errors.New(msg))
+	}
+	return withCode(code, err)
 }

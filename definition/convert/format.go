@@ -27,7 +27,8 @@ import (
 //   - CloudFormation: only the pipeline resource's PipelineObjects,
 //     ParameterObjects and ParameterValues are reordered (as in the API
 //     format); the rest of the template keeps its order.
-//   - JSON is written with 2-space indentation and a final newline; YAML
+//   - JSON is written with 2-space indentation, {"ref": "Id"} on one
+//     line, and a final newline; YAML
 //     keeps its comments and styles and is re-indented by 2.
 
 // FormatSource returns the canonical layout of a document read with Read,
@@ -40,7 +41,7 @@ func FormatSource(s *Source) ([]byte, error) {
 	if s.YAML {
 		return s.Raw.MarshalYAML()
 	}
-	return s.Raw.MarshalIndent(), nil
+	return s.Raw.MarshalCanonical(), nil
 }
 
 // Format reads data and returns its canonical layout, after checking that

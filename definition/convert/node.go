@@ -156,12 +156,27 @@ func decodeValue(dec *json.Decoder) (*Node, error) {
 // newline.
 func (n *Node) MarshalIndent() []byte {
 	var b bytes.Buffer
-	n.write(&b, 0)
+	n.write(&b, 0, false)
 	b.WriteByte('\n')
 	return b.Bytes()
 }
 
-func (n *Node) write(b *bytes.Buffer, depth int) {
+// MarshalCanonical is MarshalIndent with references kept on one line
+// ({"ref": "Id"}), the layout dpl fmt writes.
+func (n *Node) MarshalCanonical() []byte {
+	var b bytes.Buffer
+	n.write(&b, 0, true)
+	b.WriteByte('\n')
+	return b.Bytes()
+}
+
+func (n *Node) write(b *bytes.Buffer, depth int, inlineRefs bool) {
+	if inlineRefs && n.Kind == Object && len(n.Members) == 1 && n.Members[0].Key == "ref" && n.Members[0].Val.Kind == String {
+		b.WriteString(`{"ref": `)
+		writeString(b, n.Members[0].Val.Str)
+		b.WriteByte('}')
+		return
+	}
 	switch n.Kind {
 	case String:
 		writeString(b, n.Str)
@@ -179,7 +194,7 @@ func (n *Node) write(b *bytes.Buffer, depth int) {
 			indent(b, depth+1)
 			writeString(b, m.Key)
 			b.WriteString(": ")
-			m.Val.write(b, depth+1)
+			m.Val.write(b, depth+1, inlineRefs)
 			if i < len(n.Members)-1 {
 				b.WriteByte(',')
 			}
@@ -195,7 +210,7 @@ func (n *Node) write(b *bytes.Buffer, depth int) {
 		b.WriteString("[\n")
 		for i, e := range n.Elems {
 			indent(b, depth+1)
-			e.write(b, depth+1)
+			e.write(b, depth+1, inlineRefs)
 			if i < len(n.Elems)-1 {
 				b.WriteByte(',')
 			}

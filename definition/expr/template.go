@@ -1,6 +1,7 @@
 package expr
 
 import (
+	"errors"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -42,9 +43,14 @@ func Scan(s string) ([]Segment, error) {
 			seg.Text = s[exprStart:end]
 			e, err := Parse(seg.Text)
 			if err != nil {
-				pe := *(err.(*Error))
-				pe.Start = exprStart
-				seg.Err = &pe
+				pe := &Error{Start: exprStart, Err: err}
+				var ee *Error
+				if errors.As(err, &ee) {
+					c := *ee
+					c.Start = exprStart
+					pe = &c
+				}
+				seg.Err = pe
 			} else {
 				seg.Expr = e
 			}

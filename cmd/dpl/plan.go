@@ -3,12 +3,14 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/dpl-dev/dpl/definition"
+	"github.com/dpl-dev/dpl/definition/validate"
 	"github.com/dpl-dev/dpl/executor/schedule"
 )
 
@@ -66,12 +68,18 @@ on-demand pipelines (default: --now). Times are UTC, yyyy-MM-ddTHH:mm:ss.`,
 			if err != nil {
 				return withCode(exitUsage, err)
 			}
-			d.Resolve()
-			if errs := planErrors(d); len(errs) > 0 {
-				for _, e := range errs {
-					fmt.Fprintln(cmd.ErrOrStderr(), e.Error())
+			if unknown := validate.UnknownParams(d, req.Params); len(unknown) > 0 {
+				sort.Strings(unknown)
+				return withCode(exitUsage, fmt.Errorf("--param: %s declares no parameter %s", args[0], strings.Join(unknown, ", ")))
+			}
+			diags := validate.Definition(d, validate.Options{Values: req.Params, Now: req.Now})
+			if validate.Errored(diags) {
+				for _, dg := range diags {
+					if dg.Severity == definition.SeverityError {
+						fmt.Fprintln(cmd.ErrOrStderr(), dg.Error())
+					}
 				}
-				return withCode(exitUsage, fmt.Errorf("%s: definition has errors; fix them before planning", args[0]))
+				return withCode(exitUsage, fmt.Errorf("%s: the definition does not validate; fix the errors above before planning", args[0]))
 			}
 			out := bufio.NewWriter(cmd.OutOrStdout())
 			notes, err := schedule.Render(out, d, req)
@@ -108,16 +116,4 @@ func parseParams(flags []string) (schedule.Params, error) {
 		out[id] = append(out[id], val)
 	}
 	return out, nil
-}
-
-// planErrors returns the error diagnostics that make a definition
-// unplannable (the reader's, until the validator is wired in).
-func planErrors(d *definition.Definition) []definition.Diagnostic {
-	var errs []definition.Diagnostic
-	for _, dg := range d.Diagnostics {
-		if dg.Severity == definition.SeverityError {
-			errs = append(errs, dg)
-		}
-	}
-	return errs
 }

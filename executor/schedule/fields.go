@@ -1,7 +1,6 @@
 package schedule
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -56,8 +55,10 @@ func ResolveParams(d *definition.Definition, overrides Params) (Params, []string
 // inheritance, `@` runtime fields of the instance, references (as the
 // linked instances of scheduled components) and parameters.
 type Evaluator struct {
-	Def    *definition.Definition
-	Plan   *Plan
+	Def  *definition.Definition
+	Plan *Plan // links references to instances; nil: same-interval times
+	// Params override the definition's values (which override defaults);
+	// typed parameters become numbers (definition.Scope does this).
 	Params Params
 }
 
@@ -80,7 +81,7 @@ func (ev *Evaluator) Fields(inst Instance) (fields []FieldValue, errs []error) {
 		return nil, []error{fmt.Errorf("%s: no such object", inst.Component)}
 	}
 	e := ev.Def.Effective(o)
-	sc := ev.scope(o, inst.Start, inst.End, inst.ID, 0)
+	sc := ev.scope(o, inst.Start, inst.End, inst.ID)
 	for _, k := range e.Keys {
 		f := e.Fields[k]
 		fv := FieldValue{Key: k, List: f.List || len(f.Values) > 1, Secret: f.IsSecret()}
@@ -116,7 +117,7 @@ func (ev *Evaluator) Eval(inst Instance, s string) (string, error) {
 	if o == nil {
 		return "", fmt.Errorf("%s: no such object", inst.Component)
 	}
-	v, err := ev.eval(s, ev.scope(o, inst.Start, inst.End, inst.ID, 0))
+	v, err := ev.eval(s, ev.scope(o, inst.Start, inst.End, inst.ID))
 	if err != nil {
 		return "", err
 	}
@@ -141,111 +142,37 @@ func (ev *Evaluator) Expand(objectID, key, raw string) (string, error) {
 	if o == nil {
 		return raw, nil
 	}
-	v, err := ev.eval(raw, ev.scope(o, time.Time{}, time.Time{}, "", 0))
+	v, err := ev.eval(raw, ev.scope(o, time.Time{}, time.Time{}, ""))
 	if err != nil {
 		return "", err
 	}
 	return v.String(), nil
 }
 
-// maxDepth bounds field-to-field evaluation (a field referring to itself).
-const maxDepth = 16
-
-// objScope resolves names for one object at one interval.
-type objScope struct {
-	ev         *Evaluator
-	o          *definition.Object
-	start, end time.Time // zero when unknown (no instance)
-	instID     string
-	depth      int
-}
-
-func (ev *Evaluator) scope(o *definition.Object, start, end time.Time, instID string, depth int) *objScope {
-	return &objScope{ev: ev, o: o, start: start, end: end, instID: instID, depth: depth}
-}
-
-// ID implements expr.Object: a referenced object renders as its id.
-func (s *objScope) ID() string { return s.o.ID }
-
-var errDepth = errors.New("field references nest too deeply (a field refers to itself?)")
-
-// Lookup implements expr.Scope.
-func (s *objScope) Lookup(name string) (expr.Value, error) {
-	switch name {
-	case "@scheduledStartTime":
-		if !s.start.IsZero() {
-			return expr.DateTime(s.start), nil
-		}
-	case "@scheduledEndTime":
-		if !s.end.IsZero() {
-			return expr.DateTime(s.end), nil
-		}
-	case "@id":
-		if s.instID != "" {
-			return expr.String(s.instID), nil
-		}
-	case "@componentParent":
-		return expr.Obj(s), nil
-	case "id":
-		return expr.String(s.o.ID), nil
-	case "name":
-		return expr.String(s.o.Name), nil
-	}
-	if s.depth > maxDepth {
-		return expr.Value{}, errDepth
-	}
-	if f := s.ev.Def.Effective(s.o).Get(name); f != nil {
-		vals := make([]expr.Value, 0, len(f.Values))
-		for _, v := range f.Values {
-			if v.IsRef {
-				vals = append(vals, expr.Obj(s.ref(v.Ref)))
-				continue
+// scope returns the definition's expression scope for o at one instance
+// (zero start for the schedule fields, which have no instance yet).
+// Referenced scheduled components see their linked instance's runtime
+// fields (the instance whose interval contains this one's start).
+func (ev *Evaluator) scope(o *definition.Object, start, end time.Time, instID string) expr.Scope {
+	opts := definition.ScopeOptions{Params: ev.Params}
+	if !start.IsZero() {
+		opts.Runtime = runtime(start, end, instID)
+		opts.RefRuntime = func(ref *definition.Object) map[string]expr.Value {
+			if ev.Plan != nil {
+				if inst, ok := ev.Plan.InstanceAt(ref.ID, start); ok {
+					return runtime(inst.Start, inst.End, inst.ID)
+				}
 			}
-			if f.IsSecret() {
-				vals = append(vals, expr.String(v.Str))
-				continue
-			}
-			x, err := s.ev.eval(v.Str, s.ev.scope(s.o, s.start, s.end, s.instID, s.depth+1))
-			if err != nil {
-				return expr.Value{}, fmt.Errorf("%s.%s: %w", s.o.ID, name, err)
-			}
-			vals = append(vals, x)
+			return map[string]expr.Value{"@scheduledStartTime": expr.DateTime(start), "@scheduledEndTime": expr.DateTime(end)}
 		}
-		if len(vals) == 1 && !f.List {
-			return vals[0], nil
-		}
-		return expr.List(vals...), nil
 	}
-	if ss, ok := s.ev.Params[name]; ok {
-		if len(ss) == 1 && !s.isArrayParam(name) {
-			return expr.String(ss[0]), nil
-		}
-		return expr.Strings(ss...), nil
-	}
-	return expr.Value{}, expr.UnknownName(name)
+	return ev.Def.Scope(o, opts)
 }
 
-func (s *objScope) isArrayParam(id string) bool {
-	p := s.ev.Def.Parameter(id)
-	if p == nil {
-		return false
+func runtime(start, end time.Time, instID string) map[string]expr.Value {
+	return map[string]expr.Value{
+		"@scheduledStartTime": expr.DateTime(start),
+		"@scheduledEndTime":   expr.DateTime(end),
+		"@id":                 expr.String(instID),
 	}
-	v, _ := p.Attr("isArray")
-	return strings.EqualFold(v, "true")
-}
-
-// ref returns the scope of a referenced object: for a scheduled component
-// its linked instance (the one whose interval contains this one's start).
-func (s *objScope) ref(id string) expr.Object {
-	o := s.ev.Def.Object(id)
-	if o == nil {
-		return &expr.MapObject{Id: id}
-	}
-	start, end, instID := time.Time{}, time.Time{}, ""
-	if s.ev.Plan != nil && !s.start.IsZero() {
-		if inst, ok := s.ev.Plan.InstanceAt(id, s.start); ok {
-			start, end, instID = inst.Start, inst.End, inst.ID
-		}
-	}
-	return s.ev.scope(o, start, end, instID, s.depth+1)
 }

@@ -75,8 +75,7 @@ func Build(d *definition.Definition, opts Options) (*Plan, error) {
 	}
 	p := &Plan{Activation: act.UTC(), Now: now.UTC(), byID: map[string]*Component{}}
 	if opts.Expand == nil {
-		params, _ := ResolveParams(d, opts.Params)
-		opts.Expand = (&Evaluator{Def: d, Params: params}).Expand
+		opts.Expand = (&Evaluator{Def: d, Params: opts.Params}).Expand
 	}
 
 	defType := Timeseries

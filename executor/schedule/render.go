@@ -35,8 +35,7 @@ func Render(w io.Writer, d *definition.Definition, req Request) (notes []string,
 	if act.IsZero() {
 		act = req.From
 	}
-	params, _ := ResolveParams(d, req.Params)
-	ev := &Evaluator{Def: d, Params: params}
+	ev := &Evaluator{Def: d, Params: req.Params}
 	p, err := Build(d, Options{Activation: act, Now: req.Now, Params: req.Params, Expand: ev.Expand})
 	if err != nil {
 		return nil, err

@@ -123,14 +123,14 @@ func (c *checker) checkExpressions(o *definition.Object, f *definition.Field) {
 			case n.Func:
 				if fs := functionNames(); fs != nil && !contains(fs, n.Name) {
 					if s := suggest(n.Name, fs); s != "" {
-						w.hint = "did you mean " + s + "?"
+						w.hint = didYouMean(s)
 					}
 					c.errorf(w, codeExpression, "%q is not an expression function", n.Name)
 				}
 			case strings.HasPrefix(strings.TrimPrefix(n.Name, "*"), "my"):
 				if c.params[n.Name] == nil && !c.userField(n.Name) {
 					if s := suggest(n.Name, c.paramIDs()); s != "" {
-						w.hint = "did you mean " + s + "?"
+						w.hint = didYouMean(s)
 					}
 					c.undeclared(w, "#{%s} is neither a declared parameter nor a user-defined field", n.Name)
 				}

@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 
@@ -73,7 +74,7 @@ func (c *checker) checkType(o *definition.Object, e *definition.Effective) (stri
 	if fam == "" {
 		w := c.fieldAt(o, e, "type")
 		if s := suggest(typ, typeNames); s != "" {
-			w.hint = joinHint(w.hint, "did you mean "+s+"?")
+			w.hint = joinHint(w.hint, didYouMean(s))
 		}
 		if c.inheritedOnce(e.Get("type"), codeUnknownType) {
 			c.errorf(w, codeUnknownType, "%q is not an object type", typ)
@@ -82,6 +83,8 @@ func (c *checker) checkType(o *definition.Object, e *definition.Effective) (stri
 	}
 	return typ, fam
 }
+
+func didYouMean(s string) string { return fmt.Sprintf("did you mean %q?", s) }
 
 func joinHint(a, b string) string {
 	switch {
@@ -107,7 +110,8 @@ func (c *checker) checkFieldName(o *definition.Object, typ string, f *definition
 		if len(f.Values) != 1 || !f.Values[0].IsRef {
 			c.errorf(w, codeRefExpected, "must be a single reference {\"ref\": \"<id>\"}")
 		}
-	case looksLikeUserKey(f.Key) && !definition.IsUserKey(strings.TrimPrefix(f.Key, "*")):
+	case looksLikeUserKey(f.Key) && !definition.IsUserKey(strings.TrimPrefix(f.Key, "*")) && familyOf(typ) == "":
+		// Typed objects get this from the schema layer with the type's fields.
 		w.hint = "user-defined fields start with \"my\" followed by an upper-case letter or \"_\", e.g. myComment"
 		c.errorf(w, codeUnknownField, "is not a valid user-defined field name")
 	}
@@ -129,7 +133,7 @@ func (c *checker) checkValues(o *definition.Object, f *definition.Field) {
 		case v.IsRef:
 			if c.ids[v.Ref] == nil {
 				if s := suggest(v.Ref, c.idList()); s != "" {
-					w.hint = "did you mean " + s + "?"
+					w.hint = didYouMean(s)
 				}
 				c.errorf(w, codeMissingRef, "refers to %q, which is not an object of this definition", v.Ref)
 			}

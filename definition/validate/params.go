@@ -53,7 +53,7 @@ func (c *checker) checkParameters() {
 		if c.params[v.ID] == nil {
 			w := at{pos: v.Pos, id: v.ID, field: "values"}
 			if s := suggest(v.ID, c.paramIDs()); s != "" {
-				w.hint = "did you mean " + s + "?"
+				w.hint = didYouMean(s)
 			}
 			c.undeclared(w, "a value is given for %q, which is not a declared parameter", v.ID)
 			continue
@@ -154,7 +154,7 @@ func (c *checker) checkParamAttrs(p *definition.Parameter) {
 		}
 		if !known {
 			if s := suggest(a.Key, paramAttrs); s != "" {
-				w.hint = "did you mean " + s + "?"
+				w.hint = didYouMean(s)
 				c.warnf(w, codeParameter, "is not a documented parameter attribute")
 			}
 			continue
@@ -171,7 +171,7 @@ func (c *checker) checkParamAttrs(p *definition.Parameter) {
 			switch {
 			case canon == "":
 				if s := suggest(t, paramTypes); s != "" {
-					w.hint = "did you mean " + s + "?"
+					w.hint = didYouMean(s)
 				}
 				c.errorf(w, codeParameter, "%q is not a parameter type (String, Integer, Double or AWS::S3::ObjectKey)", t)
 			case canon != t:

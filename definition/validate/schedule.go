@@ -122,11 +122,6 @@ func (c *checker) checkScheduleObject(o *definition.Object, e *definition.Effect
 	if okStart && okEnd && !end.After(start) {
 		c.errorf(c.fieldAt(o, e, "endDateTime"), codeInvalidValue, "value must be later than 'startDateTime' (%s)", start.Format(dateTimeLayout))
 	}
-	for _, pair := range [][2]string{{"startDateTime", "startAt"}, {"endDateTime", "occurrences"}} {
-		if e.Get(pair[0]) != nil && e.Get(pair[1]) != nil {
-			c.errorf(c.fieldAt(o, e, pair[1]), codeExclusive, "cannot be used together with '%s'", pair[0])
-		}
-	}
 	if f := e.Get("occurrences"); f != nil {
 		if s, ok := c.substitute(f.First().Str); ok {
 			if n, err := strconv.Atoi(strings.TrimSpace(s)); err != nil || n < 1 {

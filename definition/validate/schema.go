@@ -25,7 +25,7 @@ func (c *checker) checkSchema(o *definition.Object, e *definition.Effective, typ
 		return
 	}
 	for _, v := range vs {
-		if c.coveredBySemantics(typ, v) {
+		if c.coveredBySemantics(typ, e, v) {
 			continue
 		}
 		w := objAt(o, v.Field)
@@ -41,10 +41,6 @@ func (c *checker) checkSchema(o *definition.Object, e *definition.Effective, typ
 		}
 		w.hint = joinHint(w.hint, v.Hint)
 		msg := serviceText(v)
-		if samplesWin(typ, e, v) {
-			v.Warning = true
-			w.hint = joinHint(w.hint, "the AWS samples run HiveActivity without it when stage is false")
-		}
 		if v.Warning {
 			c.warnf(w, v.Code, "%s", msg)
 		} else {
@@ -56,7 +52,7 @@ func (c *checker) checkSchema(o *definition.Object, e *definition.Effective, typ
 
 // coveredBySemantics drops schema findings that a semantic check reports
 // with more context (parameter substitution, on-demand rules).
-func (c *checker) coveredBySemantics(typ string, v schemas.Violation) bool {
+func (c *checker) coveredBySemantics(typ string, e *definition.Effective, v schemas.Violation) bool {
 	switch {
 	case v.Code == schemas.CodeReadOnlyField:
 		return true // checkFieldName reports @fields on every object
@@ -65,17 +61,26 @@ func (c *checker) coveredBySemantics(typ string, v schemas.Violation) bool {
 		return true
 	case v.Field == "runsOn" || v.Field == "workerGroup":
 		// checkObject reports the activity/resource rules itself.
-		return v.Code == schemas.CodeMissingRequired || strings.Contains(v.Message, "one of")
+		return v.Code == schemas.CodeMissingRequired || strings.Contains(v.Message, "one of") ||
+			familyOf(typ) == famResource
+	case v.Field == "parent":
+		return true // checkFieldName: a single ref
+	case v.Code == schemas.CodeInvalidValue && hasEmpty(e.Get(v.Field)):
+		return true // checkValues reports EMPTY_VALUE at the value
 	}
 	return false
 }
 
-// samplesWin reports a documented rule that the published AWS samples
-// break, which is then a warning: HiveActivity's input and output are
-// only needed for staging, and samples omit them with stage "false".
-func samplesWin(typ string, e *definition.Effective, v schemas.Violation) bool {
-	return typ == "HiveActivity" && v.Code == schemas.CodeMissingRequired &&
-		(v.Field == "input" || v.Field == "output") && strings.EqualFold(strings.TrimSpace(e.Str("stage")), "false")
+func hasEmpty(f *definition.Field) bool {
+	if f == nil {
+		return false
+	}
+	for _, v := range f.Values {
+		if v.Str == "" && v.Ref == "" {
+			return true
+		}
+	}
+	return false
 }
 
 // serviceText strips the "CODE: 'field' " prefix from a violation's

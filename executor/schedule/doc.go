@@ -33,9 +33,10 @@
 //     coarser), I links to the one instance of B whose interval contains
 //     s (for equal, aligned periods that is the same interval). When B is
 //     finer, I links to every instance of B that starts inside [s, e)
-//     (a roll-up). runsOn always uses containment, falling back to the
-//     first resource instance starting inside [s, e). No link is made
+//     (a roll-up). runsOn always uses containment (the resource instance
+//     whose interval contains s), whatever the periods. No link is made
 //     when B has no matching instance (for example before B's start).
+//     Plan.Dependents is the exact inverse of these rules.
 //     On-demand instances link to the other components' instances of the
 //     same activation.
 //   - A resource instance is shared by every instance whose runsOn

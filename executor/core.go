@@ -1,43 +1,822 @@
 package executor
 
 import (
+	"container/heap"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
 
+	"github.com/dpl-dev/dpl/definition"
+	"github.com/dpl-dev/dpl/definition/expr"
+	"github.com/dpl-dev/dpl/definition/period"
+	"github.com/dpl-dev/dpl/executor/clock"
+	"github.com/dpl-dev/dpl/executor/schedule"
 	"github.com/dpl-dev/dpl/executor/store"
 	"github.com/dpl-dev/dpl/executor/task"
 )
 
-var errTODO = errors.New("engine: not implemented yet")
+// comp is a definition object with what the engine needs of it, read once.
+type comp struct {
+	obj  *definition.Object
+	eff  *definition.Effective
+	kind schedule.Kind
+	typ  string
+
+	maxRetries  int
+	retryDelay  time.Duration
+	attemptTO   time.Duration
+	lateAfter   time.Duration
+	precondTO   time.Duration
+	terminateAt time.Duration // resources: terminateAfter
+	cascade     bool
+	maxActive   int // 0: unlimited
+	group       string
+	taskTermin  bool // resources: actionOnTaskFailure terminate
+	onSuccess   []string
+	onFail      []string
+	onLate      []string
+	precondRefs int // precondition: how many components refer to it
+
+	active  int              // instances holding an attempt (maxActiveInstances)
+	blocked map[*inst]bool   // instances waiting for capacity
+	paused  bool
+}
+
+// inst is an instance with its links.
+type inst struct {
+	store.Instance
+	c       *comp
+	waits   []string // instance ids waited on (inputs, dependsOn, producers)
+	pre     []string // precondition object ids
+	pres    []*inst  // precondition instances, once created
+	node    *inst    // precondition: the instance it is checked for
+	att     *store.Attempt
+	counted bool // holds a maxActiveInstances slot
+	users   []string // resources: instance ids running on it
+}
+
+type timer struct {
+	at time.Time
+	id string // instance id
+}
+
+type timerHeap []timer
+
+func (h timerHeap) Len() int           { return len(h) }
+func (h timerHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
+func (h timerHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *timerHeap) Push(x any)        { *h = append(*h, x.(timer)) }
+func (h *timerHeap) Pop() any {
+	old := *h
+	t := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return t
+}
 
 type engine struct {
+	mu         sync.Mutex
+	opts       Options
+	d          *definition.Definition
+	plan       *schedule.Plan
+	clock      task.Clock
+	db         *store.DB
 	pipelineID string
+	act        *store.Activation
 	resumed    bool
+	params     map[string]expr.Value
+
+	comps   map[string]*comp
+	it      *schedule.Iterator
+	insts   map[string]*inst
+	order   []*inst
+	atts    map[string]*store.Attempt // by attempt id
+	attList map[string][]*store.Attempt
+	tasks   map[string]*store.Attempt // by task id
+	waiters map[string][]*inst        // instance id → instances waiting on it
+	dirty   []*inst
+	isDirty map[*inst]bool
+	timers  timerHeap
+
+	queues   map[string][]*store.Attempt // worker group → attempts to hand out
+	readyCh  chan struct{}               // closed when work is queued
+	cancels  map[string]chan struct{}    // task id → closed on cancel
+	inflight int
+	taskSeq  int
+	kick     chan struct{}
+
+	seq     uint64
+	subs    map[*subscriber]bool
+	done    bool
+	pending store.Change // batched writes of the current operation
+	werr    error
 }
 
-func newEngine(opts Options) (*engine, error)                   { return nil, errTODO }
-func (e *engine) run(ctx context.Context) (*Summary, error)     { return nil, errTODO }
-func (e *engine) subscribe() (<-chan Event, func())             { return nil, func() {} }
-func (e *engine) instances() []store.Instance                   { return nil }
-func (e *engine) attempts(string) []store.Attempt               { return nil }
-func (e *engine) Activate(context.Context, ActivateInput) error { return errTODO }
-func (e *engine) PollForTask(context.Context, PollInput) (*task.Task, error) {
-	return nil, errTODO
+// PipelineIDFor returns a stable local pipeline id for a definition file:
+// "df-" and 19 upper-case hex digits of the absolute path's hash.
+func PipelineIDFor(file string) string {
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		abs = file
+	}
+	sum := sha256.Sum256([]byte(abs))
+	return "df-" + strings.ToUpper(hex.EncodeToString(sum[:])[:19])
 }
-func (e *engine) ReportTaskProgress(context.Context, string, []task.Field) (bool, error) {
-	return false, errTODO
+
+// DefinitionHash identifies a definition version.
+func DefinitionHash(src []byte) string {
+	sum := sha256.Sum256(src)
+	return hex.EncodeToString(sum[:])
 }
-func (e *engine) ReportTaskRunnerHeartbeat(context.Context, HeartbeatInput) (bool, error) {
-	return false, errTODO
+
+func newEngine(opts Options) (*engine, error) {
+	if opts.Definition == nil {
+		return nil, errors.New("engine: no definition")
+	}
+	if opts.Clock == nil {
+		opts.Clock = clock.Real{}
+	}
+	if opts.PipelineID == "" {
+		opts.PipelineID = PipelineIDFor(opts.Definition.File)
+	}
+	d := opts.Definition
+	d.Resolve()
+	e := &engine{
+		opts: opts, d: d, clock: opts.Clock, db: opts.Store, pipelineID: opts.PipelineID,
+		comps: map[string]*comp{}, insts: map[string]*inst{}, atts: map[string]*store.Attempt{},
+		attList: map[string][]*store.Attempt{}, tasks: map[string]*store.Attempt{},
+		waiters: map[string][]*inst{}, isDirty: map[*inst]bool{}, queues: map[string][]*store.Attempt{},
+		readyCh: make(chan struct{}), cancels: map[string]chan struct{}{}, kick: make(chan struct{}, 1),
+		subs: map[*subscriber]bool{},
+	}
+	now := e.clock.Now().UTC()
+	hash := DefinitionHash(opts.Source)
+
+	// Find an activation to resume.
+	if e.db != nil {
+		if _, err := e.db.Pipeline(e.pipelineID); errors.Is(err, store.ErrNotFound) {
+			name := opts.PipelineName
+			if name == "" {
+				name = filepath.Base(d.File)
+			}
+			if err := e.db.PutPipeline(&store.Pipeline{ID: e.pipelineID, Name: name, File: d.File, Created: now}); err != nil {
+				return nil, fmt.Errorf("engine: %w", err)
+			}
+		} else if err != nil {
+			return nil, fmt.Errorf("engine: read pipeline %s: %w", e.pipelineID, err)
+		}
+		last, err := e.db.Latest(e.pipelineID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("engine: read activations: %w", err)
+		}
+		if last != nil && (last.Resumable() || opts.Latest) && !opts.Fresh {
+			if last.Hash != hash {
+				return nil, fmt.Errorf("%w (activation %d of %s, started %s); run with --fresh to start a new run, or restore the definition to continue",
+					ErrDefinitionChanged, last.Seq, e.pipelineID, fmtTime(last.Started))
+			}
+			e.act, e.resumed = last, true
+		} else {
+			seq := 1
+			if last != nil {
+				seq = last.Seq + 1
+			}
+			e.act = &store.Activation{Pipeline: e.pipelineID, Seq: seq, Hash: hash, Started: now,
+				StartTimestamp: opts.StartTimestamp, Params: opts.Params, RetryDelay: opts.RetryDelay,
+				Until: opts.Until, State: store.ActRunning}
+		}
+		if err := e.db.PutDefinition(e.pipelineID, hash, opts.Source); err != nil {
+			return nil, fmt.Errorf("engine: %w", err)
+		}
+	} else {
+		e.act = &store.Activation{Pipeline: e.pipelineID, Seq: 1, Hash: hash, Started: now,
+			StartTimestamp: opts.StartTimestamp, Params: opts.Params, RetryDelay: opts.RetryDelay,
+			Until: opts.Until, State: store.ActRunning}
+	}
+	if e.resumed {
+		// The stored activation's settings win, so a resumed run behaves as
+		// it started (same parameters, same bounds).
+		opts.Params, opts.RetryDelay, opts.Until, opts.StartTimestamp = e.act.Params, e.act.RetryDelay, e.act.Until, e.act.StartTimestamp
+		e.opts = opts
+	}
+	e.params = paramValues(d, e.act.Params)
+
+	plan, err := schedule.Build(d, schedule.Options{Activation: e.act.Started, Now: e.act.Started, Expand: e.expandComponent})
+	if err != nil {
+		return nil, fmt.Errorf("engine: schedule: %w", err)
+	}
+	e.plan = plan
+	if err := e.readComponents(); err != nil {
+		return nil, err
+	}
+	e.it = plan.Iter(schedule.Window{To: e.act.Until})
+
+	if e.db != nil {
+		if err := e.db.PutActivation(e.act); err != nil {
+			return nil, fmt.Errorf("engine: %w", err)
+		}
+		if e.resumed {
+			if err := e.load(); err != nil {
+				return nil, err
+			}
+		}
+		_ = e.db.Sync()
+	}
+	return e, nil
 }
-func (e *engine) SetTaskStatus(context.Context, string, task.Result) error { return errTODO }
-func (e *engine) QueryObjects(context.Context, QueryInput) (QueryOutput, error) {
-	return QueryOutput{}, errTODO
+
+// expandComponent evaluates a component's raw field (schedule fields such
+// as startDateTime "#{myStart}") with parameters only.
+func (e *engine) expandComponent(objectID, key, raw string) (string, error) {
+	o := e.d.Object(objectID)
+	if o == nil || !strings.Contains(raw, "#{") {
+		return raw, nil
+	}
+	ss, err := evalStrings(raw, e.componentScope(o))
+	if err != nil {
+		return "", err
+	}
+	return strings.Join(ss, ","), nil
 }
-func (e *engine) DescribeObjects(context.Context, DescribeInput) (DescribeOutput, error) {
-	return DescribeOutput{}, errTODO
+
+func (e *engine) readComponents() error {
+	for _, o := range e.d.Objects {
+		if _, dup := e.comps[o.ID]; dup {
+			continue
+		}
+		eff := e.d.Effective(o)
+		c := &comp{obj: o, eff: eff, kind: schedule.KindOf(eff.Type), typ: eff.Type, blocked: map[*inst]bool{}}
+		e.comps[o.ID] = c
+	}
+	for id, c := range e.comps {
+		if id == definition.DefaultID {
+			continue
+		}
+		var err error
+		str := func(key string) string {
+			if err != nil {
+				return ""
+			}
+			f := c.eff.Get(key)
+			if f == nil || len(f.Values) == 0 || f.Values[0].IsRef {
+				return ""
+			}
+			v := f.Values[0].Str
+			if strings.Contains(v, "#{") {
+				ss, e2 := evalStrings(v, e.componentScope(c.obj))
+				if e2 != nil {
+					err = fmt.Errorf("%s: field %s: %w", id, key, e2)
+					return ""
+				}
+				v = strings.Join(ss, ",")
+			}
+			return strings.TrimSpace(v)
+		}
+		dur := func(key string) time.Duration {
+			s := str(key)
+			if s == "" || err != nil {
+				return 0
+			}
+			p, e2 := period.Parse(s)
+			if e2 != nil {
+				// EmrCluster.terminateAfter may be a bare number of hours.
+				if n, e3 := strconv.Atoi(s); e3 == nil && n > 0 {
+					return time.Duration(n) * time.Hour
+				}
+				err = fmt.Errorf("%s: field %s: %w", id, key, e2)
+				return 0
+			}
+			return p.Approx()
+		}
+		c.maxRetries = DefaultMaximumRetries
+		if s := str("maximumRetries"); s != "" {
+			n, e2 := strconv.Atoi(s)
+			if e2 != nil || n < 0 {
+				return fmt.Errorf("%s: maximumRetries %q is not a whole number ≥ 0", id, s)
+			}
+			c.maxRetries = n
+		}
+		c.retryDelay = DefaultRetryDelay
+		if d := dur("retryDelay"); d > 0 {
+			c.retryDelay = d
+		}
+		if e.opts.RetryDelay > 0 {
+			c.retryDelay = e.opts.RetryDelay
+		}
+		c.attemptTO = dur("attemptTimeout")
+		c.lateAfter = dur("lateAfterTimeout")
+		c.precondTO = dur("preconditionTimeout")
+		c.terminateAt = dur("terminateAfter")
+		c.cascade = strings.EqualFold(str("failureAndRerunMode"), "cascade")
+		if s := str("maxActiveInstances"); s != "" {
+			if n, e2 := strconv.Atoi(s); e2 == nil && n > 0 {
+				c.maxActive = n
+			}
+		}
+		if e.plan.OnDemand && c.maxActive == 0 {
+			c.maxActive = 1
+		}
+		c.group = str("workerGroup")
+		c.taskTermin = strings.EqualFold(str("actionOnTaskFailure"), "terminate")
+		c.onSuccess = c.eff.Refs("onSuccess")
+		c.onFail = c.eff.Refs("onFail")
+		c.onLate = c.eff.Refs("onLateAction")
+		if err != nil {
+			return fmt.Errorf("engine: %w", err)
+		}
+	}
+	for _, c := range e.comps {
+		for _, p := range c.eff.Refs("precondition") {
+			if pc := e.comps[p]; pc != nil {
+				pc.precondRefs++
+			}
+		}
+	}
+	return nil
 }
-func (e *engine) SetStatus(context.Context, string, []string, string) error { return errTODO }
-func (e *engine) EvaluateExpression(context.Context, string, string, string) (string, error) {
-	return "", errTODO
+
+// componentScope evaluates in a component's own context (no runtime).
+func (e *engine) componentScope(o *definition.Object) *objScope {
+	return &objScope{e: e, id: o.ID, comp: o, eff: e.d.Effective(o), rt: map[string]expr.Value{
+		"@pipelineId": expr.String(e.pipelineID),
+	}}
 }
+
+// load restores a resumed activation's instances and attempts.
+func (e *engine) load() error {
+	ins, err := e.db.Instances(e.pipelineID, e.act.Seq)
+	if err != nil {
+		return fmt.Errorf("engine: load instances: %w", err)
+	}
+	atts, err := e.db.Attempts(e.pipelineID, e.act.Seq)
+	if err != nil {
+		return fmt.Errorf("engine: load attempts: %w", err)
+	}
+	if e.seq, err = e.db.LastEventSeq(e.pipelineID, e.act.Seq); err != nil {
+		return fmt.Errorf("engine: load events: %w", err)
+	}
+	sort.SliceStable(ins, func(i, j int) bool { return ins[i].RunnableAt.Before(ins[j].RunnableAt) })
+	for _, si := range ins {
+		c := e.comps[si.Component]
+		if c == nil {
+			return fmt.Errorf("engine: stored instance %s has no component in the definition", si.ID)
+		}
+		i := &inst{Instance: *si, c: c}
+		if pi, ok := e.plan.Lookup(si.ID); ok {
+			i.waits, i.pre = pi.WaitsOn, pi.Preconditions
+		}
+		e.addInst(i)
+	}
+	for _, i := range e.order {
+		if i.Node != "" {
+			if n := e.insts[i.Node]; n != nil {
+				i.node = n
+				n.pres = append(n.pres, i)
+			}
+		}
+		if i.Resource != "" {
+			if r := e.insts[i.Resource]; r != nil {
+				r.users = append(r.users, i.ID)
+			}
+		}
+	}
+	sort.SliceStable(atts, func(i, j int) bool { return atts[i].N < atts[j].N })
+	for _, a := range atts {
+		e.atts[a.ID] = a
+		e.attList[a.Instance] = append(e.attList[a.Instance], a)
+		if i := e.insts[a.Instance]; i != nil && (i.att == nil || a.N > i.att.N) {
+			i.att = a
+		}
+	}
+	return nil
+}
+
+func (e *engine) addInst(i *inst) {
+	e.insts[i.ID] = i
+	e.order = append(e.order, i)
+	for _, w := range i.waits {
+		e.waiters[w] = append(e.waiters[w], i)
+	}
+}
+
+// recover runs once when a resumed activation starts: attempts that were
+// in flight when the process died failed; queued ones are queued again.
+func (e *engine) recoverInFlight() {
+	now := e.now()
+	for _, i := range e.order {
+		a := i.att
+		if a == nil || Status(i.Status).Terminal() {
+			continue
+		}
+		switch Status(a.Status) {
+		case Running:
+			a.Status = string(Failed)
+			a.ActualEnd = now
+			a.ErrorID = "ProcessStopped"
+			a.ErrorMessage = "dpl stopped while this attempt was running; it is retried per its retry policy"
+			e.saveAttempt(a, Event{Kind: EventAttempt, Component: i.Component, Instance: i.ID, Attempt: a.ID, Status: Failed, Error: a.ErrorMessage})
+			e.attemptFailed(i, a, now)
+		case WaitingForRunner:
+			e.enqueue(i, a)
+		}
+		if i.counted {
+			continue
+		}
+	}
+	for _, i := range e.order {
+		if Status(i.Status) == WaitingForRunner || Status(i.Status) == Running {
+			if !i.counted && i.Kind != "resource" && i.Kind != "precondition" {
+				i.counted = true
+				i.c.active++
+			}
+		}
+		e.markDirty(i)
+	}
+}
+
+
+func (e *engine) now() time.Time { return e.clock.Now().UTC() }
+
+func (e *engine) markDirty(i *inst) {
+	if i == nil || e.isDirty[i] {
+		return
+	}
+	e.isDirty[i] = true
+	e.dirty = append(e.dirty, i)
+}
+
+func (e *engine) addTimer(at time.Time, i *inst) {
+	heap.Push(&e.timers, timer{at: at, id: i.ID})
+}
+
+// wake nudges the run loop.
+func (e *engine) wake() {
+	select {
+	case e.kick <- struct{}{}:
+	default:
+	}
+}
+
+// step advances the state machine to now. Called with e.mu held.
+func (e *engine) step() {
+	now := e.now()
+	// Create instances that became runnable.
+	for {
+		at, ok := e.it.Peek()
+		if !ok || at.After(now) {
+			break
+		}
+		pi, _ := e.it.Next()
+		if _, known := e.insts[pi.ID]; known {
+			continue
+		}
+		e.materialize(pi, now)
+	}
+	for len(e.timers) > 0 && !e.timers[0].at.After(now) {
+		t := heap.Pop(&e.timers).(timer)
+		e.markDirty(e.insts[t.id])
+	}
+	for len(e.dirty) > 0 {
+		i := e.dirty[0]
+		e.dirty = e.dirty[1:]
+		delete(e.isDirty, i)
+		e.eval(i, now)
+	}
+	e.flush()
+}
+
+func (e *engine) materialize(pi schedule.Instance, now time.Time) {
+	c := e.comps[pi.Component]
+	if c == nil {
+		return
+	}
+	i := &inst{c: c, waits: pi.WaitsOn, pre: pi.Preconditions}
+	i.Instance = store.Instance{
+		ID: pi.ID, Component: pi.Component, Type: c.typ, Kind: c.kind.String(),
+		ScheduledStart: pi.Start, ScheduledEnd: pi.End, RunnableAt: pi.RunnableAt,
+		Status: string(WaitingOnDependencies), Resource: pi.RunsOn,
+	}
+	if !e.act.StartTimestamp.IsZero() && schedule.Skipped(pi, e.act.StartTimestamp) {
+		i.Status = string(Skipped)
+	}
+	e.addInst(i)
+	if r := e.insts[pi.RunsOn]; r != nil {
+		r.users = append(r.users, i.ID)
+	}
+	e.saveInst(i, Event{Kind: EventStatus, Component: i.Component, Instance: i.ID, Status: Status(i.Status)})
+	if c.paused && Status(i.Status) == WaitingOnDependencies {
+		e.setStatus(i, Paused, "")
+	}
+	if c.lateAfter > 0 && !e.plan.OnDemand {
+		e.addTimer(i.ScheduledStart.Add(c.lateAfter), i)
+	}
+	e.markDirty(i)
+}
+
+// flush writes the batched changes of the current operation.
+func (e *engine) flush() {
+	if e.db == nil || (len(e.pending.Instances) == 0 && len(e.pending.Attempts) == 0 && len(e.pending.Events) == 0) {
+		e.pending = store.Change{}
+		return
+	}
+	if err := e.db.Write(e.pipelineID, e.act.Seq, e.pending); err != nil && e.werr == nil {
+		e.werr = err
+	}
+	e.pending = store.Change{}
+}
+
+// emit stamps an event, queues it for the store and hands it to
+// subscribers.
+func (e *engine) emit(ev Event) {
+	e.seq++
+	ev.Seq = e.seq
+	ev.Time = e.now()
+	ev.Pipeline = e.pipelineID
+	if e.db != nil {
+		b, _ := json.Marshal(ev)
+		e.pending.Events = append(e.pending.Events, store.Event{Seq: ev.Seq, Data: b})
+	}
+	for s := range e.subs {
+		s.push(ev)
+	}
+}
+
+func (e *engine) saveInst(i *inst, evs ...Event) {
+	cp := i.Instance
+	cp.WaitingOn = append([]string(nil), i.WaitingOn...)
+	e.pending.Instances = append(e.pending.Instances, &cp)
+	for _, ev := range evs {
+		e.emit(ev)
+	}
+}
+
+func (e *engine) saveAttempt(a *store.Attempt, evs ...Event) {
+	cp := *a
+	e.pending.Attempts = append(e.pending.Attempts, &cp)
+	for _, ev := range evs {
+		e.emit(ev)
+	}
+}
+
+// setStatus moves an instance to a new status with one event.
+func (e *engine) setStatus(i *inst, s Status, errMsg string) {
+	prev := Status(i.Status)
+	if prev == s {
+		return
+	}
+	i.Status = string(s)
+	now := e.now()
+	if s.Terminal() && i.ActualEnd.IsZero() && !i.ActualStart.IsZero() {
+		i.ActualEnd = now
+	}
+	if s != WaitingOnDependencies {
+		i.WaitingOn = nil
+	}
+	e.saveInst(i, Event{Kind: EventStatus, Component: i.Component, Instance: i.ID, Status: s, Prev: prev, Error: errMsg})
+	if s.Terminal() || s == Finished {
+		if i.counted {
+			i.counted = false
+			i.c.active--
+			for b := range i.c.blocked {
+				e.markDirty(b)
+				delete(i.c.blocked, b)
+			}
+		}
+		for _, w := range e.waiters[i.ID] {
+			e.markDirty(w)
+		}
+		if i.node != nil {
+			e.markDirty(i.node)
+		}
+		if r := e.insts[i.Resource]; r != nil {
+			e.markDirty(r)
+		}
+	}
+}
+
+func (e *engine) run(ctx context.Context) (*Summary, error) {
+	e.mu.Lock()
+	what := "started"
+	if e.resumed {
+		what = "resumed"
+	}
+	e.emit(Event{Kind: EventRun, Status: Running, Message: fmt.Sprintf("activation %d %s", e.act.Seq, what)})
+	if e.resumed {
+		e.recoverInFlight()
+	}
+	e.mu.Unlock()
+	for {
+		e.mu.Lock()
+		e.step()
+		if err := e.werr; err != nil {
+			e.mu.Unlock()
+			return e.summary(""), err
+		}
+		finished, reason := e.finishedCheck()
+		if finished {
+			sum := e.finish(reason)
+			e.mu.Unlock()
+			return sum, nil
+		}
+		var tc <-chan time.Time
+		if at, ok := e.nextWake(); ok {
+			tc = e.clock.After(at.Sub(e.now()))
+		}
+		e.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			e.mu.Lock()
+			e.emit(Event{Kind: EventRun, Status: Paused, Message: "interrupted; the run can be resumed"})
+			e.act.State = store.ActInterrupted
+			e.flush()
+			if e.db != nil {
+				_ = e.db.PutActivation(e.act)
+				_ = e.db.Sync()
+			}
+			sum := e.summary("interrupted")
+			e.mu.Unlock()
+			return sum, ctx.Err()
+		case <-e.kick:
+		case <-tc:
+		}
+	}
+}
+
+// nextWake is the earliest time something is due: a timer or the next
+// instance.
+func (e *engine) nextWake() (time.Time, bool) {
+	var at time.Time
+	if len(e.timers) > 0 {
+		at = e.timers[0].at
+	}
+	if p, ok := e.it.Peek(); ok && (at.IsZero() || p.Before(at)) {
+		at = p
+	}
+	return at, !at.IsZero()
+}
+
+// finishedCheck decides whether the run is over: every instance terminal,
+// or nothing can change any more (all that is left waits on failures).
+func (e *engine) finishedCheck() (bool, string) {
+	if _, more := e.it.Peek(); more {
+		return false, ""
+	}
+	if e.inflight > 0 {
+		return false, ""
+	}
+	for _, q := range e.queues {
+		if len(q) > 0 {
+			return false, ""
+		}
+	}
+	var open []*inst
+	for _, i := range e.order {
+		if !Status(i.Status).Terminal() {
+			open = append(open, i)
+		}
+	}
+	if len(open) == 0 {
+		return true, ""
+	}
+	// Timers that can still move something (retries, checks, timeouts).
+	now := e.now()
+	for _, t := range e.timers {
+		if i := e.insts[t.id]; i != nil && !Status(i.Status).Terminal() && t.at.After(now) {
+			if i.lateOnly(t.at) {
+				continue
+			}
+			return false, ""
+		}
+	}
+	var why []string
+	for _, i := range open {
+		if i.Kind == "resource" || i.Kind == "precondition" {
+			continue
+		}
+		w := strings.Join(i.WaitingOn, ", ")
+		if w == "" {
+			w = "nothing that can still finish"
+		}
+		why = append(why, fmt.Sprintf("%s is %s on %s", i.ID, i.Status, w))
+		if len(why) == 5 {
+			why = append(why, fmt.Sprintf("... and %d more", len(open)-5))
+			break
+		}
+	}
+	return true, "nothing can make progress: " + strings.Join(why, "; ")
+}
+
+// lateOnly reports whether a timer at t is only the late-action check of
+// an instance whose late action already fired.
+func (i *inst) lateOnly(t time.Time) bool {
+	return i.c.lateAfter > 0 && t.Equal(i.ScheduledStart.Add(i.c.lateAfter)) && i.LateFired
+}
+
+func (e *engine) finish(reason string) *Summary {
+	// Stuck instances are left as they are (waiting on a failure), as the
+	// service would; resources still up are shut down.
+	for _, i := range e.order {
+		if i.Kind == "resource" && (Status(i.Status) == Running || Status(i.Status) == Creating) {
+			e.setStatus(i, ShuttingDown, "")
+			e.setStatus(i, Finished, "")
+		}
+	}
+	sum := e.summary(reason)
+	if sum.OK {
+		e.act.State = store.ActFinished
+	} else {
+		e.act.State = store.ActFailed
+		if sum.Reason == "" {
+			sum.Reason = failedReason(sum)
+		}
+	}
+	e.act.Ended = e.now()
+	e.act.Reason = sum.Reason
+	st := Finished
+	if !sum.OK {
+		st = Failed
+	}
+	e.emit(Event{Kind: EventRun, Status: st, Message: sum.Reason})
+	e.flush()
+	if e.db != nil {
+		_ = e.db.PutActivation(e.act)
+		_ = e.db.Sync()
+	}
+	e.done = true
+	for s := range e.subs {
+		s.close()
+		delete(e.subs, s)
+	}
+	close(e.readyCh)
+	e.readyCh = make(chan struct{})
+	return sum
+}
+
+func failedReason(s *Summary) string {
+	var parts []string
+	for _, st := range []Status{Failed, CascadeFailed, Canceled, TimedOut} {
+		if n := s.Counts[st]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, st))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (e *engine) summary(reason string) *Summary {
+	s := &Summary{PipelineID: e.pipelineID, Activation: e.act.Seq, Resumed: e.resumed, Reason: reason, Counts: map[Status]int{}}
+	ok := reason == ""
+	for _, i := range e.order {
+		s.Counts[Status(i.Status)]++
+		s.Instances = append(s.Instances, i.Instance)
+		st := Status(i.Status)
+		if st != Finished && st != Skipped {
+			ok = false
+		}
+	}
+	s.OK = ok
+	return s
+}
+
+func (e *engine) instances() []store.Instance {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]store.Instance, 0, len(e.order))
+	for _, i := range e.order {
+		out = append(out, i.Instance)
+	}
+	return out
+}
+
+func (e *engine) attempts(id string) []store.Attempt {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []store.Attempt
+	for _, a := range e.attList[id] {
+		out = append(out, *a)
+	}
+	return out
+}
+
+// LogPaths returns where the local worker writes an attempt's streams.
+func LogPaths(stateDir, pipelineID, attemptID string) (stdout, stderr string) {
+	dir := filepath.Join(stateDir, "logs", pipelineID, attemptID)
+	return filepath.Join(dir, "stdout"), filepath.Join(dir, "stderr")
+}
+
+// ResourceDir is the working folder of a resource instance.
+func ResourceDir(stateDir, pipelineID, resourceInstanceID string) string {
+	return filepath.Join(stateDir, "resources", pipelineID, resourceInstanceID)
+}
+
+func mkdir(p string) error { return os.MkdirAll(p, 0o755) }

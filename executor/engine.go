@@ -52,6 +52,9 @@ type Options struct {
 	Until time.Time
 	// Fresh starts a new activation even if an unfinished one exists.
 	Fresh bool
+	// Latest reopens the most recent activation even when it ended (for
+	// operator commands such as RERUN on a stopped run).
+	Latest bool
 	// Remote lists worker groups that are served by runners outside the
 	// engine's process; all other work is routed to LocalWorkerGroup.
 	Remote []string

@@ -7,10 +7,28 @@ package local
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
 
 	"github.com/dpl-dev/dpl/executor"
+	"github.com/dpl-dev/dpl/executor/clock"
 	"github.com/dpl-dev/dpl/executor/task"
 )
+
+// Canceler is implemented by in-process engines: a channel closed when the
+// engine ends a task, so cancellation needs no progress polling.
+type Canceler interface {
+	TaskCanceled(taskID string) <-chan struct{}
+}
+
+// ProgressInterval is how often a task's progress is reported when the API
+// is not in-process (runtime.md §5 recommends every 60 s).
+const ProgressInterval = 60 * time.Second
 
 // Worker polls an engine and runs what it gets.
 type Worker struct {
@@ -28,10 +46,141 @@ type Worker struct {
 	Hostname string
 	// Clock for progress reports (clock.Real when nil).
 	Clock task.Clock
+	// Logs opens an attempt's output files; nil discards output. The CLI
+	// uses LogFiles(stateDir).
+	Logs func(t *task.Task) (task.Logs, func(), error)
 }
 
 // Run polls and runs tasks until ctx ends. In-flight tasks are canceled
 // when ctx ends and Run waits for them before returning.
 func (w *Worker) Run(ctx context.Context) error { return w.run(ctx) }
 
-func (w *Worker) run(ctx context.Context) error { <-ctx.Done(); return nil }
+func (w *Worker) run(ctx context.Context) error {
+	n := max(w.Parallel, 1)
+	if w.Clock == nil {
+		w.Clock = clock.Real{}
+	}
+	group := w.WorkerGroup
+	if group == "" {
+		group = executor.LocalWorkerGroup
+	}
+	host := w.Hostname
+	if host == "" {
+		host, _ = os.Hostname()
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				t, err := w.API.PollForTask(ctx, executor.PollInput{WorkerGroup: group, Hostname: host})
+				if err != nil {
+					if ctx.Err() != nil {
+						return
+					}
+					errs <- fmt.Errorf("poll for task: %w", err)
+					return
+				}
+				if t == nil {
+					continue
+				}
+				if err := w.runTask(ctx, t); err != nil && ctx.Err() == nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	return errors.Join(collect(errs)...)
+}
+
+func collect(ch chan error) []error {
+	var out []error
+	for e := range ch {
+		out = append(out, e)
+	}
+	return out
+}
+
+func (w *Worker) runTask(ctx context.Context, t *task.Task) error {
+	canceled, err := w.API.ReportTaskProgress(ctx, t.TaskID, nil) // the acknowledgement
+	if err != nil {
+		return fmt.Errorf("acknowledge task %s: %w", t.TaskID, err)
+	}
+	if canceled {
+		return nil
+	}
+	tctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := make(chan struct{})
+	defer close(stop)
+	if c, ok := w.API.(Canceler); ok {
+		ch := c.TaskCanceled(t.TaskID)
+		go func() {
+			select {
+			case <-ch:
+				cancel()
+			case <-stop:
+			}
+		}()
+	} else {
+		go func() {
+			for {
+				select {
+				case <-stop:
+					return
+				case <-w.Clock.After(ProgressInterval):
+					if c, err := w.API.ReportTaskProgress(ctx, t.TaskID, nil); err == nil && c {
+						cancel()
+						return
+					}
+				}
+			}
+		}()
+	}
+	logs := task.Logs{Stdout: io.Discard, Stderr: io.Discard}
+	if w.Logs != nil {
+		l, closeLogs, err := w.Logs(t)
+		if err != nil {
+			return w.API.SetTaskStatus(ctx, t.TaskID, task.Result{Status: task.Failed, ErrorID: "LogError", ErrorMessage: err.Error()})
+		}
+		defer closeLogs()
+		logs = l
+	}
+	res := w.Runner.Run(tctx, t, logs)
+	if tctx.Err() != nil && ctx.Err() == nil {
+		return nil // the engine ended the task; no status needed
+	}
+	if ctx.Err() != nil {
+		return nil // shutting down: the engine recovers the attempt on resume
+	}
+	if err := w.API.SetTaskStatus(ctx, t.TaskID, res); err != nil {
+		return fmt.Errorf("set status of task %s: %w", t.TaskID, err)
+	}
+	return nil
+}
+
+// LogFiles returns a Logs function writing each attempt's streams to
+// executor.LogPaths under stateDir.
+func LogFiles(stateDir string) func(t *task.Task) (task.Logs, func(), error) {
+	return func(t *task.Task) (task.Logs, func(), error) {
+		out, errp := executor.LogPaths(stateDir, t.PipelineID, t.AttemptID)
+		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+			return task.Logs{}, nil, fmt.Errorf("log folder: %w", err)
+		}
+		fo, err := os.Create(out)
+		if err != nil {
+			return task.Logs{}, nil, fmt.Errorf("log file: %w", err)
+		}
+		fe, err := os.Create(errp)
+		if err != nil {
+			fo.Close()
+			return task.Logs{}, nil, fmt.Errorf("log file: %w", err)
+		}
+		return task.Logs{Stdout: fo, Stderr: fe}, func() { fo.Close(); fe.Close() }, nil
+	}
+}

@@ -1,4 +1,311 @@
 package store
 
-// DB is the badger-backed store.
-type DB struct{}
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+
+	badger "github.com/dgraph-io/badger/v4"
+)
+
+// Key layout (all under one badger database):
+//
+//	p/<pipeline>                     Pipeline
+//	d/<pipeline>/<hash>              definition bytes
+//	a/<pipeline>/<seq:8 hex>         Activation
+//	i/<pipeline>/<seq>/<instance>    Instance
+//	t/<pipeline>/<seq>/<attempt>     Attempt
+//	e/<pipeline>/<seq>/<n:16 bytes>  event (JSON), n big-endian so keys sort
+//
+// Writes are not fsynced one by one: badger's write-ahead log is a memory
+// map, so a killed process loses nothing; Sync flushes to disk at the
+// points where a machine crash matters (activation start and end).
+
+// DB is the badger-backed store. Safe for concurrent use.
+type DB struct {
+	db *badger.DB
+}
+
+// ErrNotFound is returned for missing records.
+var ErrNotFound = errors.New("not found")
+
+// Open opens (creating) the store under dir/db.
+func Open(stateDir string) (*DB, error) {
+	opts := badger.DefaultOptions(filepath.Join(stateDir, "db")).
+		WithLogger(nil).
+		WithSyncWrites(false).
+		WithNumVersionsToKeep(1).
+		WithMemTableSize(8 << 20).
+		WithValueLogFileSize(64 << 20).
+		WithBlockCacheSize(8 << 20).
+		WithIndexCacheSize(4 << 20).
+		WithNumCompactors(2)
+	db, err := badger.Open(opts)
+	if err != nil {
+		return nil, fmt.Errorf("open state store in %s: %w", stateDir, err)
+	}
+	return &DB{db: db}, nil
+}
+
+// OpenMemory opens a store that lives in memory only (tests).
+func OpenMemory() (*DB, error) {
+	db, err := badger.Open(badger.DefaultOptions("").WithInMemory(true).WithLogger(nil))
+	if err != nil {
+		return nil, fmt.Errorf("open in-memory store: %w", err)
+	}
+	return &DB{db: db}, nil
+}
+
+// Close flushes and closes the store.
+func (s *DB) Close() error { return s.db.Close() }
+
+// Sync forces written data to disk.
+func (s *DB) Sync() error { return s.db.Sync() }
+
+func actPrefix(pipeline string, seq int) string {
+	return pipeline + "/" + fmt.Sprintf("%08x", seq) + "/"
+}
+
+func put(txn *badger.Txn, key string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return txn.Set([]byte(key), b)
+}
+
+func get(txn *badger.Txn, key string, v any) error {
+	it, err := txn.Get([]byte(key))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	return it.Value(func(b []byte) error { return json.Unmarshal(b, v) })
+}
+
+// PutPipeline stores a pipeline record.
+func (s *DB) PutPipeline(p *Pipeline) error {
+	return s.db.Update(func(txn *badger.Txn) error { return put(txn, "p/"+p.ID, p) })
+}
+
+// Pipeline loads a pipeline record.
+func (s *DB) Pipeline(id string) (*Pipeline, error) {
+	var p Pipeline
+	err := s.db.View(func(txn *badger.Txn) error { return get(txn, "p/"+id, &p) })
+	if err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// Pipelines lists every pipeline record.
+func (s *DB) Pipelines() ([]*Pipeline, error) {
+	var out []*Pipeline
+	err := s.scan("p/", func(_ []byte, b []byte) error {
+		var p Pipeline
+		if err := json.Unmarshal(b, &p); err != nil {
+			return err
+		}
+		out = append(out, &p)
+		return nil
+	})
+	return out, err
+}
+
+// PutDefinition stores a definition version.
+func (s *DB) PutDefinition(pipeline, hash string, data []byte) error {
+	return s.db.Update(func(txn *badger.Txn) error {
+		return txn.Set([]byte("d/"+pipeline+"/"+hash), data)
+	})
+}
+
+// Definition loads a definition version.
+func (s *DB) Definition(pipeline, hash string) ([]byte, error) {
+	var out []byte
+	err := s.db.View(func(txn *badger.Txn) error {
+		it, err := txn.Get([]byte("d/" + pipeline + "/" + hash))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		out, err = it.ValueCopy(nil)
+		return err
+	})
+	return out, err
+}
+
+// PutActivation stores an activation record.
+func (s *DB) PutActivation(a *Activation) error {
+	return s.db.Update(func(txn *badger.Txn) error {
+		return put(txn, "a/"+a.Pipeline+"/"+fmt.Sprintf("%08x", a.Seq), a)
+	})
+}
+
+// Activations lists a pipeline's activations, oldest first.
+func (s *DB) Activations(pipeline string) ([]*Activation, error) {
+	var out []*Activation
+	err := s.scan("a/"+pipeline+"/", func(_ []byte, b []byte) error {
+		var a Activation
+		if err := json.Unmarshal(b, &a); err != nil {
+			return err
+		}
+		out = append(out, &a)
+		return nil
+	})
+	return out, err
+}
+
+// Latest returns a pipeline's most recent activation, or ErrNotFound.
+func (s *DB) Latest(pipeline string) (*Activation, error) {
+	as, err := s.Activations(pipeline)
+	if err != nil {
+		return nil, err
+	}
+	if len(as) == 0 {
+		return nil, ErrNotFound
+	}
+	return as[len(as)-1], nil
+}
+
+// Change is one state change: records to write and events to append, in
+// one transaction.
+type Change struct {
+	Instances []*Instance
+	Attempts  []*Attempt
+	Events    []Event
+}
+
+// Event is an event log entry: its sequence number and JSON.
+type Event struct {
+	Seq  uint64
+	Data []byte
+}
+
+// Write applies a change of an activation atomically.
+func (s *DB) Write(pipeline string, seq int, c Change) error {
+	pre := actPrefix(pipeline, seq)
+	err := s.db.Update(func(txn *badger.Txn) error {
+		for _, in := range c.Instances {
+			if err := put(txn, "i/"+pre+in.ID, in); err != nil {
+				return err
+			}
+		}
+		for _, at := range c.Attempts {
+			if err := put(txn, "t/"+pre+at.ID, at); err != nil {
+				return err
+			}
+		}
+		for _, ev := range c.Events {
+			if err := txn.Set(eventKey(pre, ev.Seq), ev.Data); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: write state of %s: %w", pipeline, err)
+	}
+	return nil
+}
+
+func eventKey(pre string, n uint64) []byte {
+	k := make([]byte, 0, 2+len(pre)+8)
+	k = append(k, "e/"...)
+	k = append(k, pre...)
+	return binary.BigEndian.AppendUint64(k, n)
+}
+
+// Instances loads an activation's instances (in key order).
+func (s *DB) Instances(pipeline string, seq int) ([]*Instance, error) {
+	var out []*Instance
+	err := s.scan("i/"+actPrefix(pipeline, seq), func(_ []byte, b []byte) error {
+		var in Instance
+		if err := json.Unmarshal(b, &in); err != nil {
+			return err
+		}
+		out = append(out, &in)
+		return nil
+	})
+	return out, err
+}
+
+// Attempts loads an activation's attempts (in key order).
+func (s *DB) Attempts(pipeline string, seq int) ([]*Attempt, error) {
+	var out []*Attempt
+	err := s.scan("t/"+actPrefix(pipeline, seq), func(_ []byte, b []byte) error {
+		var at Attempt
+		if err := json.Unmarshal(b, &at); err != nil {
+			return err
+		}
+		out = append(out, &at)
+		return nil
+	})
+	return out, err
+}
+
+// Events calls fn for each event of an activation with Seq > after, in
+// order.
+func (s *DB) Events(pipeline string, seq int, after uint64, fn func(Event) error) error {
+	pre := "e/" + actPrefix(pipeline, seq)
+	return s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.DefaultIteratorOptions)
+		defer it.Close()
+		start := eventKey(actPrefix(pipeline, seq), after+1)
+		for it.Seek(start); it.ValidForPrefix([]byte(pre)); it.Next() {
+			k := it.Item().Key()
+			n := binary.BigEndian.Uint64(k[len(k)-8:])
+			b, err := it.Item().ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			if err := fn(Event{Seq: n, Data: b}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// LastEventSeq returns the highest event sequence number of an activation
+// (0 when none).
+func (s *DB) LastEventSeq(pipeline string, seq int) (uint64, error) {
+	var last uint64
+	pre := "e/" + actPrefix(pipeline, seq)
+	err := s.db.View(func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.Reverse = true
+		opts.PrefetchValues = false
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		it.Seek(append([]byte(pre), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff))
+		if it.ValidForPrefix([]byte(pre)) {
+			k := it.Item().Key()
+			last = binary.BigEndian.Uint64(k[len(k)-8:])
+		}
+		return nil
+	})
+	return last, err
+}
+
+func (s *DB) scan(prefix string, fn func(k, v []byte) error) error {
+	return s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.DefaultIteratorOptions)
+		defer it.Close()
+		for it.Seek([]byte(prefix)); it.ValidForPrefix([]byte(prefix)); it.Next() {
+			if err := it.Item().Value(func(v []byte) error { return fn(it.Item().Key(), v) }); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// ParseSeq reads an activation number written by users ("3").
+func ParseSeq(s string) (int, error) { return strconv.Atoi(s) }

@@ -58,6 +58,7 @@ type Instance struct {
 	ActualStart    time.Time `json:"actualStart,omitzero"`
 	ActualEnd      time.Time `json:"actualEnd,omitzero"`
 	Attempts       int       `json:"attempts,omitempty"` // attempts created so far
+	Failures       int       `json:"failures,omitempty"` // failed attempts since the last (re)run
 	NextAttempt    time.Time `json:"nextAttempt,omitzero"`
 	ErrorID        string    `json:"errorId,omitempty"`
 	ErrorMessage   string    `json:"errorMessage,omitempty"`

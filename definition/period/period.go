@@ -22,6 +22,11 @@ const (
 	Year
 )
 
+const day = 24 * time.Hour
+
+// unitLength is each unit's nominal length (months 30 days, years 365).
+var unitLength = [...]time.Duration{time.Second, time.Minute, time.Hour, day, 7 * day, 30 * day, 365 * day}
+
 var unitNames = [...]string{"second", "minute", "hour", "day", "week", "month", "year"}
 
 func (u Unit) String() string { return unitNames[u] }
@@ -116,8 +121,5 @@ func floorMod(a, b int) int { return a - floorDiv(a, b)*b }
 // Approx returns the period's nominal length (months as 30 days, years as
 // 365 days), for comparisons such as "at least 15 minutes".
 func (p Period) Approx() time.Duration {
-	day := 24 * time.Hour
-	per := map[Unit]time.Duration{Second: time.Second, Minute: time.Minute, Hour: time.Hour,
-		Day: day, Week: 7 * day, Month: 30 * day, Year: 365 * day}[p.Unit]
-	return time.Duration(p.N) * per
+	return time.Duration(p.N) * unitLength[p.Unit]
 }

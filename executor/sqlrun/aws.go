@@ -52,54 +52,23 @@ func NewAWSRDSResolver(cfg aws.Config, optFns ...func(*rds.Options)) func(ctx co
 // NewAWSRedshiftResolver returns an Options.ResolveRedshift that calls the
 // Redshift DescribeClusters API (Query protocol, signed with SigV4; the SDK's
 // Redshift module is not a dependency). endpoint overrides the service URL
-// ("" means https://redshift.<region>.amazonaws.com).
+// ("" means cfg.BaseEndpoint, else https://redshift.<region>.amazonaws.com).
 func NewAWSRedshiftResolver(cfg aws.Config, endpoint string) func(ctx context.Context, clusterID, region string) (string, error) {
 	return func(ctx context.Context, clusterID, region string) (string, error) {
 		if region == "" {
 			region = cfg.Region
 		}
 		ep := endpoint
+		if ep == "" && cfg.BaseEndpoint != nil {
+			ep = *cfg.BaseEndpoint
+		}
 		if ep == "" {
 			ep = "https://redshift." + region + ".amazonaws.com"
 		}
 		form := url.Values{"Action": {"DescribeClusters"}, "Version": {"2012-12-01"}, "ClusterIdentifier": {clusterID}}
-		body := form.Encode()
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep+"/", strings.NewReader(body))
+		data, err := redshiftQuery(ctx, cfg, ep, region, form)
 		if err != nil {
 			return "", err
-		}
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
-		if cfg.Credentials == nil {
-			return "", errors.New("no AWS credentials configured")
-		}
-		creds, err := cfg.Credentials.Retrieve(ctx)
-		if err != nil {
-			return "", fmt.Errorf("AWS credentials: %w", err)
-		}
-		sum := sha256.Sum256([]byte(body))
-		if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "redshift", region, time.Now()); err != nil {
-			return "", err
-		}
-		hc := cfg.HTTPClient
-		if hc == nil {
-			hc = http.DefaultClient
-		}
-		resp, err := hc.Do(req)
-		if err != nil {
-			return "", err
-		}
-		defer resp.Body.Close()
-		data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		if err != nil {
-			return "", err
-		}
-		if resp.StatusCode != http.StatusOK {
-			var e struct {
-				Code    string `xml:"Error>Code"`
-				Message string `xml:"Error>Message"`
-			}
-			xml.Unmarshal(data, &e)
-			return "", fmt.Errorf("DescribeClusters: HTTP %d %s %s", resp.StatusCode, e.Code, e.Message)
 		}
 		var out struct {
 			Clusters []struct {
@@ -115,4 +84,47 @@ func NewAWSRedshiftResolver(cfg aws.Config, endpoint string) func(ctx context.Co
 		}
 		return out.Clusters[0].Address + ":" + strconv.Itoa(out.Clusters[0].Port), nil
 	}
+}
+
+// redshiftQuery sends one SigV4-signed Redshift Query API request.
+func redshiftQuery(ctx context.Context, cfg aws.Config, ep, region string, form url.Values) ([]byte, error) {
+	body := form.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(ep, "/")+"/", strings.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+	if cfg.Credentials == nil {
+		return nil, errors.New("no AWS credentials configured")
+	}
+	creds, err := cfg.Credentials.Retrieve(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("AWS credentials: %w", err)
+	}
+	sum := sha256.Sum256([]byte(body))
+	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "redshift", region, time.Now()); err != nil {
+		return nil, err
+	}
+	hc := cfg.HTTPClient
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		var e struct {
+			Code    string `xml:"Error>Code"`
+			Message string `xml:"Error>Message"`
+		}
+		xml.Unmarshal(data, &e)
+		return nil, fmt.Errorf("Redshift %s: HTTP %d %s %s", form.Get("Action"), resp.StatusCode, e.Code, e.Message)
+	}
+	return data, nil
 }

@@ -97,6 +97,19 @@ var ruleText = map[string]string{
 	codeUnknownParam:    "Undeclared parameter",
 	codeExpression:      "Invalid #{...} expression",
 	codeSamples:         "Documented rule that the AWS samples break",
+	// From the schema layer and the reader.
+	"INVALID_FIELD_COMBINATION": "Fields that cannot be used together",
+	"DEPRECATED_FIELD":          "Deprecated field",
+	"DEPRECATED_TYPE":           "Deprecated object type",
+	"DUPLICATE_KEY":             "A JSON key appears twice in one object",
+	"IGNORED_KEY":               "Top-level key the service ignores",
+	"EMPTY_LIST":                "Empty list value",
+	"MISSING_OBJECTS":           "The definition has no objects list",
+	"MISSING_ID":                "Object without an id",
+	"INVALID_ID":                "Invalid object id",
+	"INVALID_REF":               "Malformed reference",
+	"INVALID_OBJECT":            "Malformed object",
+	"INVALID_DEFINITION":        "Malformed definition",
 }
 
 // WriteSARIF writes every result as one SARIF 2.1.0 run of the tool dpl.

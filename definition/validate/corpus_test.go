@@ -1,0 +1,109 @@
+package validate
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/dpl-dev/dpl/definition"
+)
+
+const corpusDir = "/work/shared/corpus/files"
+
+func corpusFiles(t testing.TB) []string {
+	t.Helper()
+	if _, err := os.Stat(corpusDir); err != nil {
+		t.Skipf("corpus %s is absent (%v): corpus checks skipped", corpusDir, err)
+	}
+	var files []string
+	err := filepath.WalkDir(corpusDir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".json") {
+			files = append(files, p)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(files)
+	return files
+}
+
+// awslabsDefects are the errors left in the published AWS samples
+// (awslabs/data-pipeline-samples): each reviewed and a real defect of the
+// sample (see the validate report), as "file: CODE id field". Anything
+// else an awslabs sample produces is a validator bug.
+var awslabsDefects = map[string][]string{
+	// Not JSON: raw line breaks inside strings, trailing commas, a stray ']'.
+	"samples__OnDemandWithLamdaFunctions__ondemand.json":                 {"SYNTAX_ERROR  "},
+	"samples__ShellCommandWithFTP__pipeline.json":                        {"SYNTAX_ERROR  "},
+	"samples__sqoop__RDSToS3__RDSToS3EDPPipelineDefinition@190c49d.json": {"SYNTAX_ERROR  "},
+	"samples__sqoop__RDSToS3__RDSToS3EDPPipelineDefinition@5dfa4e1.json": {"SYNTAX_ERROR  "},
+	"samples__sqoop__SampleSqoopRDSToS3@51e47fd.json":                    {"SYNTAX_ERROR  "},
+	// On-demand Default that still names a schedule, which does not exist.
+	"samples__json-to-dynamodb__definition.json": {"INVALID_SCHEDULE Default schedule", "MISSING_REF Default schedule"},
+	// period "15 Period" is not a period.
+	"samples__kinesis__kinesis-to-s3.json": {"INVALID_FIELD_VALUE DefaultSchedule period"},
+	// #{myRedshiftPassword} while the parameter is declared as *myRedshiftPassword.
+	"samples__LoadTsvFilesInS3ToRedshift__LoadTsvFilesInS3ToRedshift.json": {"UNKNOWN_PARAMETER RedshiftCluster *password"},
+	// parameterValues gives myRdsTableCreate, which parameterObjects never declares.
+	"samples__RDStoRedshiftSqoop__setup__setup.json":     {"UNKNOWN_PARAMETER myRdsTableCreate values"},
+	"samples__SQLActivityWithTimeout__setup__setup.json": {"UNKNOWN_PARAMETER myRdsTableCreate values"},
+	// The value OVERWRITE_EXISTING is outside allowedValues "TRUNCATE".
+	"samples__sqoop__RDSToS3__redshiftpipelinedef@190c49d.json": {"INVALID_PARAMETER_VALUE myInsertMode values"},
+	// Uses #{myRedshiftEndpoint}, #{myRdsEndpoint}, #{myRedshiftTableName} and
+	// #{myS3StagingPath} but declares myStagingS3Path and others.
+	"samples__sqoop__SampleSqoopRDSToRedshift@51e47fd.json": {
+		"UNKNOWN_PARAMETER RedshiftCluster connectionString", "UNKNOWN_PARAMETER ActivityId_TQ7lW step",
+		"UNKNOWN_PARAMETER ActivityId_TQ7lW step", "UNKNOWN_PARAMETER DestRedshiftTable tableName",
+		"UNKNOWN_PARAMETER S3InputDataNode directoryPath"},
+}
+
+// TestCorpus validates every corpus file: none may crash, every file
+// that is JSON gets a definition, and the awslabs samples produce exactly
+// the reviewed defects above.
+func TestCorpus(t *testing.T) {
+	files := corpusFiles(t)
+	var jsonFiles, syntax int
+	for _, path := range files {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := Bytes(path, data, Options{Now: testNow})
+		if err != nil {
+			t.Errorf("%s: %v", path, err)
+			continue
+		}
+		if r.Syntax != nil {
+			syntax++
+			if !r.Syntax.Pos.IsValid() {
+				t.Errorf("%s: syntax error without a position", path)
+			}
+		} else {
+			jsonFiles++
+		}
+		for _, d := range r.Diagnostics {
+			if !d.Pos.IsValid() {
+				t.Errorf("%s: diagnostic without a position: %s", path, d.Error())
+			}
+		}
+		if !strings.Contains(path, "/awslabs-data-pipeline-samples/") {
+			continue
+		}
+		var got []string
+		for _, d := range r.Diagnostics {
+			if d.Severity == definition.SeverityError {
+				got = append(got, d.Code+" "+d.ObjectID+" "+d.Field)
+			}
+		}
+		want := awslabsDefects[filepath.Base(path)]
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("%s:\n got errors  %q\n want errors %q\n%s", filepath.Base(path), got, want, dump(r.Diagnostics))
+		}
+	}
+	t.Logf("%d files: %d JSON definitions validated, %d syntax errors located", len(files), jsonFiles, syntax)
+}

@@ -64,7 +64,7 @@ func runFmt(cmd *cobra.Command, f fmtFlags, args []string) error {
 		}
 		out, err := convert.Format(name, data)
 		if err != nil {
-			return readError(err, exitFailed)
+			return readError(err, exitUsage)
 		}
 		changed := !bytes.Equal(out, data)
 		switch {

@@ -99,7 +99,8 @@ func (r *DiffResult) Equal() bool {
 // Diff compares two definitions by meaning: objects by id, fields by key,
 // values in order (a one-element list equals a scalar), parameters by id,
 // values by parameter id. Object, field and section order, layout and the
-// source format do not matter. Objects whose id repeats are compared by
+// source format do not matter, and a field written as an empty list counts
+// as absent (the service receives no value for it). Objects whose id repeats are compared by
 // their first occurrence, as the rest of dpl reads them.
 func Diff(old, new *definition.Definition, opt DiffOptions) *DiffResult {
 	r := &DiffResult{Effective: opt.Effective, Objects: []ObjectDiff{}, Parameters: []ObjectDiff{}, Values: []ValueDiff{}}
@@ -183,6 +184,9 @@ func objectFields(d *definition.Definition, o *definition.Object, effective bool
 	if effective {
 		e := d.Effective(o)
 		for k, f := range e.Fields {
+			if len(f.Values) == 0 {
+				continue
+			}
 			from := e.From[k]
 			if from == o.ID {
 				from = ""
@@ -192,7 +196,7 @@ func objectFields(d *definition.Definition, o *definition.Object, effective bool
 		return fs
 	}
 	for _, f := range o.Fields {
-		if _, dup := fs[f.Key]; !dup {
+		if _, dup := fs[f.Key]; !dup && len(f.Values) > 0 {
 			fs[f.Key] = &fieldEntry{vals: f.Values}
 		}
 	}
@@ -217,7 +221,7 @@ func paramSets(d *definition.Definition) map[string]fieldSet {
 		}
 		fs := fieldSet{}
 		for _, a := range p.Attrs {
-			if _, dup := fs[a.Key]; !dup {
+			if _, dup := fs[a.Key]; !dup && len(a.Values) > 0 {
 				fs[a.Key] = &fieldEntry{vals: a.Values}
 			}
 		}
@@ -229,6 +233,9 @@ func paramSets(d *definition.Definition) map[string]fieldSet {
 func valueSets(d *definition.Definition) map[string]*fieldEntry {
 	m := map[string]*fieldEntry{}
 	for _, v := range d.Values {
+		if len(v.Values) == 0 {
+			continue
+		}
 		if e := m[v.ID]; e != nil { // repeated key: the values add up, as in the API
 			e.vals = append(e.vals, v.Values...)
 			continue
@@ -423,17 +430,18 @@ func (r *DiffResult) summary() string {
 		}
 		return
 	}
+	var groups []string
 	for _, c := range []string{Added, Removed, Changed} {
+		parts = parts[:0]
 		o, p, v := by(c)
-		before := len(parts)
 		add(o, "object")
 		add(p, "parameter")
 		add(v, "value")
-		if len(parts) > before {
-			parts[before] = c + ": " + parts[before]
+		if len(parts) > 0 {
+			groups = append(groups, c+" "+strings.Join(parts, ", "))
 		}
 	}
-	return strings.Join(parts, ", ") + "\n"
+	return strings.Join(groups, "; ") + "\n"
 }
 
 // JSON renders the result as indented JSON (secrets masked, no HTML

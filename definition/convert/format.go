@@ -51,6 +51,9 @@ func Format(file string, data []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if s.Def.Format == definition.FormatFile && s.Raw.Get("objects") == nil {
+		return nil, fmt.Errorf("%s: not a pipeline definition (no objects, pipelineObjects or AWS::DataPipeline::Pipeline resource)", file)
+	}
 	before := s.Def
 	out, err := FormatSource(s)
 	if err != nil {

@@ -39,3 +39,47 @@ func BenchmarkValidateShellCommandActivity(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkValidateShellCommandActivitySchema forces the JSON Schema path
+// (what every object would cost without the pre-check).
+func BenchmarkValidateShellCommandActivitySchema(b *testing.B) {
+	inst := typicalShellCommand()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ValidateWith("ShellCommandActivity", inst, Options{AlwaysSchema: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkValidateInvalid measures an object with three errors, which
+// goes through the schema and the explanation.
+func BenchmarkValidateInvalid(b *testing.B) {
+	inst := typicalShellCommand()
+	inst["retryDelay"] = "5 mins"
+	inst["runsOn"] = "Ec2Instance"
+	inst["comand"] = "x"
+	b.ReportAllocs()
+	for b.Loop() {
+		if vs, _ := Validate("ShellCommandActivity", inst); len(vs) != 3 {
+			b.Fatalf("got %v", vs)
+		}
+	}
+}
+
+// BenchmarkValidateInherited is the usual case in real files: Default lends
+// role and resourceRole, which activities do not know and which are dropped.
+func BenchmarkValidateInherited(b *testing.B) {
+	inst := typicalShellCommand()
+	inst["role"] = "DataPipelineDefaultRole"
+	inst["resourceRole"] = "DataPipelineDefaultResourceRole"
+	fromDefault := map[string]bool{"role": true, "resourceRole": true, "schedule": true, "scheduleType": true,
+		"failureAndRerunMode": true, "pipelineLogUri": true}
+	opts := Options{Inherited: func(f string) bool { return fromDefault[f] }}
+	b.ReportAllocs()
+	for b.Loop() {
+		if vs, _ := ValidateWith("ShellCommandActivity", inst, opts); len(vs) != 0 {
+			b.Fatalf("got %v", vs)
+		}
+	}
+}

@@ -519,6 +519,8 @@ func untypedSchema(rs refStyle) obj {
 	}
 }
 
+var paramTypes = []string{"String", "Integer", "Double", "AWS::S3::ObjectKey"}
+
 func parameterSchema() obj {
 	boolStr := obj{"type": "string", "pattern": "^" + ciAlt("true", "false") + "$"}
 	return obj{
@@ -526,12 +528,15 @@ func parameterSchema() obj {
 		"description": "A template parameter.",
 		"required":    []string{"id"},
 		"properties": obj{
-			"id":            obj{"type": "string", "pattern": userFieldPattern, "description": "Parameter id: my... (or *my... to mask and encrypt the value)."},
-			"type":          obj{"enum": []string{"String", "Integer", "Double", "AWS::S3::ObjectKey"}, "description": "How values are checked (default String)."},
+			"id": obj{"type": "string", "pattern": userFieldPattern, "description": "Parameter id: my... (or *my... to mask and encrypt the value)."},
+			"type": obj{"description": "How values are checked (default String).", "anyOf": []any{
+				obj{"enum": paramTypes},
+				obj{"type": "string", "pattern": "^" + ciAlt(paramTypes...) + "$"}, // real definitions write "string"
+			}},
 			"description":   obj{"type": "string", "description": "Free text shown in the console."},
 			"optional":      boolStrWith(boolStr, "Whether a value may be omitted (default false)."),
 			"allowedValues": obj{"description": "The only values accepted.", "anyOf": []any{obj{"type": "string"}, obj{"type": "array", "items": obj{"type": "string"}}}},
-			"default":       obj{"type": "string", "description": "Value used when none is supplied."},
+			"default":       obj{"description": "Value used when none is supplied (a list for isArray parameters).", "anyOf": []any{obj{"type": "string"}, obj{"type": "array", "items": obj{"type": "string"}}}},
 			"isArray":       boolStrWith(boolStr, "Whether the parameter takes several values."),
 			"watermark":     obj{"type": "string", "description": "Placeholder hint shown in the console."},
 			"helpText":      obj{"type": "string", "description": "Help text shown in the console."},

@@ -191,16 +191,13 @@ func ValidateWith(typeName string, instance map[string]any, opts Options) ([]Vio
 	if err != nil {
 		return nil, err
 	}
-	inst := instance
-	if opts.Inherited != nil {
-		inst = dropInheritedUnknown(t, instance, opts.Inherited)
-	}
-	var out []Violation
+	inst, out := prepare(t, instance, opts.Inherited)
 	if opts.AlwaysSchema || !fastValid(t, inst) {
-		out, err = schemaViolations(schemas[typeName], t, inst)
+		sv, err := schemaViolations(schemas[typeName], t, inst)
 		if err != nil {
 			return nil, err
 		}
+		out = append(out, sv...)
 	}
 	out = append(out, extraChecks(t, inst, opts.Inherited, out)...)
 	sortViolations(out)
@@ -219,17 +216,27 @@ func schemaViolations(s *jsonschema.Schema, t *Type, inst map[string]any) ([]Vio
 	return nil, nil
 }
 
-// dropInheritedUnknown returns instance without inherited fields the type
-// does not know, copying only when there is something to drop.
-func dropInheritedUnknown(t *Type, instance map[string]any, inherited func(string) bool) map[string]any {
+// prepare returns the instance to validate: without inherited fields the
+// type does not know, and without empty lists, which the AWS CLI drops on
+// upload (an empty list becomes no field at all) and which therefore count
+// as absent, with a warning. It copies only when there is something to drop.
+func prepare(t *Type, instance map[string]any, inherited func(string) bool) (map[string]any, []Violation) {
 	var drop []string
-	for k := range instance {
-		if !t.Knows(k) && inherited(k) {
+	var notes []Violation
+	for k, v := range instance {
+		if l, ok := v.([]any); ok && len(l) == 0 {
+			drop = append(drop, k)
+			if inherited == nil || !inherited(k) {
+				notes = append(notes, warn(CodeInvalidValue, k, "is an empty list; it is dropped on upload, as if absent"))
+			}
+			continue
+		}
+		if inherited != nil && !t.Knows(k) && inherited(k) {
 			drop = append(drop, k)
 		}
 	}
 	if len(drop) == 0 {
-		return instance
+		return instance, nil
 	}
 	out := make(map[string]any, len(instance))
 	for k, v := range instance {
@@ -238,7 +245,7 @@ func dropInheritedUnknown(t *Type, instance map[string]any, inherited func(strin
 	for _, k := range drop {
 		delete(out, k)
 	}
-	return out
+	return out, notes
 }
 
 func sortViolations(vs []Violation) {

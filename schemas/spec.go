@@ -176,8 +176,11 @@ func buildSpec() []*Type {
 		periodF("attemptTimeout", "Timeout for remote work completion; the attempt may be retried after it."),
 		periodF("reportProgressTimeout", "Timeout between progress reports before the attempt is considered stalled."),
 		periodF("lateAfterTimeout", "Time after the scheduled start by which the object must start; needed by onLateAction."),
-		ref("onFail", "Action to run when the object fails.", actions...),
-		ref("onSuccess", "Action to run when the object succeeds.", actions...),
+		// The guide shows single refs for onFail/onSuccess, but real
+		// pipelines (arthur-redshift-etl) list several and the API repeats
+		// keys freely, so lists are accepted.
+		ref("onFail", "Actions to run when the object fails.", actions...).multi(),
+		ref("onSuccess", "Actions to run when the object succeeds.", actions...).multi(),
 		ref("onLateAction", "Actions to run when the object has not started by lateAfterTimeout.", actions...).multi(),
 		enum("failureAndRerunMode", "How failures cascade to dependent objects: cascade or none (default).", "cascade", "none"),
 		str("pipelineLogUri", "S3 URI (s3://bucket/prefix) where the pipeline's logs are uploaded."),
@@ -301,7 +304,8 @@ func buildSpec() []*Type {
 			Fields: withRT(dataNodeCommon(
 				ref("database", "Redshift database holding the table.", "RedshiftDatabase"),
 				tableName, createTableSQL,
-				str("primaryKeys", "Primary key columns; the merge key for RedshiftCopyActivity."),
+				// A list in the AWS billing sample.
+				strs("primaryKeys", "Primary key columns; the merge key for RedshiftCopyActivity."),
 				str("schemaName", "Schema holding the table (default PUBLIC)."),
 			), rtRunnable), Required: []string{"database", "tableName"}},
 
@@ -335,7 +339,10 @@ func buildSpec() []*Type {
 				str("hiveScript", "Hive script to run, inline."), scriptURI,
 				hadoopQueue, preTask, postTask, resizeBefore, resizeMax, scriptVariable, stage,
 				str("generatedScriptsPath", "S3 path where the generated Hive scripts are written.").undocumented()), rtRunnable),
-			Required: []string{"input", "output"}, OneOf: []Group{one("hiveScript", "scriptUri"), runGroup}},
+			// The guide's table puts input and output in a "Required Group",
+			// but the AWS DynamoDB import samples run Hive without them
+			// (the script names its tables): samples win.
+			OneOf: []Group{one("hiveScript", "scriptUri"), runGroup}},
 		{Name: "HiveCopyActivity", Family: FamilyActivity, Description: "Copies data between DynamoDB and S3 with Hive, optionally filtered.",
 			Fields: withRT(activity(runsOnEMR, input, output,
 				str("filterSql", "Hive SQL predicate (without WHERE) that filters the rows copied."),
@@ -414,7 +421,7 @@ func buildSpec() []*Type {
 				fld("terminateAfter", KindPeriodOrInteger, "Terminate the cluster after this time: a period such as \"2 hours\" (or a number of hours)."),
 				useOnDemand,
 				str("emrLogUri", "S3 location for the EMR logs.").undocumented(),
-				boolean("installHive", "Install Hive on the cluster (AMI-based releases).").undocumented(),
+				str("installHive", "Hive version to install on the cluster, e.g. latest (AMI-based releases).").undocumented(),
 			}), rtResource),
 			Exclusive: []Pair{{A: "amiVersion", B: "releaseLabel", Note: "amiVersion is for releases before emr-4.0.0, releaseLabel after"}}},
 		{Name: "HttpProxy", Family: FamilyUtility, Description: "An HTTP proxy used by Ec2Resource and EmrCluster clients.",

@@ -104,6 +104,13 @@ func ensureTable(ctx context.Context, c *Conn, node SqlNode, redshiftDDL bool) e
 			return c.fail(fmt.Errorf("node %s: createTableSql statement %d (%s): %w", node.ID, i+1, firstLine(st.Text), err))
 		}
 	}
+	if keys := RedshiftDDLKeys(node.CreateTableSQL); redshiftDDL && c.Dialect == Postgres && node.Table != "" && len(keys) > 0 {
+		// Remember the dist/sort keys for KEEP_EXISTING and OVERWRITE_EXISTING.
+		q := "COMMENT ON TABLE " + qualified(Postgres, node.SchemaName, node.Table) + " IS " + pgLit(mergeKeysComment+strings.Join(keys, ","))
+		if _, err := c.DB.ExecContext(ctx, q); err != nil {
+			return c.fail(fmt.Errorf("node %s: record merge keys: %w", node.ID, err))
+		}
+	}
 	return nil
 }
 

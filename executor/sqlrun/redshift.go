@@ -433,10 +433,52 @@ func mergeKeys(ctx context.Context, pc *pgx.Conn, target string, declared []stri
 	if err != nil {
 		return nil, fmt.Errorf("read primary key of %s: %w", target, err)
 	}
+	if len(keys) > 0 {
+		return keys, nil
+	}
+	// Redshift matches on sort and dist keys too; ensureTable recorded them
+	// in the table comment when it created the table from createTableSql.
+	var comment *string
+	if err := pc.QueryRow(ctx, "SELECT obj_description($1::regclass, 'pg_class')", target).Scan(&comment); err != nil {
+		return nil, fmt.Errorf("read comment of %s: %w", target, err)
+	}
+	if comment != nil {
+		if list, ok := strings.CutPrefix(*comment, mergeKeysComment); ok {
+			keys = strings.Split(list, ",")
+		}
+	}
 	if len(keys) == 0 {
-		return nil, fmt.Errorf("KEEP_EXISTING and OVERWRITE_EXISTING need the node's primaryKeys or a primary key on %s", target)
+		return nil, fmt.Errorf("KEEP_EXISTING and OVERWRITE_EXISTING need the node's primaryKeys, a primary key on %s, or DISTKEY/SORTKEY columns in its createTableSql", target)
 	}
 	return keys, nil
+}
+
+const mergeKeysComment = "dpl merge keys: "
+
+var (
+	ddlTableKeys  = regexp.MustCompile(`(?i)\b(?:compound\s+|interleaved\s+)?(?:distkey|sortkey)\s*\(([^)]*)\)`)
+	ddlColumnKeys = regexp.MustCompile(`(?i)[(,]\s*("?[a-z_][a-z0-9_$]*"?)\s[^,()]*(?:\([^)]*\)[^,()]*)*\b(?:distkey|sortkey)\b`)
+)
+
+// RedshiftDDLKeys lists the DISTKEY and SORTKEY columns of a Redshift CREATE
+// TABLE, which Data Pipeline uses to match rows when there is no primary key.
+func RedshiftDDLKeys(ddl string) []string {
+	var keys []string
+	add := func(k string) {
+		k = strings.ToLower(strings.Trim(strings.TrimSpace(k), `"`))
+		if k != "" && !contains(keys, k) {
+			keys = append(keys, k)
+		}
+	}
+	for _, m := range ddlColumnKeys.FindAllStringSubmatch(ddl, -1) {
+		add(m[1])
+	}
+	for _, m := range ddlTableKeys.FindAllStringSubmatch(ddl, -1) {
+		for _, k := range strings.Split(m[1], ",") {
+			add(k)
+		}
+	}
+	return keys
 }
 
 // copyStream feeds every source, decompressed and without header lines, to

@@ -362,3 +362,20 @@ func TestSplitValuesTuple(t *testing.T) {
 		}
 	}
 }
+
+func TestRedshiftDDLKeys(t *testing.T) {
+	tests := []struct {
+		ddl  string
+		want []string
+	}{
+		{"create table IF NOT EXISTS songs (track_id varchar(2048) not null distkey sortkey, title varchar(2048), year int);", []string{"track_id"}},
+		{"CREATE TABLE t (id varchar(255), name varchar(255), primary key(id)) distkey(id) sortkey(id);", []string{"id"}},
+		{"create table t (a int sortkey, b numeric(10,2), c date) distkey(b) compound sortkey(c, a)", []string{"a", "b", "c"}},
+		{"create table t (a int, b int)", nil},
+	}
+	for _, tt := range tests {
+		if got := RedshiftDDLKeys(tt.ddl); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("RedshiftDDLKeys(%q) = %q, want %q", tt.ddl, got, tt.want)
+		}
+	}
+}

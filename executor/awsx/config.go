@@ -176,7 +176,13 @@ func (e *Env) SQS(region string) *sqs.Client {
 }
 
 // Store returns the S3-backed storage.Store in the default region.
-func (e *Env) Store() *S3Store { return newS3Store(e.S3("")) }
+func (e *Env) Store() *S3Store {
+	st := newS3Store(e.S3(""))
+	if e.endpointFor("S3") == "" {
+		st.regional = e.S3
+	}
+	return st
+}
 
 // envServiceIDs maps our service names to the SDK's AWS_ENDPOINT_URL_<ID>
 // suffixes.

@@ -30,8 +30,15 @@ const (
 // response body, writes stream through the SDK's upload manager (multipart
 // above 8 MiB), and every request uses the SDK's retrying client.
 type S3Store struct {
-	client   *s3.Client
-	uploader *manager.Uploader
+	client *s3.Client
+
+	// regional, when set, gives the client of a region: buckets are then
+	// looked up once (HEAD bucket, X-Amz-Bucket-Region) and addressed in
+	// their own region, since the SDK does not follow S3's cross-region
+	// redirects. Only used against AWS itself.
+	regional func(region string) *s3.Client
+	mu       sync.Mutex
+	buckets  map[string]*s3.Client
 }
 
 var _ storage.Store = (*S3Store)(nil)
@@ -59,10 +66,28 @@ func applyCustomEndpointS3(o *s3.Options) {
 }
 
 func newS3Store(c *s3.Client) *S3Store {
-	return &S3Store{client: c, uploader: manager.NewUploader(c, func(u *manager.Uploader) {
-		u.PartSize = uploadPartSize
-		u.Concurrency = uploadConcurrency
-	})}
+	return &S3Store{client: c, buckets: map[string]*s3.Client{}}
+}
+
+// clientFor returns the client to use for bucket.
+func (s *S3Store) clientFor(ctx context.Context, bucket string) *s3.Client {
+	if s.regional == nil {
+		return s.client
+	}
+	s.mu.Lock()
+	c, ok := s.buckets[bucket]
+	s.mu.Unlock()
+	if ok {
+		return c
+	}
+	c = s.client
+	if region, err := manager.GetBucketRegion(ctx, s.client, bucket); err == nil && region != "" && region != s.client.Options().Region {
+		c = s.regional(region)
+	}
+	s.mu.Lock()
+	s.buckets[bucket] = c
+	s.mu.Unlock()
+	return c
 }
 
 // Client exposes the underlying SDK client.
@@ -110,7 +135,7 @@ func (s *S3Store) Open(ctx context.Context, uri string) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: &key})
+	out, err := s.clientFor(ctx, bucket).GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: &key})
 	if err != nil {
 		return nil, wrapErr("get", uri, err)
 	}
@@ -123,7 +148,7 @@ func (s *S3Store) Stat(ctx context.Context, uri string) (storage.Info, error) {
 	if err != nil {
 		return storage.Info{}, err
 	}
-	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &bucket, Key: &key})
+	out, err := s.clientFor(ctx, bucket).HeadObject(ctx, &s3.HeadObjectInput{Bucket: &bucket, Key: &key})
 	if err != nil {
 		return storage.Info{}, wrapErr("head", uri, err)
 	}
@@ -140,7 +165,7 @@ func (s *S3Store) List(ctx context.Context, prefixURI string, fn func(storage.In
 	if err != nil {
 		return err
 	}
-	p := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{Bucket: &bucket, Prefix: &prefix})
+	p := s3.NewListObjectsV2Paginator(s.clientFor(ctx, bucket), &s3.ListObjectsV2Input{Bucket: &bucket, Prefix: &prefix})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
@@ -166,7 +191,7 @@ func (s *S3Store) Delete(ctx context.Context, uri string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &bucket, Key: &key}); err != nil && !notFound(err) {
+	if _, err := s.clientFor(ctx, bucket).DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &bucket, Key: &key}); err != nil && !notFound(err) {
 		return wrapErr("delete", uri, err)
 	}
 	return nil
@@ -203,11 +228,15 @@ func (s *S3Store) Create(ctx context.Context, uri string) (io.WriteCloser, error
 	if key == "" {
 		return nil, fmt.Errorf("s3 put %s: no object key", uri)
 	}
+	uploader := manager.NewUploader(s.clientFor(ctx, bucket), func(u *manager.Uploader) {
+		u.PartSize = uploadPartSize
+		u.Concurrency = uploadConcurrency
+	})
 	pr, pw := io.Pipe()
 	w := &s3Writer{pw: pw, uri: uri, done: make(chan struct{})}
 	go func() {
 		defer close(w.done)
-		_, err := s.uploader.Upload(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: &key, Body: pr})
+		_, err := uploader.Upload(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: &key, Body: pr})
 		if err != nil {
 			w.err = wrapErr("put", uri, err)
 		}

@@ -5,9 +5,12 @@ import (
 	"unicode/utf8"
 
 	"github.com/dpl-dev/dpl/definition"
+	"github.com/dpl-dev/dpl/definition/expr"
 )
 
-// exprName is a name used inside #{...}: a bare identifier or a function.
+// exprName is a name used inside #{...}: the head of a reference path
+// (`myParam`, `input` in `input.directoryPath`, `@scheduledStartTime`) or a
+// function.
 type exprName struct {
 	Name string
 	Off  int // byte offset in the field value
@@ -20,88 +23,30 @@ type exprProblem struct {
 	Msg string
 }
 
-// scanExpressions finds every #{...} in s and the names each one uses.
-// It is the one place expression syntax is read for validation; the full
-// parser in definition/expr evaluates them at run time.
+// scanExpressions finds every #{...} in s with the expression parser of
+// definition/expr (balanced braces and quotes, grammar, known functions
+// and their arity) and returns the names each one uses. It is the one
+// place expression syntax is read for validation.
 func scanExpressions(s string) (names []exprName, problems []exprProblem) {
-	for i := 0; i < len(s); {
-		j := strings.Index(s[i:], "#{")
-		if j < 0 {
-			break
+	segs, _ := expr.Scan(s)
+	for _, seg := range segs {
+		if seg.Err != nil {
+			problems = append(problems, exprProblem{seg.Err.FieldOffset(), seg.Err.Msg})
+			continue
 		}
-		start := i + j
-		k := start + 2
-		depth, quote := 0, byte(0)
-	scan:
-		for ; k < len(s); k++ {
-			ch := s[k]
-			switch {
-			case quote != 0:
-				if ch == quote {
-					quote = 0
-				}
-			case ch == '\'' || ch == '"':
-				quote = ch
-			case ch == '{':
-				depth++
-			case ch == '}':
-				if depth == 0 {
-					break scan
-				}
-				depth--
-			}
+		if strings.TrimSpace(seg.Text) == "" {
+			problems = append(problems, exprProblem{seg.Start, "\"#{}\" holds no expression"})
+			continue
 		}
-		if k >= len(s) {
-			problems = append(problems, exprProblem{start, "\"#{\" is never closed by \"}\""})
-			break
+		for _, r := range seg.Expr.Refs() {
+			names = append(names, exprName{Name: r.Path[0], Off: seg.ExprStart + r.Offset})
 		}
-		body := s[start+2 : k]
-		if strings.TrimSpace(body) == "" {
-			problems = append(problems, exprProblem{start, "\"#{}\" holds no expression"})
+		for _, c := range seg.Expr.Calls() {
+			names = append(names, exprName{Name: c.Name, Off: seg.ExprStart + c.Offset, Func: true})
 		}
-		names = append(names, exprNames(body, start+2)...)
-		i = k + 1
 	}
 	return names, problems
 }
-
-// exprNames lexes an expression body for identifiers: member names after a
-// dot are skipped, names followed by "(" are functions.
-func exprNames(body string, base int) []exprName {
-	var out []exprName
-	quote := byte(0)
-	for i := 0; i < len(body); i++ {
-		ch := body[i]
-		if quote != 0 {
-			if ch == quote {
-				quote = 0
-			}
-			continue
-		}
-		if ch == '\'' || ch == '"' {
-			quote = ch
-			continue
-		}
-		if !(ch == '@' || ch == '*' || ch == '_' || isLetter(ch)) {
-			continue
-		}
-		j := i + 1
-		for j < len(body) && (isLetter(body[j]) || body[j] == '_' || (body[j] >= '0' && body[j] <= '9')) {
-			j++
-		}
-		name := body[i:j]
-		prev := strings.TrimRight(body[:i], " \t")
-		member := strings.HasSuffix(prev, ".")
-		rest := strings.TrimLeft(body[j:], " \t")
-		if name != "@" && name != "*" && !member {
-			out = append(out, exprName{Name: name, Off: base + i, Func: strings.HasPrefix(rest, "(")})
-		}
-		i = j - 1
-	}
-	return out
-}
-
-func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 
 // checkExpressions checks the #{...} in a field's string values: balanced
 // braces, known functions and declared parameters (or user fields).
@@ -121,12 +66,7 @@ func (c *checker) checkExpressions(o *definition.Object, f *definition.Field) {
 			w := at{pos: offsetPos(v, n.Off), id: o.ID, field: f.Key}
 			switch {
 			case n.Func:
-				if fs := functionNames(); fs != nil && !contains(fs, n.Name) {
-					if s := suggest(n.Name, fs); s != "" {
-						w.hint = didYouMean(s)
-					}
-					c.errorf(w, codeExpression, "%q is not an expression function", n.Name)
-				}
+				// The parser already refused unknown functions.
 			case strings.HasPrefix(strings.TrimPrefix(n.Name, "*"), "my"):
 				if c.params[n.Name] == nil && !c.userField(n.Name) {
 					if s := suggest(n.Name, c.paramIDs()); s != "" {

@@ -152,6 +152,3 @@ func (c *checker) checkRefTypes(o *definition.Object, e *definition.Effective, t
 		}
 	}
 }
-
-// functionNames lists the expression functions dpl's evaluator knows.
-func functionNames() []string { return exprFunctions }

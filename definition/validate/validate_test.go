@@ -210,7 +210,7 @@ func TestScanExpressions(t *testing.T) {
 		problems int
 	}{
 		{"plain", nil, 0},
-		{"#{myA}-#{format(@scheduledStartTime,'YYYY}')}", []string{"myA", "format()", "@scheduledStartTime"}, 0},
+		{"#{myA}-#{format(@scheduledStartTime,'YYYY}')}", []string{"myA", "@scheduledStartTime", "format()"}, 0},
 		{"#{input.directoryPath}/#{node.myX}", []string{"input", "node"}, 0},
 		{"#{", nil, 1},
 		{"a #{} b", nil, 1},

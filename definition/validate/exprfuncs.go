@@ -1,5 +1,0 @@
-package validate
-
-import "github.com/dpl-dev/dpl/definition/expr"
-
-var exprFunctions = expr.Functions()

@@ -39,11 +39,12 @@ func (k jkind) String() string {
 	return [...]string{"string", "number", "boolean", "null", "object", "array"}[k]
 }
 
-// get returns the member value for key (the first, when repeated), or nil.
+// get returns the member value for key, or nil. When a key repeats the
+// last one wins, as with Python's json module that the AWS CLI uses.
 func (n *jnode) get(key string) *jnode {
-	for _, m := range n.keys {
-		if m.key == key {
-			return m.val
+	for i := len(n.keys) - 1; i >= 0; i-- {
+		if n.keys[i].key == key {
+			return n.keys[i].val
 		}
 	}
 	return nil

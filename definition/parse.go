@@ -22,7 +22,8 @@ func Parse(file string, data []byte) (*Definition, error) {
 	return fromTree(file, root)
 }
 
-// ParseFile reads one definition file ("-" reads standard input).
+// ParseFile reads one definition file ("-" reads standard input); YAML
+// CloudFormation templates are accepted too.
 func ParseFile(path string) (*Definition, error) {
 	var data []byte
 	var err error
@@ -35,7 +36,10 @@ func ParseFile(path string) (*Definition, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read definition: %w", err)
 	}
-	return Parse(path, data)
+	if strings.EqualFold(filepath.Ext(path), ".json") {
+		return Parse(path, data) // JSON errors, not YAML ones, for .json files
+	}
+	return ParseAuto(path, data)
 }
 
 // ExpandPaths turns command-line arguments into definition files: files are
@@ -114,7 +118,7 @@ func (b *builder) warnDuplicateKeys(n *jnode, where string) {
 	seen := make(map[string]bool, len(n.keys))
 	for _, m := range n.keys {
 		if seen[m.key] {
-			b.warnf(m.keyPos, where, m.key, "DUPLICATE_KEY", "appears twice in the same JSON object; the first value is used")
+			b.warnf(m.keyPos, where, m.key, "DUPLICATE_KEY", "appears twice in the same JSON object; the last value is used (as the AWS CLI does)")
 		}
 		seen[m.key] = true
 	}
@@ -190,13 +194,18 @@ func (b *builder) readObject(e *jnode) {
 			o.Name, o.NamePos, o.HasName = nn.str, nn.pos, true
 		}
 	}
-	seen := map[string]bool{}
+	at := map[string]int{}
 	for _, m := range e.keys {
-		if m.key == "id" || m.key == "name" || seen[m.key] {
+		if m.key == "id" || m.key == "name" {
 			continue
 		}
-		seen[m.key] = true
-		o.Fields = append(o.Fields, b.field(o.ID, m))
+		f := b.field(o.ID, m)
+		if i, dup := at[m.key]; dup {
+			o.Fields[i] = f // the last duplicate wins, as in the CLI
+			continue
+		}
+		at[m.key] = len(o.Fields)
+		o.Fields = append(o.Fields, f)
 	}
 	b.d.Objects = append(b.d.Objects, o)
 }

@@ -307,7 +307,7 @@ func constraintViolations(t *Type, c constraint, inst map[string]any) []Violatio
 // and period ranges, and the warnings (deprecated types and fields,
 // runtime fields, combinations the samples use although the guide forbids
 // them). Fields that already have an error are not range-checked.
-func extraChecks(t *Type, inst map[string]any, inherited func(string) bool, prior []Violation) []Violation {
+func extraChecks(t *Type, inst map[string]any, drop []string, inherited func(string) bool, prior []Violation) []Violation {
 	var out []Violation
 	own := func(k string) bool { return inherited == nil || !inherited(k) }
 	if t.Deprecated != "" && own("type") {
@@ -315,7 +315,7 @@ func extraChecks(t *Type, inst map[string]any, inherited func(string) bool, prio
 	}
 	for k, val := range inst {
 		fi, ok := t.byName[k]
-		if !ok {
+		if !ok || len(drop) > 0 && contains(drop, k) {
 			continue
 		}
 		if fi.Runtime && own(k) {
@@ -336,6 +336,8 @@ func extraChecks(t *Type, inst map[string]any, inherited func(string) bool, prio
 		}
 		_, a := inst[p.A]
 		_, b := inst[p.B]
+		a = a && !contains(drop, p.A)
+		b = b && !contains(drop, p.B)
 		if a && b && (own(p.A) || own(p.B)) {
 			v := warn(CodeInvalidCombination, p.B, "should not be used together with '%s'", p.A)
 			v.Hint = p.Note

@@ -191,15 +191,15 @@ func ValidateWith(typeName string, instance map[string]any, opts Options) ([]Vio
 	if err != nil {
 		return nil, err
 	}
-	inst, out := prepare(t, instance, opts.Inherited)
-	if opts.AlwaysSchema || !fastValid(t, inst) {
-		sv, err := schemaViolations(schemas[typeName], t, inst)
+	drop, out := dropList(t, instance, opts.Inherited)
+	if opts.AlwaysSchema || !fastValid(t, instance, drop) {
+		sv, err := schemaViolations(schemas[typeName], t, withoutKeys(instance, drop))
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, sv...)
 	}
-	out = append(out, extraChecks(t, inst, opts.Inherited, out)...)
+	out = append(out, extraChecks(t, instance, drop, opts.Inherited, out)...)
 	sortViolations(out)
 	return out, nil
 }
@@ -216,11 +216,11 @@ func schemaViolations(s *jsonschema.Schema, t *Type, inst map[string]any) ([]Vio
 	return nil, nil
 }
 
-// prepare returns the instance to validate: without inherited fields the
-// type does not know, and without empty lists, which the AWS CLI drops on
-// upload (an empty list becomes no field at all) and which therefore count
-// as absent, with a warning. It copies only when there is something to drop.
-func prepare(t *Type, instance map[string]any, inherited func(string) bool) (map[string]any, []Violation) {
+// dropList returns the fields Validate ignores: inherited fields the type
+// does not know, and empty lists, which the AWS CLI drops on upload (an
+// empty list becomes no field at all) and which therefore count as absent,
+// with a warning.
+func dropList(t *Type, instance map[string]any, inherited func(string) bool) ([]string, []Violation) {
 	var drop []string
 	var notes []Violation
 	for k, v := range instance {
@@ -235,8 +235,13 @@ func prepare(t *Type, instance map[string]any, inherited func(string) bool) (map
 			drop = append(drop, k)
 		}
 	}
+	return drop, notes
+}
+
+// withoutKeys returns instance minus the dropped keys, copying only if needed.
+func withoutKeys(instance map[string]any, drop []string) map[string]any {
 	if len(drop) == 0 {
-		return instance, nil
+		return instance
 	}
 	out := make(map[string]any, len(instance))
 	for k, v := range instance {
@@ -245,7 +250,16 @@ func prepare(t *Type, instance map[string]any, inherited func(string) bool) (map
 	for _, k := range drop {
 		delete(out, k)
 	}
-	return out, notes
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, e := range list {
+		if e == s {
+			return true
+		}
+	}
+	return false
 }
 
 func sortViolations(vs []Violation) {

@@ -117,3 +117,20 @@ func BenchmarkUnmarshalItem(b *testing.B) {
 		}
 	}
 }
+
+func TestExportScanLimit(t *testing.T) {
+	// 10 RCU provisioned at 0.5 with 1 worker: 5 units/s, 8 KiB each,
+	// 1 KiB items -> 40 items per page.
+	c := Capacity{Read: 10, ItemCount: 100, SizeBytes: 100 * 1024}
+	if got := exportScanLimit(c, 0.5, 1); got != 40 {
+		t.Errorf("limit = %d, want 40", got)
+	}
+	// On demand (40000 units) is not limited.
+	if got := exportScanLimit(Capacity{Read: OnDemandCapacity}, 0.5, 4); got != 0 {
+		t.Errorf("on-demand limit = %d, want 0", got)
+	}
+	// Huge items still read one per page.
+	if got := exportScanLimit(Capacity{Read: 1, ItemCount: 1, SizeBytes: 400 << 10}, 0.1, 8); got != 1 {
+		t.Errorf("limit = %d, want 1", got)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"math"
 	mrand "math/rand/v2"
@@ -265,6 +266,7 @@ func Export(ctx context.Context, db *dynamodb.Client, store storage.Store, table
 		perFile = MaxItemsPerFile
 	}
 	lim := newLimiter(capa.Read * ratio)
+	scanLimit := exportScanLimit(capa, ratio, min(segments, 8))
 	logf("export %s -> %s: %d segment(s), read limit %.0f RCU/s (%.2f of %.0f%s)",
 		table, dstURI, segments, capa.Read*ratio, ratio, capa.Read, map[bool]string{true: ", on demand"}[capa.OnDemand])
 
@@ -284,7 +286,7 @@ func Export(ctx context.Context, db *dynamodb.Client, store storage.Store, table
 		go func() {
 			defer wg.Done()
 			for seg := range segCh {
-				res, err := exportSegment(ctx, db, store, table, dstURI, seg, segments, perFile, lim)
+				res, err := exportSegment(ctx, db, store, table, dstURI, seg, segments, perFile, scanLimit, lim)
 				mu.Lock()
 				files = append(files, res.files...)
 				stats.Items += res.items
@@ -327,6 +329,22 @@ feed:
 	return stats, nil
 }
 
+// exportScanLimit sizes Scan pages so that one page costs about one
+// second of a worker's share of the read budget (a 1 MiB page would
+// otherwise burst far past a small provisioned capacity); 0 = no limit.
+func exportScanLimit(c Capacity, ratio float64, workers int) int32 {
+	avg := 100.0 // DEFAULT_AVERAGE_ITEM_SIZE_IN_BYTES
+	if c.ItemCount > 0 && c.SizeBytes > 0 {
+		avg = float64(c.SizeBytes) / float64(c.ItemCount)
+	}
+	// Eventually consistent: one unit reads 8 KiB.
+	n := c.Read * ratio / float64(max(workers, 1)) * 2 * bytesPerRCU / avg
+	if n >= 10000 {
+		return 0
+	}
+	return int32(max(1, n))
+}
+
 type segmentResult struct {
 	files []string
 	items int64
@@ -335,7 +353,7 @@ type segmentResult struct {
 
 // exportSegment scans one segment, rotating output files every perFile
 // items like the tool's ExportMapper.
-func exportSegment(ctx context.Context, db *dynamodb.Client, store storage.Store, table, dst string, seg, total, perFile int, lim *limiter) (res segmentResult, err error) {
+func exportSegment(ctx context.Context, db *dynamodb.Client, store storage.Store, table, dst string, seg, total, perFile int, scanLimit int32, lim *limiter) (res segmentResult, err error) {
 	var (
 		w     io.WriteCloser
 		bw    *bufio.Writer
@@ -364,6 +382,9 @@ func exportSegment(ctx context.Context, db *dynamodb.Client, store storage.Store
 		Segment:                aws.Int32(int32(seg)),
 		TotalSegments:          aws.Int32(int32(total)),
 		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
+	}
+	if scanLimit > 0 {
+		in.Limit = aws.Int32(scanLimit)
 	}
 	for {
 		if err := lim.Wait(ctx); err != nil {
@@ -526,7 +547,6 @@ func Import(ctx context.Context, db *dynamodb.Client, store storage.Store, srcUR
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	batches := make(chan []types.WriteRequest, workers*2)
 	var (
 		mu    sync.Mutex
 		stats = ImportStats{Files: len(files)}
@@ -540,32 +560,77 @@ func Import(ctx context.Context, db *dynamodb.Client, store storage.Store, srcUR
 		mu.Unlock()
 		cancel()
 	}
+	// Items are routed to workers by primary key, so writes of one key
+	// keep file order (a later line wins, as with sequential puts).
+	ins := make([]chan map[string]types.AttributeValue, workers)
 	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
+	for w := range ins {
+		ins[w] = make(chan map[string]types.AttributeValue, 4*maxBatchItems)
 		wg.Add(1)
-		go func() {
+		go func(in <-chan map[string]types.AttributeValue) {
 			defer wg.Done()
-			for batch := range batches {
-				n := len(batch)
+			batch := make([]types.WriteRequest, 0, maxBatchItems)
+			keys := map[string]bool{}
+			flush := func() {
+				if len(batch) == 0 || ctx.Err() != nil {
+					return
+				}
 				retries, wcu, err := writeBatch(ctx, db, table, batch, lim, maxRetries)
 				mu.Lock()
 				stats.Batches++
 				stats.Retries += int64(retries)
 				stats.ConsumedWCU += wcu
 				if err == nil {
-					stats.Items += int64(n)
+					stats.Items += int64(len(batch))
 				}
 				mu.Unlock()
 				if err != nil {
 					fail(err)
 				}
+				batch = make([]types.WriteRequest, 0, maxBatchItems)
+				clear(keys)
 			}
-		}()
+			for item := range in {
+				// BatchWriteItem rejects two writes of one key in a call.
+				if k, ok := itemKey(item, capa.KeyNames); ok {
+					if keys[k] {
+						flush()
+					}
+					keys[k] = true
+				}
+				batch = append(batch, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
+				if len(batch) == maxBatchItems {
+					flush()
+				}
+			}
+			flush()
+		}(ins[w])
+	}
+	next := 0
+	route := func(item map[string]types.AttributeValue) error {
+		w := next % workers
+		if k, ok := itemKey(item, capa.KeyNames); ok {
+			h := fnv.New32a()
+			h.Write([]byte(k))
+			w = int(h.Sum32() % uint32(workers))
+		} else {
+			next++
+		}
+		select {
+		case ins[w] <- item:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 	readErr := func() error {
-		defer close(batches)
+		defer func() {
+			for _, in := range ins {
+				close(in)
+			}
+		}()
 		for _, f := range files {
-			if err := readExportFile(ctx, store, f, batches); err != nil {
+			if err := readExportFile(ctx, store, f, route); err != nil {
 				return err
 			}
 		}
@@ -649,8 +714,8 @@ func parseManifest(r io.Reader, src string) ([]string, error) {
 	return files, nil
 }
 
-// readExportFile streams one data file into 25-item batches.
-func readExportFile(ctx context.Context, store storage.Store, uri string, out chan<- []types.WriteRequest) error {
+// readExportFile streams one data file, handing each item to emit.
+func readExportFile(ctx context.Context, store storage.Store, uri string, emit func(map[string]types.AttributeValue) error) error {
 	r, err := store.Open(ctx, uri)
 	if err != nil {
 		return err
@@ -658,41 +723,25 @@ func readExportFile(ctx context.Context, store storage.Store, uri string, out ch
 	defer r.Close()
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 256<<10), 16<<20)
-	batch := make([]types.WriteRequest, 0, maxBatchItems)
 	lineNo := 0
-	send := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		select {
-		case out <- batch:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		batch = make([]types.WriteRequest, 0, maxBatchItems)
-		return nil
-	}
 	for sc.Scan() {
 		lineNo++
 		line := sc.Bytes()
-		if len(strings.TrimSpace(string(line))) == 0 {
+		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
 		item, err := UnmarshalItem(line)
 		if err != nil {
 			return fmt.Errorf("%s line %d: %w", uri, lineNo, err)
 		}
-		batch = append(batch, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
-		if len(batch) == maxBatchItems {
-			if err := send(); err != nil {
-				return err
-			}
+		if err := emit(item); err != nil {
+			return err
 		}
 	}
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("%s after line %d: %w", uri, lineNo, err)
 	}
-	return send()
+	return nil
 }
 
 // writeBatch writes one batch, retrying unprocessed items with capped,
@@ -756,4 +805,23 @@ func estimateWCU(reqs []types.WriteRequest) float64 {
 		total += math.Max(1, math.Ceil(float64(len(b))/bytesPerWCU))
 	}
 	return total
+}
+
+// itemKey renders an item's primary key for duplicate detection.
+func itemKey(item map[string]types.AttributeValue, names []string) (string, bool) {
+	if len(names) == 0 {
+		return "", false
+	}
+	var b bytes.Buffer
+	for _, n := range names {
+		v, ok := item[n]
+		if !ok {
+			return "", false
+		}
+		if err := appendValue(&b, v); err != nil {
+			return "", false
+		}
+		b.WriteByte(0)
+	}
+	return b.String(), true
 }

@@ -462,3 +462,81 @@ func TestChildEnvDrivesAWSCLI(t *testing.T) {
 		t.Fatalf("aws s3 ls with ChildEnv: %v\n%s", err, out)
 	}
 }
+
+func TestImportEdgeCases(t *testing.T) {
+	env := motoEnv(t)
+	ctx := context.Background()
+	store, bucket := newBucket(t, env)
+	db := env.DynamoDB("")
+	put := func(uri, body string) {
+		t.Helper()
+		w, err := store.Create(ctx, uri)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(w, body)
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	t.Run("EmptyTable", func(t *testing.T) {
+		src, dst := unique("empty"), unique("empty-dst")
+		createTable(t, db, src, true)
+		createTable(t, db, dst, true)
+		dir := "s3://" + bucket + "/empty"
+		st, err := awsx.Export(ctx, db, store, src, dir, awsx.ExportOptions{})
+		if err != nil || st.Items != 0 || st.Files != 0 {
+			t.Fatalf("export = %+v, %v", st, err)
+		}
+		r, _ := store.Open(ctx, dir+"/manifest")
+		m, _ := io.ReadAll(r)
+		r.Close()
+		if string(m) != "{\"name\":\"DynamoDB-export\",\"version\":3,\n\"entries\": [\n\n]}" {
+			t.Fatalf("empty manifest %q", m)
+		}
+		if ist, err := awsx.Import(ctx, db, store, dir, dst, awsx.ImportOptions{}); err != nil || ist.Items != 0 {
+			t.Fatalf("import = %+v, %v", ist, err)
+		}
+	})
+
+	t.Run("DuplicateKeysAndHiddenFiles", func(t *testing.T) {
+		dst := unique("dups")
+		createTable(t, db, dst, true)
+		dir := "s3://" + bucket + "/dups"
+		var lines []string
+		for i := 0; i < 10; i++ {
+			lines = append(lines, fmt.Sprintf(`{"pk":{"s":"k"},"sk":{"n":"%d"},"v":{"s":"first"}}`, i%4))
+		}
+		lines = append(lines, `{"pk":{"s":"k"},"sk":{"n":"0"},"v":{"s":"last"}}`)
+		put(dir+"/part-a", strings.Join(lines, "\n")+"\n")
+		put(dir+"/_SUCCESS", "")
+		put(dir+"/.crc", "not json")
+		ist, err := awsx.Import(ctx, db, store, dir, dst, awsx.ImportOptions{})
+		if err != nil || ist.Items != 11 {
+			t.Fatalf("import = %+v, %v", ist, err)
+		}
+		got := scanAll(t, db, dst)
+		if len(got) != 4 || got["k/0"]["v"].(*types.AttributeValueMemberS).Value != "last" {
+			t.Fatalf("table after import: %d items, k/0 = %v", len(got), got["k/0"]["v"])
+		}
+	})
+
+	t.Run("MalformedLineNamesFileAndLine", func(t *testing.T) {
+		dst := unique("bad")
+		createTable(t, db, dst, true)
+		dir := "s3://" + bucket + "/bad"
+		put(dir+"/part-0", "{\"pk\":{\"s\":\"a\"},\"sk\":{\"n\":\"1\"}}\n{\"pk\":{\"zz\":1}}\n")
+		_, err := awsx.Import(ctx, db, store, dir, dst, awsx.ImportOptions{})
+		if err == nil || !strings.Contains(err.Error(), dir+"/part-0 line 2") {
+			t.Fatalf("error = %v, want one naming the file and line 2", err)
+		}
+	})
+
+	t.Run("MissingTable", func(t *testing.T) {
+		_, err := awsx.Export(ctx, db, store, "no-such-table", "s3://"+bucket+"/none", awsx.ExportOptions{})
+		if err == nil || !strings.Contains(err.Error(), "no-such-table") {
+			t.Fatalf("export of a missing table: %v", err)
+		}
+	})
+}

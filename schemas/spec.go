@@ -337,8 +337,7 @@ func buildSpec() []*Type {
 		{Name: "HiveActivity", Family: FamilyActivity, Description: "Runs a Hive query on an EmrCluster.",
 			Fields: withRT(activity(runsOnEMR, input, output,
 				str("hiveScript", "Hive script to run, inline."), scriptURI,
-				hadoopQueue, preTask, postTask, resizeBefore, resizeMax, scriptVariable, stage,
-				str("generatedScriptsPath", "S3 path where the generated Hive scripts are written.").undocumented()), rtRunnable),
+				hadoopQueue, preTask, postTask, resizeBefore, resizeMax, scriptVariable, stage), rtRunnable),
 			// The guide's table puts input and output in a "Required Group",
 			// but the AWS DynamoDB import samples run Hive without them
 			// (the script names its tables): samples win.

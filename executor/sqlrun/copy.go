@@ -81,6 +81,13 @@ func nodeTarget(n SqlNode) string {
 	return "insertQuery"
 }
 
+// EnsureTable runs the node's createTableSql when its table is missing (for
+// SqlActivity outputs and before loads). redshift marks a RedshiftDataNode,
+// whose DDL is translated for PostgreSQL.
+func EnsureTable(ctx context.Context, c *Conn, node SqlNode, redshift bool) error {
+	return ensureTable(ctx, c, node, redshift)
+}
+
 // ensureTable runs createTableSql when the node's table is missing.
 func ensureTable(ctx context.Context, c *Conn, node SqlNode, redshiftDDL bool) error {
 	if node.CreateTableSQL == "" {

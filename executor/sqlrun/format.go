@@ -121,10 +121,17 @@ type recordReader struct {
 	buf    []byte
 	line   int  // record number, 1-based, of the last record returned
 	blank  bool // the last record had no bytes at all (a blank line)
+	// special marks the bytes the parser must look at one by one.
+	special [256]bool
 }
 
 func newRecordReader(r io.Reader, c codec) *recordReader {
-	return &recordReader{c: c, r: bufio.NewReaderSize(r, 1<<18)}
+	rr := &recordReader{c: c, r: bufio.NewReaderSize(r, 1<<18)}
+	rr.special[c.sep], rr.special[c.rec], rr.special['\r'] = true, true, true
+	if c.esc != 0 {
+		rr.special[c.esc] = true
+	}
+	return rr
 }
 
 // Read returns the next record, or io.EOF. Empty records (blank lines) are skipped.
@@ -219,6 +226,18 @@ func (rr *recordReader) read() ([]Field, error) {
 		default:
 			atStart, rawEscN, rawCR = false, false, b == '\r'
 			rr.buf = append(rr.buf, b)
+			// Fast path: copy the run of ordinary bytes already buffered.
+			if peek, _ := rr.r.Peek(rr.r.Buffered()); len(peek) > 0 {
+				n := 0
+				for n < len(peek) && !rr.special[peek[n]] {
+					n++
+				}
+				if n > 0 {
+					rr.buf = append(rr.buf, peek[:n]...)
+					rr.r.Discard(n)
+					rawCR = false
+				}
+			}
 		}
 	}
 done:

@@ -311,18 +311,28 @@ feed:
 	close(segCh)
 	wg.Wait()
 	close(errCh)
-	if err := <-errCh; err != nil {
+	// Like Hadoop's job abort, a failed export removes what it wrote, so
+	// a retry of the step does not meet "output directory already exists".
+	undo := func(err error) (ExportStats, error) {
+		cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer ccancel()
+		for _, f := range append(files, ManifestName, SuccessName) {
+			_ = store.Delete(cctx, dstURI+"/"+f)
+		}
 		return stats, err
 	}
+	if err := <-errCh; err != nil {
+		return undo(err)
+	}
 	if err := ctx.Err(); err != nil {
-		return stats, err
+		return undo(err)
 	}
 	stats.Files = len(files)
 	if err := writeManifest(ctx, store, dstURI, files); err != nil {
-		return stats, fmt.Errorf("export %s: %w", table, err)
+		return undo(fmt.Errorf("export %s: %w", table, err))
 	}
 	if err := writeObject(ctx, store, dstURI+"/"+SuccessName, nil); err != nil {
-		return stats, fmt.Errorf("export %s: %w", table, err)
+		return undo(fmt.Errorf("export %s: %w", table, err))
 	}
 	stats.Elapsed = time.Since(start)
 	logf("export %s: %d item(s) in %d file(s), %.0f RCU consumed, %s", table, stats.Items, stats.Files, stats.ConsumedRCU, stats.Elapsed.Round(time.Millisecond))

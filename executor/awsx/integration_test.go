@@ -540,3 +540,42 @@ func TestImportEdgeCases(t *testing.T) {
 		}
 	})
 }
+
+// flakyStore fails Create after a number of successful calls.
+type flakyStore struct {
+	storage.Store
+	left atomic.Int32
+}
+
+func (f *flakyStore) Create(ctx context.Context, uri string) (io.WriteCloser, error) {
+	if f.left.Add(-1) < 0 {
+		return nil, fmt.Errorf("injected failure creating %s", uri)
+	}
+	return f.Store.Create(ctx, uri)
+}
+
+func TestFailedExportCleansUpForRetry(t *testing.T) {
+	env := motoEnv(t)
+	ctx := context.Background()
+	store, bucket := newBucket(t, env)
+	db := env.DynamoDB("")
+	src := unique("retry")
+	createTable(t, db, src, true)
+	var items []map[string]types.AttributeValue
+	for i := 0; i < 50; i++ {
+		items = append(items, typedItem(i))
+	}
+	putItems(t, db, src, items)
+	dir := "s3://" + bucket + "/retry"
+	flaky := &flakyStore{Store: store}
+	flaky.left.Store(2)
+	if _, err := awsx.Export(ctx, db, flaky, src, dir, awsx.ExportOptions{Segments: 1, MaxItemsPerFile: 10}); err == nil || !strings.Contains(err.Error(), "injected failure") {
+		t.Fatalf("export through a failing store: %v", err)
+	}
+	if left, _ := storage.PrefixNotEmpty(ctx, store, dir+"/"); left {
+		t.Fatal("failed export left objects behind")
+	}
+	if st, err := awsx.Export(ctx, db, store, src, dir, awsx.ExportOptions{Segments: 1, MaxItemsPerFile: 10}); err != nil || st.Items != 50 || st.Files != 5 {
+		t.Fatalf("retry = %+v, %v", st, err)
+	}
+}

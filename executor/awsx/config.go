@@ -255,13 +255,19 @@ func (e *Env) credentialSource() string {
 	}
 }
 
-// ChildEnv returns KEY=VALUE pairs to add to the environment of shell
-// commands so that the aws CLI and SDKs inside them use the same region,
-// endpoint, profile and (flag-given) credentials as the executor.
-func (e *Env) ChildEnv() []string {
+// ChildEnv returns KEY=VALUE pairs to append to os.Environ() for shell
+// commands, so that the aws CLI and SDKs inside them use the same region,
+// endpoint, profile and (flag-given) credentials as the executor. Settings
+// that came from the environment itself are inherited and not repeated.
+func (e *Env) ChildEnv() []string { return e.ChildEnvIn("") }
+
+// ChildEnvIn is ChildEnv with the region of the resource the command runs
+// on (e.g. the EmrCluster or Ec2Resource "region" field); "" = default.
+func (e *Env) ChildEnvIn(region string) []string {
+	r := e.regionOr(region)
 	env := []string{
-		"AWS_REGION=" + e.cfg.Region,
-		"AWS_DEFAULT_REGION=" + e.cfg.Region,
+		"AWS_REGION=" + r,
+		"AWS_DEFAULT_REGION=" + r,
 	}
 	if e.opts.Endpoint != "" {
 		env = append(env, "AWS_ENDPOINT_URL="+e.opts.Endpoint)

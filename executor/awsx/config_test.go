@@ -42,6 +42,9 @@ func TestLoadConfigShortcutsAndChildEnv(t *testing.T) {
 			t.Errorf("ChildEnv() = %q, missing %q", ce, want)
 		}
 	}
+	if ce := env.ChildEnvIn("eu_central_1"); ce[0] != "AWS_REGION=eu-central-1" || ce[1] != "AWS_DEFAULT_REGION=eu-central-1" {
+		t.Errorf("ChildEnvIn = %q", ce)
+	}
 	s3o := env.S3("").Options()
 	if !s3o.UsePathStyle || s3o.BaseEndpoint == nil || *s3o.BaseEndpoint != "http://127.0.0.1:9" {
 		t.Errorf("S3 client options: path-style %v endpoint %v", s3o.UsePathStyle, s3o.BaseEndpoint)

@@ -88,9 +88,16 @@ func (c *Conn) Close() error { return c.DB.Close() }
 // Open resolves db to a driver DSN, opens it and pings it.
 func Open(ctx context.Context, db Database, opts Options) (*Conn, error) {
 	secrets := secretForms(db.Password)
+	// A password written into the URL or jdbcProperties is a secret too.
+	for _, p := range append(urlPasswords(db.ConnectionString), propPasswords(db.JdbcProperties)...) {
+		secrets = append(secrets, secretForms(p)...)
+	}
 	target, err := resolveTarget(ctx, db, opts)
 	if err != nil {
 		return nil, scrubErr(secrets, fmt.Errorf("database %s: %w", db.ID, err))
+	}
+	for _, p := range urlPasswords(target) {
+		secrets = append(secrets, secretForms(p)...)
 	}
 	driver, dsn, dialect, err := driverDSN(target, db)
 	if err != nil {
@@ -314,9 +321,20 @@ func pgDSN(body string, db Database, props [][2]string, redshift bool) (string, 
 			v.Set("search_path", kv[1])
 		case "user":
 			if db.Username == "" {
-				u.User = url.UserPassword(kv[1], db.Password)
+				_, pw := userPass(u, db.Password)
+				u.User = url.UserPassword(kv[1], pw)
+			}
+		case "password":
+			if db.Password == "" && u.User != nil {
+				u.User = url.UserPassword(u.User.Username(), kv[1])
+			} else if db.Password == "" {
+				db.Password = kv[1]
 			}
 		}
+	}
+	if u.User == nil && db.Password != "" {
+		// user given only by the URL's user= after password=
+		u.User = url.UserPassword("", db.Password)
 	}
 	u.RawQuery = v.Encode()
 	return u.String(), nil
@@ -352,13 +370,66 @@ func mysqlDSN(body string, db Database, props [][2]string) (string, error) {
 			if cfg.User == "" {
 				cfg.User = kv[1]
 			}
+		case "password":
+			if cfg.Passwd == "" {
+				cfg.Passwd = kv[1]
+			}
 		}
 	}
 	return cfg.FormatDSN(), nil
 }
 
+func userPass(u url.URL, def string) (string, string) {
+	if u.User == nil {
+		return "", def
+	}
+	if p, ok := u.User.Password(); ok {
+		return u.User.Username(), p
+	}
+	return u.User.Username(), def
+}
+
+// urlPasswords returns password=... values and user:password@ parts of a URL.
+func urlPasswords(s string) []string {
+	var out []string
+	_, query, _ := strings.Cut(s, "?")
+	for _, kv := range strings.FieldsFunc(query, func(r rune) bool { return r == '&' || r == ';' }) {
+		if k, v, ok := strings.Cut(kv, "="); ok && strings.EqualFold(k, "password") && v != "" {
+			out = append(out, v)
+			if uv, err := url.QueryUnescape(v); err == nil && uv != v {
+				out = append(out, uv)
+			}
+		}
+	}
+	if i := strings.Index(s, "://"); i >= 0 {
+		rest := s[i+3:]
+		if end := strings.IndexAny(rest, "/?"); end >= 0 {
+			rest = rest[:end]
+		}
+		if at := strings.LastIndex(rest, "@"); at >= 0 {
+			if _, p, ok := strings.Cut(rest[:at], ":"); ok && p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+func propPasswords(props []string) []string {
+	var out []string
+	for _, p := range props {
+		if k, v, ok := strings.Cut(p, "="); ok && strings.EqualFold(strings.TrimSpace(k), "password") && v != "" {
+			out = append(out, strings.TrimSpace(v))
+		}
+	}
+	return out
+}
+
 // redactURL hides a password embedded in a URL-like string.
 func redactURL(s string) string {
+	for _, p := range urlPasswords(s) {
+		s = strings.ReplaceAll(s, p, mask)
+	}
 	if i := strings.Index(s, "://"); i >= 0 {
 		rest := s[i+3:]
 		end := strings.IndexAny(rest, "/?")

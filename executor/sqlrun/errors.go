@@ -121,3 +121,7 @@ func itoa(n int) string {
 
 // fail is the scrubbing helper bound to a connection.
 func (c *Conn) fail(err error) error { return scrubErr(c.secrets, err) }
+
+// Redact masks this connection's secrets in s, for callers that log text
+// (statements, messages) related to the connection.
+func (c *Conn) Redact(s string) string { return scrub(c.secrets, s) }

@@ -255,6 +255,16 @@ func TestCredentialsNeverPrinted(t *testing.T) {
 			_, err := Open(ctx, Database{Type: TypeJdbc, ID: "X", ConnectionString: u, Username: "u", Password: pw}, Options{})
 			check(t, err)
 		}
+		// Password only in the URL, or only in jdbcProperties.
+		for _, db := range []Database{
+			{ConnectionString: "jdbc:postgresql://127.0.0.1:1/db?user=u&password=" + url.QueryEscape(pw)},
+			{ConnectionString: "jdbc:mysql://127.0.0.1:1/db", Username: "u", JdbcProperties: []string{"password=" + pw}},
+			{ConnectionString: "jdbc:postgresql://127.0.0.1:1/db", Username: "u", JdbcProperties: []string{"password=" + pw}},
+		} {
+			db.ID = "X"
+			_, err := Open(ctx, db, Options{})
+			check(t, err)
+		}
 	})
 	t.Run("postgres wrong password", func(t *testing.T) {
 		db, _ := newPG(t)
@@ -476,3 +486,21 @@ func TestRedshiftCopyNeedsPostgres(t *testing.T) {
 }
 
 var _ = sql.ErrNoRows
+
+// A password given as a JDBC property (or in the URL) authenticates too.
+func TestPasswordFromJdbcProperties(t *testing.T) {
+	for _, k := range []struct {
+		name string
+		open func(testing.TB) (Database, *Conn)
+	}{{"postgres", newPG}, {"mariadb", newMySQL}} {
+		t.Run(k.name, func(t *testing.T) {
+			db, _ := k.open(t)
+			db.JdbcProperties, db.Password = []string{"password=" + db.Password}, ""
+			c, err := Open(ctx, db, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Close()
+		})
+	}
+}

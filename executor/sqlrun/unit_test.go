@@ -197,6 +197,9 @@ func TestScrub(t *testing.T) {
 	if r := redactURL("postgres://u:secret@h:5432/db"); r != "postgres://u:********@h:5432/db" {
 		t.Errorf("redactURL = %q", r)
 	}
+	if r := redactURL("jdbc:postgresql://h/db?user=u&password=hunter2&ssl=true"); strings.Contains(r, "hunter2") {
+		t.Errorf("redactURL = %q", r)
+	}
 }
 
 func TestFormatRoundTrip(t *testing.T) {

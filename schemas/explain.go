@@ -218,16 +218,33 @@ func patternFor(p string) *regexp.Regexp {
 var (
 	allFieldsOnce sync.Once
 	allFields     map[string][]string // field name -> types that have it
+	allNames      []string
 )
+
+// TypesWithField returns the types that have a writable field of that
+// name, in catalogue order (nil when none): for fields of Default and
+// typeless templates, which any type may inherit.
+func TypesWithField(name string) []string { return append([]string(nil), typesWithField(name)...) }
+
+// AllFieldNames returns every writable field name of every type, sorted
+// (candidates for "did you mean" on Default and templates).
+func AllFieldNames() []string {
+	typesWithField("")
+	return append([]string(nil), allNames...)
+}
 
 func typesWithField(name string) []string {
 	allFieldsOnce.Do(func() {
 		allFields = map[string][]string{}
 		for _, t := range catalog.Types {
 			for _, n := range t.names {
+				if allFields[n] == nil {
+					allNames = append(allNames, n)
+				}
 				allFields[n] = append(allFields[n], t.Name)
 			}
 		}
+		sort.Strings(allNames)
 	})
 	return allFields[name]
 }

@@ -331,3 +331,53 @@ func TestCatalogMetadata(t *testing.T) {
 		}
 	}
 }
+
+func TestFieldsAcrossTypes(t *testing.T) {
+	if got := strings.Join(TypesWithField("preconditionTimeout"), ","); got != "DynamoDBDataExists,DynamoDBTableExists,S3KeyExists,S3PrefixNotEmpty,ShellCommandPrecondition,Exists" {
+		t.Errorf("TypesWithField(preconditionTimeout) = %s", got)
+	}
+	if TypesWithField("errorMessage") != nil || TypesWithField("nope") != nil {
+		t.Error("runtime or unknown fields must not be listed")
+	}
+	names := AllFieldNames()
+	if Suggest("scheduleTyp", names) != "scheduleType" || len(names) < 100 {
+		t.Errorf("AllFieldNames: %d names", len(names))
+	}
+}
+
+// TestConcurrentValidate exercises the shared compiled schemas and pattern
+// cache from several goroutines (meaningful under -race). Odd goroutines
+// break retryDelay, which gives exactly one error per type (a bad period, or
+// an unknown field where the type has no retryDelay).
+func TestConcurrentValidate(t *testing.T) {
+	type result struct{ i, errs int }
+	done := make(chan result)
+	for i := 0; i < 8; i++ {
+		go func(i int) {
+			errs := 0
+			for _, name := range TypeNames() {
+				inst := instance(name)
+				if i%2 == 1 {
+					inst["retryDelay"] = "soon"
+				}
+				vs, _ := ValidateWith(name, inst, Options{AlwaysSchema: i%4 < 2})
+				for _, v := range vs {
+					if !v.Warning {
+						errs++
+					}
+				}
+			}
+			done <- result{i, errs}
+		}(i)
+	}
+	for range 8 {
+		r := <-done
+		want := 0
+		if r.i%2 == 1 {
+			want = len(TypeNames())
+		}
+		if r.errs != want {
+			t.Errorf("goroutine %d: %d errors, want %d", r.i, r.errs, want)
+		}
+	}
+}

@@ -219,7 +219,8 @@ func fieldDef(f *FieldInfo, rs refStyle) obj {
 	}
 	d := obj{"description": desc, "x-dpl": fieldMeta(f)}
 	if f.Deprecated != "" {
-		d["deprecated"] = true // understood by VS Code (strike-through)
+		d["deprecated"] = true                                  // draft 2019-09 annotation
+		d["deprecationMessage"] = "Deprecated: " + f.Deprecated // shown by VS Code
 	}
 	if f.Kind == KindEnum {
 		scalar := obj{"type": "string", "pattern": enumPattern(f.Enum)}

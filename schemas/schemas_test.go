@@ -381,3 +381,10 @@ func TestConcurrentValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestNonJSONValueIsAnError(t *testing.T) {
+	inst := with("CSV", map[string]any{"column": []string{"a STRING"}})
+	if _, err := Validate("CSV", inst); err == nil || !strings.Contains(err.Error(), "[]string") {
+		t.Errorf("got %v, want an error naming the Go type", err)
+	}
+}

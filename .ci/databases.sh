@@ -7,7 +7,9 @@
 #   bash .ci/databases.sh        # same, and prints `export ...` lines to stdout
 #   bash .ci/databases.sh stop   # stops servers this script started
 #
-# Exported variables (also written to /tmp/dpl-databases.env):
+# Overrides: DPL_PG_PORT (5432), DPL_MYSQL_PORT (3306), DPL_DB_DIR (/tmp).
+#
+# Exported variables (also written to $DPL_DB_DIR/dpl-databases.env):
 #   DPL_TEST_PG_DSN     postgres://dpl:<pw>@127.0.0.1:5432/postgres?sslmode=disable
 #                       (superuser role "dpl"; tests create throwaway databases)
 #   DPL_TEST_MYSQL_DSN  dpl:<pw>@tcp(127.0.0.1:3306)/   (go-sql-driver/mysql form;
@@ -20,18 +22,22 @@
 # credentials it is reused. Failure to start one server is reported loudly but
 # is not fatal: the tests skip with a reason naming the missing variable.
 
-# Runs in a subshell-safe way whether sourced or executed.
+# Safe to source from a script running with `set -eu`: every step that may
+# fail is guarded, and failures are reported on stderr instead.
 _dpl_db_main() {
   local user=dpl pass=dpl-test-pw
-  local pgport=5432 myport=3306
-  local pgdir=/tmp/dpl-pg myddir=/tmp/dpl-mysql
-  local log=/tmp/dpl-databases.log
-  local envfile=/tmp/dpl-databases.env
+  local pgport=${DPL_PG_PORT:-5432} myport=${DPL_MYSQL_PORT:-3306}
+  local base=${DPL_DB_DIR:-/tmp}
+  local pgdir=$base/dpl-pg myddir=$base/dpl-mysql
+  local log=$base/dpl-databases.log
+  local envfile=$base/dpl-databases.env
+  mkdir -p "$base"
   local pg_ok=0 my_ok=0
 
   if [ "${1:-}" = stop ]; then
     [ -f "$pgdir/data/postmaster.pid" ] && runuser -u postgres -- "$(_dpl_pgbin)/pg_ctl" -D "$pgdir/data" -m fast stop
     [ -f "$myddir/mysqld.pid" ] && kill "$(cat "$myddir/mysqld.pid")"
+    rm -f "$envfile"
     return 0
   fi
 
@@ -62,13 +68,20 @@ _dpl_db_main() {
         rm -f "$pgdir/pw"
       fi
       # fsync off and a bigger WAL: a throwaway test cluster, not a durable one.
-      runuser -u postgres -- "$pgbin/pg_ctl" -D "$pgdir/data" -l "$pgdir/server.log" -w -t 60 \
-        -o "-h 127.0.0.1 -p $pgport -k $pgdir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_wal_size=2GB" \
-        start >>"$log" 2>&1 || echo "databases.sh: postgres start failed (see $pgdir/server.log)" >&2
+      # Retried: after an abrupt stop, old backends may hold the shared memory a little while.
+      local try
+      for try in 1 2 3; do
+        runuser -u postgres -- "$pgbin/pg_ctl" -D "$pgdir/data" -l "$pgdir/server.log" -w -t 60 \
+          -o "-h 127.0.0.1 -p $pgport -k $pgdir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_wal_size=2GB" \
+          start >>"$log" 2>&1 && break
+        echo "databases.sh: postgres start attempt $try failed (see $pgdir/server.log)" >&2
+        sleep 3
+      done
     else
       # Someone else's server on the port (e.g. the system service): add our role via the socket.
       runuser -u postgres -- psql -p $pgport -Atc \
-        "DO \$\$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname='$user') THEN CREATE ROLE $user LOGIN SUPERUSER PASSWORD '$pass'; END IF; END\$\$" >>"$log" 2>&1
+        "DO \$\$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname='$user') THEN CREATE ROLE $user LOGIN SUPERUSER PASSWORD '$pass'; END IF; END\$\$" >>"$log" 2>&1 ||
+        echo "databases.sh: could not add role $user to the PostgreSQL already on port $pgport" >&2
     fi
     PGPASSWORD=$pass psql -h 127.0.0.1 -p $pgport -U $user -d postgres -Atc 'select 1' >/dev/null 2>&1 && pg_ok=1
   fi
@@ -96,7 +109,7 @@ _dpl_db_main() {
         [ -S "$myddir/mysqld.sock" ] && mariadb -S "$myddir/mysqld.sock" -u root -e 'select 1' >/dev/null 2>&1 && break
         sleep 0.5
       done
-      mariadb -S "$myddir/mysqld.sock" -u root >>"$log" 2>&1 <<SQL
+      mariadb -S "$myddir/mysqld.sock" -u root >>"$log" 2>&1 <<SQL || echo "databases.sh: could not create MariaDB user $user (see $myddir/error.log)" >&2
 CREATE USER IF NOT EXISTS '$user'@'127.0.0.1' IDENTIFIED BY '$pass';
 CREATE USER IF NOT EXISTS '$user'@'localhost' IDENTIFIED BY '$pass';
 GRANT ALL PRIVILEGES ON *.* TO '$user'@'127.0.0.1' WITH GRANT OPTION;
@@ -133,7 +146,7 @@ _dpl_pgbin() {
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   _dpl_db_main "$@"
-  [ "${1:-}" = stop ] || cat /tmp/dpl-databases.env
+  [ "${1:-}" = stop ] || cat "${DPL_DB_DIR:-/tmp}/dpl-databases.env"
 else
   _dpl_db_main "$@"
 fi

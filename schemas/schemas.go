@@ -166,7 +166,7 @@ type Options struct {
 	Inherited func(field string) bool
 	// AlwaysSchema runs the JSON Schema even when the allocation-free
 	// pre-check (fast.go) finds the object valid. The verdict is the same;
-	// this exists for tests and for doubters.
+	// tests use it to check that claim.
 	AlwaysSchema bool
 }
 
@@ -175,8 +175,9 @@ type Options struct {
 // The instance maps field names to values as decoded from JSON: a string,
 // a map {"ref": id}, or a []any of those; "type", "id", "name" and
 // "parent" may be present. It returns the violations (errors and
-// warnings, see Violation.Warning) and a non-nil error only when the type is
-// unknown (errors.Is(err, ErrUnknownType)) or the schemas do not compile.
+// warnings, see Violation.Warning), errors first. The error is non-nil only
+// when the type is unknown (errors.Is(err, ErrUnknownType)), a value is not
+// a JSON-decoded Go value (e.g. []string), or the schemas do not compile.
 func Validate(typeName string, instance map[string]any) ([]Violation, error) {
 	return ValidateWith(typeName, instance, Options{})
 }

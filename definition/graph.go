@@ -33,29 +33,62 @@ type Graph struct {
 // ids that do not exist are kept as edges to a missing node; Referrers
 // finds them, Object(To) returns nil.
 func NewGraph(d *Definition) *Graph {
-	g := &Graph{d: d, out: make(map[string][]Edge, len(d.Objects)), in: make(map[string][]Edge, len(d.Objects))}
+	// Edges are laid out in two backing arrays (by source, by target) so
+	// that a 5,000-object graph costs a handful of allocations.
+	firsts := make([]*Object, 0, len(d.Objects))
 	seen := make(map[string]bool, len(d.Objects))
+	n := 0
 	for _, o := range d.Objects {
 		if seen[o.ID] { // duplicate ids: the first object wins, as in Definition.Object
 			continue
 		}
 		seen[o.ID] = true
+		firsts = append(firsts, o)
 		e := d.Effective(o)
 		for _, k := range e.Keys {
-			f := e.Fields[k]
+			if k == "parent" && e.From[k] != o.ID {
+				continue
+			}
+			for _, v := range e.Fields[k].Values {
+				if v.IsRef {
+					n++
+				}
+			}
+		}
+	}
+	all := make([]Edge, 0, n)
+	g := &Graph{d: d, out: make(map[string][]Edge, len(firsts)), in: make(map[string][]Edge, len(firsts))}
+	indeg := make(map[string]int, len(firsts))
+	for _, o := range firsts {
+		start := len(all)
+		e := d.Effective(o)
+		for _, k := range e.Keys {
 			via := e.From[k]
 			if k == "parent" && via != o.ID {
 				continue // an ancestor's parent is not this object's parent
 			}
-			for _, v := range f.Values {
-				if !v.IsRef {
-					continue
+			for _, v := range e.Fields[k].Values {
+				if v.IsRef {
+					all = append(all, Edge{From: o.ID, To: v.Ref, Field: k, Via: via, Pos: v.Pos})
+					indeg[v.Ref]++
 				}
-				ed := Edge{From: o.ID, To: v.Ref, Field: k, Via: via, Pos: v.Pos}
-				g.out[o.ID] = append(g.out[o.ID], ed)
-				g.in[v.Ref] = append(g.in[v.Ref], ed)
 			}
 		}
+		if len(all) > start {
+			g.out[o.ID] = all[start:len(all):len(all)]
+		}
+	}
+	// Referrers keep object order: fill each target's window in turn.
+	byTarget := make([]Edge, len(all))
+	next := make(map[string]int, len(indeg))
+	off := 0
+	for _, ed := range all {
+		if _, ok := next[ed.To]; !ok {
+			next[ed.To] = off
+			g.in[ed.To] = byTarget[off : off : off+indeg[ed.To]]
+			off += indeg[ed.To]
+		}
+		g.in[ed.To] = append(g.in[ed.To], ed)
 	}
 	return g
 }
@@ -103,12 +136,13 @@ func (g *Graph) Consumers(node string) []string { return g.Sources(node, "input"
 // ordering. Ids are unique and in edge order.
 func (g *Graph) Upstream(id string) []string {
 	var ids []string
-	seen := map[string]bool{}
 	add := func(s string) {
-		if !seen[s] {
-			seen[s] = true
-			ids = append(ids, s)
+		for _, x := range ids {
+			if x == s {
+				return
+			}
 		}
+		ids = append(ids, s)
 	}
 	for _, e := range g.out[id] {
 		if e.Field == "dependsOn" || e.Field == "input" {

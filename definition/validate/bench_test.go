@@ -5,6 +5,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/dpl-dev/dpl/definition"
 )
 
 // generated builds a realistic definition of n objects: Default, a few
@@ -102,4 +104,31 @@ func BenchmarkCorpus(b *testing.B) {
 			}
 		}
 	}
+}
+
+// BenchmarkPhases5000 splits the 5,000-object run into its phases, to
+// show where time goes: reading, inheritance + graph, and all checks.
+func BenchmarkPhases5000(b *testing.B) {
+	data := generated(5000)
+	b.Run("parse", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := definition.Parse("gen.json", data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("parse+resolve+graph", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		b.ReportAllocs()
+		for b.Loop() {
+			d, err := definition.Parse("gen.json", data)
+			if err != nil {
+				b.Fatal(err)
+			}
+			d.Resolve()
+			definition.NewGraph(d).Cycle()
+		}
+	})
 }

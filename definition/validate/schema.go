@@ -19,7 +19,7 @@ func (c *checker) checkSchema(o *definition.Object, e *definition.Effective, typ
 		return // Default, templates and unknown types (reported by checkType)
 	}
 	inherited := func(k string) bool { return e.From[k] != o.ID }
-	vs, err := schemas.ValidateWith(typ, instance(e), schemas.Options{Inherited: inherited})
+	vs, err := schemas.ValidateWith(typ, c.instance(e), schemas.Options{Inherited: inherited})
 	if err != nil && !errors.Is(err, schemas.ErrUnknownType) {
 		c.errorf(objAt(o, "type"), codeInvalidValue, "internal: %v", err)
 		return
@@ -94,29 +94,40 @@ func serviceText(v schemas.Violation) string {
 }
 
 // instance renders effective fields the way schemas.Validate expects:
-// strings, {"ref": id} maps, or lists of those.
-func instance(e *definition.Effective) map[string]any {
-	inst := make(map[string]any, len(e.Keys))
+// strings, {"ref": id} maps, or lists of those. The map is reused from
+// object to object and ref maps are shared per id (schemas only reads
+// them), which keeps large definitions cheap.
+func (c *checker) instance(e *definition.Effective) map[string]any {
+	if c.inst == nil {
+		c.inst = make(map[string]any, 16)
+		c.refs = make(map[string]map[string]any)
+	}
+	clear(c.inst)
 	for _, k := range e.Keys {
 		f := e.Fields[k]
 		if !f.List && len(f.Values) == 1 {
-			inst[k] = jsonValue(f.Values[0])
+			c.inst[k] = c.jsonValue(f.Values[0])
 			continue
 		}
 		list := make([]any, len(f.Values))
 		for i, v := range f.Values {
-			list[i] = jsonValue(v)
+			list[i] = c.jsonValue(v)
 		}
-		inst[k] = list
+		c.inst[k] = list
 	}
-	return inst
+	return c.inst
 }
 
-func jsonValue(v definition.Value) any {
-	if v.IsRef {
-		return map[string]any{"ref": v.Ref}
+func (c *checker) jsonValue(v definition.Value) any {
+	if !v.IsRef {
+		return v.Str
 	}
-	return v.Str
+	m, ok := c.refs[v.Ref]
+	if !ok {
+		m = map[string]any{"ref": v.Ref}
+		c.refs[v.Ref] = m
+	}
+	return m
 }
 
 // checkRefTypes checks that each ref points at an object of a type the

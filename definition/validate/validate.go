@@ -74,6 +74,9 @@ type checker struct {
 	// values holds each parameter's single effective value (--param, then
 	// values, then default) for substitution into literal-only fields.
 	values map[string]string
+	// inst and refs are reused by instance (schema checks).
+	inst map[string]any
+	refs map[string]map[string]any
 }
 
 // Definition runs every check on d (inheritance is resolved here) and
@@ -189,8 +192,8 @@ func show(key, v string) string {
 	if definition.IsSecretKey(key) {
 		return "********"
 	}
-	if len(v) > 80 {
-		v = v[:77] + "..."
+	if r := []rune(v); len(r) > 80 {
+		v = string(r[:77]) + "..."
 	}
 	return fmt.Sprintf("%q", v)
 }

@@ -2,7 +2,9 @@ package validate
 
 import (
 	"errors"
+	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/dpl-dev/dpl/definition"
 	"github.com/dpl-dev/dpl/schemas"
@@ -19,7 +21,11 @@ func (c *checker) checkSchema(o *definition.Object, e *definition.Effective, typ
 		return // Default, templates and unknown types (reported by checkType)
 	}
 	inherited := func(k string) bool { return e.From[k] != o.ID }
-	vs, err := schemas.ValidateWith(typ, c.instance(e), schemas.Options{Inherited: inherited})
+	res, ok := c.pre[o]
+	if !ok {
+		res = c.run.violations(o, e, typ)
+	}
+	vs, err := res.vs, res.err
 	if err != nil && !errors.Is(err, schemas.ErrUnknownType) {
 		c.errorf(objAt(o, "type"), codeInvalidValue, "internal: %v", err)
 		return
@@ -93,41 +99,109 @@ func serviceText(v schemas.Violation) string {
 	return m
 }
 
+// schemaRun holds the scratch space of schema checks: the instance map
+// is reused from object to object and ref maps are shared per id (schemas
+// only reads them), which keeps large definitions cheap. One per goroutine.
+type schemaRun struct {
+	inst map[string]any
+	refs map[string]map[string]any
+}
+
+type schemaResult struct {
+	vs  []schemas.Violation
+	err error
+}
+
+func (r *schemaRun) violations(o *definition.Object, e *definition.Effective, typ string) schemaResult {
+	inherited := func(k string) bool { return e.From[k] != o.ID }
+	vs, err := schemas.ValidateWith(typ, r.instance(e), schemas.Options{Inherited: inherited})
+	return schemaResult{vs, err}
+}
+
 // instance renders effective fields the way schemas.Validate expects:
-// strings, {"ref": id} maps, or lists of those. The map is reused from
-// object to object and ref maps are shared per id (schemas only reads
-// them), which keeps large definitions cheap.
-func (c *checker) instance(e *definition.Effective) map[string]any {
-	if c.inst == nil {
-		c.inst = make(map[string]any, 16)
-		c.refs = make(map[string]map[string]any)
+// strings, {"ref": id} maps, or lists of those.
+func (r *schemaRun) instance(e *definition.Effective) map[string]any {
+	if r.inst == nil {
+		r.inst = make(map[string]any, 16)
+		r.refs = make(map[string]map[string]any)
 	}
-	clear(c.inst)
+	clear(r.inst)
 	for _, k := range e.Keys {
 		f := e.Fields[k]
 		if !f.List && len(f.Values) == 1 {
-			c.inst[k] = c.jsonValue(f.Values[0])
+			r.inst[k] = r.jsonValue(f.Values[0])
 			continue
 		}
 		list := make([]any, len(f.Values))
 		for i, v := range f.Values {
-			list[i] = c.jsonValue(v)
+			list[i] = r.jsonValue(v)
 		}
-		c.inst[k] = list
+		r.inst[k] = list
 	}
-	return c.inst
+	return r.inst
 }
 
-func (c *checker) jsonValue(v definition.Value) any {
+func (r *schemaRun) jsonValue(v definition.Value) any {
 	if !v.IsRef {
 		return v.Str
 	}
-	m, ok := c.refs[v.Ref]
+	m, ok := r.refs[v.Ref]
 	if !ok {
 		m = map[string]any{"ref": v.Ref}
-		c.refs[v.Ref] = m
+		r.refs[v.Ref] = m
 	}
 	return m
+}
+
+// parallelMin is the object count from which schema checks run on every
+// CPU: below it, starting goroutines costs more than it saves.
+const parallelMin = 512
+
+// precomputeSchemas runs the schema checks of all objects concurrently
+// (they only read the resolved definition); checkObject then reports the
+// stored results in file order, so output does not depend on scheduling.
+func (c *checker) precomputeSchemas() {
+	workers := runtime.GOMAXPROCS(0)
+	if len(c.d.Objects) < parallelMin || workers < 2 {
+		return
+	}
+	type job struct {
+		o   *definition.Object
+		e   *definition.Effective
+		typ string
+	}
+	var jobs []job
+	for _, o := range c.d.Objects {
+		if c.ids[o.ID] != o {
+			continue
+		}
+		e := c.d.Effective(o)
+		if _, ok := schemas.TypeInfo(e.Type); ok && o.ID != definition.DefaultID {
+			jobs = append(jobs, job{o, e, e.Type})
+		}
+	}
+	results := make([]schemaResult, len(jobs))
+	var wg sync.WaitGroup
+	chunk := (len(jobs) + workers - 1) / workers
+	for w := 0; w < workers; w++ {
+		lo, hi := w*chunk, min((w+1)*chunk, len(jobs))
+		if lo >= hi {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var r schemaRun
+			for i := lo; i < hi; i++ {
+				results[i] = r.violations(jobs[i].o, jobs[i].e, jobs[i].typ)
+			}
+		}()
+	}
+	wg.Wait()
+	c.pre = make(map[*definition.Object]schemaResult, len(jobs))
+	for i, j := range jobs {
+		c.pre[j.o] = results[i]
+	}
 }
 
 // checkRefTypes checks that each ref points at an object of a type the

@@ -74,9 +74,10 @@ type checker struct {
 	// values holds each parameter's single effective value (--param, then
 	// values, then default) for substitution into literal-only fields.
 	values map[string]string
-	// inst and refs are reused by instance (schema checks).
-	inst map[string]any
-	refs map[string]map[string]any
+	// run is the serial schema scratch space; pre holds results computed
+	// in parallel for large definitions.
+	run schemaRun
+	pre map[*definition.Object]schemaResult
 }
 
 // Definition runs every check on d (inheritance is resolved here) and
@@ -93,6 +94,7 @@ func Definition(d *definition.Definition, opts Options) []definition.Diagnostic 
 	c.checkIDs()
 	c.checkParameters()
 	c.checkScheduleMode()
+	c.precomputeSchemas()
 	for _, o := range d.Objects {
 		if c.ids[o.ID] != o {
 			continue // a duplicate id: reported once, not checked twice

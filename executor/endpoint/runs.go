@@ -1,0 +1,637 @@
+package endpoint
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dpl-dev/dpl/definition"
+	"github.com/dpl-dev/dpl/definition/period"
+	"github.com/dpl-dev/dpl/executor"
+	"github.com/dpl-dev/dpl/executor/local"
+	"github.com/dpl-dev/dpl/executor/task"
+)
+
+func asAPI(err error, target **apiError) bool { return errors.As(err, target) }
+
+// pipelineRun is one activation of a pipeline driven by its own engine.
+type pipelineRun struct {
+	id     string
+	eng    *executor.Engine
+	groups []string // worker groups served by remote runners
+	cancel context.CancelFunc
+	done   chan struct{} // closed when the engine's Run returned
+	why    string        // why it was stopped ("deactivate", "delete", "shutdown")
+	mu     sync.Mutex
+	sum    *executor.Summary
+	err    error
+}
+
+func (r *pipelineRun) running() bool {
+	select {
+	case <-r.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// stop ends the run (state stays resumable) and waits for it.
+func (r *pipelineRun) stop(why string) {
+	r.mu.Lock()
+	if r.why == "" {
+		r.why = why
+	}
+	r.mu.Unlock()
+	if r.cancel != nil {
+		r.cancel()
+	}
+	<-r.done
+}
+
+func (r *pipelineRun) reason() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.why
+}
+
+// WorkerGroups returns the worker groups named by a definition's objects
+// (effective fields, so inherited ones count). Work of these groups is
+// handed to remote runners; expression-valued groups are evaluated with
+// the definition's parameter values only when they are plain #{myParam}.
+func WorkerGroups(d *definition.Definition, params map[string][]string) []string {
+	d.Resolve()
+	seen := map[string]bool{}
+	var out []string
+	for _, o := range d.Objects {
+		g := strings.TrimSpace(d.Effective(o).Str("workerGroup"))
+		if strings.HasPrefix(g, "#{") && strings.HasSuffix(g, "}") {
+			id := strings.TrimSpace(g[2 : len(g)-1])
+			if v := params[id]; len(v) > 0 {
+				g = v[0]
+			} else if pv := paramValue(d, id); pv != "" {
+				g = pv
+			}
+		}
+		if g != "" && !seen[g] {
+			seen[g] = true
+			out = append(out, g)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func paramValue(d *definition.Definition, id string) string {
+	for _, v := range d.Values {
+		if v.ID == id && len(v.Values) > 0 {
+			return v.Values[0].Str
+		}
+	}
+	if p := d.Parameter(id); p != nil {
+		if v, ok := p.Attr("default"); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// engine returns the pipeline's current engine (running or ended), or nil
+// when it was never activated.
+func (s *Server) engine(id string) *executor.Engine {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r := s.runs[id]; r != nil {
+		return r.eng
+	}
+	return nil
+}
+
+// resume restarts the engines of pipelines that were scheduled when the
+// server stopped, and reopens ended ones for queries.
+func (s *Server) resume() {
+	for _, p := range s.reg.list() {
+		if p.Active == nil || p.LastActivation.IsZero() {
+			continue
+		}
+		run := p.State == StateScheduled || p.State == StateDeactivating
+		if err := s.start(p, p.ActiveParams, p.StartTime, !run); err != nil {
+			s.opts.Logf("endpoint: resume %s: %v", p.ID, err)
+		}
+	}
+}
+
+// activate implements ActivatePipeline.
+func (s *Server) activate(ctx context.Context, id string, params map[string][]string, start time.Time) error {
+	p, err := s.reg.get(id)
+	if err != nil {
+		return err
+	}
+	if p.Latest == nil {
+		return invalid("Pipeline %s has no pipeline definition; put one first", id)
+	}
+	if p.LatestErrored && params == nil {
+		return invalid("Pipeline %s has definition errors; fix them and put the definition again before activating", id)
+	}
+	if params == nil {
+		params = p.ActiveParams
+	}
+	res, err := runValidator(p.Name+".json", p.Latest, params)
+	if err != nil {
+		return err
+	}
+	if res.Errored {
+		var msgs []string
+		for _, e := range res.ValidationErrors {
+			for _, m := range e.Errors {
+				msgs = append(msgs, e.ID+": "+m)
+			}
+		}
+		return invalid("Pipeline %s cannot be activated, its definition has errors: %s", id, strings.Join(msgs, "; "))
+	}
+	s.mu.Lock()
+	r := s.runs[id]
+	s.mu.Unlock()
+	if r != nil && r.running() {
+		if r.reason() == "" {
+			// Running: for on-demand pipelines the engine starts another run.
+			return r.eng.Activate(ctx, executor.ActivateInput{PipelineID: id, ParameterValues: params, StartTimestamp: start})
+		}
+		r.stop("")
+	}
+	p.Active = p.Latest
+	if err := s.start(p, params, start, false); err != nil {
+		return err
+	}
+	return s.reg.update(id, func(q *Pipeline) error {
+		q.Active, q.ActiveParams, q.StartTime = q.Latest, params, start
+		q.State, q.LastActivation, q.Health, q.Ended = StateScheduled, s.now(), "", ""
+		return nil
+	})
+}
+
+// start makes the engine of p's active definition. readOnly reopens the
+// latest activation for queries without running it.
+func (s *Server) start(p Pipeline, params map[string][]string, start time.Time, readOnly bool) error {
+	src, err := json.Marshal(p.Active)
+	if err != nil {
+		return err
+	}
+	d, err := definition.Parse(p.Name+".json", src)
+	if err != nil {
+		return invalid("definition of %s: %v", p.ID, err)
+	}
+	groups := WorkerGroups(d, params)
+	opts := executor.Options{Definition: d, Source: src, PipelineID: p.ID, PipelineName: p.Name,
+		Store: s.db, StateDir: s.opts.StateDir, Clock: s.opts.Clock, Notifier: s.opts.Notifier,
+		Params: params, StartTimestamp: start, RetryDelay: s.opts.RetryDelay, Remote: groups, Latest: readOnly}
+	eng, err := executor.New(opts)
+	if errors.Is(err, executor.ErrDefinitionChanged) {
+		opts.Fresh = true
+		eng, err = executor.New(opts)
+	}
+	if err != nil {
+		return fmt.Errorf("start %s: %w", p.ID, err)
+	}
+	r := &pipelineRun{id: p.ID, eng: eng, groups: groups, done: make(chan struct{})}
+	s.mu.Lock()
+	if old := s.runs[p.ID]; old != nil && old.running() {
+		s.mu.Unlock()
+		old.stop("")
+		s.mu.Lock()
+	}
+	s.runs[p.ID] = r
+	s.mu.Unlock()
+	if readOnly {
+		close(r.done)
+		return nil
+	}
+	s.launch(r)
+	return nil
+}
+
+// launch runs the engine, its in-process worker and the event watcher
+// that wakes pollers of its worker groups.
+func (s *Server) launch(r *pipelineRun) {
+	ctx, cancel := context.WithCancel(s.ctx)
+	r.cancel = cancel
+	events, unsubscribe := r.eng.Subscribe()
+	s.wg.Add(3)
+	go func() {
+		defer s.wg.Done()
+		for ev := range events {
+			if ev.Kind == executor.EventAttempt && ev.Status == executor.WaitingForRunner {
+				s.wakeGroups(r.groups)
+			}
+		}
+	}()
+	workerDone := make(chan struct{})
+	go func() {
+		defer s.wg.Done()
+		defer close(workerDone)
+		if s.opts.Runner == nil {
+			return
+		}
+		w := &local.Worker{API: r.eng, PipelineID: r.id, Runner: s.opts.Runner, Parallel: s.opts.Parallel, Logs: local.LogFiles(s.opts.StateDir)}
+		if err := w.Run(ctx); err != nil && ctx.Err() == nil {
+			s.opts.Logf("endpoint: %s: in-process worker: %v", r.id, err)
+		}
+	}()
+	go func() {
+		defer s.wg.Done()
+		sum, err := r.eng.Run(ctx)
+		cancel()
+		<-workerDone
+		unsubscribe()
+		r.mu.Lock()
+		r.sum, r.err = sum, err
+		why := r.why
+		r.mu.Unlock()
+		close(r.done)
+		s.ended(r, why, sum, err)
+	}()
+}
+
+// ended records how a run stopped in the registry.
+func (s *Server) ended(r *pipelineRun, why string, sum *executor.Summary, err error) {
+	if why == "delete" || why == "shutdown" {
+		return
+	}
+	_ = s.reg.update(r.id, func(p *Pipeline) error {
+		switch {
+		case why == "deactivate":
+			p.State = StateInactive
+		case err != nil && !errors.Is(err, context.Canceled):
+			p.State, p.Health, p.Ended = StateFinished, "ERROR", err.Error()
+		case sum != nil:
+			p.State, p.Health, p.Ended = StateFinished, "HEALTHY", sum.Reason
+			if !sum.OK {
+				p.Health = "ERROR"
+			}
+		}
+		return nil
+	})
+}
+
+// deactivate implements DeactivatePipeline.
+func (s *Server) deactivate(id string, cancelActive bool) error {
+	if _, err := s.reg.get(id); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	r := s.runs[id]
+	s.mu.Unlock()
+	if r == nil || !r.running() {
+		return s.reg.update(id, func(p *Pipeline) error {
+			if p.State == StateScheduled || p.State == StateDeactivating {
+				p.State = StateInactive
+			}
+			return nil
+		})
+	}
+	if err := s.reg.update(id, func(p *Pipeline) error { p.State = StateDeactivating; return nil }); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	active := s.activeInstances(ctx, r)
+	if cancelActive {
+		if len(active) > 0 {
+			if err := r.eng.SetStatus(ctx, id, active, executor.CmdTryCancel); err != nil {
+				s.opts.Logf("endpoint: deactivate %s: cancel: %v", id, err)
+			}
+		}
+		r.stop("deactivate")
+		return nil
+	}
+	// Let what is running finish, then stop.
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for r.running() && len(s.runningOf(ctx, r, active)) > 0 {
+			select {
+			case <-r.done:
+			case <-s.ctx.Done():
+				return
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+		r.stop("deactivate")
+	}()
+	return nil
+}
+
+// activeInstances are the instances waiting for a runner or running.
+func (s *Server) activeInstances(ctx context.Context, r *pipelineRun) []string {
+	var ids []string
+	for _, i := range r.eng.Instances() {
+		switch executor.Status(i.Status) {
+		case executor.Running, executor.WaitingForRunner:
+			ids = append(ids, i.ID)
+		}
+	}
+	return ids
+}
+
+func (s *Server) runningOf(ctx context.Context, r *pipelineRun, ids []string) []string {
+	want := map[string]bool{}
+	for _, id := range ids {
+		want[id] = true
+	}
+	var out []string
+	for _, i := range r.eng.Instances() {
+		if want[i.ID] && !executor.Status(i.Status).Terminal() {
+			out = append(out, i.ID)
+		}
+	}
+	return out
+}
+
+// dropRun stops a deleted pipeline's run and cancels its leases.
+func (s *Server) dropRun(id string) {
+	s.mu.Lock()
+	r := s.runs[id]
+	delete(s.runs, id)
+	for _, l := range s.leases {
+		if l.pipeline == id {
+			l.expired = true
+		}
+	}
+	s.mu.Unlock()
+	if r != nil && r.running() {
+		ctx := context.Background()
+		if active := s.activeInstances(ctx, r); len(active) > 0 {
+			_ = r.eng.SetStatus(ctx, id, active, executor.CmdTryCancel)
+		}
+		r.stop("delete")
+	}
+}
+
+// setObjectStatus implements SetStatus; a run that had ended and was
+// reopened by the command (RERUN, MARK_FINISHED) is started again.
+func (s *Server) setObjectStatus(ctx context.Context, id string, ids []string, status string) error {
+	p, err := s.reg.get(id)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	r := s.runs[id]
+	s.mu.Unlock()
+	if r == nil {
+		return invalid("Pipeline %s has not been activated; SetStatus acts on its running objects", id)
+	}
+	wasDone := !r.running()
+	if err := r.eng.SetStatus(ctx, id, ids, status); err != nil {
+		return err
+	}
+	if wasDone && r.reason() != "deactivate" {
+		switch strings.ToUpper(status) {
+		case executor.CmdRerun, executor.CmdMarkFinished:
+			if err := s.start(p, p.ActiveParams, p.StartTime, false); err != nil {
+				return err
+			}
+			return s.reg.update(id, func(q *Pipeline) error { q.State, q.Health = StateScheduled, ""; return nil })
+		}
+	}
+	return nil
+}
+
+// Task hand-out.
+
+// lease tracks a task handed to a remote runner.
+type lease struct {
+	pipeline string
+	taskID   string // the engine's task id
+	run      *pipelineRun
+	handed   time.Time
+	last     time.Time
+	acked    bool
+	timeout  time.Duration // progress timeout
+	expired  bool          // ended by the server: reports get canceled=true
+	finished bool
+}
+
+// RunnerInfo is what the server knows of a task runner from heartbeats.
+type RunnerInfo struct {
+	ID          string    `json:"taskrunnerId"`
+	WorkerGroup string    `json:"workerGroup"`
+	Hostname    string    `json:"hostname"`
+	LastSeen    time.Time `json:"lastSeen"`
+}
+
+// Runners returns the runners seen through heartbeats, by id.
+func (s *Server) Runners() []RunnerInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]RunnerInfo, 0, len(s.runners))
+	for _, r := range s.runners {
+		out = append(out, *r)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// wakeGroups wakes the pollers of groups.
+func (s *Server) wakeGroups(groups []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, g := range groups {
+		if ch := s.wake[g]; ch != nil {
+			close(ch)
+			delete(s.wake, g)
+		}
+	}
+}
+
+func (s *Server) wakeCh(g string) <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch := s.wake[g]
+	if ch == nil {
+		ch = make(chan struct{})
+		s.wake[g] = ch
+	}
+	return ch
+}
+
+// candidates are the running pipelines whose remote groups include g, in
+// a rotating order so that no pipeline starves.
+func (s *Server) candidates(g string, turn int) []*pipelineRun {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*pipelineRun
+	for _, r := range s.runs {
+		for _, rg := range r.groups {
+			if rg == g {
+				out = append(out, r)
+				break
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
+	if n := len(out); n > 1 {
+		k := turn % n
+		out = append(out[k:], out[:k]...)
+	}
+	return out
+}
+
+var expiredCtx = func() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}()
+
+// Poll implements PollForTask across every pipeline: the first task of
+// the group, or (nil, nil) after the poll timeout.
+func (s *Server) Poll(ctx context.Context, group, host string) (*task.Task, error) {
+	timer := time.NewTimer(s.opts.PollTimeout)
+	defer timer.Stop()
+	turn := 0
+	for {
+		ch := s.wakeCh(group)
+		for _, r := range s.candidates(group, turn) {
+			if !r.running() {
+				continue
+			}
+			// An ended context makes the engine's poll a non-blocking try.
+			t, _ := r.eng.PollForTask(expiredCtx, executor.PollInput{WorkerGroup: group, Hostname: host})
+			if t != nil {
+				return s.lease(r, t), nil
+			}
+		}
+		turn++
+		select {
+		case <-ctx.Done():
+			return nil, nil
+		case <-s.ctx.Done():
+			return nil, nil
+		case <-timer.C:
+			return nil, nil
+		case <-ch:
+		}
+	}
+}
+
+// lease records a handed-out task and gives it the server's task id
+// (pipeline, server epoch and the engine's id: engine ids are unique only
+// per pipeline and process).
+func (s *Server) lease(r *pipelineRun, t *task.Task) *task.Task {
+	now := time.Now()
+	l := &lease{pipeline: r.id, taskID: t.TaskID, run: r, handed: now, last: now, timeout: s.opts.ProgressTimeout}
+	if a := t.Attempt(); a != nil {
+		if v := a.Get("reportProgressTimeout"); v != "" {
+			if p, err := period.Parse(v); err == nil && p.Approx() > 0 {
+				l.timeout = p.Approx()
+			}
+		}
+	}
+	ext := r.id + ":" + s.epoch + ":" + t.TaskID
+	s.mu.Lock()
+	s.leases[ext] = l
+	s.mu.Unlock()
+	out := *t
+	out.TaskID = ext
+	return &out
+}
+
+func (s *Server) leaseOf(taskID string) (*lease, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := s.leases[taskID]
+	if l == nil {
+		return nil, taskNotFound(taskID)
+	}
+	return l, nil
+}
+
+// Progress implements ReportTaskProgress: the first call acknowledges.
+func (s *Server) Progress(ctx context.Context, taskID string, fields []task.Field) (bool, error) {
+	l, err := s.leaseOf(taskID)
+	if err != nil {
+		return false, err
+	}
+	s.mu.Lock()
+	if l.expired || l.finished {
+		s.mu.Unlock()
+		return true, nil
+	}
+	l.acked, l.last = true, time.Now()
+	s.mu.Unlock()
+	return l.run.eng.ReportTaskProgress(ctx, l.taskID, fields)
+}
+
+// Complete implements SetTaskStatus.
+func (s *Server) Complete(ctx context.Context, taskID string, res task.Result) error {
+	l, err := s.leaseOf(taskID)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	if l.expired || l.finished {
+		s.mu.Unlock()
+		return nil // the server already ended it; the result is dropped
+	}
+	l.finished = true
+	s.mu.Unlock()
+	return l.run.eng.SetTaskStatus(ctx, l.taskID, res)
+}
+
+// Heartbeat implements ReportTaskRunnerHeartbeat. terminate is true once
+// the server is shutting down.
+func (s *Server) Heartbeat(in executor.HeartbeatInput) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.runners[in.TaskRunnerID] = &RunnerInfo{ID: in.TaskRunnerID, WorkerGroup: in.WorkerGroup, Hostname: in.Hostname, LastSeen: time.Now()}
+	return s.closed
+}
+
+// watchLeases fails tasks whose runner did not acknowledge or stopped
+// reporting progress, so that the engine retries them (another attempt).
+func (s *Server) watchLeases() {
+	defer s.wg.Done()
+	tick := min(s.opts.AckTimeout, s.opts.ProgressTimeout) / 4
+	tick = max(tick, 10*time.Millisecond)
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-t.C:
+		}
+		now := time.Now()
+		type expiry struct {
+			l   *lease
+			id  string
+			msg string
+		}
+		var due []expiry
+		s.mu.Lock()
+		for id, l := range s.leases {
+			switch {
+			case l.finished || l.expired:
+				if now.Sub(l.last) > time.Hour {
+					delete(s.leases, id)
+				}
+			case !l.acked && now.Sub(l.handed) > s.opts.AckTimeout:
+				l.expired = true
+				due = append(due, expiry{l, "TaskNotAcknowledged", fmt.Sprintf("the task runner did not acknowledge the task within %s; handed out again", s.opts.AckTimeout)})
+			case l.acked && now.Sub(l.last) > l.timeout:
+				l.expired = true
+				due = append(due, expiry{l, "TaskRunnerLost", fmt.Sprintf("no progress report for %s; handed out again", l.timeout)})
+			}
+		}
+		s.mu.Unlock()
+		for _, d := range due {
+			d.l.last = now
+			if err := d.l.run.eng.SetTaskStatus(context.Background(), d.l.taskID, task.Result{Status: task.Failed, ErrorID: d.id, ErrorMessage: d.msg}); err != nil {
+				s.opts.Logf("endpoint: expire task %s: %v", d.l.taskID, err)
+			}
+		}
+	}
+}

@@ -1,0 +1,297 @@
+// Package endpoint serves the AWS Data Pipeline JSON 1.1 API over dpl's
+// engine (runtime.md §5 and §7): the management operations, backed by a
+// pipeline registry and one engine per activated pipeline, and the task
+// runner protocol, so that the AWS CLI, the SDKs and remote task runners
+// (package executor/remote, `dpl taskrunner`) work against it unchanged.
+//
+// Requests are verified with Signature Version 4 when the server has
+// credentials. Work of activities whose workerGroup a definition names is
+// handed to remote runners polling that group; everything else (runsOn
+// resources, no placement) runs in the server's process with the
+// activity runner.
+package endpoint
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dpl-dev/dpl/executor"
+	"github.com/dpl-dev/dpl/executor/clock"
+	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/task"
+)
+
+// Defaults (runtime.md §5).
+const (
+	DefaultAckTimeout      = 2 * time.Minute
+	DefaultProgressTimeout = 15 * time.Minute
+	// DefaultMaxBody fits EvaluateExpression's 20 MiB expression.
+	DefaultMaxBody    = 24 << 20
+	DefaultMaxObjects = 100
+	DefaultAccountID  = "000000000000"
+	listPageSize      = 50
+)
+
+// Options configure a Server.
+type Options struct {
+	// StateDir holds the registry (serve/pipelines.json), the engine's
+	// store (db/) and attempt logs. Required.
+	StateDir string
+	// Store is the engine store; nil opens one under StateDir.
+	Store *store.DB
+	// Credentials are the access keys whose SigV4 signatures are accepted;
+	// empty disables authentication (loopback use only — the command
+	// enforces that).
+	Credentials Credentials
+	// Runner runs the work the engine keeps in-process (resources, objects
+	// without workerGroup). Required to run such work.
+	Runner task.Runner
+	// Parallel is the in-process worker's slots per pipeline (default 2).
+	Parallel int
+	// Clock is the engine's time source (clock.Real when nil).
+	Clock task.Clock
+	// PollTimeout bounds PollForTask's long poll (default 90 s).
+	PollTimeout time.Duration
+	// AckTimeout and ProgressTimeout: a task whose first ReportTaskProgress
+	// does not come within AckTimeout, or whose later reports stop for
+	// ProgressTimeout (or the attempt's reportProgressTimeout), is failed
+	// so that the engine hands it out again as a new attempt.
+	AckTimeout, ProgressTimeout time.Duration
+	// MaxBodyBytes refuses larger requests (default 24 MiB).
+	MaxBodyBytes int64
+	// MaxObjects per definition (default 100, the service's limit).
+	MaxObjects int
+	// RetryDelay, when > 0, overrides every retryDelay (tests, demos).
+	RetryDelay time.Duration
+	// AccountID shown as @accountId (default 000000000000).
+	AccountID string
+	// Notifier publishes SnsAlarms of every pipeline.
+	Notifier executor.Notifier
+	// Logf logs server events (nil: log.Printf).
+	Logf func(format string, args ...any)
+}
+
+// Server is the HTTP endpoint. Create with New, serve with Handler or
+// Serve, stop with Close.
+type Server struct {
+	opts   Options
+	reg    *registry
+	db     *store.DB
+	ownDB  bool
+	epoch  string
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu      sync.Mutex
+	runs    map[string]*pipelineRun
+	wake    map[string]chan struct{}
+	leases  map[string]*lease
+	runners map[string]*RunnerInfo
+	closed  bool
+}
+
+// New opens the registry and store and resumes the pipelines that were
+// scheduled when the server last stopped.
+func New(opts Options) (*Server, error) {
+	if opts.StateDir == "" {
+		return nil, errors.New("endpoint: a state folder is required")
+	}
+	if opts.Clock == nil {
+		opts.Clock = clock.Real{}
+	}
+	if opts.PollTimeout <= 0 {
+		opts.PollTimeout = executor.PollTimeout
+	}
+	if opts.AckTimeout <= 0 {
+		opts.AckTimeout = DefaultAckTimeout
+	}
+	if opts.ProgressTimeout <= 0 {
+		opts.ProgressTimeout = DefaultProgressTimeout
+	}
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = DefaultMaxBody
+	}
+	if opts.MaxObjects <= 0 {
+		opts.MaxObjects = DefaultMaxObjects
+	}
+	if opts.Parallel <= 0 {
+		opts.Parallel = 2
+	}
+	if opts.AccountID == "" {
+		opts.AccountID = DefaultAccountID
+	}
+	if opts.Logf == nil {
+		opts.Logf = log.Printf
+	}
+	reg, err := openRegistry(filepath.Join(opts.StateDir, "serve", "pipelines.json"))
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{opts: opts, reg: reg, db: opts.Store, runs: map[string]*pipelineRun{},
+		wake: map[string]chan struct{}{}, leases: map[string]*lease{}, runners: map[string]*RunnerInfo{}}
+	if s.db == nil {
+		if s.db, err = store.Open(opts.StateDir); err != nil {
+			return nil, err
+		}
+		s.ownDB = true
+	}
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	s.epoch = hex.EncodeToString(b)
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.wg.Add(1)
+	go s.watchLeases()
+	s.resume()
+	return s, nil
+}
+
+// Close stops every running pipeline (their state stays resumable) and
+// closes the store it opened.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	runs := make([]*pipelineRun, 0, len(s.runs))
+	for _, r := range s.runs {
+		runs = append(runs, r)
+	}
+	s.mu.Unlock()
+	for _, r := range runs {
+		r.stop("shutdown")
+	}
+	s.cancel()
+	s.wg.Wait()
+	if s.ownDB {
+		return s.db.Close()
+	}
+	return nil
+}
+
+// Serve answers requests on l until ctx ends, then shuts the HTTP server
+// down (in-flight long polls are answered empty).
+func (s *Server) Serve(ctx context.Context, l net.Listener) error {
+	hs := &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 5 * time.Minute}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(l) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s.cancel() // ends long polls
+	_ = hs.Shutdown(sctx)
+	return nil
+}
+
+// operation is one API operation: decode into a fresh request value, act.
+type operation func(s *Server, ctx context.Context, body []byte) (any, error)
+
+// ServeHTTP implements http.Handler: POST / with X-Amz-Target.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	reqID := newRequestID()
+	w.Header().Set("x-amzn-RequestId", reqID)
+	defer func() {
+		if v := recover(); v != nil {
+			s.opts.Logf("endpoint: panic in %s: %v", r.Header.Get("X-Amz-Target"), v)
+			writeError(w, &apiError{Status: 500, Code: CodeInternal, Message: "internal error; request " + reqID})
+		}
+	}()
+	if r.Method != http.MethodPost {
+		writeError(w, &apiError{Status: http.StatusMethodNotAllowed, Code: CodeUnsupportedMethod, Message: "only POST is supported"})
+		return
+	}
+	if r.ContentLength > s.opts.MaxBodyBytes {
+		writeError(w, tooLarge(s.opts.MaxBodyBytes))
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeError(w, tooLarge(s.opts.MaxBodyBytes))
+			return
+		}
+		writeError(w, &apiError{Status: 400, Code: CodeSerialization, Message: "reading the request body: " + err.Error()})
+		return
+	}
+	if len(s.opts.Credentials) > 0 {
+		if ae := verifySigV4(r, body, s.opts.Credentials, time.Now()); ae != nil {
+			writeError(w, ae)
+			return
+		}
+	}
+	target := r.Header.Get("X-Amz-Target")
+	name, ok := strings.CutPrefix(target, "DataPipeline.")
+	if !ok {
+		name, ok = strings.CutPrefix(target, "DataPipeline_20121129.")
+	}
+	op := operations[name]
+	if !ok || op == nil {
+		writeError(w, &apiError{Status: 400, Code: CodeUnknownOperation, Message: fmt.Sprintf("unknown operation %q", target)})
+		return
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/x-amz-json-1.") && !strings.HasPrefix(ct, "application/json") {
+		writeError(w, &apiError{Status: 400, Code: CodeSerialization, Message: "unsupported Content-Type " + ct + "; want application/x-amz-json-1.1"})
+		return
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		body = []byte("{}")
+	}
+	out, err := op(s, r.Context(), body)
+	if err != nil {
+		ae := toAPIError(err)
+		if ae.Status >= 500 {
+			s.opts.Logf("endpoint: %s: %v", name, err)
+		}
+		writeError(w, ae)
+		return
+	}
+	if out == nil {
+		out = struct{}{}
+	}
+	data, err := json.Marshal(out)
+	if err != nil {
+		writeError(w, &apiError{Status: 500, Code: CodeInternal, Message: err.Error()})
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	_, _ = w.Write(data)
+}
+
+func tooLarge(n int64) *apiError {
+	return &apiError{Status: http.StatusRequestEntityTooLarge, Code: CodeTooLarge, Message: fmt.Sprintf("request body larger than %d bytes", n)}
+}
+
+// decode reads a request; bad JSON is a SerializationException.
+func decode(body []byte, v any) error {
+	if err := json.Unmarshal(body, v); err != nil {
+		return &apiError{Status: 400, Code: CodeSerialization, Message: "malformed request: " + err.Error()}
+	}
+	return nil
+}
+
+func newRequestID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	h := hex.EncodeToString(b)
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}

@@ -1,0 +1,238 @@
+package endpoint
+
+import (
+	"bufio"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Credentials maps access key ids to secret keys the server accepts.
+type Credentials map[string]string
+
+// LoadCredentials reads an AWS shared-credentials style file: every
+// section's aws_access_key_id/aws_secret_access_key pair is accepted.
+func LoadCredentials(path string) (Credentials, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("credentials: %w", err)
+	}
+	defer f.Close()
+	creds := Credentials{}
+	var id, secret, section string
+	flush := func() {
+		if id != "" && secret != "" {
+			creds[id] = secret
+		}
+		id, secret = "", ""
+	}
+	sc := bufio.NewScanner(f)
+	line := 0
+	for sc.Scan() {
+		line++
+		s := strings.TrimSpace(sc.Text())
+		if s == "" || strings.HasPrefix(s, "#") || strings.HasPrefix(s, ";") {
+			continue
+		}
+		if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
+			flush()
+			section = strings.TrimSpace(s[1 : len(s)-1])
+			continue
+		}
+		k, v, ok := strings.Cut(s, "=")
+		if !ok {
+			return nil, fmt.Errorf("credentials %s:%d: want key = value", path, line)
+		}
+		switch strings.ToLower(strings.TrimSpace(k)) {
+		case "aws_access_key_id":
+			id = strings.TrimSpace(v)
+		case "aws_secret_access_key":
+			secret = strings.TrimSpace(v)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("credentials %s: %w", path, err)
+	}
+	flush()
+	_ = section
+	if len(creds) == 0 {
+		return nil, fmt.Errorf("credentials %s: no aws_access_key_id/aws_secret_access_key pair", path)
+	}
+	return creds, nil
+}
+
+// EnvCredentials returns the pair in AWS_ACCESS_KEY_ID and
+// AWS_SECRET_ACCESS_KEY, or nil when either is unset.
+func EnvCredentials() Credentials {
+	id, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
+	if id == "" || secret == "" {
+		return nil
+	}
+	return Credentials{id: secret}
+}
+
+// maxSkew is how far a request's X-Amz-Date may be from the server's clock.
+const maxSkew = 15 * time.Minute
+
+const sigAlgorithm = "AWS4-HMAC-SHA256"
+
+// verifySigV4 checks the request's Signature Version 4 (header form)
+// against creds. body is the request payload already read.
+func verifySigV4(r *http.Request, body []byte, creds Credentials, now time.Time) *apiError {
+	auth := r.Header.Get("Authorization")
+	if auth == "" {
+		return &apiError{Status: http.StatusBadRequest, Code: CodeMissingAuth, Message: "Missing Authentication Token"}
+	}
+	algo, rest, _ := strings.Cut(auth, " ")
+	if algo != sigAlgorithm {
+		return &apiError{Status: http.StatusBadRequest, Code: CodeInvalidSignature, Message: "Unsupported signature algorithm " + algo + "; only AWS4-HMAC-SHA256 is accepted."}
+	}
+	parts := map[string]string{}
+	for _, p := range strings.Split(rest, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(p), "=")
+		if ok {
+			parts[k] = v
+		}
+	}
+	cred, signed, sig := parts["Credential"], parts["SignedHeaders"], parts["Signature"]
+	if cred == "" || signed == "" || sig == "" {
+		return &apiError{Status: http.StatusBadRequest, Code: CodeInvalidSignature, Message: "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters."}
+	}
+	scope := strings.Split(cred, "/")
+	if len(scope) != 5 || scope[4] != "aws4_request" {
+		return &apiError{Status: http.StatusBadRequest, Code: CodeInvalidSignature, Message: "Credential should be scoped to a valid region, a service and aws4_request: " + cred}
+	}
+	akid, date, region, service := scope[0], scope[1], scope[2], scope[3]
+	secret, ok := creds[akid]
+	if !ok {
+		return &apiError{Status: http.StatusBadRequest, Code: CodeUnrecognized, Message: "The security token included in the request is invalid."}
+	}
+	amzDate := r.Header.Get("X-Amz-Date")
+	if amzDate == "" {
+		amzDate = r.Header.Get("Date")
+	}
+	t, err := time.Parse("20060102T150405Z", amzDate)
+	if err != nil {
+		return &apiError{Status: http.StatusBadRequest, Code: CodeInvalidSignature, Message: "Missing or malformed X-Amz-Date header."}
+	}
+	if d := now.Sub(t); d > maxSkew || d < -maxSkew {
+		return &apiError{Status: http.StatusBadRequest, Code: CodeInvalidSignature, Message: fmt.Sprintf("Signature expired: %s is now earlier than %s (%s - 15 min.)", amzDate, now.Add(-maxSkew).UTC().Format("20060102T150405Z"), now.UTC().Format("20060102T150405Z"))}
+	}
+	if !strings.HasPrefix(amzDate, date) {
+		return &apiError{Status: http.StatusBadRequest, Code: CodeInvalidSignature, Message: "Credential date " + date + " does not match X-Amz-Date " + amzDate + "."}
+	}
+	want := signature(r, body, signed, amzDate, strings.Join(scope[1:], "/"), secret, date, region, service)
+	if !hmac.Equal([]byte(want), []byte(strings.ToLower(sig))) {
+		return &apiError{Status: http.StatusBadRequest, Code: CodeInvalidSignature, Message: "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."}
+	}
+	return nil
+}
+
+// signature computes the SigV4 signature of r over the client's list of
+// signed headers.
+func signature(r *http.Request, body []byte, signedHeaders, amzDate, scope, secret, date, region, service string) string {
+	var cr strings.Builder
+	cr.WriteString(r.Method + "\n")
+	cr.WriteString(canonicalURI(r.URL) + "\n")
+	cr.WriteString(canonicalQuery(r.URL) + "\n")
+	for _, h := range strings.Split(signedHeaders, ";") {
+		cr.WriteString(h + ":" + headerValue(r, h) + "\n")
+	}
+	cr.WriteString("\n" + signedHeaders + "\n")
+	payload := r.Header.Get("X-Amz-Content-Sha256")
+	if payload == "" {
+		sum := sha256.Sum256(body)
+		payload = hex.EncodeToString(sum[:])
+	}
+	cr.WriteString(payload)
+	crSum := sha256.Sum256([]byte(cr.String()))
+	sts := sigAlgorithm + "\n" + amzDate + "\n" + scope + "\n" + hex.EncodeToString(crSum[:])
+	k := hmacSHA256([]byte("AWS4"+secret), date)
+	k = hmacSHA256(k, region)
+	k = hmacSHA256(k, service)
+	k = hmacSHA256(k, "aws4_request")
+	return hex.EncodeToString(hmacSHA256(k, sts))
+}
+
+func hmacSHA256(key []byte, data string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(data))
+	return m.Sum(nil)
+}
+
+// headerValue is a header's canonical value: values joined by commas,
+// trimmed, inner runs of spaces collapsed. Host and Content-Length live
+// outside r.Header in Go's server.
+func headerValue(r *http.Request, name string) string {
+	var vals []string
+	switch name {
+	case "host":
+		vals = []string{r.Host}
+	case "content-length":
+		vals = r.Header.Values("Content-Length")
+		if len(vals) == 0 {
+			vals = []string{fmt.Sprint(r.ContentLength)}
+		}
+	default:
+		vals = r.Header.Values(name)
+	}
+	out := make([]string, len(vals))
+	for i, v := range vals {
+		out[i] = strings.Join(strings.Fields(v), " ")
+	}
+	return strings.Join(out, ",")
+}
+
+func canonicalURI(u *url.URL) string {
+	p := u.EscapedPath()
+	if p == "" {
+		return "/"
+	}
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		if un, err := url.PathUnescape(s); err == nil {
+			s = un
+		}
+		segs[i] = uriEncode(s)
+	}
+	return strings.Join(segs, "/")
+}
+
+func canonicalQuery(u *url.URL) string {
+	q := u.Query()
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		vs := append([]string(nil), q[k]...)
+		sort.Strings(vs)
+		for _, v := range vs {
+			parts = append(parts, uriEncode(k)+"="+uriEncode(v))
+		}
+	}
+	return strings.Join(parts, "&")
+}
+
+// uriEncode is SigV4's encoding: every byte except unreserved characters.
+func uriEncode(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~' {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
+}

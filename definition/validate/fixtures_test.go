@@ -41,6 +41,7 @@ var brokenFixtures = map[string][]expect{
 	"runtime-bare-field":          {{W, "RUNTIME_FIELD", "Greet", "errorMessage", `"errorMessage"`}},
 	"bad-user-field":              {{E, codeUnknownField, "Greet", "mycomment", `"mycomment"`}},
 	"unknown-field":               {{E, codeUnknownField, "Greet", "comand", `"comand"`}},
+	"default-unknown-field":       {{E, codeUnknownField, "Default", "maximumRetires", `"maximumRetires"`}},
 	"empty-value":                 {{E, codeEmptyValue, "Worker", "keyPair", `"keyPair": ""`}},
 	"missing-ref":                 {{E, codeMissingRef, "Greet", "runsOn", `"runsOn": {` + "\n        \"ref\": \"Wroker\""}},
 	"ref-wrong-type":              {{E, codeRefType, "Greet", "runsOn", `"runsOn": {` + "\n        \"ref\": \"Landing\""}},

@@ -110,10 +110,18 @@ func (c *checker) checkFieldName(o *definition.Object, typ string, f *definition
 		if len(f.Values) != 1 || !f.Values[0].IsRef {
 			c.errorf(w, codeRefExpected, "must be a single reference {\"ref\": \"<id>\"}")
 		}
-	case looksLikeUserKey(f.Key) && !definition.IsUserKey(strings.TrimPrefix(f.Key, "*")) && familyOf(typ) == "":
-		// Typed objects get this from the schema layer with the type's fields.
+	case familyOf(typ) != "":
+		// Typed objects get unknown fields from the schema layer.
+	case looksLikeUserKey(f.Key) && !definition.IsUserKey(strings.TrimPrefix(f.Key, "*")):
 		w.hint = "user-defined fields start with \"my\" followed by an upper-case letter or \"_\", e.g. myComment"
 		c.errorf(w, codeUnknownField, "is not a valid user-defined field name")
+	case f.Key != "type" && !definition.IsUserKey(strings.TrimPrefix(f.Key, "*")) && !knownAnywhere(f.Key):
+		// Default and typeless templates lend their fields to other
+		// objects: a field no type knows is a typo.
+		if s := suggest(f.Key, allFieldNames); s != "" {
+			w.hint = didYouMean(s)
+		}
+		c.errorf(w, codeUnknownField, "is not a field of any object type")
 	}
 }
 

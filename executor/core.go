@@ -47,8 +47,8 @@ type comp struct {
 	onLate      []string
 	precondRefs int // precondition: how many components refer to it
 
-	active  int              // instances holding an attempt (maxActiveInstances)
-	blocked map[*inst]bool   // instances waiting for capacity
+	active  int            // instances holding an attempt (maxActiveInstances)
+	blocked map[*inst]bool // instances waiting for capacity
 	paused  bool
 }
 
@@ -61,7 +61,7 @@ type inst struct {
 	pres    []*inst  // precondition instances, once created
 	node    *inst    // precondition: the instance it is checked for
 	att     *store.Attempt
-	counted bool // holds a maxActiveInstances slot
+	counted bool     // holds a maxActiveInstances slot
 	users   []string // resources: instance ids running on it
 }
 
@@ -442,7 +442,6 @@ func (e *engine) recoverInFlight() {
 	}
 }
 
-
 func (e *engine) now() time.Time { return e.clock.Now().UTC() }
 
 func (e *engine) markDirty(i *inst) {
@@ -744,7 +743,11 @@ func (e *engine) finish(reason string) *Summary {
 	if !sum.OK {
 		st = Failed
 	}
-	e.emit(Event{Kind: EventRun, Status: st, Message: sum.Reason})
+	msg := sum.Reason
+	if sum.OK {
+		msg = fmt.Sprintf("activation %d finished: %d instances", e.act.Seq, len(sum.Instances))
+	}
+	e.emit(Event{Kind: EventRun, Status: st, Message: msg})
 	e.flush()
 	if e.db != nil {
 		_ = e.db.PutActivation(e.act)

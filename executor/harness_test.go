@@ -24,8 +24,10 @@ type outcome struct {
 	hang bool
 }
 
-func ok() outcome                 { return outcome{res: task.Result{Status: task.Finished}} }
-func fail(msg string) outcome     { return outcome{res: task.Result{Status: task.Failed, ErrorID: "Test", ErrorMessage: msg}} }
+func ok() outcome { return outcome{res: task.Result{Status: task.Finished}} }
+func fail(msg string) outcome {
+	return outcome{res: task.Result{Status: task.Failed, ErrorID: "Test", ErrorMessage: msg}}
+}
 func falsy() outcome              { return outcome{res: task.Result{Status: task.False}} }
 func hang() outcome               { return outcome{hang: true} }
 func always(o outcome) runnerFunc { return func(*task.Task) outcome { return o } }

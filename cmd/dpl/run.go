@@ -1,0 +1,392 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/dpl-dev/dpl/definition/validate"
+	"github.com/dpl-dev/dpl/executor"
+	"github.com/dpl-dev/dpl/executor/activity"
+	"github.com/dpl-dev/dpl/executor/local"
+	"github.com/dpl-dev/dpl/executor/schedule"
+	"github.com/dpl-dev/dpl/executor/storage"
+	"github.com/dpl-dev/dpl/executor/store"
+)
+
+type runFlags struct {
+	headless   bool
+	stateDir   string
+	params     []string
+	paramFile  string
+	parallel   int
+	backend    string
+	retryDelay time.Duration
+	until      string
+	fresh      bool
+	output     string
+}
+
+// RunSession is what an interactive front end gets: the running engine,
+// its event stream, and the flags' settings. The run ends when Run's
+// context ends or the engine finishes.
+type RunSession struct {
+	Engine   *executor.Engine
+	Events   <-chan executor.Event
+	StateDir string
+	// Wait blocks until the run ended and returns its summary.
+	Wait func() (*executor.Summary, error)
+}
+
+// runInteractive is the TUI hook: when set (by the TUI's file) and the
+// output is a terminal without --headless, `dpl run` hands the session to
+// it instead of printing progress lines. Its error ends the command.
+var runInteractive func(ctx context.Context, s *RunSession) error
+
+func init() {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "run [flags] FILE",
+		Short: "Run a pipeline definition on this machine",
+		Long: `Run a pipeline definition locally the way AWS Data Pipeline would: instances per
+schedule period, dependencies, preconditions, retries, timeouts, cascade failure,
+resources and actions. State is kept in the state folder, so an interrupted run
+continues where it stopped when run again.
+
+The definition is validated first. Without a terminal, or with --headless,
+progress is printed as one line per status change, then a summary.
+
+Exit codes: 0 everything finished, 1 something failed, cascade-failed, timed out
+or was canceled, 2 usage or definition errors, 130 interrupted (resumable).`,
+		Example: `  dpl run --headless fixtures/quickstart/pipeline.json
+  dpl run --retry-delay 5s --param myBucket=s3://data pipeline.json
+  dpl run --output jsonl --until 2024-01-02T00:00:00 pipeline.json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return runRun(cmd, f, args[0]) },
+	}
+	fl := cmd.Flags()
+	fl.BoolVar(&f.headless, "headless", false, "print progress lines instead of the interactive view")
+	fl.StringVar(&f.stateDir, "state-dir", "", "state folder (default $DPL_STATE_DIR or ./.dpl)")
+	fl.StringArrayVarP(&f.params, "param", "p", nil, "parameter value id=value (repeat an id for array parameters)")
+	fl.StringVar(&f.paramFile, "param-file", "", `JSON file of parameter values: {"values": {"myId": "value"}}`)
+	fl.IntVar(&f.parallel, "parallel", runtime.NumCPU(), "tasks run at once")
+	fl.StringVar(&f.backend, "backend", "local", "data backend: local (files under the state folder) or aws")
+	fl.DurationVar(&f.retryDelay, "retry-delay", 0, "override every retryDelay and precondition re-check interval (e.g. 2s)")
+	fl.StringVar(&f.until, "until", "", "create no instance starting at or after this time (yyyy-MM-ddTHH:mm:ss, UTC)")
+	fl.BoolVar(&f.fresh, "fresh", false, "start a new run even if an unfinished one exists")
+	fl.StringVarP(&f.output, "output", "o", "text", "progress format: text or jsonl")
+	rootCmd.AddCommand(cmd)
+}
+
+// stateDirFor applies the state folder defaults.
+func stateDirFor(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	if env := os.Getenv("DPL_STATE_DIR"); env != "" {
+		return env
+	}
+	return ".dpl"
+}
+
+func runRun(cmd *cobra.Command, f runFlags, file string) error {
+	if f.output != "text" && f.output != "jsonl" {
+		return withCode(exitUsage, fmt.Errorf("--output %q: want text or jsonl", f.output))
+	}
+	if f.parallel < 1 {
+		return withCode(exitUsage, fmt.Errorf("--parallel %d: want at least 1", f.parallel))
+	}
+	switch f.backend {
+	case "local":
+	case "aws":
+		return withCode(exitUsage, errors.New("--backend aws is not available in this build yet; use --backend local"))
+	default:
+		return withCode(exitUsage, fmt.Errorf("--backend %q: want local or aws", f.backend))
+	}
+	var until time.Time
+	if f.until != "" {
+		t, err := schedule.ParseTime(f.until)
+		if err != nil {
+			return withCode(exitUsage, fmt.Errorf("--until: %w", err))
+		}
+		until = t
+	}
+	values, err := paramValues(f.paramFile, f.params)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+
+	// Validate first; errors stop the run with the validator's report.
+	src, err := os.ReadFile(file)
+	if err != nil {
+		return withCode(exitUsage, fmt.Errorf("read definition: %w", err))
+	}
+	res, err := validate.Bytes(file, src, validate.Options{Values: values})
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	if res.Errored() || res.Definition == nil {
+		_ = validate.WriteText(stderr, []*validate.Result{res}, validate.TextOptions{Color: colorOutput(stderr)})
+		return withCode(exitUsage, fmt.Errorf("%s has errors; nothing was run", file))
+	}
+
+	stateDir := stateDirFor(f.stateDir)
+	if err := os.MkdirAll(stateDir, 0o755); err != nil {
+		return withCode(exitUsage, fmt.Errorf("state folder: %w", err))
+	}
+	db, err := store.Open(stateDir)
+	if err != nil {
+		return withCode(exitUsage, fmt.Errorf("%w (is another dpl using %s?)", err, stateDir))
+	}
+	defer db.Close()
+	objects, err := storage.NewLocal(stateDir)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	eng, err := executor.New(executor.Options{
+		Definition: res.Definition, Source: src,
+		PipelineID: executor.PipelineIDFor(file), PipelineName: strings.TrimSuffix(filepath.Base(file), filepath.Ext(file)),
+		Store: db, StateDir: stateDir,
+		Notifier: &executor.Outbox{Path: filepath.Join(stateDir, "outbox.jsonl")},
+		Params:   values, RetryDelay: f.retryDelay, Until: until, Fresh: f.fresh,
+	})
+	if errors.Is(err, executor.ErrDefinitionChanged) {
+		return withCode(exitUsage, err)
+	}
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	runner := activity.New(activity.Options{Root: stateDir, Store: objects})
+
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	events, unsubscribe := eng.Subscribe()
+	defer unsubscribe()
+
+	workCtx, stopWork := context.WithCancel(ctx)
+	workerDone := make(chan error, 1)
+	w := &local.Worker{API: eng, PipelineID: eng.PipelineID(), Runner: runner, Parallel: f.parallel, Logs: local.LogFiles(stateDir)}
+	go func() { workerDone <- w.Run(workCtx) }()
+
+	type result struct {
+		sum *executor.Summary
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		s, err := eng.Run(ctx)
+		done <- result{s, err}
+	}()
+	wait := func() (*executor.Summary, error) {
+		r := <-done
+		stopWork()
+		if werr := <-workerDone; werr != nil && r.err == nil {
+			r.err = werr
+		}
+		return r.sum, r.err
+	}
+
+	interactive := !f.headless && runInteractive != nil && isTerminal(stdout) && f.output == "text"
+	if interactive {
+		err := runInteractive(ctx, &RunSession{Engine: eng, Events: events, StateDir: stateDir, Wait: wait})
+		if err != nil {
+			return withCode(exitFailed, err)
+		}
+		return nil
+	}
+
+	printed := make(chan struct{})
+	go func() {
+		defer close(printed)
+		printEvents(stdout, stderr, events, f.output, filepath.Join(stateDir, "events.jsonl"))
+	}()
+	sum, runErr := wait()
+	<-printed
+	if sum != nil && f.output == "text" {
+		printSummary(stdout, sum)
+	}
+	switch {
+	case errors.Is(runErr, context.Canceled) && ctx.Err() != nil:
+		fmt.Fprintf(stderr, "dpl: interrupted; state kept in %s — run the same command again to continue\n", stateDir)
+		return withCode(exitInterrupted, nil)
+	case runErr != nil:
+		return withCode(exitFailed, runErr)
+	case !sum.OK:
+		return withCode(exitFailed, nil)
+	}
+	return nil
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// printEvents writes progress: one line per status change (text) or one
+// JSON object per event (jsonl). Every event also goes to the state
+// folder's events.jsonl so `dpl events --follow` can tail a live run.
+func printEvents(stdout, stderr io.Writer, events <-chan executor.Event, format, logPath string) {
+	var logw *bufio.Writer
+	if f, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644); err == nil {
+		defer f.Close()
+		logw = bufio.NewWriter(f)
+		defer logw.Flush()
+	}
+	out := bufio.NewWriter(stdout)
+	defer out.Flush()
+	live := format == "text" && isTerminal(stderr)
+	counts := map[string]executor.Status{}
+	for ev := range events {
+		b, _ := json.Marshal(ev)
+		if logw != nil {
+			logw.Write(append(b, '\n'))
+		}
+		if format == "jsonl" {
+			out.Write(append(b, '\n'))
+		} else if line := textLine(ev); line != "" {
+			out.WriteString(line + "\n")
+		}
+		if ev.Kind == executor.EventStatus {
+			counts[ev.Instance] = ev.Status
+		}
+		if len(events) == 0 {
+			out.Flush()
+			if logw != nil {
+				logw.Flush()
+			}
+			if live {
+				fmt.Fprintf(stderr, "\r\033[K%s", liveLine(counts))
+			}
+		}
+	}
+	if live {
+		fmt.Fprint(stderr, "\r\033[K")
+	}
+}
+
+func liveLine(m map[string]executor.Status) string {
+	c := map[executor.Status]int{}
+	for _, s := range m {
+		c[s]++
+	}
+	var parts []string
+	for _, s := range []executor.Status{executor.Running, executor.WaitingForRunner, executor.WaitingOnDependencies, executor.Finished, executor.Failed, executor.CascadeFailed} {
+		if c[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", c[s], strings.ToLower(string(s))))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func textLine(ev executor.Event) string {
+	ts := ev.Time.UTC().Format("15:04:05")
+	switch ev.Kind {
+	case executor.EventRun:
+		return fmt.Sprintf("%s  run       %s", ts, ev.Message)
+	case executor.EventStatus:
+		line := fmt.Sprintf("%s  %-23s %s", ts, ev.Status, ev.Instance)
+		if ev.Error != "" {
+			line += ": " + ev.Error
+		}
+		return line
+	case executor.EventWaiting:
+		if ev.Message != "" {
+			return fmt.Sprintf("%s  %-23s %s: %s", ts, "waiting", ev.Instance, ev.Message)
+		}
+	case executor.EventAlarm:
+		return fmt.Sprintf("%s  %-23s %s for %s → %s: %s — %s", ts, "ALARM", ev.Object, ev.Node, ev.TopicArn, ev.Subject, ev.Message)
+	case executor.EventAction:
+		if ev.Error != "" {
+			return fmt.Sprintf("%s  %-23s %s: %s", ts, "action", ev.Object, ev.Error)
+		}
+		return fmt.Sprintf("%s  %-23s %s on %s: %s", ts, "action", ev.Object, ev.Node, ev.Message)
+	case executor.EventAttempt:
+		if ev.Status == executor.Failed && ev.Error != "" {
+			return fmt.Sprintf("%s  %-23s %s: %s", ts, "attempt failed", ev.Attempt, ev.Error)
+		}
+	}
+	return ""
+}
+
+func printSummary(w io.Writer, s *executor.Summary) {
+	type row struct {
+		comp   string
+		counts map[string]int
+	}
+	byComp := map[string]*row{}
+	var comps []string
+	for _, i := range s.Instances {
+		r := byComp[i.Component]
+		if r == nil {
+			r = &row{comp: i.Component, counts: map[string]int{}}
+			byComp[i.Component] = r
+			comps = append(comps, i.Component)
+		}
+		r.counts[i.Status]++
+	}
+	sort.Strings(comps)
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "COMPONENT\tINSTANCES\tSTATUS")
+	for _, c := range comps {
+		r := byComp[c]
+		var st []string
+		n := 0
+		for k, v := range r.counts {
+			st = append(st, fmt.Sprintf("%d %s", v, k))
+			n += v
+		}
+		sort.Strings(st)
+		fmt.Fprintf(tw, "%s\t%d\t%s\n", c, n, strings.Join(st, ", "))
+	}
+	tw.Flush()
+	var bad []store.Instance
+	for _, i := range s.Instances {
+		if executor.Status(i.Status).Bad() {
+			bad = append(bad, i)
+		}
+	}
+	if len(bad) > 0 {
+		fmt.Fprintln(w)
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "INSTANCE\tSTATUS\tATTEMPTS\tERROR")
+		for _, i := range bad {
+			msg := i.ErrorMessage
+			if i.CascadeFrom != "" {
+				msg = "cascade from " + i.CascadeFrom
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", i.ID, i.Status, i.Attempts, oneLine(msg))
+		}
+		tw.Flush()
+	}
+	fmt.Fprintln(w)
+	if s.OK {
+		fmt.Fprintf(w, "run %d of %s finished: %d instances\n", s.Activation, s.PipelineID, len(s.Instances))
+	} else {
+		fmt.Fprintf(w, "run %d of %s did not finish: %s\n", s.Activation, s.PipelineID, s.Reason)
+	}
+}
+
+func oneLine(s string) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	if len(s) > 120 {
+		s = s[:117] + "..."
+	}
+	return s
+}

@@ -187,15 +187,27 @@ func (g *Graph) topo() ([]string, []string) {
 	up := make([][]int, len(ids))
 	down := make([][]int, len(ids))
 	indeg := make([]int, len(ids))
+	link := func(i int, upID string) {
+		j, ok := index[upID]
+		if !ok {
+			return // a missing object; the validator reports the ref
+		}
+		// Repeated edges count twice in indeg and twice in down, which
+		// Kahn's algorithm handles; no need to deduplicate.
+		up[i] = append(up[i], j)
+		down[j] = append(down[j], i)
+		indeg[i]++
+	}
 	for i, id := range ids {
-		for _, u := range g.Upstream(id) {
-			j, ok := index[u]
-			if !ok {
-				continue // a missing object; the validator reports the ref
+		for _, e := range g.out[id] {
+			if e.Field == "dependsOn" || e.Field == "input" {
+				link(i, e.To)
 			}
-			up[i] = append(up[i], j)
-			down[j] = append(down[j], i)
-			indeg[i]++
+		}
+		for _, e := range g.in[id] {
+			if e.Field == "output" {
+				link(i, e.From)
+			}
 		}
 	}
 	// Kahn's algorithm with a sorted ready set keeps file order among ties.

@@ -33,22 +33,9 @@ var typeNames = schemas.TypeNames()
 
 // allFieldNames is every writable field of every type, for objects
 // without a type (Default, templates), whose fields go to any object.
-var allFieldNames, allFields = func() ([]string, map[string]bool) {
-	set := map[string]bool{}
-	var names []string
-	for _, n := range schemas.TypeNames() {
-		t, _ := schemas.TypeInfo(n)
-		for _, f := range t.FieldNames() {
-			if !set[f] {
-				set[f] = true
-				names = append(names, f)
-			}
-		}
-	}
-	return names, set
-}()
+var allFieldNames = schemas.AllFieldNames()
 
-func knownAnywhere(key string) bool { return allFields[key] || key == "parent" }
+func knownAnywhere(key string) bool { return len(schemas.TypesWithField(key)) > 0 || key == "parent" }
 
 // suggest returns the candidate closest to name ("" when none is close):
 // a case-insensitive match first, then the smallest edit distance within

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dpl-dev/dpl/executor"
+	"github.com/dpl-dev/dpl/executor/store"
+)
+
+type runsFlags struct {
+	stateDir string
+	pipeline string
+	status   []string
+	output   string
+}
+
+func init() {
+	var f runsFlags
+	cmd := &cobra.Command{
+		Use:   "runs [flags]",
+		Short: "List the instances of the latest run of each pipeline (like aws datapipeline list-runs)",
+		Long: `List the instances of the latest run of each pipeline in the state folder, sorted
+by scheduled start and name, with their status, times, attempts and errors.
+Preconditions show their last check result and the next check time.`,
+		Example: `  dpl runs
+  dpl runs --status failed,cascade_failed --output json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runRuns(cmd, f) },
+	}
+	cmd.Flags().StringVar(&f.stateDir, "state-dir", "", "state folder (default $DPL_STATE_DIR or ./.dpl)")
+	cmd.Flags().StringVar(&f.pipeline, "pipeline", "", "only this pipeline id")
+	cmd.Flags().StringSliceVar(&f.status, "status", nil, "only these statuses (comma-separated, case-insensitive; CANCELLED accepted)")
+	cmd.Flags().StringVarP(&f.output, "output", "o", "text", "text or json")
+	rootCmd.AddCommand(cmd)
+}
+
+// openState opens the state folder's store for a command that reads or
+// changes a stopped run.
+func openState(flag string) (*store.DB, string, error) {
+	dir := stateDirFor(flag)
+	if _, err := os.Stat(filepath.Join(dir, "db")); err != nil {
+		return nil, dir, fmt.Errorf("no dpl state in %s (run `dpl run` first, or give --state-dir)", dir)
+	}
+	db, err := store.Open(dir)
+	if err != nil {
+		return nil, dir, fmt.Errorf("%w — is a `dpl run` using %s right now? (`dpl events --follow` works during a run)", err, dir)
+	}
+	return db, dir, nil
+}
+
+// runRecord is one line of `dpl runs --output json`.
+type runRecord struct {
+	ID             string   `json:"@id"`
+	Pipeline       string   `json:"@pipelineId"`
+	Component      string   `json:"@componentParent"`
+	Status         string   `json:"@status"`
+	ScheduledStart string   `json:"@scheduledStartTime"`
+	ScheduledEnd   string   `json:"@scheduledEndTime"`
+	ActualStart    string   `json:"@actualStartTime,omitempty"`
+	ActualEnd      string   `json:"@actualEndTime,omitempty"`
+	Attempts       int      `json:"attemptCount"`
+	Error          string   `json:"errorMessage,omitempty"`
+	CascadeOn      string   `json:"@cascadeFailedOn,omitempty"`
+	WaitingOn      []string `json:"@waitingOn,omitempty"`
+	Node           string   `json:"node,omitempty"`
+	LastCheck      string   `json:"lastCheckTime,omitempty"`
+	LastResult     string   `json:"lastCheckResult,omitempty"`
+	NextCheck      string   `json:"nextCheckTime,omitempty"`
+}
+
+const layout = "2006-01-02T15:04:05"
+
+func runRuns(cmd *cobra.Command, f runsFlags) error {
+	if f.output != "text" && f.output != "json" {
+		return withCode(exitUsage, fmt.Errorf("--output %q: want text or json", f.output))
+	}
+	want := map[executor.Status]bool{}
+	for _, s := range f.status {
+		for _, p := range strings.Split(s, ",") {
+			st, ok := executor.ParseStatus(p)
+			if !ok {
+				return withCode(exitUsage, fmt.Errorf("--status %q: not a status", p))
+			}
+			want[st] = true
+		}
+	}
+	db, _, err := openState(f.stateDir)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	defer db.Close()
+	pipes, err := db.Pipelines()
+	if err != nil {
+		return withCode(exitFailed, err)
+	}
+	recs := []runRecord{}
+	found := false
+	for _, p := range pipes {
+		if f.pipeline != "" && p.ID != f.pipeline {
+			continue
+		}
+		found = true
+		act, err := db.Latest(p.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return withCode(exitFailed, err)
+		}
+		ins, err := db.Instances(p.ID, act.Seq)
+		if err != nil {
+			return withCode(exitFailed, err)
+		}
+		for _, i := range ins {
+			if len(want) > 0 && !want[executor.Status(i.Status)] {
+				continue
+			}
+			recs = append(recs, record(p.ID, i))
+		}
+	}
+	if f.pipeline != "" && !found {
+		return withCode(exitUsage, fmt.Errorf("no pipeline %s in the state folder", f.pipeline))
+	}
+	sort.SliceStable(recs, func(a, b int) bool {
+		if recs[a].ScheduledStart != recs[b].ScheduledStart {
+			return recs[a].ScheduledStart < recs[b].ScheduledStart
+		}
+		return recs[a].ID < recs[b].ID
+	})
+	out := cmd.OutOrStdout()
+	if f.output == "json" {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(recs)
+	}
+	writeRuns(out, recs)
+	return nil
+}
+
+func ts(t interface{ IsZero() bool; Format(string) string }) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format(layout)
+}
+
+func record(pipeline string, i *store.Instance) runRecord {
+	r := runRecord{ID: i.ID, Pipeline: pipeline, Component: i.Component, Status: i.Status,
+		ScheduledStart: ts(i.ScheduledStart.UTC()), ScheduledEnd: ts(i.ScheduledEnd.UTC()),
+		ActualStart: ts(i.ActualStart.UTC()), ActualEnd: ts(i.ActualEnd.UTC()),
+		Attempts: i.Attempts, Error: i.ErrorMessage, CascadeOn: i.CascadeFrom, WaitingOn: i.WaitingOn, Node: i.Node,
+		LastResult: i.LastResult, LastCheck: ts(i.LastCheck.UTC()), NextCheck: ts(i.NextCheck.UTC())}
+	if executor.Status(i.Status).Terminal() {
+		r.WaitingOn, r.NextCheck = nil, ""
+	}
+	return r
+}
+
+func writeRuns(w io.Writer, recs []runRecord) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tSCHEDULED START\tSTATUS\tATTEMPTS\tACTUAL START\tACTUAL END\tDETAIL")
+	for _, r := range recs {
+		detail := r.Error
+		switch {
+		case r.CascadeOn != "":
+			detail = "cascade from " + r.CascadeOn
+		case r.LastResult != "":
+			detail = "last check " + r.LastCheck + " " + r.LastResult
+			if r.NextCheck != "" {
+				detail += ", next " + r.NextCheck
+			}
+		case len(r.WaitingOn) > 0:
+			detail = "waiting on " + strings.Join(r.WaitingOn, ", ")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", r.ID, r.ScheduledStart, r.Status, r.Attempts, r.ActualStart, r.ActualEnd, oneLine(detail))
+	}
+	tw.Flush()
+}

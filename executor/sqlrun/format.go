@@ -121,6 +121,7 @@ type recordReader struct {
 	buf    []byte
 	line   int  // record number, 1-based, of the last record returned
 	blank  bool // the last record had no bytes at all (a blank line)
+	width  int  // fields in the first non-blank record
 	// special marks the bytes the parser must look at one by one.
 	special [256]bool
 }
@@ -134,15 +135,20 @@ func newRecordReader(r io.Reader, c codec) *recordReader {
 	return rr
 }
 
-// Read returns the next record, or io.EOF. Empty records (blank lines) are skipped.
+// Read returns the next record, or io.EOF. Blank lines are skipped once
+// records are known to have several columns; in single-column data (and
+// before the first record) a blank line is an empty (CSV: NULL) value.
 func (rr *recordReader) Read() ([]Field, error) {
 	for {
 		fs, err := rr.read()
 		if err != nil {
 			return nil, err
 		}
-		if rr.blank {
+		if rr.blank && rr.width > 1 {
 			continue
+		}
+		if rr.width == 0 {
+			rr.width = len(fs)
 		}
 		return fs, nil
 	}

@@ -144,6 +144,9 @@ func (s *objectScope) field(f *Field) (expr.Value, error) {
 // then the default. ok is false when no parameter of that id has a value.
 func (s *objectScope) param(id string) (expr.Value, bool, error) {
 	p := s.d.Parameter(id)
+	if p == nil && !strings.HasPrefix(id, "*") && s.d.Parameter("*"+id) != nil {
+		id, p = "*"+id, s.d.Parameter("*"+id) // #{myPw} reads a declared *myPw
+	}
 	var vals []string
 	if v, ok := s.opts.Params[id]; ok {
 		vals = v

@@ -48,7 +48,6 @@ var awslabsDefects = map[string][]string{
 	// period "15 Period" is not a period.
 	"samples__kinesis__kinesis-to-s3.json": {"INVALID_FIELD_VALUE DefaultSchedule period"},
 	// #{myRedshiftPassword} while the parameter is declared as *myRedshiftPassword.
-	"samples__LoadTsvFilesInS3ToRedshift__LoadTsvFilesInS3ToRedshift.json": {"UNKNOWN_PARAMETER RedshiftCluster *password"},
 	// parameterValues gives myRdsTableCreate, which parameterObjects never declares.
 	"samples__RDStoRedshiftSqoop__setup__setup.json":     {"UNKNOWN_PARAMETER myRdsTableCreate values"},
 	"samples__SQLActivityWithTimeout__setup__setup.json": {"UNKNOWN_PARAMETER myRdsTableCreate values"},

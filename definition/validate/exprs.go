@@ -68,6 +68,12 @@ func (c *checker) checkExpressions(o *definition.Object, f *definition.Field) {
 			case n.Func:
 				// The parser already refused unknown functions.
 			case strings.HasPrefix(strings.TrimPrefix(n.Name, "*"), "my"):
+				if c.params[n.Name] == nil && c.params["*"+n.Name] != nil {
+					// AWS's own Redshift template reads *myRedshiftPassword as
+					// #{myRedshiftPassword}; the service resolves it, so do we.
+					c.warnf(w, codeUnknownParam, "#{%s} reads the secret parameter *%s without its star; write #{*%s}", n.Name, n.Name, n.Name)
+					continue
+				}
 				if c.params[n.Name] == nil && !c.userField(n.Name) {
 					if s := suggest(n.Name, c.paramIDs()); s != "" {
 						w.hint = didYouMean(s)

@@ -147,7 +147,10 @@ func runRuns(cmd *cobra.Command, f runsFlags) error {
 	return nil
 }
 
-func ts(t interface{ IsZero() bool; Format(string) string }) string {
+func ts(t interface {
+	IsZero() bool
+	Format(string) string
+}) string {
 	if t.IsZero() {
 		return ""
 	}

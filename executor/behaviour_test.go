@@ -1,0 +1,464 @@
+package executor
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dpl-dev/dpl/executor/clock"
+	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/task"
+)
+
+// one builds a definition of one hourly cron interval starting at 23:00
+// the day before t0 (so it is runnable at once) with the given extra
+// objects and Default fields.
+func one(defaults string, objects ...string) string {
+	d := `{"id":"Default","name":"Default","scheduleType":"cron","schedule":{"ref":"S"},"workerGroup":"wg"`
+	if defaults != "" {
+		d += "," + defaults
+	}
+	d += "}"
+	all := append([]string{d, `{"id":"S","type":"Schedule","period":"1 hour","startDateTime":"2025-12-31T23:00:00","occurrences":"1"}`}, objects...)
+	return `{"objects":[` + strings.Join(all, ",\n") + `]}`
+}
+
+const iA = "@A_2025-12-31T23:00:00"
+const iB = "@B_2025-12-31T23:00:00"
+const iC = "@C_2025-12-31T23:00:00"
+
+func TestRetriesWithDelay(t *testing.T) {
+	r := newRun(t, one(`"maximumRetries":"2","retryDelay":"7 minutes"`,
+		`{"id":"A","type":"ShellCommandActivity","command":"false"}`), Options{})
+	s := r.drive(always(fail("boom")))
+	if s.OK {
+		t.Fatal("run OK, want failure")
+	}
+	r.wantStatus(iA, Failed)
+	at := r.at["A"]
+	if len(at) != 3 {
+		t.Fatalf("%d attempts, want 3 (maximumRetries 2)", len(at))
+	}
+	for k := 1; k < len(at); k++ {
+		if d := at[k].Sub(at[k-1]); d != 7*time.Minute {
+			t.Errorf("attempt %d came %s after the previous, want 7m", k+1, d)
+		}
+	}
+	if got := r.inst(iA).ErrorMessage; got != "boom" {
+		t.Errorf("errorMessage %q", got)
+	}
+	if n := len(r.e.Attempts(iA)); n != 3 {
+		t.Errorf("%d attempt records", n)
+	}
+}
+
+func TestRetrySucceedsAndDefaults(t *testing.T) {
+	r := newRun(t, one("", `{"id":"A","type":"ShellCommandActivity","command":"x"}`), Options{})
+	n := 0
+	s := r.drive(func(*task.Task) outcome {
+		n++
+		if n < 3 {
+			return fail("flaky")
+		}
+		return ok()
+	})
+	if !s.OK {
+		t.Fatalf("not OK: %s", s.Reason)
+	}
+	at := r.at["A"]
+	if len(at) != 3 || at[1].Sub(at[0]) != DefaultRetryDelay {
+		t.Fatalf("attempts at %v, want 3 spaced by the default 10m", at)
+	}
+}
+
+func TestRetryDelayOverride(t *testing.T) {
+	r := newRun(t, one(`"retryDelay":"1 hour"`, `{"id":"A","type":"ShellCommandActivity","command":"x"}`), Options{RetryDelay: 2 * time.Second})
+	r.drive(always(fail("no")))
+	at := r.at["A"]
+	if len(at) != 3 || at[1].Sub(at[0]) != 2*time.Second {
+		t.Fatalf("attempts at %v, want spaced by 2s", at)
+	}
+}
+
+func TestAttemptTimeoutCancelsRunner(t *testing.T) {
+	r := newRun(t, one(`"maximumRetries":"1","attemptTimeout":"20 minutes","retryDelay":"1 minutes"`,
+		`{"id":"A","type":"ShellCommandActivity","command":"sleep 1d"}`), Options{})
+	s := r.drive(always(hang()))
+	if s.OK {
+		t.Fatal("OK, want failed")
+	}
+	r.wantStatus(iA, Failed)
+	if len(r.hung) != 2 {
+		t.Fatalf("%d attempts, want 2", len(r.hung))
+	}
+	for _, tk := range r.hung {
+		canceled, err := r.e.ReportTaskProgress(context.Background(), tk.TaskID, nil)
+		if err != nil || !canceled {
+			t.Errorf("task %s: canceled=%v err=%v, want canceled", tk.TaskID, canceled, err)
+		}
+		select {
+		case <-r.e.TaskCanceled(tk.TaskID):
+		default:
+			t.Errorf("TaskCanceled(%s) not closed", tk.TaskID)
+		}
+	}
+	at := r.at["A"]
+	if d := at[1].Sub(at[0]); d != 21*time.Minute {
+		t.Errorf("second attempt %s after the first, want 20m timeout + 1m delay", d)
+	}
+	if !strings.Contains(r.inst(iA).ErrorMessage, "attemptTimeout") {
+		t.Errorf("error %q", r.inst(iA).ErrorMessage)
+	}
+}
+
+func TestCascadeAndNone(t *testing.T) {
+	objs := []string{
+		`{"id":"A","type":"ShellCommandActivity","command":"x","maximumRetries":"0"}`,
+		`{"id":"B","type":"ShellCommandActivity","command":"x","dependsOn":{"ref":"A"}}`,
+		`{"id":"C","type":"ShellCommandActivity","command":"x","dependsOn":{"ref":"B"}}`,
+	}
+	byComp := func(tk *task.Task) outcome {
+		if tk.Attempt().Refs("@componentParent")[0] == "A" {
+			return fail("A broke")
+		}
+		return ok()
+	}
+	t.Run("cascade", func(t *testing.T) {
+		r := newRun(t, one(`"failureAndRerunMode":"cascade"`, objs...), Options{})
+		s := r.drive(byComp)
+		r.wantStatus(iA, Failed)
+		r.wantStatus(iB, CascadeFailed)
+		r.wantStatus(iC, CascadeFailed)
+		if got := r.inst(iC).CascadeFrom; got != iB {
+			t.Errorf("C cascadeFailedOn %q", got)
+		}
+		if s.OK || s.Counts[CascadeFailed] != 2 {
+			t.Errorf("summary %+v", s.Counts)
+		}
+	})
+	t.Run("none", func(t *testing.T) {
+		r := newRun(t, one("", objs...), Options{})
+		s := r.drive(byComp)
+		r.wantStatus(iA, Failed)
+		r.wantStatus(iB, WaitingOnDependencies)
+		r.wantStatus(iC, WaitingOnDependencies)
+		if s.OK || !strings.Contains(s.Reason, "nothing can make progress") || !strings.Contains(s.Reason, iA) {
+			t.Errorf("reason %q", s.Reason)
+		}
+	})
+}
+
+func TestLateActionAlarmAndTerminate(t *testing.T) {
+	def := `{"objects":[
+ {"id":"Default","name":"Default","scheduleType":"cron","schedule":{"ref":"S"},"workerGroup":"wg"},
+ {"id":"S","type":"Schedule","period":"1 hour","startDateTime":"2026-01-01T00:00:00","occurrences":"1"},
+ {"id":"A","type":"ShellCommandActivity","command":"x","lateAfterTimeout":"30 minutes","onLateAction":[{"ref":"Late"},{"ref":"Kill"}]},
+ {"id":"Late","type":"SnsAlarm","topicArn":"arn:t","subject":"late #{node.@scheduledStartTime}","message":"#{node.name} is late","role":"r"},
+ {"id":"Kill","type":"Terminate"}
+]}`
+	r := newRun(t, def, Options{})
+	ev, cancel := r.e.Subscribe()
+	defer cancel()
+	s := r.drive(always(hang()))
+	r.wantStatus("@A_2026-01-01T00:00:00", Canceled)
+	if s.OK {
+		t.Error("OK after Terminate")
+	}
+	var alarm *Event
+	for e := range ev {
+		if e.Kind == EventAlarm {
+			e := e
+			alarm = &e
+		}
+	}
+	if alarm == nil {
+		t.Fatal("no alarm event")
+	}
+	if alarm.Subject != "late 2026-01-01T00:00:00" || alarm.Message != "A is late" || alarm.TopicArn != "arn:t" {
+		t.Errorf("alarm %+v", alarm)
+	}
+	if !alarm.Time.Equal(t0.Add(30 * time.Minute)) {
+		t.Errorf("alarm at %s, want 30m after the scheduled start", alarm.Time)
+	}
+}
+
+func TestPreconditionRecheckAndTimeout(t *testing.T) {
+	def := one(`"failureAndRerunMode":"cascade"`,
+		`{"id":"A","type":"ShellCommandActivity","command":"x","precondition":{"ref":"P"}}`,
+		`{"id":"P","type":"ShellCommandPrecondition","command":"test -f x","retryDelay":"10 minutes","preconditionTimeout":"35 minutes"}`)
+	t.Run("timeout", func(t *testing.T) {
+		r := newRun(t, def, Options{})
+		s := r.drive(always(falsy()))
+		if got := len(r.at["P"]); got != 4 {
+			t.Errorf("%d checks, want 4 (0, 10, 20, 30 minutes)", got)
+		}
+		r.wantStatus("@P_2025-12-31T23:00:00", Failed)
+		r.wantStatus(iA, Failed)
+		if !strings.Contains(r.inst(iA).ErrorMessage, "precondition P failed") || s.OK {
+			t.Errorf("A error %q", r.inst(iA).ErrorMessage)
+		}
+		if len(r.at["A"]) != 0 {
+			t.Error("A ran although its precondition never held")
+		}
+	})
+	t.Run("met later", func(t *testing.T) {
+		r := newRun(t, def, Options{})
+		checks := 0
+		var sawNext bool
+		s := r.drive(func(tk *task.Task) outcome {
+			if tk.Attempt().Get("type") == "ShellCommandPrecondition" {
+				if tk.Attempt().Refs("node")[0] != iA {
+					t.Errorf("precondition task node %v", tk.Attempt().Refs("node"))
+				}
+				checks++
+				if checks == 2 {
+					p := r.inst("@P_2025-12-31T23:00:00")
+					sawNext = p.LastResult == "FALSE" && p.NextCheck.Equal(t0.Add(10*time.Minute))
+					return ok()
+				}
+				return falsy()
+			}
+			return ok()
+		})
+		if !s.OK || checks != 2 || !sawNext {
+			t.Fatalf("OK=%v checks=%d sawNext=%v reason=%s", s.OK, checks, sawNext, s.Reason)
+		}
+		if at := r.at["A"]; len(at) != 1 || !at[0].Equal(t0.Add(10*time.Minute)) {
+			t.Errorf("A ran at %v", at)
+		}
+	})
+}
+
+func TestResourceSharingAndTerminateAfter(t *testing.T) {
+	def := `{"objects":[
+ {"id":"Default","name":"Default","scheduleType":"cron","failureAndRerunMode":"cascade"},
+ {"id":"Hourly","type":"Schedule","period":"1 hour","startDateTime":"2025-12-31T22:00:00","occurrences":"1"},
+ {"id":"Quarter","type":"Schedule","period":"15 minutes","startDateTime":"2025-12-31T22:00:00","occurrences":"4"},
+ {"id":"R","type":"Ec2Resource","schedule":{"ref":"Hourly"},"role":"r","resourceRole":"r","terminateAfter":"%s"},
+ {"id":"A","type":"ShellCommandActivity","command":"x","runsOn":{"ref":"R"},"schedule":{"ref":"Quarter"},"maximumRetries":"0"}
+]}`
+	t.Run("shared", func(t *testing.T) {
+		r := newRun(t, sprintf(def, "2 hours"), Options{})
+		res := map[string]bool{}
+		s := r.drive(func(tk *task.Task) outcome {
+			res[tk.Attempt().Get("@resourceInstance")] = true
+			return ok()
+		})
+		if !s.OK {
+			t.Fatalf("not OK: %s", s.Reason)
+		}
+		if len(res) != 1 || !res["@R_2025-12-31T22:00:00"] || len(r.at["A"]) != 4 {
+			t.Errorf("resources used %v by %d tasks, want one shared by 4", res, len(r.at["A"]))
+		}
+		r.wantStatus("@R_2025-12-31T22:00:00", Finished)
+	})
+	t.Run("terminateAfter", func(t *testing.T) {
+		r := newRun(t, sprintf(def, "30 minutes"), Options{})
+		s := r.drive(always(hang()))
+		r.wantStatus("@R_2025-12-31T22:00:00", TimedOut)
+		for _, i := range s.Instances {
+			if i.Component == "A" && Status(i.Status) != Canceled {
+				t.Errorf("%s is %s, want CANCELED after its resource timed out", i.ID, i.Status)
+			}
+		}
+		if len(r.hung) == 0 {
+			t.Fatal("nothing ran")
+		}
+		for _, tk := range r.hung {
+			if c, _ := r.e.ReportTaskProgress(context.Background(), tk.TaskID, nil); !c {
+				t.Errorf("task %s not canceled", tk.TaskID)
+			}
+		}
+	})
+}
+
+func TestMaxActiveInstances(t *testing.T) {
+	def := `{"objects":[
+ {"id":"Default","name":"Default","scheduleType":"cron","workerGroup":"wg"},
+ {"id":"S","type":"Schedule","period":"15 minutes","startDateTime":"2025-12-31T22:00:00","occurrences":"4"},
+ {"id":"A","type":"ShellCommandActivity","command":"x","schedule":{"ref":"S"},"maxActiveInstances":"%s"}
+]}`
+	for _, c := range []struct {
+		max  string
+		peak int
+	}{{"1", 1}, {"2", 2}} {
+		r := newRun(t, sprintf(def, c.max), Options{})
+		peak, running := 0, 0
+		var pending []*task.Task
+		// Hold every task until no more can be handed out, then finish one.
+		e := r.e.engine
+		for {
+			e.mu.Lock()
+			e.step()
+			tk := e.handout(PollInput{WorkerGroup: LocalWorkerGroup})
+			e.mu.Unlock()
+			if tk != nil {
+				pending = append(pending, tk)
+				running++
+				peak = max(peak, running)
+				continue
+			}
+			if len(pending) == 0 {
+				break
+			}
+			if err := r.e.SetTaskStatus(context.Background(), pending[0].TaskID, task.Result{Status: task.Finished}); err != nil {
+				t.Fatal(err)
+			}
+			pending = pending[1:]
+			running--
+		}
+		if peak != c.peak {
+			t.Errorf("maxActiveInstances %s: peak %d running, want %d", c.max, peak, c.peak)
+		}
+		for _, i := range r.e.Instances() {
+			if Status(i.Status) != Finished {
+				t.Errorf("%s %s", i.ID, i.Status)
+			}
+		}
+	}
+}
+
+func TestResumeAfterCrash(t *testing.T) {
+	dir := t.TempDir()
+	db, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	def := one(`"retryDelay":"1 minutes"`,
+		`{"id":"A","type":"ShellCommandActivity","command":"x"}`,
+		`{"id":"B","type":"ShellCommandActivity","command":"x","dependsOn":{"ref":"A"}}`,
+		`{"id":"C","type":"ShellCommandActivity","command":"x","dependsOn":{"ref":"B"}}`)
+	fc := clock.NewFake(t0)
+	r := newRun(t, def, Options{Store: db, StateDir: dir, Clock: fc})
+	// Run A to completion, hand out B and "crash" while it runs.
+	e := r.e.engine
+	e.mu.Lock()
+	e.step()
+	ta := e.handout(PollInput{WorkerGroup: LocalWorkerGroup})
+	e.mu.Unlock()
+	if err := r.e.SetTaskStatus(context.Background(), ta.TaskID, task.Result{Status: task.Finished}); err != nil {
+		t.Fatal(err)
+	}
+	e.mu.Lock()
+	tb := e.handout(PollInput{WorkerGroup: LocalWorkerGroup})
+	e.mu.Unlock()
+	if tb == nil || tb.AttemptID != iB+"_Attempt=1" {
+		t.Fatalf("second task %+v", tb)
+	}
+	// The crash: drop the engine without any shutdown.
+
+	// A changed definition refuses to resume.
+	changed := strings.Replace(def, `"command":"x"}`, `"command":"y"}`, 1)
+	if _, err := New(Options{Definition: newDef(t, changed), Source: []byte(changed), PipelineID: "df-TEST", Store: db, StateDir: dir, Clock: fc}); err == nil || !strings.Contains(err.Error(), "definition changed") {
+		t.Fatalf("changed definition: err %v", err)
+	}
+
+	r2 := newRun(t, def, Options{Store: db, StateDir: dir, Clock: fc})
+	if !r2.e.Resumed() {
+		t.Fatal("not resumed")
+	}
+	s := r2.drive(always(ok()))
+	if !s.OK {
+		t.Fatalf("resumed run not OK: %s", s.Reason)
+	}
+	if len(r2.at["A"]) != 0 {
+		t.Error("A ran again after resume")
+	}
+	if len(r2.at["B"]) != 1 || len(r2.at["C"]) != 1 {
+		t.Errorf("after resume B ran %d times, C %d", len(r2.at["B"]), len(r2.at["C"]))
+	}
+	atts := r2.e.Attempts(iB)
+	if len(atts) != 2 || atts[0].Status != string(Failed) || atts[0].ErrorID != "ProcessStopped" || atts[1].Status != string(Finished) {
+		t.Errorf("B attempts %+v", atts)
+	}
+	// History intact: events of both sessions, numbered without gaps.
+	var seqs []uint64
+	var runs int
+	err = db.Events("df-TEST", 1, 0, func(ev store.Event) error {
+		seqs = append(seqs, ev.Seq)
+		if strings.Contains(string(ev.Data), `"event":"run"`) {
+			runs++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, s := range seqs {
+		if s != uint64(k+1) {
+			t.Fatalf("event %d has seq %d", k, s)
+		}
+	}
+	if runs < 1 { // the harness skips Run, so only the final run event
+		t.Errorf("%d run events", runs)
+	}
+	// A second New after the end starts a new activation.
+	r3 := newRun(t, def, Options{Store: db, StateDir: dir, Clock: fc})
+	if r3.e.Resumed() || r3.e.engine.act.Seq != 2 {
+		t.Errorf("after a finished run: resumed=%v seq=%d", r3.e.Resumed(), r3.e.engine.act.Seq)
+	}
+	db.Close()
+}
+
+func TestSetStatusRerunAndMarkFinished(t *testing.T) {
+	def := one(`"failureAndRerunMode":"cascade","maximumRetries":"0"`,
+		`{"id":"A","type":"ShellCommandActivity","command":"x"}`,
+		`{"id":"B","type":"ShellCommandActivity","command":"x","dependsOn":{"ref":"A"}}`)
+	r := newRun(t, def, Options{})
+	r.drive(always(fail("no")))
+	r.wantStatus(iB, CascadeFailed)
+	if err := r.e.SetStatus(context.Background(), "df-TEST", []string{iA}, "rerun"); err != nil {
+		t.Fatal(err)
+	}
+	r.wantStatus(iB, WaitingOnDependencies)
+	s := r.drive(always(ok()))
+	if !s.OK {
+		t.Fatalf("after rerun: %s", s.Reason)
+	}
+	if err := r.e.SetStatus(context.Background(), "df-TEST", []string{"A"}, "RERUN"); err == nil {
+		t.Error("RERUN of a component accepted")
+	}
+}
+
+func TestQueryObjects(t *testing.T) {
+	r := newRun(t, sprintf(chainDef, "none"), Options{})
+	r.drive(always(ok()))
+	ctx := context.Background()
+	out, err := r.e.QueryObjects(ctx, QueryInput{PipelineID: "df-TEST", Sphere: SphereInstance, Selectors: []Selector{
+		{FieldName: "@componentParent", Operator: OpEQ, Values: []string{"B"}},
+		{FieldName: "@scheduledStartTime", Operator: OpGE, Values: []string{"2025-12-31T21:00:00"}},
+	}})
+	if err != nil || len(out.IDs) != 1 || out.IDs[0] != "@B_2025-12-31T21:00:00" {
+		t.Fatalf("query: %v %v", out, err)
+	}
+	// Paging: page first, filter second; keep paging.
+	var all []string
+	marker := ""
+	for {
+		o, err := r.e.QueryObjects(ctx, QueryInput{Sphere: SphereAttempt, Limit: 1, Marker: marker,
+			Selectors: []Selector{{FieldName: "@status", Operator: OpEQ, Values: []string{"finished"}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, o.IDs...)
+		if !o.HasMoreResults {
+			break
+		}
+		marker = o.Marker
+	}
+	if len(all) != 4 {
+		t.Errorf("attempts %v", all)
+	}
+	d, err := r.e.DescribeObjects(ctx, DescribeInput{ObjectIDs: []string{all[0]}, EvaluateExpressions: true})
+	if err != nil || d.Objects[0].Get("@sphere") != "ATTEMPT" || !strings.HasPrefix(d.Objects[0].Get("command"), "echo 2025") {
+		t.Errorf("describe %+v %v", d, err)
+	}
+	v, err := r.e.EvaluateExpression(ctx, "df-TEST", "@A_2025-12-31T20:00:00", "#{@scheduledEndTime}")
+	if err != nil || v != "2025-12-31T21:00:00" {
+		t.Errorf("evaluate %q %v", v, err)
+	}
+	if _, err := r.e.QueryObjects(ctx, QueryInput{PipelineID: "df-OTHER", Sphere: SphereInstance}); err == nil {
+		t.Error("unknown pipeline accepted")
+	}
+}

@@ -1,0 +1,109 @@
+package local
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/dpl-dev/dpl/definition"
+	"github.com/dpl-dev/dpl/executor"
+	"github.com/dpl-dev/dpl/executor/task"
+)
+
+type funcRunner func(ctx context.Context, t *task.Task) task.Result
+
+func (f funcRunner) Run(ctx context.Context, t *task.Task, _ task.Logs) task.Result { return f(ctx, t) }
+
+func def(t *testing.T, n int, extra string) (*definition.Definition, []byte) {
+	var objs []string
+	objs = append(objs, `{"id":"Default","name":"Default","scheduleType":"ondemand","workerGroup":"wg","retryDelay":"10 minutes"`+extra+`}`)
+	for k := range n {
+		objs = append(objs, fmt.Sprintf(`{"id":"A%d","type":"ShellCommandActivity","command":"true"}`, k))
+	}
+	src := []byte(`{"objects":[` + strings.Join(objs, ",") + `]}`)
+	d, err := definition.Parse("t.json", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, src
+}
+
+// TestWorkerRunsEverything drives the real Run loop and the polling worker
+// concurrently (meant for -race): flaky tasks are retried with a tiny
+// --retry-delay, all finish.
+func TestWorkerRunsEverything(t *testing.T) {
+	d, src := def(t, 20, "")
+	eng, err := executor.New(executor.Options{Definition: d, Source: src, PipelineID: "df-T", RetryDelay: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int64
+	r := funcRunner(func(ctx context.Context, tk *task.Task) task.Result {
+		calls.Add(1)
+		// Every other activity fails its first attempt.
+		if tk.Attempt().Get("@attempt") == "1" && strings.HasSuffix(tk.Attempt().Refs("@componentParent")[0], "1") {
+			return task.Result{Status: task.Failed, ErrorMessage: "flaky"}
+		}
+		return task.Result{Status: task.Finished}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	w := &Worker{API: eng, Runner: r, Parallel: 4}
+	go func() { done <- w.Run(ctx) }()
+	events, _ := eng.Subscribe()
+	var statusEvents atomic.Int64
+	go func() {
+		for ev := range events {
+			if ev.Kind == executor.EventStatus {
+				statusEvents.Add(1)
+			}
+		}
+	}()
+	sum, err := eng.Run(ctx)
+	cancel()
+	if err != nil || !sum.OK {
+		t.Fatalf("run: %v %v %s", err, sum.Counts, sum.Reason)
+	}
+	if werr := <-done; werr != nil {
+		t.Fatalf("worker: %v", werr)
+	}
+	if sum.Counts[executor.Finished] != 20 || calls.Load() != 22 {
+		t.Errorf("counts %v after %d calls, want 20 finished after 22", sum.Counts, calls.Load())
+	}
+}
+
+// TestAttemptTimeoutCancelsContext: the engine's attemptTimeout reaches the
+// runner as a canceled context.
+func TestAttemptTimeoutCancelsContext(t *testing.T) {
+	d, src := def(t, 1, `,"attemptTimeout":"1 seconds","maximumRetries":"0"`)
+	eng, err := executor.New(executor.Options{Definition: d, Source: src, PipelineID: "df-T"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var canceled atomic.Bool
+	r := funcRunner(func(ctx context.Context, tk *task.Task) task.Result {
+		select {
+		case <-ctx.Done():
+			canceled.Store(true)
+		case <-time.After(30 * time.Second):
+		}
+		return task.Result{Status: task.Finished}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- (&Worker{API: eng, Runner: r, Parallel: 1}).Run(ctx) }()
+	sum, err := eng.Run(ctx)
+	cancel()
+	<-done
+	if err != nil || sum.OK || sum.Counts[executor.Failed] != 1 {
+		t.Fatalf("run: %v %+v", err, sum.Counts)
+	}
+	if !canceled.Load() {
+		t.Error("runner context was not canceled")
+	}
+}

@@ -99,6 +99,10 @@ type scanner struct {
 	line      int
 	lineStart int
 	depth     int
+	// Column cache: colAt is a byte offset on the current line whose
+	// column is col, so positions cost the runes since the last one, not
+	// since the line start (minified files are one long line).
+	colAt, col int
 }
 
 const maxDepth = 512
@@ -125,11 +129,13 @@ func parseJSON(file string, data []byte) (*jnode, error) {
 }
 
 func (s *scanner) pos() Pos {
-	col := 1
-	if s.off <= len(s.data) {
-		col = utf8.RuneCount(s.data[s.lineStart:s.off]) + 1
+	off := min(s.off, len(s.data))
+	if s.colAt < s.lineStart || s.colAt > off {
+		s.colAt, s.col = s.lineStart, 1
 	}
-	return Pos{File: s.file, Line: s.line, Col: col}
+	s.col += utf8.RuneCount(s.data[s.colAt:off])
+	s.colAt = off
+	return Pos{File: s.file, Line: s.line, Col: s.col}
 }
 
 func (s *scanner) here() Pos { return s.pos() }

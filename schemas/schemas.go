@@ -188,12 +188,13 @@ func ValidateWith(typeName string, instance map[string]any, opts Options) ([]Vio
 	if !ok {
 		return nil, unknownType(typeName)
 	}
-	schemas, err := compileAll()
-	if err != nil {
-		return nil, err
-	}
 	drop, out := dropList(t, instance, opts.Inherited)
 	if opts.AlwaysSchema || !fastValid(t, instance, drop) {
+		// Compile only when needed: a valid definition never pays for it.
+		schemas, err := compileAll()
+		if err != nil {
+			return nil, err
+		}
 		sv, err := schemaViolations(schemas[typeName], t, withoutKeys(instance, drop))
 		if err != nil {
 			return nil, err

@@ -97,6 +97,11 @@ func init() {
 }
 
 func main() {
+	// dpl's commands are short-lived and allocate a tree per definition: a
+	// lazier collector saves a third of the CPU of validating large files.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
 	os.Exit(run())
 }
 

@@ -32,7 +32,7 @@ _dpl_moto_main() {
     fi
     return 0
   fi
-  if [ -f "$epfile" ] && curl -fsS -o /dev/null "$(cat "$epfile")/moto-api/data.json" 2>/dev/null; then
+  if [ -f "$epfile" ] && curl -fsS -o /dev/null "$(cat "$epfile")/moto-api/" 2>/dev/null; then
     export DPL_TEST_MOTO_ENDPOINT
     DPL_TEST_MOTO_ENDPOINT=$(cat "$epfile")
     echo "moto.sh: reusing moto at $DPL_TEST_MOTO_ENDPOINT" >&2
@@ -48,7 +48,7 @@ _dpl_moto_main() {
   echo $! >"$pidfile"
   local ep="http://127.0.0.1:$port" i
   for i in $(seq 1 100); do
-    if curl -fsS -o /dev/null "$ep/moto-api/data.json" 2>/dev/null; then
+    if curl -fsS -o /dev/null "$ep/moto-api/" 2>/dev/null; then
       echo "$ep" >"$epfile"
       echo "export DPL_TEST_MOTO_ENDPOINT='$ep'" >"$envfile"
       export DPL_TEST_MOTO_ENDPOINT=$ep

@@ -54,10 +54,10 @@ echo "aws s3 cp mean: upload $(rate "$(python3 -c "print($up_total/$ROUNDS)")") 
 
 echo "== dpl storage.UploadDir/DownloadDir (go test -bench), same file"
 DPL_BENCH_FILE="$work/payload.bin" go test ./executor/awsx/ -run '^$' -bench 'S3Staging' \
-  -benchtime "${ROUNDS}x" -timeout 30m | grep -E '^Benchmark|^ok|FAIL'
+  -benchtime "${ROUNDS}x" -timeout 30m | grep -vE '^(goos|goarch|pkg|cpu|PASS)'
 echo "(go reports MB/s in 10^6 bytes/s; multiply by 0.954 for MiB/s)"
 
 if [ "${WITH_DYNAMODB:-0}" = 1 ]; then
   echo "== DynamoDB export/import, ${DPL_BENCH_ITEMS:-100000} items"
-  go test ./executor/awsx/ -run '^$' -bench 'DynamoDB' -benchtime 1x -timeout 60m | grep -E '^Benchmark|^ok|FAIL'
+  go test ./executor/awsx/ -run '^$' -bench 'DynamoDB' -benchtime 1x -timeout 60m | grep -vE '^(goos|goarch|pkg|cpu|PASS)'
 fi

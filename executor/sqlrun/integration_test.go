@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"strings"
@@ -461,6 +462,21 @@ func TestRedshiftCopyTransformAndCreate(t *testing.T) {
 	_, err = RedshiftCopy(ctx, c, []Source{ReaderSource("bad", strings.NewReader("1\nx\n"))}, SqlNode{ID: "N", Table: "nokey"}, RedshiftCopyOptions{InsertMode: Append})
 	if err == nil || !strings.Contains(err.Error(), "line 2") {
 		t.Errorf("bad row: %v", err)
+	}
+	// A source that is not gzip although GZIP is set names the source; the load is rolled back.
+	_, err = RedshiftCopy(ctx, c, []Source{ReaderSource("s3://b/plain.csv", strings.NewReader("1\n"))}, SqlNode{ID: "N", Table: "nokey"}, RedshiftCopyOptions{InsertMode: Append, CommandOptions: []string{"GZIP"}})
+	if err == nil || !strings.Contains(err.Error(), "s3://b/plain.csv: gzip") {
+		t.Errorf("not gzip: %v", err)
+	}
+	_, err = RedshiftCopy(ctx, c, []Source{
+		ReaderSource("s3://b/ok", strings.NewReader("7\n")),
+		{Name: "s3://b/missing", Open: func(context.Context) (io.ReadCloser, error) { return nil, errors.New("NoSuchKey") }},
+	}, SqlNode{ID: "N", Table: "nokey"}, RedshiftCopyOptions{InsertMode: Append})
+	if err == nil || !strings.Contains(err.Error(), "s3://b/missing: open: NoSuchKey") {
+		t.Errorf("open failure: %v", err)
+	}
+	if got := dump(t, c, "SELECT count(*) FROM nokey"); got != "0" {
+		t.Errorf("failed loads left %s rows", got)
 	}
 	// The table's own primary key drives OVERWRITE_EXISTING when primaryKeys is unset.
 	node.PrimaryKeys = nil

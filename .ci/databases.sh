@@ -140,7 +140,7 @@ SQL
 
 _dpl_pgbin() {
   local d
-  d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
+  d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1) || true
   printf '%s' "$d"
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path"
 	"strings"
 
@@ -194,4 +195,15 @@ func (r *Runner) copySQLToS3(ctx context.Context, t *task.Task, in, out *task.Ob
 		return n, err
 	}
 	return n, w.Close()
+}
+
+// open reads an s3:// URI through the store, or a local path.
+func (r *Runner) open(ctx context.Context, uri string) (io.ReadCloser, error) {
+	if storage.IsURI(uri) {
+		if r.opts.Store == nil {
+			return nil, fmt.Errorf("no object store configured for %s", uri)
+		}
+		return r.opts.Store.Open(ctx, uri)
+	}
+	return os.Open(uri)
 }

@@ -118,14 +118,14 @@ func TestCopyActivity(t *testing.T) {
 	}
 }
 
-func TestCopyActivitySQLWithoutBackend(t *testing.T) {
+func TestCopyActivitySQLNeedsDatabase(t *testing.T) {
 	r, store := newRunner(t)
 	put(t, store, "s3://b/in.csv", "1\n")
 	in := obj("@In_1", "type", "S3DataNode", "filePath", "s3://b/in.csv")
 	out := obj("@Out_1", "type", "SqlDataNode", "table", "t")
 	a := obj("@Copy_Attempt=1", "type", "CopyActivity", "input", "ref:@In_1", "output", "ref:@Out_1")
 	res, _, _ := run(t, r, newTask(a, in, out))
-	if res.Status != task.Failed || !strings.Contains(res.ErrorMessage, "SQL backend") {
+	if res.Status != task.Failed || !strings.Contains(res.ErrorMessage, "@Out_1 has no database") {
 		t.Errorf("got %s %q", res.Status, res.ErrorMessage)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dpl-dev/dpl/executor/sqlrun"
 	"github.com/dpl-dev/dpl/executor/storage"
 	"github.com/dpl-dev/dpl/executor/task"
 )
@@ -25,8 +26,12 @@ type Options struct {
 	// Env is added to every child process's environment, e.g. the AWS
 	// endpoint and region so the aws CLI inside commands hits the same backend.
 	Env []string
-	// SQL copies between S3 data and SqlDataNodes (nil: not available).
+	// SQL copies between S3 data and SqlDataNodes; nil uses the built-in
+	// SQL backend (executor/sqlrun) with SQLOptions.
 	SQL SQLCopier
+	// SQLOptions reach databases: local endpoint mappings for RDS instance
+	// and Redshift cluster ids, and the AWS resolvers with --backend aws.
+	SQLOptions sqlrun.Options
 	// StepHandlers run EmrActivity steps natively (DynamoDB tools, ...).
 	StepHandlers []StepHandler
 	// KillGrace is how long a canceled command gets between SIGTERM and
@@ -59,6 +64,16 @@ func New(opts Options) *Runner {
 	}}
 	for typ, why := range unsupported {
 		r.handlers[typ] = unsupportedHandler(typ, why)
+	}
+	sb := &sqlBackend{r: r, opts: opts.SQLOptions}
+	if r.opts.SQL == nil {
+		r.opts.SQL = sb
+	}
+	r.handlers["SqlActivity"] = func(ctx context.Context, _ *Runner, t *task.Task, logs task.Logs) task.Result {
+		return sb.runSqlActivity(ctx, t, logs)
+	}
+	r.handlers["RedshiftCopyActivity"] = func(ctx context.Context, _ *Runner, t *task.Task, logs task.Logs) task.Result {
+		return sb.runRedshiftCopy(ctx, t, logs)
 	}
 	return r
 }
@@ -120,14 +135,12 @@ func finished() task.Result { return task.Result{Status: task.Finished} }
 
 // unsupported lists the types the local runner cannot run yet, and why.
 var unsupported = map[string]string{
-	"HiveActivity":         "Hive on an EMR cluster",
-	"HiveCopyActivity":     "Hive on an EMR cluster",
-	"PigActivity":          "Pig on an EMR cluster",
-	"HadoopActivity":       "Hadoop MapReduce on an EMR cluster",
-	"SqlActivity":          "the SQL backend (executor/sqlrun)",
-	"RedshiftCopyActivity": "the SQL backend (executor/sqlrun)",
-	"DynamoDBTableExists":  "the AWS backend (--backend aws)",
-	"DynamoDBDataExists":   "the AWS backend (--backend aws)",
+	"HiveActivity":        "Hive on an EMR cluster",
+	"HiveCopyActivity":    "Hive on an EMR cluster",
+	"PigActivity":         "Pig on an EMR cluster",
+	"HadoopActivity":      "Hadoop MapReduce on an EMR cluster",
+	"DynamoDBTableExists": "the AWS backend (--backend aws)",
+	"DynamoDBDataExists":  "the AWS backend (--backend aws)",
 }
 
 func unsupportedHandler(typ, why string) handler {

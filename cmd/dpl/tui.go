@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dpl-dev/dpl/definition"
+	"github.com/dpl-dev/dpl/executor"
+	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/tui"
+)
+
+func init() {
+	var stateDir, pipeline string
+	var noMouse bool
+	cmd := &cobra.Command{
+		Use:   "tui [--state-dir DIR] [--pipeline ID]",
+		Short: "Browse a stored run in the terminal UI",
+		Long: `Open the interactive view of a run kept in a state folder, read-only: the
+component graph coloured by status, the instances grid, instance and attempt
+detail with evaluated fields, logs and the event history. Commands (rerun,
+cancel, mark finished, pause) need the engine: continue the run with
+dpl run, which opens the same view over the live run.
+
+Keys: arrows or h j k l move, enter opens, esc goes back, tab switches pane,
+/ filters, : runs a command, ? shows every key, q quits.`,
+		Example: `  dpl tui
+  dpl tui --state-dir /var/lib/dpl --pipeline df-local-1a2b3c`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return browseStored(cmd.Context(), stateDirFor(stateDir), pipeline, noMouse)
+		},
+	}
+	cmd.Flags().StringVar(&stateDir, "state-dir", "", "state folder (default $DPL_STATE_DIR or ./.dpl)")
+	cmd.Flags().StringVar(&pipeline, "pipeline", "", "pipeline id when the folder holds several (default: the most recently run)")
+	cmd.Flags().BoolVar(&noMouse, "no-mouse", false, "leave the mouse to the terminal (text selection)")
+	rootCmd.AddCommand(cmd)
+
+	runInteractive = runTUI
+}
+
+// runTUI is `dpl run`'s interactive mode: the UI over the live engine.
+// Quitting an active run asks first; `y` stops the run, which stays
+// resumable.
+func runTUI(ctx context.Context, s *RunSession) error {
+	name := strings.TrimPrefix(s.Engine.PipelineID(), "df-")
+	src := &tui.EngineSource{Engine: s.Engine, Name: name, StateDir: s.StateDir}
+	stop := func() {
+		// RunSession has no stop function yet: the run's context ends on
+		// SIGINT, exactly like pressing ctrl+c in headless mode.
+		if p, err := os.FindProcess(os.Getpid()); err == nil {
+			_ = p.Signal(os.Interrupt)
+		}
+	}
+	res, err := tui.Run(ctx, tui.Options{Source: src, Events: s.Events, Stop: stop})
+	if err != nil {
+		stop()
+		_, _ = s.Wait()
+		return err
+	}
+	sum, runErr := s.Wait()
+	if sum != nil {
+		printSummary(os.Stdout, sum)
+	}
+	switch {
+	case res.Stopped || ctx.Err() != nil:
+		fmt.Fprintf(os.Stderr, "dpl: run stopped; state kept in %s — run the same command again to continue\n", s.StateDir)
+		return errors.New("interrupted")
+	case runErr != nil && !errors.Is(runErr, context.Canceled):
+		return runErr
+	case sum != nil && !sum.OK:
+		return fmt.Errorf("run did not finish: %s", sum.Reason)
+	}
+	return nil
+}
+
+// browseStored opens the latest activation of a pipeline in the state
+// folder through an engine that is never run, so the view and the
+// evaluated fields are exactly those of the live UI.
+func browseStored(ctx context.Context, stateDir, pipeline string, noMouse bool) error {
+	if _, err := os.Stat(filepath.Join(stateDir, "db")); err != nil {
+		return withCode(exitUsage, fmt.Errorf("no stored run in %s (run a pipeline with dpl run first, or pass --state-dir)", stateDir))
+	}
+	db, err := store.Open(stateDir)
+	if err != nil {
+		return withCode(exitUsage, fmt.Errorf("%w (a running dpl holds it: its view is in the terminal that runs it)", err))
+	}
+	defer db.Close()
+	p, act, err := pickActivation(db, pipeline)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	src, err := db.Definition(p.ID, act.Hash)
+	if err != nil {
+		return withCode(exitUsage, fmt.Errorf("definition of %s run %d: %w", p.ID, act.Seq, err))
+	}
+	file := p.File
+	if file == "" {
+		file = p.ID + ".json"
+	}
+	d, err := definition.Parse(file, src)
+	if err != nil {
+		return withCode(exitUsage, fmt.Errorf("stored definition of %s: %w", p.ID, err))
+	}
+	eng, err := executor.New(executor.Options{Definition: d, Source: src, PipelineID: p.ID, PipelineName: p.Name,
+		Store: db, StateDir: stateDir, Latest: true})
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	var history []executor.Event
+	_ = db.Events(p.ID, act.Seq, 0, func(e store.Event) error {
+		var ev executor.Event
+		if json.Unmarshal(e.Data, &ev) == nil {
+			history = append(history, ev)
+		}
+		return nil
+	})
+	s := &tui.EngineSource{Engine: eng, Name: p.Name, Activation: act.Seq, StateDir: stateDir, ReadOnly: true}
+	if _, err := tui.Run(ctx, tui.Options{Source: s, History: history, NoMouse: noMouse}); err != nil {
+		return withCode(exitFailed, err)
+	}
+	return nil
+}
+
+// pickActivation finds the pipeline asked for, or the one run last.
+func pickActivation(db *store.DB, id string) (*store.Pipeline, *store.Activation, error) {
+	ps, err := db.Pipelines()
+	if err != nil {
+		return nil, nil, err
+	}
+	var best *store.Pipeline
+	var bestAct *store.Activation
+	var ids []string
+	for _, p := range ps {
+		ids = append(ids, p.ID)
+		if id != "" && p.ID != id {
+			continue
+		}
+		a, err := db.Latest(p.ID)
+		if err != nil {
+			continue
+		}
+		if bestAct == nil || a.Started.After(bestAct.Started) {
+			best, bestAct = p, a
+		}
+	}
+	if best == nil {
+		if id != "" {
+			return nil, nil, fmt.Errorf("no run of pipeline %q in the state folder (it has: %s)", id, strings.Join(ids, ", "))
+		}
+		return nil, nil, errors.New("the state folder has no run yet")
+	}
+	return best, bestAct, nil
+}

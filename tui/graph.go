@@ -1,0 +1,438 @@
+package tui
+
+import (
+	"slices"
+	"sort"
+	"strings"
+)
+
+// Graph geometry: boxes of boxW×boxH cells in columns (one per layer),
+// flowing left to right, with gapW cells between columns for edges.
+const (
+	boxW = 24
+	boxH = 4
+	gapW = 8
+	colW = boxW + gapW
+)
+
+// Connection bits of a canvas cell; the rune is chosen from them so that
+// crossing and merging edges join with the right box-drawing character.
+const (
+	bitUp uint8 = 1 << iota
+	bitDown
+	bitLeft
+	bitRight
+	bitArrow
+)
+
+var edgeRunes = [16]rune{
+	0: ' ',
+	bitLeft: '─', bitRight: '─', bitLeft | bitRight: '─',
+	bitUp: '│', bitDown: '│', bitUp | bitDown: '│',
+	bitDown | bitRight: '┌', bitDown | bitLeft: '┐', bitUp | bitRight: '└', bitUp | bitLeft: '┘',
+	bitUp | bitDown | bitRight: '├', bitUp | bitDown | bitLeft: '┤',
+	bitDown | bitLeft | bitRight: '┬', bitUp | bitLeft | bitRight: '┴',
+	bitUp | bitDown | bitLeft | bitRight: '┼',
+}
+
+func edgeRune(b uint8) rune {
+	if b&bitArrow != 0 {
+		return '▶'
+	}
+	return edgeRunes[b&0xf]
+}
+
+// gnode is a node of the layout: a component's box, or a dummy point that
+// carries an edge across a column it skips.
+type gnode struct {
+	comp  int // component index, -1 for a dummy
+	layer int
+	x, y  int
+}
+
+func (n *gnode) connY() int {
+	if n.comp < 0 {
+		return n.y
+	}
+	return n.y + 1
+}
+
+// graphLayout is the component DAG laid out once: edges on a canvas of
+// connection bits, boxes as positions painted at render time (their
+// colour and text follow the live status).
+type graphLayout struct {
+	w, h   int
+	nodes  []gnode // the first len(comps) are the components
+	cells  []uint8 // w*h
+	rows   [][]int32
+	layers [][]int // component indices per layer, top to bottom
+}
+
+// layoutGraph places components in layers (longest path from the
+// sources), orders each layer by barycenters to limit crossings, and
+// routes every edge through the gaps between columns.
+func layoutGraph(comps []Component) *graphLayout {
+	n := len(comps)
+	idx := make(map[string]int, n)
+	for i, c := range comps {
+		idx[c.ID] = i
+	}
+	succ := make([][]int, n)
+	pred := make([][]int, n)
+	seen := map[[2]int]bool{}
+	add := func(from string, to int) {
+		f, ok := idx[from]
+		if !ok || f == to || seen[[2]int{f, to}] {
+			return
+		}
+		seen[[2]int{f, to}] = true
+		succ[f] = append(succ[f], to)
+		pred[to] = append(pred[to], f)
+	}
+	for i, c := range comps {
+		for _, id := range c.Inputs {
+			add(id, i)
+		}
+		for _, id := range c.DependsOn {
+			add(id, i)
+		}
+		for _, id := range c.Preconditions {
+			add(id, i)
+		}
+		if c.RunsOn != "" {
+			add(c.RunsOn, i)
+		}
+		for _, id := range c.Outputs {
+			if o, ok := idx[id]; ok && o != i && !seen[[2]int{i, o}] {
+				seen[[2]int{i, o}] = true
+				succ[i] = append(succ[i], o)
+				pred[o] = append(pred[o], i)
+			}
+		}
+	}
+
+	// Layers by longest path; a cycle is broken at its lowest index.
+	layer := make([]int, n)
+	done := make([]bool, n)
+	indeg := make([]int, n)
+	for i := range n {
+		indeg[i] = len(pred[i])
+	}
+	order := make([]int, 0, n)
+	queue := []int{}
+	for i := range n {
+		if indeg[i] == 0 {
+			queue = append(queue, i)
+		}
+	}
+	next := 0
+	for len(order) < n {
+		if len(queue) == 0 {
+			for done[next] {
+				next++
+			}
+			queue = append(queue, next)
+		}
+		v := queue[0]
+		queue = queue[1:]
+		if done[v] {
+			continue
+		}
+		done[v] = true
+		order = append(order, v)
+		for _, s := range succ[v] {
+			if indeg[s]--; indeg[s] == 0 && !done[s] {
+				queue = append(queue, s)
+			}
+		}
+	}
+	// Longest path in that order; edges against it (cycles) are ignored.
+	pos := make([]int, n)
+	for k, v := range order {
+		pos[v] = k
+	}
+	for _, v := range order {
+		layer[v] = 0
+		for _, p := range pred[v] {
+			if pos[p] < pos[v] && layer[p]+1 > layer[v] {
+				layer[v] = layer[p] + 1
+			}
+		}
+	}
+	// Pull pure sources (resources, preconditions, raw inputs) next to
+	// their first consumer so their edges stay short.
+	for _, v := range order {
+		if len(pred[v]) > 0 || len(succ[v]) == 0 {
+			continue
+		}
+		lo := -1
+		for _, s := range succ[v] {
+			if lo < 0 || layer[s] < lo {
+				lo = layer[s]
+			}
+		}
+		if lo > 0 {
+			layer[v] = lo - 1
+		}
+	}
+
+	g := &graphLayout{}
+	g.nodes = make([]gnode, n)
+	maxL := 0
+	for i := range n {
+		g.nodes[i] = gnode{comp: i, layer: layer[i]}
+		maxL = max(maxL, layer[i])
+	}
+	// Segments between adjacent layers, with dummies on long edges;
+	// edges pointing backwards (cycles) are not drawn.
+	type seg struct{ a, b int }
+	var segs []seg
+	for _, v := range order {
+		for _, s := range succ[v] {
+			if layer[s] <= layer[v] {
+				continue
+			}
+			prev := v
+			for l := layer[v] + 1; l < layer[s]; l++ {
+				g.nodes = append(g.nodes, gnode{comp: -1, layer: l})
+				d := len(g.nodes) - 1
+				segs = append(segs, seg{prev, d})
+				prev = d
+			}
+			segs = append(segs, seg{prev, s})
+		}
+	}
+	ins := make([][]int, len(g.nodes))
+	outs := make([][]int, len(g.nodes))
+	for _, s := range segs {
+		outs[s.a] = append(outs[s.a], s.b)
+		ins[s.b] = append(ins[s.b], s.a)
+	}
+	lays := make([][]int, maxL+1)
+	rank := make([]float64, len(g.nodes))
+	for _, v := range order {
+		lays[layer[v]] = append(lays[layer[v]], v)
+	}
+	for d := n; d < len(g.nodes); d++ {
+		l := g.nodes[d].layer
+		lays[l] = append(lays[l], d)
+	}
+	setRank := func() {
+		for _, l := range lays {
+			for k, v := range l {
+				rank[v] = float64(k)
+			}
+		}
+	}
+	setRank()
+	bary := func(l []int, nb [][]int) {
+		key := make(map[int]float64, len(l))
+		for _, v := range l {
+			if len(nb[v]) == 0 {
+				key[v] = rank[v]
+				continue
+			}
+			sum := 0.0
+			for _, u := range nb[v] {
+				sum += rank[u]
+			}
+			key[v] = sum / float64(len(nb[v]))
+		}
+		sort.SliceStable(l, func(i, j int) bool { return key[l[i]] < key[l[j]] })
+		for k, v := range l {
+			rank[v] = float64(k)
+		}
+	}
+	for range 4 {
+		for i := 1; i < len(lays); i++ {
+			bary(lays[i], ins)
+		}
+		for i := len(lays) - 2; i >= 0; i-- {
+			bary(lays[i], outs)
+		}
+	}
+
+	// Positions: boxes stacked per column, dummies take two rows.
+	for l, vs := range lays {
+		y := 1
+		for _, v := range vs {
+			g.nodes[v].x = 1 + l*colW
+			g.nodes[v].y = y
+			if v < n {
+				y += boxH + 1
+			} else {
+				y += 2
+			}
+			g.h = max(g.h, y)
+		}
+	}
+	g.w = 1 + len(lays)*colW
+	g.cells = make([]uint8, g.w*g.h)
+
+	// Edges leave a node's right side, run down a channel in the gap
+	// (one per source, so fan-outs read as trees) and enter the target's
+	// left side with an arrow.
+	chanOf := make([]int, len(g.nodes))
+	for _, vs := range lays {
+		for k, v := range vs {
+			chanOf[v] = 1 + k%(gapW-3)
+		}
+	}
+	for _, s := range segs {
+		a, b := &g.nodes[s.a], &g.nodes[s.b]
+		ya, yb := a.connY(), b.connY()
+		cx := a.x + boxW + chanOf[s.a]
+		g.hline(ya, a.x+boxW-1, cx)
+		g.vline(cx, ya, yb)
+		if b.comp >= 0 {
+			g.hline(yb, cx, b.x-1)
+			g.cells[yb*g.w+b.x-1] |= bitArrow
+		} else {
+			g.hline(yb, cx, b.x)
+		}
+	}
+	for d := n; d < len(g.nodes); d++ {
+		v := &g.nodes[d]
+		g.hline(v.y, v.x-1, v.x+boxW-1)
+	}
+
+	g.rows = make([][]int32, g.h)
+	for i := range n {
+		v := &g.nodes[i]
+		for y := v.y; y < v.y+boxH; y++ {
+			g.rows[y] = append(g.rows[y], int32(i))
+		}
+	}
+	for _, r := range g.rows {
+		slices.SortFunc(r, func(a, b int32) int { return g.nodes[a].x - g.nodes[b].x })
+	}
+	g.layers = make([][]int, len(lays))
+	for l, vs := range lays {
+		for _, v := range vs {
+			if v < n {
+				g.layers[l] = append(g.layers[l], v)
+			}
+		}
+	}
+	return g
+}
+
+func (g *graphLayout) hline(y, x1, x2 int) {
+	if x1 > x2 {
+		x1, x2 = x2, x1
+	}
+	for x := x1; x <= x2; x++ {
+		c := &g.cells[y*g.w+x]
+		if x > x1 {
+			*c |= bitLeft
+		}
+		if x < x2 {
+			*c |= bitRight
+		}
+	}
+}
+
+func (g *graphLayout) vline(x, y1, y2 int) {
+	if y1 > y2 {
+		y1, y2 = y2, y1
+	}
+	for y := y1; y <= y2; y++ {
+		c := &g.cells[y*g.w+x]
+		if y > y1 {
+			*c |= bitUp
+		}
+		if y < y2 {
+			*c |= bitDown
+		}
+	}
+}
+
+// fit cuts s to w cells (with … when cut) and pads it with spaces. Ids
+// and statuses are treated as one cell per rune.
+func fit(s string, w int) string {
+	r := []rune(s)
+	if len(r) > w {
+		if w <= 0 {
+			return ""
+		}
+		return string(r[:w-1]) + "…"
+	}
+	return s + strings.Repeat(" ", w-len(r))
+}
+
+// boxLine is line k (0..boxH-1) of a component's box.
+func boxLine(k int, label, status string, selected bool) string {
+	h, v, tl, tr, bl, br := "─", "│", "┌", "┐", "└", "┘"
+	if selected {
+		h, v, tl, tr, bl, br = "═", "║", "╔", "╗", "╚", "╝"
+	}
+	switch k {
+	case 0:
+		return tl + strings.Repeat(h, boxW-2) + tr
+	case 1:
+		return v + fit(label, boxW-2) + v
+	case 2:
+		return v + fit(status, boxW-2) + v
+	}
+	return bl + strings.Repeat(h, boxW-2) + br
+}
+
+// nodeLook is what a box shows for a component at render time.
+type nodeLook struct {
+	status string
+	pen    pen
+}
+
+// render paints the window [x0, x0+w) × [y0, y0+h) of the graph; look
+// gives each component's text and pen.
+func (g *graphLayout) render(b *strings.Builder, x0, y0, w, h int, comps []Component, sel int, look func(i int) nodeLook, edge pen) {
+	for y := y0; y < y0+h; y++ {
+		if y > y0 {
+			b.WriteByte('\n')
+		}
+		if y < 0 || y >= g.h {
+			continue
+		}
+		x := x0
+		end := min(x0+w, g.w)
+		row := g.rows[y]
+		k := 0
+		for x < end {
+			for k < len(row) && g.nodes[row[k]].x+boxW <= x {
+				k++
+			}
+			next := end
+			if k < len(row) {
+				next = min(next, g.nodes[row[k]].x)
+			}
+			if next > x {
+				var sb strings.Builder
+				for ; x < next; x++ {
+					sb.WriteRune(edgeRune(g.cells[y*g.w+x]))
+				}
+				edge.paint(b, sb.String())
+				continue
+			}
+			i := int(row[k])
+			v := &g.nodes[i]
+			lk := look(i)
+			line := []rune(boxLine(y-v.y, comps[i].ID, lk.status, i == sel))
+			from, to := x-v.x, min(boxW, end-v.x)
+			lk.pen.paint(b, string(line[from:to]))
+			x = v.x + to
+			k++
+		}
+	}
+}
+
+var spaceRow = strings.Repeat(" ", 512)
+
+func spaces(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	if n <= len(spaceRow) {
+		return spaceRow[:n]
+	}
+	return strings.Repeat(" ", n)
+}

@@ -1,0 +1,415 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/dpl-dev/dpl/executor"
+)
+
+// Graph view.
+
+func (m *Model) graphRows() int { return max(m.bodyHeight()-1, 1) }
+
+func (m *Model) compLook(i int) nodeLook {
+	st := executor.Status(statusNone)
+	if k := m.compCur[i]; k >= 0 {
+		st = executor.Status(m.insts[k].Status)
+	}
+	text := statusText(st)
+	if list := m.compInsts[i]; len(list) > 1 {
+		done, bad := 0, 0
+		for _, k := range list {
+			s := executor.Status(m.insts[k].Status)
+			if s == executor.Finished || s == executor.Skipped {
+				done++
+			} else if s.Bad() {
+				bad++
+			}
+		}
+		text += fmt.Sprintf(" %d/%d", done, len(list))
+		if bad > 0 && !st.Bad() {
+			text += fmt.Sprintf(" ✗%d", bad)
+		}
+	}
+	p := m.th.pen(st, i == m.gsel)
+	if !m.matches(m.comps[i].ID) {
+		p = m.th.dim
+	}
+	if m.paused[m.comps[i].ID] && st != executor.Paused {
+		text += " ‖"
+	}
+	return nodeLook{status: text, pen: p}
+}
+
+func (m *Model) graphView(h int) string {
+	var b strings.Builder
+	if len(m.comps) == 0 {
+		return "no components to show: the definition has no activities, data nodes, resources or preconditions"
+	}
+	m.graph.render(&b, m.gx, m.gy, m.width, h-1, m.comps, m.gsel, m.compLook, m.th.edge)
+	b.WriteByte('\n')
+	b.WriteString(m.compSummary(m.gsel))
+	return b.String()
+}
+
+// compSummary is one line about a component: type, kind and counts.
+func (m *Model) compSummary(c int) string {
+	comp := m.comps[c]
+	s := fmt.Sprintf("%s · %s · %s", comp.ID, comp.Type, comp.Kind)
+	if comp.RunsOn != "" {
+		s += " on " + comp.RunsOn
+	}
+	cnt := map[executor.Status]int{}
+	for _, k := range m.compInsts[c] {
+		cnt[executor.Status(m.insts[k].Status)]++
+	}
+	if len(m.compInsts[c]) == 0 {
+		return s + " · no instances yet"
+	}
+	return s + fmt.Sprintf(" · %d instances: ", len(m.compInsts[c])) + countsText(cnt)
+}
+
+func countsText(cnt map[executor.Status]int) string {
+	var parts []string
+	for _, st := range statusOrder {
+		if n := cnt[st]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, statusText(st)))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (m *Model) graphKey(msg tea.KeyMsg) {
+	k := m.keys
+	if len(m.comps) == 0 {
+		return
+	}
+	g := m.graph
+	cur := &g.nodes[m.gsel]
+	lay := g.layers[cur.layer]
+	pos := 0
+	for i, c := range lay {
+		if c == m.gsel {
+			pos = i
+		}
+	}
+	switch {
+	case key.Matches(msg, k.Up):
+		if pos > 0 {
+			m.gsel = lay[pos-1]
+		}
+	case key.Matches(msg, k.Down):
+		if pos < len(lay)-1 {
+			m.gsel = lay[pos+1]
+		}
+	case key.Matches(msg, k.Left), key.Matches(msg, k.Right):
+		step := 1
+		if key.Matches(msg, k.Left) {
+			step = -1
+		}
+		for l := cur.layer + step; l >= 0 && l < len(g.layers); l += step {
+			if len(g.layers[l]) == 0 {
+				continue
+			}
+			best, bd := -1, 0
+			for _, c := range g.layers[l] {
+				d := abs(g.nodes[c].y - cur.y)
+				if best < 0 || d < bd {
+					best, bd = c, d
+				}
+			}
+			m.gsel = best
+			break
+		}
+	case key.Matches(msg, k.Top):
+		m.gsel = lay[0]
+	case key.Matches(msg, k.Bottom):
+		m.gsel = lay[len(lay)-1]
+	case key.Matches(msg, k.HalfDown):
+		m.gy = clamp(m.gy+m.graphRows()/2, 0, max(g.h-m.graphRows(), 0))
+		return
+	case key.Matches(msg, k.HalfUp):
+		m.gy = clamp(m.gy-m.graphRows()/2, 0, max(g.h-m.graphRows(), 0))
+		return
+	}
+	m.scrollGraphToSel()
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// scrollGraphToSel keeps the selected box inside the window.
+func (m *Model) scrollGraphToSel() {
+	if len(m.comps) == 0 {
+		return
+	}
+	v := &m.graph.nodes[m.gsel]
+	rows := m.graphRows()
+	if v.x-1 < m.gx {
+		m.gx = max(v.x-1, 0)
+	} else if v.x+boxW+gapW > m.gx+m.width {
+		m.gx = min(v.x+boxW+gapW-m.width, max(m.graph.w-m.width, 0))
+		m.gx = max(m.gx, 0)
+	}
+	if v.y-1 < m.gy {
+		m.gy = max(v.y-1, 0)
+	} else if v.y+boxH+1 > m.gy+rows {
+		m.gy = max(v.y+boxH+1-rows, 0)
+	}
+}
+
+// Instances grid: components × schedule periods.
+
+const cellW = 2
+
+func (m *Model) gridLabelW() int {
+	w := 8
+	for _, c := range m.gridRows {
+		w = max(w, len([]rune(m.comps[c].ID)))
+	}
+	return min(w, 28) + 3
+}
+
+func (m *Model) gridVisibleRows() int { return max(m.bodyHeight()-4, 1) }
+func (m *Model) gridVisibleCols() int { return max((m.width-m.gridLabelW())/cellW, 1) }
+
+func (m *Model) clampGrid() {
+	m.grow = clamp(m.grow, 0, len(m.gridRows)-1)
+	m.gcol = clamp(m.gcol, 0, len(m.periods)-1)
+	rows, cols := m.gridVisibleRows(), m.gridVisibleCols()
+	if m.grow < m.growOff {
+		m.growOff = m.grow
+	} else if m.grow >= m.growOff+rows {
+		m.growOff = m.grow - rows + 1
+	}
+	if m.gcol < m.gcolOff {
+		m.gcolOff = m.gcol
+	} else if m.gcol >= m.gcolOff+cols {
+		m.gcolOff = m.gcol - cols + 1
+	}
+	m.growOff = clamp(m.growOff, 0, len(m.gridRows)-rows)
+	m.gcolOff = clamp(m.gcolOff, 0, len(m.periods)-cols)
+}
+
+// gridCell is the selected cell's instance index, -1 when empty.
+func (m *Model) gridCell() int {
+	if m.grow >= len(m.gridRows) || m.gcol >= len(m.periods) {
+		return -1
+	}
+	return int(m.cells[m.gridRows[m.grow]][m.gcol])
+}
+
+func (m *Model) gridKey(msg tea.KeyMsg) {
+	k := m.keys
+	switch {
+	case key.Matches(msg, k.Up):
+		m.grow--
+	case key.Matches(msg, k.Down):
+		m.grow++
+	case key.Matches(msg, k.Left):
+		m.gcol--
+	case key.Matches(msg, k.Right):
+		m.gcol++
+	case key.Matches(msg, k.Top):
+		m.grow = 0
+	case key.Matches(msg, k.Bottom):
+		m.grow = len(m.gridRows) - 1
+	case key.Matches(msg, k.HalfDown):
+		m.grow += m.gridVisibleRows() / 2
+	case key.Matches(msg, k.HalfUp):
+		m.grow -= m.gridVisibleRows() / 2
+	}
+	m.clampGrid()
+}
+
+func (m *Model) gridView(h int) string {
+	var b strings.Builder
+	lw := m.gridLabelW()
+	cols := m.gridVisibleCols()
+	c0 := m.gcolOff
+	c1 := min(c0+cols, len(m.periods))
+	// Time ticks: a label every few columns where it fits.
+	tick := make([]byte, 0, m.width)
+	tick = append(tick, spaces(lw)...)
+	hdr := []rune(strings.Repeat(" ", max(cols*cellW, 0)))
+	every := 7
+	for c := c0; c < c1; c += every {
+		lab := []rune("┊" + m.periods[c].UTC().Format("01-02 15:04"))
+		for i, r := range lab {
+			if x := (c-c0)*cellW + i; x < len(hdr) {
+				hdr[x] = r
+			}
+		}
+	}
+	b.Write(tick)
+	b.WriteString(string(hdr))
+	b.WriteByte('\n')
+	mark := []rune(strings.Repeat(" ", max(cols*cellW, 0)))
+	if m.gcol >= c0 && m.gcol < c1 {
+		mark[(m.gcol-c0)*cellW] = '▾'
+	}
+	b.WriteString(spaces(lw))
+	b.WriteString(string(mark))
+	b.WriteByte('\n')
+	if len(m.gridRows) == 0 {
+		b.WriteString("no component matches the filter\n")
+	}
+	r1 := min(m.growOff+m.gridVisibleRows(), len(m.gridRows))
+	for r := m.growOff; r < r1; r++ {
+		c := m.gridRows[r]
+		sel := r == m.grow
+		lab := "  "
+		if sel {
+			lab = "▸ "
+		}
+		b.WriteString(lab + fit(m.comps[c].ID, lw-3) + " ")
+		row := m.cells[c]
+		for p := c0; p < c1; p++ {
+			k := row[p]
+			st := executor.Status(statusNone)
+			glyph := " "
+			if k >= 0 {
+				st = executor.Status(m.insts[k].Status)
+				glyph = lookOf(st).glyph
+			}
+			cellSel := sel && p == m.gcol
+			if cellSel && k < 0 {
+				glyph = "·"
+			}
+			m.th.pen(st, cellSel).paint(&b, glyph)
+			b.WriteByte(' ')
+		}
+		b.WriteByte('\n')
+	}
+	for r := r1 - m.growOff; r < m.gridVisibleRows(); r++ {
+		b.WriteByte('\n')
+	}
+	b.WriteString(countsText(m.counts))
+	b.WriteByte('\n')
+	if k := m.gridCell(); k >= 0 {
+		in := &m.insts[k]
+		b.WriteString(fmt.Sprintf("%s  %s  %s → %s", in.ID, statusText(executor.Status(in.Status)),
+			in.ScheduledStart.UTC().Format("2006-01-02 15:04"), in.ScheduledEnd.UTC().Format("2006-01-02 15:04")))
+	} else if m.grow < len(m.gridRows) && m.gcol < len(m.periods) {
+		b.WriteString(fmt.Sprintf("%s has no instance for %s", m.comps[m.gridRows[m.grow]].ID, m.periods[m.gcol].UTC().Format("2006-01-02 15:04")))
+	}
+	return b.String()
+}
+
+// Events pane: newest first.
+
+func (m *Model) visibleEvents() []executor.Event {
+	out := make([]executor.Event, 0, len(m.events))
+	for i := len(m.events) - 1; i >= 0; i-- {
+		if m.filter == nil || m.matches(eventLine(m.events[i])) {
+			out = append(out, m.events[i])
+		}
+	}
+	return out
+}
+
+// eventLine is an event as one line, in the words of `dpl run`'s
+// progress output.
+func eventLine(ev executor.Event) string {
+	ts := ev.Time.UTC().Format("15:04:05")
+	switch ev.Kind {
+	case executor.EventRun:
+		return fmt.Sprintf("%s  run             %s", ts, ev.Message)
+	case executor.EventStatus:
+		line := fmt.Sprintf("%s  %-15s %s", ts, statusText(ev.Status), ev.Instance)
+		if ev.Error != "" {
+			line += ": " + ev.Error
+		}
+		return line
+	case executor.EventWaiting:
+		return fmt.Sprintf("%s  %-15s %s: %s", ts, "waiting", ev.Instance, ev.Message)
+	case executor.EventAlarm:
+		return fmt.Sprintf("%s  %-15s %s for %s → %s: %s — %s", ts, "⚑ ALARM", ev.Object, ev.Node, ev.TopicArn, ev.Subject, ev.Message)
+	case executor.EventAction:
+		if ev.Error != "" {
+			return fmt.Sprintf("%s  %-15s %s: %s", ts, "action", ev.Object, ev.Error)
+		}
+		return fmt.Sprintf("%s  %-15s %s on %s: %s", ts, "action", ev.Object, ev.Node, ev.Message)
+	case executor.EventAttempt:
+		return fmt.Sprintf("%s  %-15s %s: %s", ts, "attempt "+lookOf(ev.Status).word, ev.Attempt, ev.Error)
+	}
+	return fmt.Sprintf("%s  %-15s %s", ts, ev.Kind, ev.Instance)
+}
+
+func (m *Model) eventsKey(msg tea.KeyMsg) {
+	k := m.keys
+	n := len(m.visibleEvents())
+	switch {
+	case key.Matches(msg, k.Up):
+		m.evSel--
+	case key.Matches(msg, k.Down):
+		m.evSel++
+	case key.Matches(msg, k.Top):
+		m.evSel = 0
+	case key.Matches(msg, k.Bottom):
+		m.evSel = n - 1
+	case key.Matches(msg, k.HalfDown):
+		m.evSel += m.bodyHeight() / 2
+	case key.Matches(msg, k.HalfUp):
+		m.evSel -= m.bodyHeight() / 2
+	}
+	m.evSel = clamp(m.evSel, 0, n-1)
+}
+
+func (m *Model) eventsView(h int) string {
+	evs := m.visibleEvents()
+	if len(evs) == 0 {
+		if m.filter != nil {
+			return "no event matches the filter"
+		}
+		return "no alarms or status changes yet"
+	}
+	rows := h
+	if m.evSel < m.evOff {
+		m.evOff = m.evSel
+	} else if m.evSel >= m.evOff+rows {
+		m.evOff = m.evSel - rows + 1
+	}
+	var b strings.Builder
+	for i := m.evOff; i < min(m.evOff+rows, len(evs)); i++ {
+		ev := evs[i]
+		line := eventLine(ev)
+		prefix := "  "
+		if i == m.evSel {
+			prefix = "▸ "
+		}
+		st := ev.Status
+		if ev.Kind == executor.EventAlarm {
+			st = executor.Failed
+		}
+		if ev.Kind == executor.EventStatus || ev.Kind == executor.EventAlarm || i == m.evSel {
+			b.WriteString(prefix)
+			m.th.pen(st, i == m.evSel).paint(&b, fit(line, max(m.width-2, 1)))
+		} else {
+			b.WriteString(prefix + line)
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// Relative times for countdowns ("in 2s", "3s ago").
+func (m *Model) rel(t time.Time) string {
+	d := t.Sub(m.now()).Round(time.Second)
+	switch {
+	case d > 0:
+		return "in " + d.String()
+	case d < 0:
+		return (-d).String() + " ago"
+	}
+	return "now"
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/dpl-dev/dpl/definition"
 	"github.com/dpl-dev/dpl/executor"
@@ -62,7 +63,7 @@ func (m *Model) loadDetail() {
 
 func (m *Model) renderDetail() {
 	m.detail.Width, m.detail.Height = m.width, m.bodyHeight()
-	m.detail.SetContent(m.detailText())
+	m.detail.SetContent(ansi.Wrap(m.detailText(), max(m.width, 10), " "))
 }
 
 func fmtClock(t time.Time) string {
@@ -215,9 +216,9 @@ func (m *Model) waitingText(w string) string {
 	}
 	o := &m.insts[k]
 	if o.Kind == "precondition" {
-		s := fmt.Sprintf("waiting on precondition %s (%s)", o.Component, o.Type)
+		s := "waiting on precondition " + o.Component
 		if !o.LastCheck.IsZero() {
-			s += fmt.Sprintf(", last checked %s: %s", o.LastCheck.UTC().Format("15:04:05"), orDash(o.LastResult))
+			s += fmt.Sprintf(", last checked %s (%s)", o.LastCheck.UTC().Format("15:04:05"), orDash(o.LastResult))
 		} else {
 			s += ", not checked yet"
 		}

@@ -26,7 +26,7 @@ const (
 )
 
 var edgeRunes = [16]rune{
-	0: ' ',
+	0:       ' ',
 	bitLeft: '─', bitRight: '─', bitLeft | bitRight: '─',
 	bitUp: '│', bitDown: '│', bitUp | bitDown: '│',
 	bitDown | bitRight: '┌', bitDown | bitLeft: '┐', bitUp | bitRight: '└', bitUp | bitLeft: '┘',

@@ -5,6 +5,7 @@ import "github.com/charmbracelet/bubbles/key"
 // KeyMap is every binding of the UI; the help footer and the full help
 // (`?`) are generated from it so they never drift from the code.
 type KeyMap struct {
+	Move                    key.Binding // footer only: the four directions at once
 	Up, Down, Left, Right   key.Binding
 	Top, Bottom             key.Binding
 	HalfUp, HalfDown        key.Binding
@@ -22,6 +23,7 @@ type KeyMap struct {
 // `:` commands, `?` help, single-letter verbs on the selection.
 func DefaultKeys() KeyMap {
 	return KeyMap{
+		Move:      key.NewBinding(key.WithKeys("up", "down", "left", "right"), key.WithHelp("hjkl", "move")),
 		Up:        key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
 		Down:      key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
 		Left:      key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←/h", "left")),
@@ -32,7 +34,7 @@ func DefaultKeys() KeyMap {
 		HalfDown:  key.NewBinding(key.WithKeys("ctrl+d", "pgdown"), key.WithHelp("ctrl+d", "half page down")),
 		Open:      key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
 		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
-		Tab:       key.NewBinding(key.WithKeys("tab", "shift+tab"), key.WithHelp("tab", "switch pane")),
+		Tab:       key.NewBinding(key.WithKeys("tab", "shift+tab"), key.WithHelp("tab", "pane")),
 		Pane:      key.NewBinding(key.WithKeys("1", "2", "3"), key.WithHelp("1-3", "graph/instances/events")),
 		Filter:    key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 		Command:   key.NewBinding(key.WithKeys(":"), key.WithHelp(":", "command")),
@@ -73,22 +75,22 @@ func (m *Model) helpFor() helpMap {
 	switch m.view {
 	case viewDetail:
 		return helpMap{
-			short: []key.Binding{k.Up, k.Down, k.Logs, k.Rerun, k.Cancel, k.Finish, k.Back, k.Help, k.Quit},
+			short: []key.Binding{k.Logs, k.Rerun, k.Cancel, k.Finish, k.Pause, k.Back, k.Help, k.Quit},
 			full:  [][]key.Binding{move[:2], actions, {k.Back, k.Command, k.Help, k.Quit}},
 		}
 	case viewLogs:
 		return helpMap{
-			short: []key.Binding{k.Up, k.Down, k.Filter, k.Next, k.Follow, k.Stream, k.Attempt, k.Back, k.Help},
+			short: []key.Binding{k.Filter, k.Next, k.Follow, k.Stream, k.Attempt, k.Back, k.Help, k.Quit},
 			full:  [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom, k.HalfUp, k.HalfDown}, {k.Filter, k.Next, k.Prev, k.Wrap}, {k.Follow, k.Stream, k.Attempt}, {k.Back, k.Help, k.Quit}},
 		}
 	case viewEvents:
 		return helpMap{
-			short: []key.Binding{k.Up, k.Down, k.Open, k.Filter, k.Tab, k.Command, k.Help, k.Quit},
+			short: []key.Binding{k.Move, k.Open, k.Tab, k.Filter, k.Command, k.Help, k.Quit},
 			full:  [][]key.Binding{move[:2], move[4:], general},
 		}
 	}
 	return helpMap{
-		short: []key.Binding{k.Up, k.Left, k.Open, k.Tab, k.Filter, k.Rerun, k.Command, k.Help, k.Quit},
+		short: []key.Binding{k.Move, k.Open, k.Tab, k.Filter, k.Command, k.Help, k.Quit},
 		full:  [][]key.Binding{move, general, actions},
 	}
 }

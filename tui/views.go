@@ -71,7 +71,8 @@ func (m *Model) compSummary(c int) string {
 	if len(m.compInsts[c]) == 0 {
 		return s + " · no instances yet"
 	}
-	return s + fmt.Sprintf(" · %d instances: ", len(m.compInsts[c])) + countsText(cnt)
+	n := len(m.compInsts[c])
+	return s + fmt.Sprintf(" · %d %s: ", n, plural(n, "instance")) + countsText(cnt)
 }
 
 func countsText(cnt map[executor.Status]int) string {
@@ -412,4 +413,11 @@ func (m *Model) rel(t time.Time) string {
 		return (-d).String() + " ago"
 	}
 	return "now"
+}
+
+func plural(n int, s string) string {
+	if n == 1 {
+		return s
+	}
+	return s + "s"
 }

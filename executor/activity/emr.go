@@ -7,49 +7,14 @@ import (
 	"path"
 	"strings"
 
+	"github.com/dpl-dev/dpl/executor/awsx"
 	"github.com/dpl-dev/dpl/executor/task"
 )
 
 // StepHandler runs an EmrActivity step natively when it recognises it
 // (for example the DynamoDB export/import tools); handled=false passes the
 // step on.
-type StepHandler func(ctx context.Context, args []string, logs task.Logs) (handled bool, err error)
-
-// SplitStep splits an EmrActivity step (`jar,arg1,arg2`) into the jar and
-// its arguments. A comma preceded by a backslash is part of an argument;
-// one level of backslash escaping is then removed, and a remaining `\,`
-// becomes a plain comma (runtime.md §6.4: the guide's `a\\,b` reaches the
-// script as the single argument `a,b`, and `File\\.gz` as `File\.gz`).
-func SplitStep(step string) []string {
-	var pieces []string
-	start := 0
-	for i := 0; i < len(step); i++ {
-		if step[i] == ',' && (i == 0 || step[i-1] != '\\') {
-			pieces = append(pieces, step[start:i])
-			start = i + 1
-		}
-	}
-	pieces = append(pieces, step[start:])
-	for i, p := range pieces {
-		pieces[i] = strings.ReplaceAll(unescapeOnce(p), `\,`, ",")
-	}
-	return pieces
-}
-
-// unescapeOnce turns `\X` into `X` left to right (`\\` becomes `\`).
-func unescapeOnce(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+1 < len(s) {
-			i++
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
+type StepHandler func(ctx context.Context, t *task.Task, step string, logs task.Logs) (handled bool, err error)
 
 func runEmrActivity(ctx context.Context, r *Runner, t *task.Task, logs task.Logs) task.Result {
 	a := t.Attempt()
@@ -64,9 +29,9 @@ func runEmrActivity(ctx context.Context, r *Runner, t *task.Task, logs task.Logs
 		}
 	}
 	for i, step := range a.All("step") {
-		args := SplitStep(step)
+		args := awsx.SplitStep(step)
 		fmt.Fprintf(logs.Stderr, "dpl: step %d: %s\n", i+1, strings.Join(args, " "))
-		if err := r.runStep(ctx, args, dir, env, logs); err != nil {
+		if err := r.runStep(ctx, t, step, args, dir, env, logs); err != nil {
 			return stepFailure(ctx, fmt.Sprintf("step %d", i+1), step, err)
 		}
 	}
@@ -88,9 +53,9 @@ func stepFailure(ctx context.Context, what, step string, err error) task.Result 
 // runStep runs one step on the local "cluster": command-runner.jar runs its
 // command, script-runner.jar its script; registered handlers take the jars
 // they know; anything else needs a real cluster.
-func (r *Runner) runStep(ctx context.Context, args []string, dir string, env []string, logs task.Logs) error {
+func (r *Runner) runStep(ctx context.Context, t *task.Task, step string, args []string, dir string, env []string, logs task.Logs) error {
 	for _, h := range r.opts.StepHandlers {
-		handled, err := h(ctx, args, logs)
+		handled, err := h(ctx, t, step, logs)
 		if handled {
 			return err
 		}
@@ -111,6 +76,12 @@ func (r *Runner) runStep(ctx context.Context, args []string, dir string, env []s
 			return fmt.Errorf("fetch script %s: %w", args[1], err)
 		}
 		return r.exec(ctx, append([]string{"sh", script}, args[2:]...), dir, env, logs.Stdout, logs.Stderr)
+	}
+	if why := awsx.UnsupportedStepReason(step); why != "" {
+		return fmt.Errorf("the local runner cannot run this step: %s", why)
+	}
+	if _, ok := awsx.ParseDynamoDBToolStep(step); ok {
+		return fmt.Errorf("the DynamoDB %s step needs the AWS backend: run with --backend aws (and --aws-endpoint for a local DynamoDB)", path.Base(args[0]))
 	}
 	return fmt.Errorf("the local runner cannot run %s: it needs Hadoop on an EMR cluster (locally only command-runner.jar, script-runner.jar and the DynamoDB export/import tools run)", args[0])
 }

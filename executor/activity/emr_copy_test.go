@@ -5,33 +5,11 @@ import (
 	"compress/gzip"
 	"context"
 	"io"
-	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/dpl-dev/dpl/executor/task"
 )
-
-func TestSplitStep(t *testing.T) {
-	cases := []struct {
-		step string
-		want []string
-	}{
-		{"/home/hadoop/contrib/streaming/hadoop-streaming.jar,-input,s3n://in,-output,s3://out",
-			[]string{"/home/hadoop/contrib/streaming/hadoop-streaming.jar", "-input", "s3n://in", "-output", "s3://out"}},
-		// The guide: `a\\\\,b\\\\,c` in JSON is `a\\,b\\,c` here and reaches the script as one argument.
-		{`s3://elasticmapreduce/libs/script-runner/script-runner.jar,s3://datapipeline/echo.sh,a\\,b\\,c`,
-			[]string{"s3://elasticmapreduce/libs/script-runner/script-runner.jar", "s3://datapipeline/echo.sh", "a,b,c"}},
-		{`command-runner.jar,--groupBy,.*File\\.gz`, []string{"command-runner.jar", "--groupBy", `.*File\.gz`}},
-		{"command-runner.jar", []string{"command-runner.jar"}},
-		{"jar,,x", []string{"jar", "", "x"}},
-	}
-	for _, c := range cases {
-		if got := SplitStep(c.step); !reflect.DeepEqual(got, c.want) {
-			t.Errorf("SplitStep(%q) = %q, want %q", c.step, got, c.want)
-		}
-	}
-}
 
 func TestEmrActivitySteps(t *testing.T) {
 	r, store := newRunner(t)

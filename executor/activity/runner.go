@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dpl-dev/dpl/executor/awsx"
 	"github.com/dpl-dev/dpl/executor/sqlrun"
 	"github.com/dpl-dev/dpl/executor/storage"
 	"github.com/dpl-dev/dpl/executor/task"
@@ -32,6 +33,9 @@ type Options struct {
 	// SQLOptions reach databases: local endpoint mappings for RDS instance
 	// and Redshift cluster ids, and the AWS resolvers with --backend aws.
 	SQLOptions sqlrun.Options
+	// AWS is the AWS backend (--backend aws): DynamoDB preconditions and
+	// EMR DynamoDB tool steps need it; nil leaves them failing with a hint.
+	AWS *awsx.Env
 	// StepHandlers run EmrActivity steps natively (DynamoDB tools, ...).
 	StepHandlers []StepHandler
 	// KillGrace is how long a canceled command gets between SIGTERM and
@@ -64,6 +68,9 @@ func New(opts Options) *Runner {
 	}}
 	for typ, why := range unsupported {
 		r.handlers[typ] = unsupportedHandler(typ, why)
+	}
+	if opts.AWS != nil {
+		r.registerAWS(opts.AWS)
 	}
 	sb := &sqlBackend{r: r, opts: opts.SQLOptions}
 	if r.opts.SQL == nil {

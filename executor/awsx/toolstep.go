@@ -13,7 +13,10 @@ import (
 // SplitStep splits an EmrActivity step ("jar,arg1,arg2,...") into the jar
 // and its arguments, following the Data Pipeline rule (runtime.md §6.4):
 // split on commas not preceded by a backslash, then remove one level of
-// backslash escaping from each part (`\,` becomes `,`, `\\` becomes `\`).
+// backslash escaping from each part (`\,` becomes `,`, `\\` becomes `\`);
+// a `\,` left after that becomes a plain comma, because the guide's
+// `a\\,b` (JSON) reaches the script as the single argument `a,b` while its
+// `File\\.gz` reaches the jar as `File\.gz`.
 func SplitStep(step string) []string {
 	var parts []string
 	var cur strings.Builder
@@ -28,7 +31,7 @@ func SplitStep(step string) []string {
 	}
 	parts = append(parts, cur.String())
 	for i, p := range parts {
-		parts[i] = unescapeOnce(p)
+		parts[i] = strings.ReplaceAll(unescapeOnce(p), `\,`, ",")
 	}
 	return parts
 }

@@ -21,7 +21,7 @@ func TestSplitStep(t *testing.T) {
 		// JSON "a\\,b" decodes to a\,b: one argument, escape removed.
 		{`jar,a\,b,c`, []string{"jar", "a,b", "c"}},
 		// The guide's double escape: JSON "a\\\\,b" decodes to a\\,b.
-		{`jar,s3://x/echo.sh,a\\,b\\,c`, []string{"jar", "s3://x/echo.sh", `a\,b\,c`}},
+		{`jar,s3://x/echo.sh,a\\,b\\,c`, []string{"jar", "s3://x/echo.sh", "a,b,c"}},
 		{`jar,File\\.gz`, []string{"jar", `File\.gz`}},
 	}
 	for _, tc := range tests {

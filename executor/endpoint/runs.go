@@ -374,8 +374,7 @@ func (s *Server) dropRun(id string) {
 // setObjectStatus implements SetStatus; a run that had ended and was
 // reopened by the command (RERUN, MARK_FINISHED) is started again.
 func (s *Server) setObjectStatus(ctx context.Context, id string, ids []string, status string) error {
-	p, err := s.reg.get(id)
-	if err != nil {
+	if _, err := s.reg.get(id); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -391,9 +390,13 @@ func (s *Server) setObjectStatus(ctx context.Context, id string, ids []string, s
 	if wasDone && r.reason() != "deactivate" {
 		switch strings.ToUpper(status) {
 		case executor.CmdRerun, executor.CmdMarkFinished:
-			if err := s.start(p, p.ActiveParams, p.StartTime, false); err != nil {
-				return err
-			}
+			// The engine reopened its activation: drive it again.
+			nr := &pipelineRun{id: id, eng: r.eng, groups: r.groups, done: make(chan struct{})}
+			s.mu.Lock()
+			s.runs[id] = nr
+			s.mu.Unlock()
+			s.launch(nr)
+			s.wakeGroups(nr.groups)
 			return s.reg.update(id, func(q *Pipeline) error { q.State, q.Health = StateScheduled, ""; return nil })
 		}
 	}

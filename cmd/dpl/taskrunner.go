@@ -1,0 +1,104 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dpl-dev/dpl/executor/activity"
+	"github.com/dpl-dev/dpl/executor/local"
+	"github.com/dpl-dev/dpl/executor/remote"
+	"github.com/dpl-dev/dpl/executor/storage"
+)
+
+type taskRunnerFlags struct {
+	endpoint    string
+	workerGroup string
+	tasks       int
+	id          string
+	region      string
+	output      string
+	progress    time.Duration
+	heartbeat   time.Duration
+	grace       time.Duration
+	quiet       bool
+}
+
+func init() {
+	var f taskRunnerFlags
+	cmd := &cobra.Command{
+		Use:   "taskrunner --endpoint URL --worker-group NAME [flags]",
+		Short: "Run tasks of a worker group for a Data Pipeline endpoint",
+		Long: `Poll a Data Pipeline endpoint (dpl serve, or any server of the API) for tasks of one
+worker group and run them with dpl's activity runner — the same code the local
+worker uses. Each task is acknowledged, its progress reported, and its result sent
+back; heartbeats tell the server the runner is alive.
+
+Credentials and region come from the usual AWS environment (AWS_ACCESS_KEY_ID,
+AWS_SECRET_ACCESS_KEY, AWS_PROFILE, ...). On SIGTERM or SIGINT the runner stops
+polling, lets running tasks finish for --shutdown-grace, then gives the rest back
+(reported FAILED with errorId TaskRunnerShutdown, so they are retried elsewhere).`,
+		Example: `  dpl taskrunner --endpoint http://127.0.0.1:8642 --worker-group etl
+  dpl taskrunner --endpoint http://dpl:8642 --worker-group etl --tasks 8 --output /var/lib/dpl-runner`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runTaskRunner(cmd, f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.endpoint, "endpoint", "", "endpoint URL (e.g. http://127.0.0.1:8642)")
+	fl.StringVar(&f.workerGroup, "worker-group", "", "worker group to poll (exact, case-sensitive)")
+	fl.IntVar(&f.tasks, "tasks", remote.DefaultTasks, "tasks run at once")
+	fl.StringVar(&f.id, "taskrunner-id", "", "id sent with heartbeats (default: random)")
+	fl.StringVar(&f.region, "region", "us-east-1", "region requests are signed for")
+	fl.StringVar(&f.output, "output", "", "folder for working directories, attempt logs and s3:// data (default $DPL_STATE_DIR or ./.dpl)")
+	fl.DurationVar(&f.progress, "progress-interval", remote.DefaultProgressInterval, "how often running tasks report progress")
+	fl.DurationVar(&f.heartbeat, "heartbeat-interval", remote.DefaultHeartbeatInterval, "how often heartbeats are sent")
+	fl.DurationVar(&f.grace, "shutdown-grace", remote.DefaultShutdownGrace, "how long running tasks may finish after SIGTERM")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print nothing but errors")
+	_ = cmd.MarkFlagRequired("endpoint")
+	_ = cmd.MarkFlagRequired("worker-group")
+	rootCmd.AddCommand(cmd)
+}
+
+func runTaskRunner(cmd *cobra.Command, f taskRunnerFlags) error {
+	if f.tasks < 1 {
+		return withCode(exitUsage, fmt.Errorf("--tasks %d: want at least 1", f.tasks))
+	}
+	root := stateDirFor(f.output)
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return withCode(exitUsage, fmt.Errorf("output folder: %w", err))
+	}
+	root, _ = filepath.Abs(root)
+	objects, err := storage.NewLocal(root)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	client, err := remote.Dial(ctx, remote.ClientOptions{Endpoint: f.endpoint, Region: f.region})
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	stderr := cmd.ErrOrStderr()
+	r := &remote.TaskRunner{API: client, WorkerGroup: f.workerGroup, ID: f.id, Tasks: f.tasks,
+		Runner: activity.New(activity.Options{Root: root, Store: objects}), Logs: local.LogFiles(root),
+		ProgressInterval: f.progress, HeartbeatInterval: f.heartbeat, ShutdownGrace: f.grace}
+	if !f.quiet {
+		r.Logf = func(format string, args ...any) {
+			fmt.Fprintf(stderr, "%s dpl taskrunner: "+format+"\n", append([]any{time.Now().UTC().Format("15:04:05")}, args...)...)
+		}
+		fmt.Fprintf(stderr, "dpl taskrunner: polling %s for worker group %q with %d slots\n", f.endpoint, f.workerGroup, f.tasks)
+	}
+	if err := r.Run(ctx); err != nil {
+		return withCode(exitFailed, err)
+	}
+	st := r.Stats()
+	if !f.quiet {
+		fmt.Fprintf(stderr, "dpl taskrunner: stopped: %d finished, %d failed, %d given back\n", st.Finished, st.Failed, st.Returned)
+	}
+	return nil
+}

@@ -226,7 +226,8 @@ func TestAWSCLI(t *testing.T) {
 	c.fails("InvalidRequestException", "set-status", "--pipeline-id", id, "--object-ids", "@ActA_2024-01-01T01:00:00", "--status", "EXPLODE")
 	c.ok("set-status", "--pipeline-id", id, "--object-ids", "@ActA_2024-01-01T01:00:00", "--status", "RERUN")
 	waitFor(t, 30*time.Second, "the rerun", func() bool {
-		return counts(doneLines(t, marks))["@ActA_2024-01-01T01:00:00"] == 2 })
+		return counts(doneLines(t, marks))["@ActA_2024-01-01T01:00:00"] == 2
+	})
 	waitFor(t, 30*time.Second, "the pipeline to finish again", func() bool { return h.state(dp, id) == "FINISHED" })
 
 	// A second pipeline deactivated while a task runs: the task is canceled.

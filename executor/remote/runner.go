@@ -44,7 +44,7 @@ type TaskRunner struct {
 	Tasks    int
 	Runner   task.Runner
 	// Logs opens an attempt's output streams (nil discards them).
-	Logs                                              func(t *task.Task) (task.Logs, func(), error)
+	Logs                                               func(t *task.Task) (task.Logs, func(), error)
 	ProgressInterval, HeartbeatInterval, ShutdownGrace time.Duration
 	// Logf reports what the runner does (nil: silent).
 	Logf func(format string, args ...any)

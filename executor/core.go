@@ -114,6 +114,7 @@ type engine struct {
 	taskSeq  int
 	kick     chan struct{}
 
+	open    int // instances not in a terminal status
 	seq     uint64
 	subs    map[*subscriber]bool
 	done    bool
@@ -400,6 +401,9 @@ func (e *engine) load() error {
 }
 
 func (e *engine) addInst(i *inst) {
+	if !Status(i.Status).Terminal() {
+		e.open++
+	}
 	e.insts[i.ID] = i
 	e.order = append(e.order, i)
 	for _, w := range i.waits {
@@ -572,6 +576,12 @@ func (e *engine) setStatus(i *inst, s Status, errMsg string) {
 		return
 	}
 	i.Status = string(s)
+	switch wasT, isT := prev.Terminal(), s.Terminal(); {
+	case wasT && !isT:
+		e.open++
+	case !wasT && isT:
+		e.open--
+	}
 	now := e.now()
 	if s.Terminal() && i.ActualEnd.IsZero() && !i.ActualStart.IsZero() {
 		i.ActualEnd = now
@@ -616,6 +626,7 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 		e.mu.Lock()
 		e.step()
 		if err := e.werr; err != nil {
+			e.closeSubs()
 			e.mu.Unlock()
 			return e.summary(""), err
 		}
@@ -641,6 +652,7 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 				_ = e.db.Sync()
 			}
 			sum := e.summary("interrupted")
+			e.closeSubs()
 			e.mu.Unlock()
 			return sum, ctx.Err()
 		case <-e.kick:
@@ -676,13 +688,7 @@ func (e *engine) finishedCheck() (bool, string) {
 			return false, ""
 		}
 	}
-	var open []*inst
-	for _, i := range e.order {
-		if !Status(i.Status).Terminal() {
-			open = append(open, i)
-		}
-	}
-	if len(open) == 0 {
+	if e.open == 0 {
 		return true, ""
 	}
 	// Timers that can still move something (retries, checks, timeouts).
@@ -693,6 +699,12 @@ func (e *engine) finishedCheck() (bool, string) {
 				continue
 			}
 			return false, ""
+		}
+	}
+	var open []*inst
+	for _, i := range e.order {
+		if !Status(i.Status).Terminal() {
+			open = append(open, i)
 		}
 	}
 	var why []string
@@ -753,6 +765,13 @@ func (e *engine) finish(reason string) *Summary {
 		_ = e.db.PutActivation(e.act)
 		_ = e.db.Sync()
 	}
+	e.closeSubs()
+	return sum
+}
+
+// closeSubs ends the run for subscribers and pollers: their streams close
+// after the queued events, and PollForTask returns empty.
+func (e *engine) closeSubs() {
 	e.done = true
 	for s := range e.subs {
 		s.close()
@@ -760,7 +779,6 @@ func (e *engine) finish(reason string) *Summary {
 	}
 	close(e.readyCh)
 	e.readyCh = make(chan struct{})
-	return sum
 }
 
 func failedReason(s *Summary) string {

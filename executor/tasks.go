@@ -100,7 +100,7 @@ func strField(k, v string) task.Field { return task.Field{Key: k, StringValue: &
 func refField(k, v string) task.Field { return task.Field{Key: k, RefValue: &v} }
 
 // noFollow are ref fields whose targets a runner does not need.
-var noFollow = map[string]bool{"parent": true, "onSuccess": true, "onFail": true, "onLateAction": true, "schedule": true, "@componentParent": true, "@instanceParent": true}
+var noFollow = map[string]bool{"parent": true, "dependsOn": true, "precondition": true, "onSuccess": true, "onFail": true, "onLateAction": true, "schedule": true, "@componentParent": true, "@instanceParent": true}
 
 // objectFields evaluates a component's effective fields in scope s,
 // mapping refs to linked instances; refs are returned for the closure.

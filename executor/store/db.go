@@ -188,28 +188,50 @@ type Event struct {
 	Data []byte
 }
 
-// Write applies a change of an activation atomically.
+// Write applies a change of an activation: atomically when it fits in one
+// badger transaction (every normal state change), else in several (the
+// creation of thousands of instances at once).
 func (s *DB) Write(pipeline string, seq int, c Change) error {
 	pre := actPrefix(pipeline, seq)
-	err := s.db.Update(func(txn *badger.Txn) error {
-		for _, in := range c.Instances {
-			if err := put(txn, "i/"+pre+in.ID, in); err != nil {
-				return err
+	type kv struct {
+		k   []byte
+		v   any
+		raw []byte
+	}
+	var items []kv
+	for _, in := range c.Instances {
+		items = append(items, kv{k: []byte("i/" + pre + in.ID), v: in})
+	}
+	for _, at := range c.Attempts {
+		items = append(items, kv{k: []byte("t/" + pre + at.ID), v: at})
+	}
+	for _, ev := range c.Events {
+		items = append(items, kv{k: eventKey(pre, ev.Seq), raw: ev.Data})
+	}
+	txn := s.db.NewTransaction(true)
+	defer func() { txn.Discard() }()
+	for _, it := range items {
+		val := it.raw
+		if val == nil {
+			b, err := json.Marshal(it.v)
+			if err != nil {
+				return fmt.Errorf("store: encode %s: %w", it.k, err)
 			}
+			val = b
 		}
-		for _, at := range c.Attempts {
-			if err := put(txn, "t/"+pre+at.ID, at); err != nil {
-				return err
+		err := txn.Set(it.k, val)
+		if errors.Is(err, badger.ErrTxnTooBig) {
+			if err := txn.Commit(); err != nil {
+				return fmt.Errorf("store: write state of %s: %w", pipeline, err)
 			}
+			txn = s.db.NewTransaction(true)
+			err = txn.Set(it.k, val)
 		}
-		for _, ev := range c.Events {
-			if err := txn.Set(eventKey(pre, ev.Seq), ev.Data); err != nil {
-				return err
-			}
+		if err != nil {
+			return fmt.Errorf("store: write state of %s: %w", pipeline, err)
 		}
-		return nil
-	})
-	if err != nil {
+	}
+	if err := txn.Commit(); err != nil {
 		return fmt.Errorf("store: write state of %s: %w", pipeline, err)
 	}
 	return nil

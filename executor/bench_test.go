@@ -1,0 +1,101 @@
+package executor
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/dpl-dev/dpl/definition"
+	"github.com/dpl-dev/dpl/executor/clock"
+	"github.com/dpl-dev/dpl/executor/task"
+)
+
+func chainJSON(n int) string {
+	objs := []string{`{"id":"Default","name":"Default","scheduleType":"ondemand","workerGroup":"wg"}`}
+	for k := 0; k < n; k++ {
+		o := fmt.Sprintf(`{"id":"S%d","type":"ShellCommandActivity","command":"true"`, k)
+		if k > 0 {
+			o += fmt.Sprintf(`,"dependsOn":{"ref":"S%d"}`, k-1)
+		}
+		objs = append(objs, o+"}")
+	}
+	return `{"objects":[` + strings.Join(objs, ",") + `]}`
+}
+
+func fanJSON(n int) string {
+	objs := []string{`{"id":"Default","name":"Default","scheduleType":"ondemand","workerGroup":"wg"}`}
+	var deps []string
+	for k := 0; k < n; k++ {
+		objs = append(objs, fmt.Sprintf(`{"id":"T%d","type":"ShellCommandActivity","command":"true"}`, k))
+		deps = append(deps, fmt.Sprintf(`{"ref":"T%d"}`, k))
+	}
+	objs = append(objs, `{"id":"FanIn","type":"ShellCommandActivity","command":"true","dependsOn":[`+strings.Join(deps, ",")+`]}`)
+	return `{"objects":[` + strings.Join(objs, ",") + `]}`
+}
+
+// runAll drives an engine to the end with an instant runner (engine cost
+// only: no processes, in-memory store).
+func runAll(b *testing.B, d *definition.Definition, src string) int {
+	e, err := New(Options{Definition: d, Source: []byte(src), PipelineID: "df-B", Clock: clock.NewFake(t0)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	eng := e.engine
+	n := 0
+	for {
+		eng.mu.Lock()
+		eng.step()
+		done, _ := eng.finishedCheck()
+		if done {
+			eng.finish("")
+			eng.mu.Unlock()
+			return n
+		}
+		tk := eng.handout(PollInput{WorkerGroup: LocalWorkerGroup})
+		eng.mu.Unlock()
+		if tk == nil {
+			b.Fatal("stuck")
+		}
+		if err := e.SetTaskStatus(context.Background(), tk.TaskID, task.Result{Status: task.Finished}); err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+}
+
+// BenchmarkChain reports the engine's cost per step of a dependsOn chain;
+// it must stay flat as the chain grows.
+func BenchmarkChain(b *testing.B) {
+	for _, n := range []int{100, 1000, 3000} {
+		src := chainJSON(n)
+		b.Run(fmt.Sprintf("steps=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				d, err := definition.Parse("chain.json", []byte(src))
+				if err != nil {
+					b.Fatal(err)
+				}
+				if got := runAll(b, d, src); got != n {
+					b.Fatalf("%d tasks", got)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/step")
+		})
+	}
+}
+
+// BenchmarkFanIn: 500 independent activities and one that depends on all.
+func BenchmarkFanIn(b *testing.B) {
+	src := fanJSON(500)
+	for b.Loop() {
+		d, err := definition.Parse("fan.json", []byte(src))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if got := runAll(b, d, src); got != 501 {
+			b.Fatalf("%d tasks", got)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/501, "ns/task")
+}

@@ -28,10 +28,11 @@ const (
 )
 
 type harness struct {
-	t   *testing.T
-	srv *endpoint.Server
-	url string
-	dir string
+	t     *testing.T
+	srv   *endpoint.Server
+	url   string
+	dir   string
+	close func()
 }
 
 // startServer runs an endpoint on a loopback port with SigV4 credentials.
@@ -53,12 +54,16 @@ func startServer(t *testing.T, mod func(*endpoint.Options)) *harness {
 		t.Fatal(err)
 	}
 	hs := httptest.NewServer(srv)
-	t.Cleanup(func() {
-		hs.CloseClientConnections()
-		srv.Close()
-		hs.Close()
-	})
-	return &harness{t: t, srv: srv, url: hs.URL, dir: dir}
+	var once sync.Once
+	closeFn := func() {
+		once.Do(func() {
+			hs.CloseClientConnections()
+			srv.Close()
+			hs.Close()
+		})
+	}
+	t.Cleanup(closeFn)
+	return &harness{t: t, srv: srv, url: hs.URL, dir: opts.StateDir, close: closeFn}
 }
 
 func (h *harness) sdk() *datapipeline.Client {

@@ -61,8 +61,9 @@ type inst struct {
 	pres    []*inst  // precondition instances, once created
 	node    *inst    // precondition: the instance it is checked for
 	att     *store.Attempt
-	counted bool     // holds a maxActiveInstances slot
-	users   []string // resources: instance ids running on it
+	counted bool               // holds a maxActiveInstances slot
+	users   []string           // resources: instance ids running on it
+	wakeAt  map[time.Time]bool // timers pending for this instance
 }
 
 type timer struct {
@@ -457,6 +458,13 @@ func (e *engine) markDirty(i *inst) {
 }
 
 func (e *engine) addTimer(at time.Time, i *inst) {
+	if i.wakeAt[at] {
+		return // already due then
+	}
+	if i.wakeAt == nil {
+		i.wakeAt = map[time.Time]bool{}
+	}
+	i.wakeAt[at] = true
 	heap.Push(&e.timers, timer{at: at, id: i.ID})
 }
 
@@ -485,7 +493,10 @@ func (e *engine) step() {
 	}
 	for len(e.timers) > 0 && !e.timers[0].at.After(now) {
 		t := heap.Pop(&e.timers).(timer)
-		e.markDirty(e.insts[t.id])
+		if i := e.insts[t.id]; i != nil {
+			delete(i.wakeAt, t.at)
+			e.markDirty(i)
+		}
 	}
 	for len(e.dirty) > 0 {
 		i := e.dirty[0]

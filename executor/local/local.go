@@ -165,22 +165,45 @@ func (w *Worker) runTask(ctx context.Context, t *task.Task) error {
 }
 
 // LogFiles returns a Logs function writing each attempt's streams to
-// executor.LogPaths under stateDir.
+// executor.LogPaths under stateDir. A file is created on the first byte
+// written, so silent tasks cost no file system work (and have no file).
 func LogFiles(stateDir string) func(t *task.Task) (task.Logs, func(), error) {
 	return func(t *task.Task) (task.Logs, func(), error) {
 		out, errp := executor.LogPaths(stateDir, t.PipelineID, t.AttemptID)
-		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
-			return task.Logs{}, nil, fmt.Errorf("log folder: %w", err)
-		}
-		fo, err := os.Create(out)
-		if err != nil {
-			return task.Logs{}, nil, fmt.Errorf("log file: %w", err)
-		}
-		fe, err := os.Create(errp)
-		if err != nil {
-			fo.Close()
-			return task.Logs{}, nil, fmt.Errorf("log file: %w", err)
-		}
+		fo, fe := &lazyFile{path: out}, &lazyFile{path: errp}
 		return task.Logs{Stdout: fo, Stderr: fe}, func() { fo.Close(); fe.Close() }, nil
 	}
+}
+
+// lazyFile creates its file on the first Write.
+type lazyFile struct {
+	mu   sync.Mutex
+	path string
+	f    *os.File
+	err  error
+}
+
+func (l *lazyFile) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.f == nil && l.err == nil {
+		if err := os.MkdirAll(filepath.Dir(l.path), 0o755); err != nil {
+			l.err = fmt.Errorf("log folder: %w", err)
+		} else if l.f, err = os.Create(l.path); err != nil {
+			l.err = fmt.Errorf("log file: %w", err)
+		}
+	}
+	if l.err != nil {
+		return 0, l.err
+	}
+	return l.f.Write(p)
+}
+
+func (l *lazyFile) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.f == nil {
+		return nil
+	}
+	return l.f.Close()
 }

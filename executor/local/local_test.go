@@ -3,6 +3,7 @@ package local
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -105,5 +106,22 @@ func TestAttemptTimeoutCancelsContext(t *testing.T) {
 	}
 	if !canceled.Load() {
 		t.Error("runner context was not canceled")
+	}
+}
+
+func TestLogFilesAreLazy(t *testing.T) {
+	dir := t.TempDir()
+	logs, closeLogs, err := LogFiles(dir)(&task.Task{PipelineID: "df-T", AttemptID: "@A_2024-01-01T00:00:00_Attempt=1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, errp := executor.LogPaths(dir, "df-T", "@A_2024-01-01T00:00:00_Attempt=1")
+	fmt.Fprint(logs.Stdout, "hello")
+	closeLogs()
+	if b, err := os.ReadFile(out); err != nil || string(b) != "hello" {
+		t.Errorf("stdout file %q %v", b, err)
+	}
+	if _, err := os.Stat(errp); !os.IsNotExist(err) {
+		t.Errorf("stderr file created without output: %v", err)
 	}
 }

@@ -38,10 +38,11 @@ func Open(stateDir string) (*DB, error) {
 		WithLogger(nil).
 		WithSyncWrites(false).
 		WithNumVersionsToKeep(1).
-		WithMemTableSize(8 << 20).
-		WithValueLogFileSize(64 << 20).
-		WithBlockCacheSize(8 << 20).
-		WithIndexCacheSize(4 << 20).
+		WithMemTableSize(4 << 20).
+		WithValueThreshold(64 << 10).
+		WithValueLogFileSize(16 << 20).
+		WithBlockCacheSize(2 << 20).
+		WithIndexCacheSize(2 << 20).
 		WithNumCompactors(2)
 	db, err := badger.Open(opts)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -50,8 +51,11 @@ type RunSession struct {
 	Engine   *executor.Engine
 	Events   <-chan executor.Event
 	StateDir string
-	// Wait blocks until the run ended and returns its summary.
+	// Wait blocks until the run ended and returns its summary; it may be
+	// called any number of times.
 	Wait func() (*executor.Summary, error)
+	// Stop ends the run cleanly (state kept, resumable), like SIGINT.
+	Stop func()
 }
 
 // runInteractive is the TUI hook: when set (by the TUI's file) and the
@@ -180,8 +184,10 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 	}
 	runner := activity.New(activity.Options{Root: stateDir, Store: objects})
 
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	sigCtx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	ctx, stopRun := context.WithCancel(sigCtx)
+	defer stopRun()
 	events, unsubscribe := eng.Subscribe()
 	defer unsubscribe()
 
@@ -199,20 +205,35 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 		s, err := eng.Run(ctx)
 		done <- result{s, err}
 	}()
+	var (
+		waitOnce sync.Once
+		final    result
+	)
 	wait := func() (*executor.Summary, error) {
-		r := <-done
-		stopWork()
-		if werr := <-workerDone; werr != nil && r.err == nil {
-			r.err = werr
-		}
-		return r.sum, r.err
+		waitOnce.Do(func() {
+			final = <-done
+			stopWork()
+			if werr := <-workerDone; werr != nil && final.err == nil {
+				final.err = werr
+			}
+		})
+		return final.sum, final.err
 	}
 
 	interactive := !f.headless && runInteractive != nil && isTerminal(stdout) && f.output == "text"
 	if interactive {
-		err := runInteractive(ctx, &RunSession{Engine: eng, Events: events, StateDir: stateDir, Wait: wait})
-		if err != nil {
-			return withCode(exitFailed, err)
+		uiErr := runInteractive(ctx, &RunSession{Engine: eng, Events: events, StateDir: stateDir, Wait: wait, Stop: stopRun})
+		stopRun() // the UI is gone: nothing more to show, stop cleanly if still running
+		sum, runErr := wait()
+		switch {
+		case ctx.Err() != nil && (sum == nil || !sum.OK) && errors.Is(runErr, context.Canceled):
+			return withCode(exitInterrupted, nil)
+		case runErr != nil:
+			return withCode(exitFailed, runErr)
+		case uiErr != nil && (sum == nil || !sum.OK):
+			return withCode(exitFailed, uiErr)
+		case sum != nil && !sum.OK:
+			return withCode(exitFailed, nil)
 		}
 		return nil
 	}

@@ -1,0 +1,73 @@
+package store
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+func TestActivationsInstancesEvents(t *testing.T) {
+	dir := t.TempDir()
+	db, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := db.PutPipeline(&Pipeline{ID: "df-A", Name: "a", Created: now}); err != nil {
+		t.Fatal(err)
+	}
+	for seq := 1; seq <= 2; seq++ {
+		if err := db.PutActivation(&Activation{Pipeline: "df-A", Seq: seq, Hash: "h", State: ActRunning}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A change too big for one badger transaction is split, not refused.
+	var c Change
+	for k := range 20000 {
+		c.Instances = append(c.Instances, &Instance{ID: fmt.Sprintf("@X_%05d", k), Component: "X", Status: "WAITING_ON_DEPENDENCIES"})
+		c.Events = append(c.Events, Event{Seq: uint64(k + 1), Data: []byte(`{"event":"status"}`)})
+	}
+	if err := db.Write("df-A", 2, c); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Write("df-A", 2, Change{Attempts: []*Attempt{{ID: "@X_00001_Attempt=1", Instance: "@X_00001", N: 1, Status: "RUNNING"}}}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	// Everything survives a reopen.
+	db, err = Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	last, err := db.Latest("df-A")
+	if err != nil || last.Seq != 2 || !last.Resumable() {
+		t.Fatalf("latest %+v %v", last, err)
+	}
+	ins, err := db.Instances("df-A", 2)
+	if err != nil || len(ins) != 20000 {
+		t.Fatalf("%d instances, %v", len(ins), err)
+	}
+	if other, _ := db.Instances("df-A", 1); len(other) != 0 {
+		t.Errorf("activation 1 has %d instances", len(other))
+	}
+	atts, _ := db.Attempts("df-A", 2)
+	if len(atts) != 1 || atts[0].Status != "RUNNING" {
+		t.Errorf("attempts %+v", atts)
+	}
+	n, err := db.LastEventSeq("df-A", 2)
+	if err != nil || n != 20000 {
+		t.Errorf("last event %d %v", n, err)
+	}
+	var got []uint64
+	if err := db.Events("df-A", 2, 19997, func(e Event) error { got = append(got, e.Seq); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != "[19998 19999 20000]" {
+		t.Errorf("events after 19997: %v", got)
+	}
+	if _, err := db.Pipeline("df-nope"); err != ErrNotFound {
+		t.Errorf("missing pipeline: %v", err)
+	}
+}

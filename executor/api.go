@@ -69,6 +69,17 @@ var (
 // PollTimeout is how long PollForTask waits for work (runtime.md §5).
 const PollTimeout = 90 * time.Second
 
+// Task ownership (runtime.md §5), applied to tasks handed to worker groups
+// outside the process (Options.Remote): a task not acknowledged within
+// AckTimeout, or without a progress report within the component's
+// reportProgressTimeout (default ProgressTimeout), is failed as stalled and
+// retried per its policy. The built-in worker dies with the engine, so its
+// tasks need no such watch.
+const (
+	AckTimeout      = 2 * time.Minute
+	ProgressTimeout = 15 * time.Minute
+)
+
 // ActivateInput is ActivatePipeline's request.
 type ActivateInput struct {
 	PipelineID      string

@@ -462,3 +462,62 @@ func TestQueryObjects(t *testing.T) {
 		t.Error("unknown pipeline accepted")
 	}
 }
+
+// TestRemoteTaskOwnership: tasks of a remote worker group are reassigned
+// when their runner does not acknowledge within 2 minutes or stops
+// reporting progress for reportProgressTimeout.
+func TestRemoteTaskOwnership(t *testing.T) {
+	def := one(`"maximumRetries":"1","retryDelay":"1 minutes","reportProgressTimeout":"5 minutes"`,
+		`{"id":"A","type":"ShellCommandActivity","command":"x"}`)
+	r := newRun(t, def, Options{Remote: []string{"wg"}})
+	e := r.e.engine
+	ctx := context.Background()
+	poll := func() *task.Task {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		e.step()
+		if tk := e.handout(PollInput{WorkerGroup: LocalWorkerGroup}); tk != nil {
+			t.Fatalf("remote work handed to the local worker: %s", tk.AttemptID)
+		}
+		return e.handout(PollInput{WorkerGroup: "wg", Hostname: "remote-1"})
+	}
+	advance := func(d time.Duration) {
+		r.fc.Advance(d)
+		e.mu.Lock()
+		e.step()
+		e.mu.Unlock()
+	}
+	t1 := poll()
+	if t1 == nil {
+		t.Fatal("no task for group wg")
+	}
+	advance(AckTimeout) // never acknowledged
+	if c, _ := r.e.ReportTaskProgress(ctx, t1.TaskID, nil); !c {
+		t.Fatal("unacknowledged task not taken back")
+	}
+	if a := r.e.Attempts(iA)[0]; a.ErrorID != "TaskStalled" {
+		t.Fatalf("attempt 1 %+v", a)
+	}
+	advance(time.Minute) // retryDelay
+	t2 := poll()
+	if t2 == nil || t2.AttemptID != iA+"_Attempt=2" {
+		t.Fatalf("retry task %+v", t2)
+	}
+	r.e.ReportTaskProgress(ctx, t2.TaskID, nil)
+	advance(4 * time.Minute)
+	if c, _ := r.e.ReportTaskProgress(ctx, t2.TaskID, nil); c {
+		t.Fatal("canceled while reporting progress")
+	}
+	advance(6 * time.Minute) // silent for longer than reportProgressTimeout
+	if c, _ := r.e.ReportTaskProgress(ctx, t2.TaskID, nil); !c {
+		t.Fatal("silent task not taken back")
+	}
+	// A late SetTaskStatus from the old owner changes nothing.
+	if err := r.e.SetTaskStatus(ctx, t2.TaskID, task.Result{Status: task.Finished}); err != nil {
+		t.Fatal(err)
+	}
+	r.wantStatus(iA, Failed) // maximumRetries 1: two stalled attempts
+	if got := r.inst(iA).ErrorMessage; !strings.Contains(got, "stopped reporting progress") {
+		t.Errorf("error %q", got)
+	}
+}

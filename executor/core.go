@@ -35,6 +35,7 @@ type comp struct {
 	maxRetries  int
 	retryDelay  time.Duration
 	attemptTO   time.Duration
+	progressTO  time.Duration // reportProgressTimeout (0: the service default for remote runners)
 	lateAfter   time.Duration
 	precondTO   time.Duration
 	terminateAt time.Duration // resources: terminateAfter
@@ -314,6 +315,7 @@ func (e *engine) readComponents() error {
 			c.retryDelay = e.opts.RetryDelay
 		}
 		c.attemptTO = dur("attemptTimeout")
+		c.progressTO = dur("reportProgressTimeout")
 		c.lateAfter = dur("lateAfterTimeout")
 		c.precondTO = dur("preconditionTimeout")
 		c.terminateAt = dur("terminateAfter")

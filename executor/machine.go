@@ -111,7 +111,9 @@ func (e *engine) evalRunnable(i *inst, now time.Time) {
 		if i.att != nil && (Status(i.att.Status) == WaitingForRunner || Status(i.att.Status) == Running) {
 			if Status(i.att.Status) == Running && i.c.attemptTO > 0 && !now.Before(i.att.ActualStart.Add(i.c.attemptTO)) {
 				e.timeoutAttempt(i, now)
+				return
 			}
+			e.checkStalled(i, now)
 			return
 		}
 		if !i.NextAttempt.IsZero() && now.Before(i.NextAttempt) {
@@ -174,6 +176,7 @@ func (e *engine) startAttempt(i *inst, now time.Time) {
 	} else {
 		e.saveInst(i)
 	}
+	a.Group = e.groupFor(i)
 	e.enqueue(i, a)
 }
 
@@ -319,6 +322,41 @@ func (e *engine) timeoutAttempt(i *inst, now time.Time) {
 	e.attemptFailed(i, a, now)
 }
 
+// remoteTask reports whether an attempt went to a runner outside the
+// process (ownership timeouts apply).
+func remoteTask(a *store.Attempt) bool { return a.Group != "" && a.Group != LocalWorkerGroup }
+
+// progressDeadline is when a running remote attempt is considered stalled.
+func (e *engine) progressDeadline(i *inst, a *store.Attempt) time.Time {
+	if !a.Acked {
+		return a.ActualStart.Add(AckTimeout)
+	}
+	to := i.c.progressTO
+	if to <= 0 {
+		to = ProgressTimeout
+	}
+	return a.LastProgress.Add(to)
+}
+
+// checkStalled fails a remote attempt whose runner stopped reporting.
+func (e *engine) checkStalled(i *inst, now time.Time) {
+	a := i.att
+	if a == nil || Status(a.Status) != Running || !remoteTask(a) {
+		return
+	}
+	dl := e.progressDeadline(i, a)
+	if now.Before(dl) {
+		e.addTimer(dl, i)
+		return
+	}
+	msg := fmt.Sprintf("runner %s did not report progress within %s; the task is reassigned", a.Hostname, AckTimeout)
+	if a.Acked {
+		msg = fmt.Sprintf("runner %s stopped reporting progress (last report %s); the task is reassigned", a.Hostname, fmtTime(a.LastProgress))
+	}
+	e.endAttempt(i, a, Failed, "TaskStalled", msg, now)
+	e.attemptFailed(i, a, now)
+}
+
 // Preconditions.
 
 func (e *engine) newPrecondition(node *inst, preID string, now time.Time) {
@@ -352,7 +390,9 @@ func (e *engine) evalPrecondition(p *inst, now time.Time) {
 	if p.att != nil && Status(p.att.Status) == Running {
 		if p.c.attemptTO > 0 && !now.Before(p.att.ActualStart.Add(p.c.attemptTO)) {
 			e.timeoutAttempt(p, now)
+			return
 		}
+		e.checkStalled(p, now)
 		return
 	}
 	if p.att != nil && Status(p.att.Status) == WaitingForRunner {

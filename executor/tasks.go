@@ -393,6 +393,9 @@ func (e *engine) handout(in PollInput) *task.Task {
 		if i.c.attemptTO > 0 {
 			e.addTimer(now.Add(i.c.attemptTO), i)
 		}
+		if remoteTask(a) {
+			e.addTimer(now.Add(AckTimeout), i)
+		}
 		e.flush()
 		e.wake()
 		return t
@@ -423,10 +426,20 @@ func (e *engine) ReportTaskProgress(_ context.Context, taskID string, _ []task.F
 	if a == nil {
 		return false, fmt.Errorf("%w: %s", ErrTaskNotFound, taskID)
 	}
-	if !a.Acked && Status(a.Status) == Running {
+	if Status(a.Status) == Running {
+		now := e.now()
+		first := !a.Acked
 		a.Acked = true
-		e.saveAttempt(a)
-		e.flush()
+		a.LastProgress = now
+		if first || remoteTask(a) {
+			// One write for the acknowledgement; remote progress is kept so
+			// a resumed engine knows when the runner was last heard of.
+			e.saveAttempt(a)
+			e.flush()
+		}
+		if i := e.insts[a.Instance]; i != nil && remoteTask(a) {
+			e.addTimer(e.progressDeadline(i, a), i)
+		}
 	}
 	return Status(a.Status) != Running, nil
 }

@@ -88,7 +88,9 @@ type Attempt struct {
 	Hostname     string    `json:"hostname,omitempty"`
 	TaskID       string    `json:"taskId,omitempty"`
 	Acked        bool      `json:"acked,omitempty"`
-	Result       string    `json:"result,omitempty"` // FINISHED, FAILED, FALSE as reported
+	Group        string    `json:"workerGroup,omitempty"`       // the worker group it was queued for
+	LastProgress time.Time `json:"reportProgressTime,omitzero"` // last ReportTaskProgress
+	Result       string    `json:"result,omitempty"`            // FINISHED, FAILED, FALSE as reported
 	ErrorID      string    `json:"errorId,omitempty"`
 	ErrorMessage string    `json:"errorMessage,omitempty"`
 	ErrorStack   string    `json:"errorStackTrace,omitempty"`

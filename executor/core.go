@@ -392,6 +392,11 @@ func (e *engine) load() error {
 			}
 		}
 	}
+	for _, i := range e.order {
+		if Status(i.Status) == Paused {
+			i.c.paused = true // PAUSE survives a restart until RESUME
+		}
+	}
 	sort.SliceStable(atts, func(i, j int) bool { return atts[i].N < atts[j].N })
 	for _, a := range atts {
 		e.atts[a.ID] = a
@@ -600,7 +605,7 @@ func (e *engine) setStatus(i *inst, s Status, errMsg string) {
 		i.ActualEnd = now
 	}
 	if s != WaitingOnDependencies {
-		i.WaitingOn = nil
+		i.WaitingOn, i.WaitingCount = nil, 0
 	}
 	e.saveInst(i, Event{Kind: EventStatus, Component: i.Component, Instance: i.ID, Status: s, Prev: prev, Error: errMsg})
 	if s.Terminal() || s == Finished {
@@ -726,6 +731,9 @@ func (e *engine) finishedCheck() (bool, string) {
 			continue
 		}
 		w := strings.Join(i.WaitingOn, ", ")
+		if more := i.WaitingCount - len(i.WaitingOn); more > 0 {
+			w += fmt.Sprintf(" and %d more", more)
+		}
 		if w == "" {
 			w = "nothing that can still finish"
 		}

@@ -125,11 +125,19 @@ func (e *engine) evalRunnable(i *inst, now time.Time) {
 }
 
 func (e *engine) setWaiting(i *inst, on []string) {
-	if equalStrings(i.WaitingOn, on) {
+	n := len(on)
+	if n > store.MaxWaitingOn {
+		on = on[:store.MaxWaitingOn]
+	}
+	if equalStrings(i.WaitingOn, on) && i.WaitingCount == n {
 		return
 	}
-	i.WaitingOn = on
-	e.saveInst(i, Event{Kind: EventWaiting, Component: i.Component, Instance: i.ID, Status: Status(i.Status), WaitingOn: on})
+	i.WaitingOn, i.WaitingCount = on, n
+	ev := Event{Kind: EventWaiting, Component: i.Component, Instance: i.ID, Status: Status(i.Status), WaitingOn: on}
+	if n > len(on) {
+		ev.Message = fmt.Sprintf("waiting on %d objects", n)
+	}
+	e.saveInst(i, ev)
 }
 
 func equalStrings(a, b []string) bool {

@@ -64,7 +64,8 @@ type Instance struct {
 	ErrorMessage   string    `json:"errorMessage,omitempty"`
 	ErrorStack     string    `json:"errorStackTrace,omitempty"`
 	CascadeFrom    string    `json:"cascadeFailedOn,omitempty"`
-	WaitingOn      []string  `json:"waitingOn,omitempty"`
+	WaitingOn      []string  `json:"waitingOn,omitempty"` // the first MaxWaitingOn of what it waits on
+	WaitingCount   int       `json:"waitingCount,omitempty"`
 	Resource       string    `json:"resource,omitempty"` // runsOn resource instance
 	Node           string    `json:"node,omitempty"`     // precondition: the instance it checks for
 	LastCheck      time.Time `json:"lastCheck,omitzero"` // precondition: last check
@@ -75,6 +76,10 @@ type Instance struct {
 	Reruns         int       `json:"reruns,omitempty"`
 	Reason         string    `json:"reason,omitempty"` // cancellationReason / failure reason
 }
+
+// MaxWaitingOn bounds Instance.WaitingOn so that a fan-in over hundreds of
+// inputs does not rewrite hundreds of ids on every change.
+const MaxWaitingOn = 10
 
 // Attempt is one try of an instance (sphere ATTEMPT).
 type Attempt struct {

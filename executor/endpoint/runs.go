@@ -43,6 +43,9 @@ func (r *pipelineRun) running() bool {
 
 // stop ends the run (state stays resumable) and waits for it.
 func (r *pipelineRun) stop(why string) {
+	if r.cancel == nil {
+		return // attached: driven by its owner
+	}
 	r.mu.Lock()
 	if r.why == "" {
 		r.why = why
@@ -590,7 +593,18 @@ func (s *Server) Heartbeat(in executor.HeartbeatInput) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.runners[in.TaskRunnerID] = &RunnerInfo{ID: in.TaskRunnerID, WorkerGroup: in.WorkerGroup, Hostname: in.Hostname, LastSeen: time.Now()}
-	return s.closed
+	if s.closed {
+		return true
+	}
+	if s.attached {
+		for _, r := range s.runs {
+			if r.running() {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // watchLeases fails tasks whose runner did not acknowledge or stopped

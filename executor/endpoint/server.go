@@ -102,11 +102,16 @@ type Server struct {
 	leases  map[string]*lease
 	runners map[string]*RunnerInfo
 	closed  bool
+	// attached: the server only fronts engines driven elsewhere (dpl run
+	// --serve); heartbeats answer terminate once they all ended.
+	attached bool
 }
 
 // New opens the registry and store and resumes the pipelines that were
 // scheduled when the server last stopped.
-func New(opts Options) (*Server, error) {
+func New(opts Options) (*Server, error) { return newServer(opts, true) }
+
+func newServer(opts Options, persist bool) (*Server, error) {
 	if opts.StateDir == "" {
 		return nil, errors.New("endpoint: a state folder is required")
 	}
@@ -137,13 +142,17 @@ func New(opts Options) (*Server, error) {
 	if opts.Logf == nil {
 		opts.Logf = log.Printf
 	}
-	reg, err := openRegistry(filepath.Join(opts.StateDir, "serve", "pipelines.json"))
+	regPath := ""
+	if persist {
+		regPath = filepath.Join(opts.StateDir, "serve", "pipelines.json")
+	}
+	reg, err := openRegistry(regPath)
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{opts: opts, reg: reg, db: opts.Store, runs: map[string]*pipelineRun{},
 		wake: map[string]chan struct{}{}, leases: map[string]*lease{}, runners: map[string]*RunnerInfo{}}
-	if s.db == nil {
+	if s.db == nil && persist {
 		if s.db, err = store.Open(opts.StateDir); err != nil {
 			return nil, err
 		}

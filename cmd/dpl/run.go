@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -25,6 +26,7 @@ import (
 	"github.com/dpl-dev/dpl/definition/validate"
 	"github.com/dpl-dev/dpl/executor"
 	"github.com/dpl-dev/dpl/executor/activity"
+	"github.com/dpl-dev/dpl/executor/endpoint"
 	"github.com/dpl-dev/dpl/executor/local"
 	"github.com/dpl-dev/dpl/executor/schedule"
 	"github.com/dpl-dev/dpl/executor/storage"
@@ -42,6 +44,7 @@ type runFlags struct {
 	until      string
 	fresh      bool
 	output     string
+	serve      string
 }
 
 // RunSession is what an interactive front end gets: the running engine,
@@ -95,6 +98,7 @@ or was canceled, 2 usage or definition errors, 130 interrupted (resumable).`,
 	fl.StringVar(&f.until, "until", "", "create no instance starting at or after this time (yyyy-MM-ddTHH:mm:ss, UTC)")
 	fl.BoolVar(&f.fresh, "fresh", false, "start a new run even if an unfinished one exists")
 	fl.StringVarP(&f.output, "output", "o", "text", "progress format: text or jsonl")
+	fl.StringVar(&f.serve, "serve", "", "also serve the Data Pipeline API on this loopback address (e.g. 127.0.0.1:8998): objects with a workerGroup then wait for `dpl taskrunner` or Task Runner polling it")
 	rootCmd.AddCommand(cmd)
 }
 
@@ -156,6 +160,17 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 		return withCode(exitUsage, fmt.Errorf("%s has errors; nothing was run", file))
 	}
 
+	var remote []string
+	if f.serve != "" {
+		host, _, err := net.SplitHostPort(f.serve)
+		if err != nil {
+			return withCode(exitUsage, fmt.Errorf("--serve %q: %w", f.serve, err))
+		}
+		if !isLoopback(host) {
+			return withCode(exitUsage, fmt.Errorf("--serve %q: only loopback addresses (no authentication); use dpl serve for more", f.serve))
+		}
+		remote = endpoint.WorkerGroups(res.Definition, values)
+	}
 	stateDir := stateDirFor(f.stateDir)
 	if err := os.MkdirAll(stateDir, 0o755); err != nil {
 		return withCode(exitUsage, fmt.Errorf("state folder: %w", err))
@@ -174,7 +189,7 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 		PipelineID: executor.PipelineIDFor(file), PipelineName: strings.TrimSuffix(filepath.Base(file), filepath.Ext(file)),
 		Store: db, StateDir: stateDir,
 		Notifier: &executor.Outbox{Path: filepath.Join(stateDir, "outbox.jsonl")},
-		Params:   values, RetryDelay: f.retryDelay, Until: until, Fresh: f.fresh,
+		Params:   values, RetryDelay: f.retryDelay, Until: until, Fresh: f.fresh, Remote: remote,
 	})
 	if errors.Is(err, executor.ErrDefinitionChanged) {
 		return withCode(exitUsage, err)
@@ -195,6 +210,15 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 	workerDone := make(chan error, 1)
 	w := &local.Worker{API: eng, PipelineID: eng.PipelineID(), Runner: runner, Parallel: f.parallel, Logs: local.LogFiles(stateDir)}
 	go func() { workerDone <- w.Run(workCtx) }()
+	if f.serve != "" {
+		go func() {
+			err := endpoint.ServeEngine(workCtx, f.serve, eng, eng.PipelineID(), remote, endpoint.Options{StateDir: stateDir, Store: db, Runner: runner})
+			if err != nil && workCtx.Err() == nil {
+				fmt.Fprintf(stderr, "dpl: --serve: %v\n", err)
+			}
+		}()
+		fmt.Fprintf(stderr, "dpl: serving the API on http://%s; worker groups %s wait for runners\n", f.serve, strings.Join(remote, ", "))
+	}
 
 	type result struct {
 		sum *executor.Summary

@@ -109,3 +109,38 @@ func TestServerRestartResumes(t *testing.T) {
 		t.Fatalf("instances after restart: %d, want 4", got)
 	}
 }
+
+// TestDeactivateLetsRunningFinish: cancelActive=false lets the running
+// task finish (DEACTIVATING, then INACTIVE); activating again resumes the
+// run where it stopped.
+func TestDeactivateLetsRunningFinish(t *testing.T) {
+	h := startServer(t, nil)
+	dp := h.sdk()
+	ctx := context.Background()
+	marks := t.TempDir()
+	id := setupGroups(t, h, dp, marks, "myRuns", "1", "mySleep", "1")
+	h.runner("wg-a", 1)
+	waitFor(t, 20*time.Second, "ActA to run", func() bool { return instanceStatuses(t, dp, id)["@ActA_2024-01-01T00:00:00"] == "RUNNING" })
+	if _, err := dp.DeactivatePipeline(ctx, &datapipeline.DeactivatePipelineInput{PipelineId: &id, CancelActive: aws.Bool(false)}); err != nil {
+		t.Fatal(err)
+	}
+	if st := h.state(dp, id); st != "DEACTIVATING" && st != "INACTIVE" {
+		t.Fatalf("right after deactivate: %s", st)
+	}
+	waitFor(t, 20*time.Second, "INACTIVE", func() bool { return h.state(dp, id) == "INACTIVE" })
+	st := instanceStatuses(t, dp, id)
+	if st["@ActA_2024-01-01T00:00:00"] != "FINISHED" {
+		t.Fatalf("ActA after a non-canceling deactivate: %v", st)
+	}
+	if st["@ActB_2024-01-01T00:00:00"] == "FINISHED" {
+		t.Fatalf("ActB ran although the pipeline was inactive and nobody polls wg-b")
+	}
+	h.runner("wg-b", 1)
+	if _, err := dp.ActivatePipeline(ctx, &datapipeline.ActivatePipelineInput{PipelineId: &id}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "FINISHED", func() bool { return h.state(dp, id) == "FINISHED" })
+	if done := counts(doneLines(t, marks)); len(done) != 2 || done["@ActA_2024-01-01T00:00:00"] != 1 {
+		t.Fatalf("after resuming: %v, want ActA and ActB once each", done)
+	}
+}

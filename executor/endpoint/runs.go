@@ -486,6 +486,9 @@ func (s *Server) candidates(g string, turn int) []*pipelineRun {
 	return out
 }
 
+// pollRecheck is how often a waiting poll looks for work without a wake-up.
+const pollRecheck = time.Second
+
 var expiredCtx = func() context.Context {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -497,6 +500,10 @@ var expiredCtx = func() context.Context {
 func (s *Server) Poll(ctx context.Context, group, host string) (*task.Task, error) {
 	timer := time.NewTimer(s.opts.PollTimeout)
 	defer timer.Stop()
+	// Wake-ups come from the engines' events; a slow re-check covers work
+	// queued without one (attempts re-queued when a run resumes).
+	recheck := time.NewTicker(pollRecheck)
+	defer recheck.Stop()
 	turn := 0
 	for {
 		ch := s.wakeCh(group)
@@ -519,6 +526,7 @@ func (s *Server) Poll(ctx context.Context, group, host string) (*task.Task, erro
 		case <-timer.C:
 			return nil, nil
 		case <-ch:
+		case <-recheck.C:
 		}
 	}
 }

@@ -161,11 +161,13 @@ func (s *Server) activate(ctx context.Context, id string, params map[string][]st
 	r := s.runs[id]
 	s.mu.Unlock()
 	if r != nil && r.running() {
-		if r.reason() == "" {
+		if r.reason() == "" && sameDefinition(p.Latest, p.Active) {
 			// Running: for on-demand pipelines the engine starts another run.
 			return r.eng.Activate(ctx, executor.ActivateInput{PipelineID: id, ParameterValues: params, StartTimestamp: start})
 		}
-		r.stop("")
+		// A new definition version (or a deactivation in progress): the
+		// running activation stops and the new one starts.
+		r.stop("restart")
 	}
 	p.Active = p.Latest
 	if err := s.start(p, params, start, false); err != nil {
@@ -176,6 +178,12 @@ func (s *Server) activate(ctx context.Context, id string, params map[string][]st
 		q.State, q.LastActivation, q.Health, q.Ended = StateScheduled, s.now(), "", ""
 		return nil
 	})
+}
+
+func sameDefinition(a, b *Definition) bool {
+	x, err1 := json.Marshal(a)
+	y, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && string(x) == string(y)
 }
 
 // start makes the engine of p's active definition. readOnly reopens the
@@ -205,7 +213,7 @@ func (s *Server) start(p Pipeline, params map[string][]string, start time.Time, 
 	s.mu.Lock()
 	if old := s.runs[p.ID]; old != nil && old.running() {
 		s.mu.Unlock()
-		old.stop("")
+		old.stop("restart")
 		s.mu.Lock()
 	}
 	s.runs[p.ID] = r
@@ -255,14 +263,16 @@ func (s *Server) launch(r *pipelineRun) {
 		r.sum, r.err = sum, err
 		why := r.why
 		r.mu.Unlock()
-		close(r.done)
+		// Record the end before stop() returns to its caller, so that a
+		// re-activation's state is written after it.
 		s.ended(r, why, sum, err)
+		close(r.done)
 	}()
 }
 
 // ended records how a run stopped in the registry.
 func (s *Server) ended(r *pipelineRun, why string, sum *executor.Summary, err error) {
-	if why == "delete" || why == "shutdown" {
+	if why == "delete" || why == "shutdown" || why == "restart" {
 		return
 	}
 	_ = s.reg.update(r.id, func(p *Pipeline) error {

@@ -99,6 +99,9 @@ func (p *proc) log() string {
 func (p *proc) killHard(t *testing.T) {
 	t.Helper()
 	pid := p.cmd.Process.Pid
+	// Freeze it first so that it cannot start another command while its
+	// children are listed.
+	_ = syscall.Kill(pid, syscall.SIGSTOP)
 	entries, _ := os.ReadDir("/proc")
 	var children []int
 	for _, e := range entries {

@@ -1,0 +1,127 @@
+package tui
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/dpl-dev/dpl/executor"
+	"github.com/dpl-dev/dpl/executor/store"
+)
+
+// bigSource is a synthetic pipeline: chains of data node → activity →
+// data node with a shared resource, comps components in all, and
+// periods instances of each.
+func bigSource(comps, periods int) *fakeSource {
+	f := &fakeSource{atts: map[string][]store.Attempt{}}
+	statuses := []executor.Status{executor.Finished, executor.Running, executor.WaitingOnDependencies, executor.Failed, executor.CascadeFailed}
+	f.comps = append(f.comps, Component{ID: "Cluster", Type: "EmrCluster", Kind: "resource"})
+	for i := 1; len(f.comps) < comps; i++ {
+		c := Component{ID: fmt.Sprintf("Step%03d", i), Type: "ShellCommandActivity", Kind: "activity", RunsOn: "Cluster"}
+		if i > 1 {
+			c.Inputs = []string{fmt.Sprintf("Data%03d", i-1)}
+		}
+		if i > 3 {
+			c.DependsOn = []string{fmt.Sprintf("Step%03d", i-3)}
+		}
+		c.Outputs = []string{fmt.Sprintf("Data%03d", i)}
+		f.comps = append(f.comps, c, Component{ID: fmt.Sprintf("Data%03d", i), Type: "S3DataNode", Kind: "datanode"})
+	}
+	f.comps = f.comps[:comps]
+	for ci, c := range f.comps {
+		for p := range periods {
+			start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(p) * time.Hour)
+			f.insts = append(f.insts, store.Instance{ID: fmt.Sprintf("@%s_%d", c.ID, p), Component: c.ID, Kind: c.Kind,
+				ScheduledStart: start, ScheduledEnd: start.Add(time.Hour), RunnableAt: start, Status: string(statuses[(ci+p)%len(statuses)])})
+		}
+	}
+	return f
+}
+
+func benchView(b *testing.B, m *Model) {
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		_ = m.View()
+	}
+}
+
+// BenchmarkGraphView500 renders one frame of a 500-component graph
+// scrolled into its middle (the layout is computed once, outside).
+func BenchmarkGraphView500(b *testing.B) {
+	m := New(Options{Source: bigSource(500, 3), Now: fixedNow, Tick: -1})
+	m.width, m.height = 140, 45
+	m.resize()
+	m.gsel = m.rowOrder[250]
+	m.scrollGraphToSel()
+	benchView(b, m)
+}
+
+// BenchmarkGridView100x100 renders one frame of 100 components × 100
+// periods.
+func BenchmarkGridView100x100(b *testing.B) {
+	m := New(Options{Source: bigSource(100, 100), Now: fixedNow, Tick: -1})
+	m.width, m.height = 140, 45
+	m.setPane(viewGrid)
+	m.resize()
+	m.grow, m.gcol = 50, 50
+	m.clampGrid()
+	benchView(b, m)
+}
+
+// BenchmarkLayout500 is the one-off cost of laying out the graph.
+func BenchmarkLayout500(b *testing.B) {
+	comps := bigSource(500, 0).comps
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = layoutGraph(comps)
+	}
+}
+
+// BenchmarkReload100x100 is the cost of taking a snapshot after events.
+func BenchmarkReload100x100(b *testing.B) {
+	m := New(Options{Source: bigSource(100, 100), Now: fixedNow, Tick: -1})
+	b.ReportAllocs()
+	for b.Loop() {
+		m.reload()
+	}
+}
+
+func TestLayoutBig(t *testing.T) {
+	m := New(Options{Source: bigSource(500, 1), Now: fixedNow, Tick: -1})
+	g := m.graph
+	// Every edge goes left to right and boxes never overlap.
+	type cell struct{ x, y int }
+	owner := map[cell]int{}
+	for i := range m.comps {
+		v := g.nodes[i]
+		for dy := range boxH {
+			for dx := range boxW {
+				c := cell{v.x + dx, v.y + dy}
+				if o, ok := owner[c]; ok {
+					t.Fatalf("boxes of %s and %s overlap at %v", m.comps[o].ID, m.comps[i].ID, c)
+				}
+				owner[c] = i
+			}
+		}
+	}
+	for i, c := range m.comps {
+		for _, in := range c.Inputs {
+			if g.nodes[m.compIdx[in]].layer >= g.nodes[i].layer {
+				t.Errorf("%s is not left of its consumer %s", in, c.ID)
+			}
+		}
+	}
+}
+
+func TestLayoutCycle(t *testing.T) {
+	// A dependsOn cycle (the validator reports it) must still lay out.
+	g := layoutGraph([]Component{
+		{ID: "A", Kind: "activity", DependsOn: []string{"B"}},
+		{ID: "B", Kind: "activity", DependsOn: []string{"A"}},
+		{ID: "C", Kind: "activity", DependsOn: []string{"B", "Missing"}},
+	})
+	if len(g.layers) == 0 || g.nodes[2].layer <= g.nodes[1].layer {
+		t.Errorf("layers %v", g.layers)
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 	"time"
 
@@ -16,7 +15,6 @@ import (
 	"github.com/dpl-dev/dpl/executor"
 	"github.com/dpl-dev/dpl/executor/activity"
 	"github.com/dpl-dev/dpl/executor/endpoint"
-	"github.com/dpl-dev/dpl/executor/storage"
 )
 
 type serveFlags struct {
@@ -30,6 +28,7 @@ type serveFlags struct {
 	maxBody         int64
 	maxObjects      int
 	retryDelay      time.Duration
+	backend         backendFlags
 }
 
 func init() {
@@ -68,6 +67,7 @@ authenticated, which is only allowed on a loopback address.`,
 	fl.Int64Var(&f.maxBody, "max-body", endpoint.DefaultMaxBody, "largest request body accepted, in bytes")
 	fl.IntVar(&f.maxObjects, "max-objects", endpoint.DefaultMaxObjects, "most objects a pipeline definition may have")
 	fl.DurationVar(&f.retryDelay, "retry-delay", 0, "override every retryDelay (e.g. 2s)")
+	addBackendFlags(fl, &f.backend)
 	rootCmd.AddCommand(cmd)
 }
 
@@ -91,17 +91,17 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	if err := os.MkdirAll(stateDir, 0o755); err != nil {
 		return withCode(exitUsage, fmt.Errorf("state folder: %w", err))
 	}
-	objects, err := storage.NewLocal(stateDir)
+	be, err := f.backend.open(cmd.Context(), stateDir)
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
 	stderr := cmd.ErrOrStderr()
 	srv, err := endpoint.New(endpoint.Options{
 		StateDir: stateDir, Credentials: creds,
-		Runner:   activity.New(activity.Options{Root: stateDir, Store: objects}),
+		Runner:   activity.New(be.Runner),
 		Parallel: f.parallel, PollTimeout: f.pollTimeout, AckTimeout: f.ackTimeout, ProgressTimeout: f.progressTimeout,
 		MaxBodyBytes: f.maxBody, MaxObjects: f.maxObjects, RetryDelay: f.retryDelay,
-		Notifier: &executor.Outbox{Path: filepath.Join(stateDir, "outbox.jsonl")},
+		Notifier: be.Notifier,
 		Logf:     func(format string, args ...any) { fmt.Fprintf(stderr, "dpl serve: "+format+"\n", args...) },
 	})
 	if err != nil {
@@ -116,7 +116,7 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	if len(creds) == 0 {
 		auth = "no authentication (loopback only)"
 	}
-	fmt.Fprintf(stderr, "dpl serve: listening on http://%s (%s), state in %s\n", l.Addr(), auth, stateDir)
+	fmt.Fprintf(stderr, "dpl serve: listening on http://%s (%s), state in %s; %s\n", l.Addr(), auth, stateDir, be.Describe)
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := srv.Serve(ctx, l); err != nil && !errors.Is(err, context.Canceled) {

@@ -13,7 +13,6 @@ import (
 	"github.com/dpl-dev/dpl/executor/activity"
 	"github.com/dpl-dev/dpl/executor/local"
 	"github.com/dpl-dev/dpl/executor/remote"
-	"github.com/dpl-dev/dpl/executor/storage"
 )
 
 type taskRunnerFlags struct {
@@ -27,6 +26,7 @@ type taskRunnerFlags struct {
 	heartbeat   time.Duration
 	grace       time.Duration
 	quiet       bool
+	backend     backendFlags
 }
 
 func init() {
@@ -53,12 +53,13 @@ polling, lets running tasks finish for --shutdown-grace, then gives the rest bac
 	fl.StringVar(&f.workerGroup, "worker-group", "", "worker group to poll (exact, case-sensitive)")
 	fl.IntVar(&f.tasks, "tasks", remote.DefaultTasks, "tasks run at once")
 	fl.StringVar(&f.id, "taskrunner-id", "", "id sent with heartbeats (default: random)")
-	fl.StringVar(&f.region, "region", "us-east-1", "region requests are signed for")
+	fl.StringVar(&f.region, "endpoint-region", "us-east-1", "region requests to --endpoint are signed for")
 	fl.StringVar(&f.output, "output", "", "folder for working directories, attempt logs and s3:// data (default $DPL_STATE_DIR or ./.dpl)")
 	fl.DurationVar(&f.progress, "progress-interval", remote.DefaultProgressInterval, "how often running tasks report progress")
 	fl.DurationVar(&f.heartbeat, "heartbeat-interval", remote.DefaultHeartbeatInterval, "how often heartbeats are sent")
 	fl.DurationVar(&f.grace, "shutdown-grace", remote.DefaultShutdownGrace, "how long running tasks may finish after SIGTERM")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print nothing but errors")
+	addBackendFlags(fl, &f.backend)
 	_ = cmd.MarkFlagRequired("endpoint")
 	_ = cmd.MarkFlagRequired("worker-group")
 	rootCmd.AddCommand(cmd)
@@ -73,25 +74,25 @@ func runTaskRunner(cmd *cobra.Command, f taskRunnerFlags) error {
 		return withCode(exitUsage, fmt.Errorf("output folder: %w", err))
 	}
 	root, _ = filepath.Abs(root)
-	objects, err := storage.NewLocal(root)
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	be, err := f.backend.open(ctx, root)
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	client, err := remote.Dial(ctx, remote.ClientOptions{Endpoint: f.endpoint, Region: f.region})
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
 	stderr := cmd.ErrOrStderr()
 	r := &remote.TaskRunner{API: client, WorkerGroup: f.workerGroup, ID: f.id, Tasks: f.tasks,
-		Runner: activity.New(activity.Options{Root: root, Store: objects}), Logs: local.LogFiles(root),
+		Runner: activity.New(be.Runner), Logs: local.LogFiles(root),
 		ProgressInterval: f.progress, HeartbeatInterval: f.heartbeat, ShutdownGrace: f.grace}
 	if !f.quiet {
 		r.Logf = func(format string, args ...any) {
 			fmt.Fprintf(stderr, "%s dpl taskrunner: "+format+"\n", append([]any{time.Now().UTC().Format("15:04:05")}, args...)...)
 		}
-		fmt.Fprintf(stderr, "dpl taskrunner: polling %s for worker group %q with %d slots\n", f.endpoint, f.workerGroup, f.tasks)
+		fmt.Fprintf(stderr, "dpl taskrunner: polling %s for worker group %q with %d slots; %s\n", f.endpoint, f.workerGroup, f.tasks, be.Describe)
 	}
 	if err := r.Run(ctx); err != nil {
 		return withCode(exitFailed, err)

@@ -25,6 +25,14 @@ var (
 	buildErr  error
 )
 
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if dplBin != "" && buildErr == nil {
+		os.RemoveAll(filepath.Dir(dplBin))
+	}
+	os.Exit(code)
+}
+
 // dplBinary builds cmd/dpl once per test process.
 func dplBinary(t *testing.T) string {
 	t.Helper()

@@ -50,13 +50,17 @@ Keys: arrows or h j k l move, enter opens, esc goes back, tab switches pane,
 // Quitting an active run asks first; `y` stops the run, which stays
 // resumable.
 func runTUI(ctx context.Context, s *RunSession) error {
-	name := strings.TrimPrefix(s.Engine.PipelineID(), "df-")
-	src := &tui.EngineSource{Engine: s.Engine, Name: name, StateDir: s.StateDir}
-	stop := func() {
-		// RunSession has no stop function yet: the run's context ends on
-		// SIGINT, exactly like pressing ctrl+c in headless mode.
-		if p, err := os.FindProcess(os.Getpid()); err == nil {
-			_ = p.Signal(os.Interrupt)
+	// RunSession carries no pipeline name or activation number yet: the
+	// header shows the pipeline id.
+	src := &tui.EngineSource{Engine: s.Engine, StateDir: s.StateDir}
+	stop := s.Stop
+	if stop == nil {
+		// Older sessions without Stop: the run's context ends on SIGINT,
+		// exactly like ctrl+c in headless mode.
+		stop = func() {
+			if p, err := os.FindProcess(os.Getpid()); err == nil {
+				_ = p.Signal(os.Interrupt)
+			}
 		}
 	}
 	res, err := tui.Run(ctx, tui.Options{Source: src, Events: s.Events, Stop: stop})
@@ -65,6 +69,9 @@ func runTUI(ctx context.Context, s *RunSession) error {
 		_, _ = s.Wait()
 		return err
 	}
+	if res.Stopped {
+		fmt.Fprintln(os.Stderr, "dpl: stopping the run…")
+	}
 	sum, runErr := s.Wait()
 	if sum != nil {
 		printSummary(os.Stdout, sum)
@@ -72,7 +79,7 @@ func runTUI(ctx context.Context, s *RunSession) error {
 	switch {
 	case res.Stopped || ctx.Err() != nil:
 		fmt.Fprintf(os.Stderr, "dpl: run stopped; state kept in %s — run the same command again to continue\n", s.StateDir)
-		return errors.New("interrupted")
+		return nil // dpl run turns the stopped run into its exit code
 	case runErr != nil && !errors.Is(runErr, context.Canceled):
 		return runErr
 	case sum != nil && !sum.OK:

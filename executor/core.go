@@ -116,7 +116,8 @@ type engine struct {
 	taskSeq  int
 	kick     chan struct{}
 
-	open    int // instances not in a terminal status
+	open    int  // instances not in a terminal status
+	running bool // Run is driving the engine
 	seq     uint64
 	subs    map[*subscriber]bool
 	done    bool
@@ -631,6 +632,7 @@ func (e *engine) setStatus(i *inst, s Status, errMsg string) {
 
 func (e *engine) run(ctx context.Context) (*Summary, error) {
 	e.mu.Lock()
+	e.running = true
 	what := "started"
 	if e.resumed {
 		what = "resumed"
@@ -662,7 +664,7 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 		select {
 		case <-ctx.Done():
 			e.mu.Lock()
-			e.emit(Event{Kind: EventRun, Status: Paused, Message: "interrupted; the run can be resumed"})
+			e.emit(Event{Kind: EventRun, Message: "interrupted; the run can be resumed"})
 			e.act.State = store.ActInterrupted
 			e.flush()
 			if e.db != nil {

@@ -275,6 +275,13 @@ func (e *engine) SetStatus(_ context.Context, pipelineID string, ids []string, s
 		}
 	}
 	for _, id := range ids {
+		ev := Event{Kind: EventAction, Message: cmd + " by the operator"}
+		if i := e.insts[id]; i != nil {
+			ev.Component, ev.Instance = i.Component, id
+		} else {
+			ev.Component = id
+		}
+		e.emit(ev)
 		switch cmd {
 		case CmdPause:
 			c := e.comps[id]
@@ -337,8 +344,13 @@ func (e *engine) SetStatus(_ context.Context, pipelineID string, ids []string, s
 			}
 		}
 	}
-	e.step()
-	e.wake()
+	if e.running {
+		e.step()
+		e.wake()
+	} else {
+		// A stopped run: record the change only; `dpl run` resumes from it.
+		e.flush()
+	}
 	return e.werr
 }
 

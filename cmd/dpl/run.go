@@ -171,7 +171,12 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 		}
 		remote = endpoint.WorkerGroups(res.Definition, values)
 	}
-	stateDir := stateDirFor(f.stateDir)
+	// Absolute, because commands run in their own working folders and get
+	// paths under the state folder (staging directories, logs).
+	stateDir, err := filepath.Abs(stateDirFor(f.stateDir))
+	if err != nil {
+		return withCode(exitUsage, fmt.Errorf("state folder: %w", err))
+	}
 	if err := os.MkdirAll(stateDir, 0o755); err != nil {
 		return withCode(exitUsage, fmt.Errorf("state folder: %w", err))
 	}
@@ -363,6 +368,13 @@ func textLine(ev executor.Event) string {
 	case executor.EventAlarm:
 		return fmt.Sprintf("%s  %-23s %s for %s → %s: %s — %s", ts, "ALARM", ev.Object, ev.Node, ev.TopicArn, ev.Subject, ev.Message)
 	case executor.EventAction:
+		if ev.Object == "" { // an operator command
+			target := ev.Instance
+			if target == "" {
+				target = ev.Component
+			}
+			return fmt.Sprintf("%s  %-23s %s: %s", ts, "command", target, ev.Message)
+		}
 		if ev.Error != "" {
 			return fmt.Sprintf("%s  %-23s %s: %s", ts, "action", ev.Object, ev.Error)
 		}

@@ -244,3 +244,18 @@ func TestCrashResume(t *testing.T) {
 		t.Errorf("run events %q", runs)
 	}
 }
+
+// TestRunRelativeStateDir: staging paths handed to commands stay valid
+// when the state folder is given relative to the working directory.
+func TestRunRelativeStateDir(t *testing.T) {
+	bin := dplBinary(t)
+	fixture, _ := filepath.Abs("../../fixtures/quickstart/pipeline.json")
+	cmd := exec.Command(bin, "run", "--headless", "--state-dir", "st", fixture)
+	cmd.Dir = t.TempDir()
+	if out, err := cmd.CombinedOutput(); exitCode(err) != 0 {
+		t.Fatalf("exit %d\n%s", exitCode(err), out)
+	}
+	if _, err := os.Stat(filepath.Join(cmd.Dir, "st", "s3", "quickstart", "report", "2024-01-01-00-00", "words.txt")); err != nil {
+		t.Error(err)
+	}
+}

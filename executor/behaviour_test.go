@@ -521,3 +521,26 @@ func TestRemoteTaskOwnership(t *testing.T) {
 		t.Errorf("error %q", got)
 	}
 }
+
+func TestDescribeMasksSecrets(t *testing.T) {
+	def := one("", `{"id":"Db","type":"JdbcDatabase","connectionString":"jdbc:x","jdbcDriverClass":"D","username":"u","*password":"hunter2"}`,
+		`{"id":"A","type":"ShellCommandActivity","command":"x","myDb":{"ref":"Db"}}`)
+	r := newRun(t, def, Options{})
+	var taskPassword string
+	r.drive(func(tk *task.Task) outcome {
+		if db := tk.Objects["Db"]; db != nil {
+			taskPassword = db.Get("*password")
+		}
+		return ok()
+	})
+	if taskPassword != "hunter2" {
+		t.Errorf("runner got password %q, want the real value", taskPassword)
+	}
+	d, err := r.e.DescribeObjects(context.Background(), DescribeInput{ObjectIDs: []string{"Db"}, EvaluateExpressions: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := d.Objects[0].Get("*password"); got != "********" {
+		t.Errorf("DescribeObjects shows %q", got)
+	}
+}

@@ -201,7 +201,29 @@ func (e *engine) DescribeObjects(_ context.Context, in DescribeInput) (DescribeO
 	return out, nil
 }
 
+// secretMask replaces the values of `*` fields in what DescribeObjects
+// returns: secrets go to runners in tasks, never to viewers.
+const secretMask = "********"
+
+func maskSecrets(o *task.Object) *task.Object {
+	for k, f := range o.Fields {
+		if strings.HasPrefix(f.Key, "*") && f.StringValue != nil {
+			m := secretMask
+			o.Fields[k].StringValue = &m
+		}
+	}
+	return o
+}
+
 func (e *engine) describe(id string, evaluate bool) (*task.Object, error) {
+	o, err := e.describeRaw(id, evaluate)
+	if err != nil {
+		return nil, err
+	}
+	return maskSecrets(o), nil
+}
+
+func (e *engine) describeRaw(id string, evaluate bool) (*task.Object, error) {
 	if i := e.insts[id]; i != nil {
 		o, _, err := e.instanceObject(i, evaluate)
 		return o, err

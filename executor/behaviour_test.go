@@ -2,6 +2,8 @@ package executor
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -542,5 +544,52 @@ func TestDescribeMasksSecrets(t *testing.T) {
 	}
 	if got := d.Objects[0].Get("*password"); got != "********" {
 		t.Errorf("DescribeObjects shows %q", got)
+	}
+}
+
+type failingNotifier struct{ calls chan Alarm }
+
+func (n failingNotifier) Publish(_ context.Context, a Alarm) error {
+	n.calls <- a
+	return errors.New("topic not found")
+}
+
+// TestAlarmPublishFailureIsRecorded: the notifier runs outside the engine
+// lock and its failure becomes a stored alarm event with the error.
+func TestAlarmPublishFailureIsRecorded(t *testing.T) {
+	db, err := store.OpenMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	def := one("", `{"id":"A","type":"ShellCommandActivity","command":"x","onSuccess":{"ref":"Al"}}`,
+		`{"id":"Al","type":"SnsAlarm","topicArn":"arn:x","subject":"s","message":"#{node.@status}","role":"r"}`)
+	n := failingNotifier{calls: make(chan Alarm, 1)}
+	r := newRun(t, def, Options{Notifier: n, Store: db})
+	r.drive(always(ok()))
+	a := <-n.calls
+	if a.Message != "FINISHED" || a.Node != iA || a.TopicArn != "arn:x" {
+		t.Errorf("published %+v", a)
+	}
+	r.e.engine.pubs.Wait()
+	var alarms, failed int
+	err = db.Events("df-TEST", 1, 0, func(se store.Event) error {
+		var ev Event
+		if err := json.Unmarshal(se.Data, &ev); err != nil {
+			return err
+		}
+		if ev.Kind == EventAlarm {
+			alarms++
+			if ev.Error == "publish: topic not found" {
+				failed++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if alarms != 2 || failed != 1 {
+		t.Errorf("%d alarm events, %d with the publish error; want 2 and 1", alarms, failed)
 	}
 }

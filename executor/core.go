@@ -116,8 +116,9 @@ type engine struct {
 	taskSeq  int
 	kick     chan struct{}
 
-	open    int  // instances not in a terminal status
-	running bool // Run is driving the engine
+	open    int            // instances not in a terminal status
+	running bool           // Run is driving the engine
+	pubs    sync.WaitGroup // alarms being published
 	seq     uint64
 	subs    map[*subscriber]bool
 	done    bool
@@ -654,6 +655,7 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 		if finished {
 			sum := e.finish(reason)
 			e.mu.Unlock()
+			e.pubs.Wait()
 			return sum, nil
 		}
 		var tc <-chan time.Time
@@ -674,6 +676,7 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 			sum := e.summary("interrupted")
 			e.closeSubs()
 			e.mu.Unlock()
+			e.pubs.Wait()
 			return sum, ctx.Err()
 		case <-e.kick:
 		case <-tc:

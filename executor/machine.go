@@ -580,12 +580,21 @@ func (e *engine) publishAlarm(i *inst, c *comp) {
 		Message: get("message"), Role: get("role")}
 	ev := Event{Kind: EventAlarm, Component: i.Component, Instance: i.ID, Object: a.Object, Node: a.Node,
 		TopicArn: a.TopicArn, Subject: a.Subject, Message: a.Message}
-	if e.opts.Notifier != nil {
-		// Publishing is quick locally; a slow notifier (SNS) is the
-		// caller's to make asynchronous.
-		if err := e.opts.Notifier.Publish(context.Background(), a); err != nil {
-			ev.Error = err.Error()
-		}
-	}
 	e.emit(ev)
+	if n := e.opts.Notifier; n != nil {
+		// Published outside the engine's lock (SNS may be slow); a failure
+		// is recorded as a second alarm event with the error. Run waits
+		// for pending publishes before it returns.
+		e.pubs.Add(1)
+		go func() {
+			defer e.pubs.Done()
+			if err := n.Publish(context.Background(), a); err != nil {
+				ev.Error = "publish: " + err.Error()
+				e.mu.Lock()
+				e.emit(ev)
+				e.flush()
+				e.mu.Unlock()
+			}
+		}()
+	}
 }

@@ -29,7 +29,6 @@ import (
 	"github.com/dpl-dev/dpl/executor/endpoint"
 	"github.com/dpl-dev/dpl/executor/local"
 	"github.com/dpl-dev/dpl/executor/schedule"
-	"github.com/dpl-dev/dpl/executor/storage"
 	"github.com/dpl-dev/dpl/executor/store"
 )
 
@@ -39,7 +38,7 @@ type runFlags struct {
 	params     []string
 	paramFile  string
 	parallel   int
-	backend    string
+	backend    backendFlags
 	retryDelay time.Duration
 	until      string
 	fresh      bool
@@ -93,7 +92,7 @@ or was canceled, 2 usage or definition errors, 130 interrupted (resumable).`,
 	fl.StringArrayVarP(&f.params, "param", "p", nil, "parameter value id=value (repeat an id for array parameters)")
 	fl.StringVar(&f.paramFile, "param-file", "", `JSON file of parameter values: {"values": {"myId": "value"}}`)
 	fl.IntVar(&f.parallel, "parallel", runtime.NumCPU(), "tasks run at once")
-	fl.StringVar(&f.backend, "backend", "local", "data backend: local (files under the state folder) or aws")
+	addBackendFlags(fl, &f.backend)
 	fl.DurationVar(&f.retryDelay, "retry-delay", 0, "override every retryDelay and precondition re-check interval (e.g. 2s)")
 	fl.StringVar(&f.until, "until", "", "create no instance starting at or after this time (yyyy-MM-ddTHH:mm:ss, UTC)")
 	fl.BoolVar(&f.fresh, "fresh", false, "start a new run even if an unfinished one exists")
@@ -125,12 +124,10 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 	if f.parallel < 1 {
 		return withCode(exitUsage, fmt.Errorf("--parallel %d: want at least 1", f.parallel))
 	}
-	switch f.backend {
-	case "local":
-	case "aws":
-		return withCode(exitUsage, errors.New("--backend aws is not available in this build yet; use --backend local"))
+	switch f.backend.kind {
+	case "local", "aws":
 	default:
-		return withCode(exitUsage, fmt.Errorf("--backend %q: want local or aws", f.backend))
+		return withCode(exitUsage, fmt.Errorf("--backend %q: want local or aws", f.backend.kind))
 	}
 	var until time.Time
 	if f.until != "" {
@@ -185,7 +182,7 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 		return withCode(exitUsage, fmt.Errorf("%w (is another dpl using %s?)", err, stateDir))
 	}
 	defer db.Close()
-	objects, err := storage.NewLocal(stateDir)
+	be, err := f.backend.open(cmd.Context(), stateDir)
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
@@ -193,7 +190,7 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 		Definition: res.Definition, Source: src,
 		PipelineID: executor.PipelineIDFor(file), PipelineName: strings.TrimSuffix(filepath.Base(file), filepath.Ext(file)),
 		Store: db, StateDir: stateDir,
-		Notifier: &executor.Outbox{Path: filepath.Join(stateDir, "outbox.jsonl")},
+		Notifier: be.Notifier,
 		Params:   values, RetryDelay: f.retryDelay, Until: until, Fresh: f.fresh, Remote: remote,
 	})
 	if errors.Is(err, executor.ErrDefinitionChanged) {
@@ -202,7 +199,10 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
-	runner := activity.New(activity.Options{Root: stateDir, Store: objects})
+	runner := activity.New(be.Runner)
+	if f.output == "text" {
+		fmt.Fprintf(stderr, "dpl: %s\n", be.Describe)
+	}
 
 	sigCtx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

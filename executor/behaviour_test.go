@@ -593,3 +593,35 @@ func TestAlarmPublishFailureIsRecorded(t *testing.T) {
 		t.Errorf("%d alarm events, %d with the publish error; want 2 and 1", alarms, failed)
 	}
 }
+
+// TestActionOnTaskFailureTerminate: a failed activity terminates its
+// resource; the other activities on it are CANCELED and their consumers
+// cascade.
+func TestActionOnTaskFailureTerminate(t *testing.T) {
+	def := one(`"failureAndRerunMode":"cascade","maximumRetries":"0"`,
+		`{"id":"R","type":"Ec2Resource","role":"r","resourceRole":"r","actionOnTaskFailure":"terminate"}`,
+		`{"id":"A","type":"ShellCommandActivity","command":"x","runsOn":{"ref":"R"}}`,
+		`{"id":"B","type":"ShellCommandActivity","command":"x","runsOn":{"ref":"R"}}`,
+		`{"id":"C","type":"ShellCommandActivity","command":"x","dependsOn":{"ref":"B"}}`)
+	r := newRun(t, def, Options{})
+	var held *task.Task
+	r.drive(func(tk *task.Task) outcome {
+		switch tk.Attempt().Refs("@componentParent")[0] {
+		case "A":
+			return fail("A broke")
+		case "B":
+			held = tk
+			return hang()
+		}
+		return ok()
+	})
+	r.wantStatus(iA, Failed)
+	r.wantStatus("@R_2025-12-31T23:00:00", Failed)
+	r.wantStatus(iB, Canceled)
+	r.wantStatus(iC, CascadeFailed)
+	if held != nil {
+		if c, _ := r.e.ReportTaskProgress(context.Background(), held.TaskID, nil); !c {
+			t.Error("B's running task was not canceled with its resource")
+		}
+	}
+}

@@ -210,6 +210,16 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 	defer stopRun()
 	events, unsubscribe := eng.Subscribe()
 	defer unsubscribe()
+	// Every event also goes to <state-dir>/events.jsonl, which `dpl events
+	// --follow` tails while the run holds the store.
+	logEvents, unsubscribeLog := eng.Subscribe()
+	defer unsubscribeLog()
+	logged := make(chan struct{})
+	go func() {
+		defer close(logged)
+		appendEventLog(logEvents, filepath.Join(stateDir, "events.jsonl"))
+	}()
+	defer func() { <-logged }()
 
 	workCtx, stopWork := context.WithCancel(ctx)
 	workerDone := make(chan error, 1)
@@ -270,7 +280,7 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 	printed := make(chan struct{})
 	go func() {
 		defer close(printed)
-		printEvents(stdout, stderr, events, f.output, filepath.Join(stateDir, "events.jsonl"))
+		printEvents(stdout, stderr, events, f.output)
 	}()
 	sum, runErr := wait()
 	<-printed
@@ -294,26 +304,37 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// printEvents writes progress: one line per status change (text) or one
-// JSON object per event (jsonl). Every event also goes to the state
-// folder's events.jsonl so `dpl events --follow` can tail a live run.
-func printEvents(stdout, stderr io.Writer, events <-chan executor.Event, format, logPath string) {
-	var logw *bufio.Writer
-	if f, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644); err == nil {
-		defer f.Close()
-		logw = bufio.NewWriter(f)
-		defer logw.Flush()
+// appendEventLog appends every event as a JSON line to path, flushing
+// whenever the stream is momentarily empty.
+func appendEventLog(events <-chan executor.Event, path string) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		for range events {
+		}
+		return
 	}
+	defer f.Close()
+	w := bufio.NewWriter(f)
+	defer w.Flush()
+	for ev := range events {
+		b, _ := json.Marshal(ev)
+		w.Write(append(b, '\n'))
+		if len(events) == 0 {
+			w.Flush()
+		}
+	}
+}
+
+// printEvents writes progress: one line per status change (text) or one
+// JSON object per event (jsonl).
+func printEvents(stdout, stderr io.Writer, events <-chan executor.Event, format string) {
 	out := bufio.NewWriter(stdout)
 	defer out.Flush()
 	live := format == "text" && isTerminal(stderr)
 	counts := map[string]executor.Status{}
 	for ev := range events {
-		b, _ := json.Marshal(ev)
-		if logw != nil {
-			logw.Write(append(b, '\n'))
-		}
 		if format == "jsonl" {
+			b, _ := json.Marshal(ev)
 			out.Write(append(b, '\n'))
 		} else if line := textLine(ev); line != "" {
 			out.WriteString(line + "\n")
@@ -323,9 +344,6 @@ func printEvents(stdout, stderr io.Writer, events <-chan executor.Event, format,
 		}
 		if len(events) == 0 {
 			out.Flush()
-			if logw != nil {
-				logw.Flush()
-			}
 			if live {
 				fmt.Fprintf(stderr, "\r\033[K%s", liveLine(counts))
 			}

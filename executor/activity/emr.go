@@ -71,7 +71,11 @@ func (r *Runner) runStep(ctx context.Context, t *task.Task, step string, args []
 		if len(args) < 2 {
 			return fmt.Errorf("script-runner.jar needs a script")
 		}
-		script, err := r.fetchScript(ctx, args[1], dir)
+		adir, err := r.attemptDir(t)
+		if err != nil {
+			return err
+		}
+		script, err := r.fetchScript(ctx, args[1], adir)
 		if err != nil {
 			return fmt.Errorf("fetch script %s: %w", args[1], err)
 		}

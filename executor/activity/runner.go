@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dpl-dev/dpl/executor/awsx"
@@ -47,6 +48,7 @@ type Options struct {
 type Runner struct {
 	opts     Options
 	handlers map[string]handler
+	made     sync.Map // working folders already created
 }
 
 // handler runs one task type.
@@ -56,6 +58,11 @@ type handler func(ctx context.Context, r *Runner, t *task.Task, logs task.Logs) 
 func New(opts Options) *Runner {
 	if opts.KillGrace <= 0 {
 		opts.KillGrace = 5 * time.Second
+	}
+	// Staging paths are handed to commands running in other folders, so
+	// they must not be relative.
+	if abs, err := filepath.Abs(opts.Root); err == nil {
+		opts.Root = abs
 	}
 	r := &Runner{opts: opts, handlers: map[string]handler{
 		"ShellCommandActivity":     runShellActivity,
@@ -108,16 +115,35 @@ func (r *Runner) Run(ctx context.Context, t *task.Task, logs task.Logs) task.Res
 	return h(ctx, r, t, logs)
 }
 
-// workDir returns (creating it) the working folder of an attempt: shared
-// per resource instance, like the task runner on one EC2 instance.
+// workDir returns (creating it once) the working folder commands run in:
+// one per resource instance, shared by every attempt on it, like the task
+// runner's folder on one EC2 instance.
 func (r *Runner) workDir(t *task.Task) (string, error) {
 	group := t.Attempt().Get("@resourceInstance")
 	if group == "" {
 		group = "worker"
 	}
-	dir := filepath.Join(r.opts.Root, "work", safeName(group), safeName(t.AttemptID))
+	dir := filepath.Join(r.opts.Root, "work", safeName(group))
+	if _, ok := r.made.Load(dir); ok {
+		return dir, nil
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("create working directory: %w", err)
+	}
+	r.made.Store(dir, true)
+	return dir, nil
+}
+
+// attemptDir returns (creating it) a folder private to one attempt, for
+// staging directories and fetched scripts.
+func (r *Runner) attemptDir(t *task.Task) (string, error) {
+	base, err := r.workDir(t)
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Join(base, safeName(t.AttemptID))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("create attempt directory: %w", err)
 	}
 	return dir, nil
 }

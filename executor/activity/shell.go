@@ -52,7 +52,11 @@ func (r *Runner) runShell(ctx context.Context, t *task.Task, logs task.Logs, sta
 	case command != "":
 		argv = append([]string{"sh", "-c", command, "sh"}, args...)
 	case scriptURI != "":
-		path, err := r.fetchScript(ctx, scriptURI, dir)
+		adir, err := r.attemptDir(t)
+		if err != nil {
+			return failf("Runner_WorkDir", "%v", err), false
+		}
+		path, err := r.fetchScript(ctx, scriptURI, adir)
 		if err != nil {
 			return failf("Runner_ScriptUri", "fetch scriptUri %s: %v", scriptURI, err), false
 		}
@@ -67,8 +71,11 @@ func (r *Runner) runShell(ctx context.Context, t *task.Task, logs task.Logs, sta
 	env := append(os.Environ(), r.opts.Env...)
 	var outputs []outputDir
 	if stage && isTrue(a.Get("stage")) {
-		var err error
-		env, outputs, err = r.stageInputs(ctx, t, dir, env)
+		adir, err := r.attemptDir(t)
+		if err != nil {
+			return failf("Runner_WorkDir", "%v", err), false
+		}
+		env, outputs, err = r.stageInputs(ctx, t, adir, env)
 		if err != nil {
 			return failf("Runner_Staging", "stage inputs: %v", err), false
 		}

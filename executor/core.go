@@ -93,6 +93,7 @@ type engine struct {
 	clock      task.Clock
 	db         *store.DB
 	pipelineID string
+	name       string
 	act        *store.Activation
 	resumed    bool
 	params     map[string]expr.Value
@@ -121,6 +122,7 @@ type engine struct {
 	pubs    sync.WaitGroup // alarms being published
 	seq     uint64
 	subs    map[*subscriber]bool
+	memLog  []Event // the event log when there is no store
 	done    bool
 	pending store.Change // batched writes of the current operation
 	werr    error
@@ -166,18 +168,20 @@ func newEngine(opts Options) (*engine, error) {
 	now := e.clock.Now().UTC()
 	hash := DefinitionHash(opts.Source)
 
+	e.name = opts.PipelineName
+	if e.name == "" {
+		e.name = filepath.Base(d.File)
+	}
 	// Find an activation to resume.
 	if e.db != nil {
-		if _, err := e.db.Pipeline(e.pipelineID); errors.Is(err, store.ErrNotFound) {
-			name := opts.PipelineName
-			if name == "" {
-				name = filepath.Base(d.File)
-			}
-			if err := e.db.PutPipeline(&store.Pipeline{ID: e.pipelineID, Name: name, File: d.File, Created: now}); err != nil {
+		if p, err := e.db.Pipeline(e.pipelineID); errors.Is(err, store.ErrNotFound) {
+			if err := e.db.PutPipeline(&store.Pipeline{ID: e.pipelineID, Name: e.name, File: d.File, Created: now}); err != nil {
 				return nil, fmt.Errorf("engine: %w", err)
 			}
 		} else if err != nil {
 			return nil, fmt.Errorf("engine: read pipeline %s: %w", e.pipelineID, err)
+		} else if opts.PipelineName == "" && p.Name != "" {
+			e.name = p.Name
 		}
 		last, err := e.db.Latest(e.pipelineID)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -566,6 +570,8 @@ func (e *engine) emit(ev Event) {
 	if e.db != nil {
 		b, _ := json.Marshal(ev)
 		e.pending.Events = append(e.pending.Events, store.Event{Seq: ev.Seq, Data: b})
+	} else {
+		e.memLog = append(e.memLog, ev)
 	}
 	for s := range e.subs {
 		s.push(ev)
@@ -834,6 +840,47 @@ func (e *engine) summary(reason string) *Summary {
 	s.OK = ok
 	return s
 }
+
+func (e *engine) history(after uint64) ([]Event, error) {
+	e.mu.Lock()
+	e.flush() // normally empty: every operation flushes before unlocking
+	last := e.seq
+	if e.db == nil {
+		var out []Event
+		for _, ev := range e.memLog {
+			if ev.Seq > after {
+				out = append(out, ev)
+			}
+		}
+		e.mu.Unlock()
+		return out, nil
+	}
+	e.mu.Unlock()
+	// Everything up to last is committed; read it without holding the
+	// engine (a long history must not stall the run).
+	var out []Event
+	err := e.db.Events(e.pipelineID, e.act.Seq, after, func(se store.Event) error {
+		if se.Seq > last {
+			return errStopScan
+		}
+		var ev Event
+		if err := json.Unmarshal(se.Data, &ev); err != nil {
+			return fmt.Errorf("event %d: %w", se.Seq, err)
+		}
+		ev.Seq = se.Seq
+		out = append(out, ev)
+		return nil
+	})
+	if errors.Is(err, errStopScan) {
+		err = nil
+	}
+	if err != nil {
+		return out, fmt.Errorf("engine: read history of activation %d: %w", e.act.Seq, err)
+	}
+	return out, nil
+}
+
+var errStopScan = errors.New("stop")
 
 func (e *engine) instances() []store.Instance {
 	e.mu.Lock()

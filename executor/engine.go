@@ -116,3 +116,18 @@ func (e *Engine) PipelineID() string { return e.pipelineID }
 
 // Resumed reports whether New continued an unfinished activation.
 func (e *Engine) Resumed() bool { return e.resumed }
+
+// PipelineName returns the pipeline's name: Options.PipelineName, else the
+// stored pipeline's name, else the definition file's base name.
+func (e *Engine) PipelineName() string { return e.name }
+
+// Activation returns the number of the activation the engine runs (1, 2,
+// ... per pipeline; the store's Activation.Seq).
+func (e *Engine) Activation() int { return e.act.Seq }
+
+// History returns the events of the current activation with Seq > afterSeq,
+// oldest first, including those written before a resume (read from the
+// store) and those of this process. Pass 0 for everything. Together with
+// Subscribe it gives a gap-free stream: subscribe first, then read History
+// up to the first subscribed event's Seq, and drop duplicates by Seq.
+func (e *Engine) History(afterSeq uint64) ([]Event, error) { return e.history(afterSeq) }

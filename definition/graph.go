@@ -46,7 +46,7 @@ func NewGraph(d *Definition) *Graph {
 		firsts = append(firsts, o)
 		e := d.Effective(o)
 		for _, k := range e.Keys {
-			if k == "parent" && e.From[k] != o.ID {
+			if k == "parent" && e.Origin(k) != o.ID {
 				continue
 			}
 			for _, v := range e.Fields[k].Values {
@@ -63,7 +63,7 @@ func NewGraph(d *Definition) *Graph {
 		start := len(all)
 		e := d.Effective(o)
 		for _, k := range e.Keys {
-			via := e.From[k]
+			via := e.Origin(k)
 			if k == "parent" && via != o.ID {
 				continue // an ancestor's parent is not this object's parent
 			}

@@ -103,6 +103,16 @@ type scanner struct {
 	// column is col, so positions cost the runes since the last one, not
 	// since the line start (minified files are one long line).
 	colAt, col int
+	slab       []jnode // nodes are carved from blocks: one allocation per 256
+}
+
+// node returns a pointer to a copy of n carved from the current block.
+func (s *scanner) node(n jnode) *jnode {
+	if len(s.slab) == cap(s.slab) {
+		s.slab = make([]jnode, 0, 256)
+	}
+	s.slab = append(s.slab, n)
+	return &s.slab[len(s.slab)-1]
 }
 
 const maxDepth = 512
@@ -208,7 +218,7 @@ func (s *scanner) value() (*jnode, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &jnode{kind: jString, pos: p, str: str}, nil
+		return s.node(jnode{kind: jString, pos: p, str: str}), nil
 	case c == '-' || (c >= '0' && c <= '9'):
 		return s.number()
 	case c == 't':
@@ -237,7 +247,7 @@ func (s *scanner) object() (*jnode, error) {
 		return nil, err
 	}
 	defer func() { s.depth-- }()
-	n := &jnode{kind: jObject, pos: s.pos()}
+	n := s.node(jnode{kind: jObject, pos: s.pos(), keys: make([]jmember, 0, 8)})
 	s.off++ // {
 	s.skipSpace()
 	if s.off < len(s.data) && s.data[s.off] == '}' {
@@ -299,7 +309,7 @@ func (s *scanner) array() (*jnode, error) {
 		return nil, err
 	}
 	defer func() { s.depth-- }()
-	n := &jnode{kind: jArray, pos: s.pos()}
+	n := s.node(jnode{kind: jArray, pos: s.pos()})
 	s.off++ // [
 	s.skipSpace()
 	if s.off < len(s.data) && s.data[s.off] == ']' {
@@ -340,7 +350,7 @@ func (s *scanner) literal(word string, kind jkind) (*jnode, error) {
 		return nil, s.errf("unexpected %s: expected a value (did you forget the quotes around a string?)", s.describe())
 	}
 	s.off += len(word)
-	return &jnode{kind: kind, pos: p, str: word}, nil
+	return s.node(jnode{kind: kind, pos: p, str: word}), nil
 }
 
 func (s *scanner) number() (*jnode, error) {
@@ -375,7 +385,7 @@ func (s *scanner) number() (*jnode, error) {
 			return nil, s.errf("invalid number: expected a digit in the exponent")
 		}
 	}
-	return &jnode{kind: jNumber, pos: p, str: string(s.data[start:s.off])}, nil
+	return s.node(jnode{kind: jNumber, pos: p, str: string(s.data[start:s.off])}), nil
 }
 
 // string reads a JSON string at the cursor (which is on the opening quote).

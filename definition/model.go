@@ -52,7 +52,8 @@ type Field struct {
 	Key    string
 	Values []Value
 	List   bool
-	Pos    Pos // position of the key
+	Pos    Pos    // position of the key
+	Owner  string // id of the object (or parameter) that wrote the field
 }
 
 // IsSecret reports whether the field is encrypted/masked (`*password`).

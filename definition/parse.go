@@ -214,7 +214,7 @@ func (b *builder) readObject(e *jnode) {
 // list of those. Other JSON kinds are reported (the service only takes
 // strings) but kept as their literal text so nothing is lost.
 func (b *builder) field(objID string, m jmember) *Field {
-	f := &Field{Key: m.key, Pos: m.keyPos}
+	f := &Field{Key: m.key, Pos: m.keyPos, Owner: objID}
 	if m.val.kind == jArray {
 		f.List = true
 		for _, el := range m.val.elems {
@@ -385,7 +385,7 @@ func (b *builder) readKeyValues(owner string, list *jnode, keyName string, add f
 			f.List = true
 			continue
 		}
-		f := &Field{Key: kn.str, Values: []Value{v}, Pos: kn.pos}
+		f := &Field{Key: kn.str, Values: []Value{v}, Pos: kn.pos, Owner: owner}
 		byKey[kn.str] = f
 		add(f)
 	}

@@ -12,7 +12,14 @@ type Effective struct {
 	Type   string            // effective type ("" for Default and typeless templates)
 	Fields map[string]*Field // by key; includes "type" and "parent" when set
 	Keys   []string          // keys in a stable order: own fields first, then inherited ones
-	From   map[string]string // key -> id of the object that supplied it
+}
+
+// Origin returns the id of the object that supplied key ("" when absent).
+func (e *Effective) Origin(key string) string {
+	if f := e.Get(key); f != nil {
+		return f.Owner
+	}
+	return ""
 }
 
 // Get returns the effective field for key, or nil.
@@ -148,28 +155,27 @@ func (d *Definition) effective(o *Object, visiting map[*Object]bool) *Effective 
 	if o.eff != nil {
 		return o.eff
 	}
-	e := &Effective{Fields: make(map[string]*Field, len(o.Fields)+8), From: make(map[string]string, len(o.Fields)+8)}
+	e := &Effective{Fields: make(map[string]*Field, len(o.Fields)+8), Keys: make([]string, 0, len(o.Fields)+8)}
 	for _, f := range o.Fields {
 		if _, dup := e.Fields[f.Key]; dup {
 			continue
 		}
+		if f.Owner == "" {
+			f.Owner = o.ID // fields built outside the reader
+		}
 		e.Fields[f.Key] = f
-		e.From[f.Key] = o.ID
 		e.Keys = append(e.Keys, f.Key)
 	}
 	visiting[o] = true
 	if p := d.parentOf(o); p != nil && !visiting[p] {
 		pe := d.effective(p, visiting)
-		inherited := make([]string, 0, len(pe.Keys))
 		for _, k := range pe.Keys {
 			if _, own := e.Fields[k]; own || k == "parent" {
 				continue
 			}
 			e.Fields[k] = pe.Fields[k]
-			e.From[k] = pe.From[k]
-			inherited = append(inherited, k)
+			e.Keys = append(e.Keys, k)
 		}
-		e.Keys = append(e.Keys, inherited...)
 	}
 	delete(visiting, o)
 	if t := e.Fields["type"]; t != nil && len(t.Values) > 0 && !t.Values[0].IsRef {

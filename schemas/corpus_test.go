@@ -33,7 +33,7 @@ func effectiveInstance(d *definition.Definition, o *definition.Object) (map[stri
 		} else {
 			inst[k] = vals
 		}
-		if e.From[k] != o.ID {
+		if e.Origin(k) != o.ID {
 			inherited[k] = true
 		}
 	}

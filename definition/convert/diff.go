@@ -187,7 +187,7 @@ func objectFields(d *definition.Definition, o *definition.Object, effective bool
 			if len(f.Values) == 0 {
 				continue
 			}
-			from := e.From[k]
+			from := e.Origin(k)
 			if from == o.ID {
 				from = ""
 			}

@@ -20,7 +20,7 @@ func (c *checker) checkSchema(o *definition.Object, e *definition.Effective, typ
 	if !ok {
 		return // Default, templates and unknown types (reported by checkType)
 	}
-	inherited := func(k string) bool { return e.From[k] != o.ID }
+	inherited := func(k string) bool { return e.Origin(k) != o.ID }
 	res, ok := c.pre[o]
 	if !ok {
 		res = c.run.violations(o, e, typ)
@@ -113,7 +113,7 @@ type schemaResult struct {
 }
 
 func (r *schemaRun) violations(o *definition.Object, e *definition.Effective, typ string) schemaResult {
-	inherited := func(k string) bool { return e.From[k] != o.ID }
+	inherited := func(k string) bool { return e.Origin(k) != o.ID }
 	vs, err := schemas.ValidateWith(typ, r.instance(e), schemas.Options{Inherited: inherited})
 	return schemaResult{vs, err}
 }
@@ -228,7 +228,7 @@ func (c *checker) checkRefTypes(o *definition.Object, e *definition.Effective, t
 			if _, known := schemas.TypeInfo(tt); !known {
 				continue // reported as UNKNOWN_TYPE on the target
 			}
-			if e.From[k] != o.ID && !c.inheritedOnce(f, codeRefType+o.OwnType()) {
+			if e.Origin(k) != o.ID && !c.inheritedOnce(f, codeRefType+o.OwnType()) {
 				continue
 			}
 			w := c.fieldAt(o, e, k)

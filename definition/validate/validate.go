@@ -170,7 +170,7 @@ func (c *checker) fieldAt(o *definition.Object, e *definition.Effective, key str
 	w := at{id: o.ID, field: key, pos: o.IDPos}
 	if f != nil {
 		w.pos = f.Pos
-		if from := e.From[key]; from != o.ID {
+		if from := e.Origin(key); from != o.ID {
 			w.hint = "inherited from " + from
 		}
 	}

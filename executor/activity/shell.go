@@ -114,8 +114,12 @@ func (r *Runner) runShell(ctx context.Context, t *task.Task, logs task.Logs, sta
 		if ws, ok := exitErr.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 			msg = fmt.Sprintf("command killed by signal %s", ws.Signal())
 		}
-		if last := tail.lastLines(5); last != "" {
+		last := tail.lastLines(5)
+		if last != "" {
 			msg += ": " + last
+		}
+		if hint := missingCommandHint(a, exitErr.ExitCode(), last); hint != "" {
+			msg += " — " + hint
 		}
 		return task.Result{Status: task.Failed, ErrorID: "Runner_CommandFailed", ErrorMessage: msg}, true
 	case runErr != nil:

@@ -1,0 +1,47 @@
+package activity
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/dpl-dev/dpl/executor/task"
+)
+
+// notFoundRE finds the program a shell could not find, in the messages of
+// dash ("sh: 1: sudo: not found"), bash ("bash: line 1: yum: command not
+// found") and sudo ("sudo: yum: command not found").
+var notFoundRE = regexp.MustCompile(`(?:^|[\s:])([A-Za-z0-9_.+-]+): (?:command )?not found`)
+
+// hostTools are programs the published samples take from the Amazon Linux
+// image of the EC2/EMR resources the service launches.
+var hostTools = map[string]bool{
+	"sudo": true, "yum": true, "dnf": true, "rpm": true, "amazon-linux-extras": true,
+	"hadoop": true, "hdfs": true, "hive": true, "pig": true, "spark-submit": true,
+	"s3-dist-cp": true, "emrfs": true, "aws": true,
+}
+
+// missingCommandHint explains a command that failed because a program it
+// calls is not installed here. Empty when stderr names no missing program.
+// A task only runs once everything it depends on finished, so saying so
+// tells the user which work is already done.
+func missingCommandHint(a *task.Object, exitCode int, stderrTail string) string {
+	var missing string
+	for _, line := range strings.Split(stderrTail, " | ") {
+		if m := notFoundRE.FindStringSubmatch(line); m != nil {
+			missing = m[1]
+		}
+	}
+	if missing == "" || (exitCode != 127 && exitCode != 1) {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%q is not installed on this machine", missing)
+	if hostTools[missing] {
+		b.WriteString("; the command assumes an Amazon Linux EC2/EMR host (the resource the service would launch), and dpl runs it on this machine instead: install it here or change the command")
+	}
+	if deps := a.Refs("dependsOn"); len(deps) > 0 {
+		fmt.Fprintf(&b, "; the activities it depends on (%s) finished before it ran, so their work (e.g. a data copy) is complete", strings.Join(deps, ", "))
+	}
+	return b.String()
+}

@@ -112,7 +112,19 @@ func (r *Runner) Run(ctx context.Context, t *task.Task, logs task.Logs) task.Res
 	if !ok {
 		return failf("Runner_UnknownType", "the local runner does not know how to run objects of type %q", typ)
 	}
-	return h(ctx, r, t, logs)
+	pl, err := r.startPipelineLog(t, &logs)
+	if err != nil {
+		fmt.Fprintf(logs.Stderr, "dpl: warning: attempt logs will not be uploaded: %v\n", err)
+	}
+	res := h(ctx, r, t, logs)
+	if pl != nil {
+		// The service keeps running a task whose log upload fails; so do we,
+		// with a warning in the local log.
+		if err := pl.upload(ctx, r); err != nil {
+			fmt.Fprintf(logs.Stderr, "dpl: warning: pipelineLogUri: %v\n", err)
+		}
+	}
+	return res
 }
 
 // workDir returns (creating it once) the working folder commands run in:

@@ -17,7 +17,7 @@ func init() { rootCmd.AddCommand(newEvalCmd()) }
 func newEvalCmd() *cobra.Command {
 	var (
 		file, object, start, end string
-		params                   []string
+		params, sets             []string
 	)
 	cmd := &cobra.Command{
 		Use:   "eval [--file F --object ID] [--scheduled-start T] [--scheduled-end T] [--param id=value]... STRING",
@@ -63,6 +63,9 @@ yyyy-MM-ddTHH:mm:ss (an RFC 3339 offset is also accepted).`,
 			if object != "" && file == "" {
 				return withCode(exitUsage, errors.New("--object needs --file"))
 			}
+			if len(sets) > 0 && file == "" {
+				return withCode(exitUsage, errors.New("--set needs --file"))
+			}
 
 			var scope expr.Scope
 			if file == "" {
@@ -78,6 +81,9 @@ yyyy-MM-ddTHH:mm:ss (an RFC 3339 offset is also accepted).`,
 			} else {
 				d, err := definition.ParseFile(file)
 				if err != nil {
+					return withCode(exitUsage, err)
+				}
+				if _, err := definition.ApplyOverrides(d, sets); err != nil {
 					return withCode(exitUsage, err)
 				}
 				d.Resolve()
@@ -111,6 +117,7 @@ yyyy-MM-ddTHH:mm:ss (an RFC 3339 offset is also accepted).`,
 	f.StringVar(&start, "scheduled-start", "", "value of @scheduledStartTime")
 	f.StringVar(&end, "scheduled-end", "", "value of @scheduledEndTime")
 	f.StringArrayVar(&params, "param", nil, "parameter value id=value (repeat an id for an array)")
+	addSetFlag(f, &sets)
 	return cmd
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"time"
@@ -18,7 +19,7 @@ func init() {
 	var (
 		start, end, now, output string
 		count                   int
-		params                  []string
+		params, sets            []string
 	)
 	cmd := &cobra.Command{
 		Use:   "plan FILE",
@@ -68,6 +69,10 @@ on-demand pipelines (default: --now). Times are UTC, yyyy-MM-ddTHH:mm:ss.`,
 			if err != nil {
 				return withCode(exitUsage, err)
 			}
+			overrides, err := definition.ApplyOverrides(d, sets)
+			if err != nil {
+				return withCode(exitUsage, err)
+			}
 			if unknown := validate.UnknownParams(d, req.Params); len(unknown) > 0 {
 				sort.Strings(unknown)
 				return withCode(exitUsage, fmt.Errorf("--param: %s declares no parameter %s", args[0], strings.Join(unknown, ", ")))
@@ -82,6 +87,7 @@ on-demand pipelines (default: --now). Times are UTC, yyyy-MM-ddTHH:mm:ss.`,
 				return withCode(exitUsage, fmt.Errorf("%s: the definition does not validate; fix the errors above before planning", args[0]))
 			}
 			out := bufio.NewWriter(cmd.OutOrStdout())
+			writeOverrides(out, cmd.ErrOrStderr(), overrides, req.JSON)
 			notes, err := schedule.Render(out, d, req)
 			if ferr := out.Flush(); err == nil {
 				err = ferr
@@ -102,6 +108,7 @@ on-demand pipelines (default: --now). Times are UTC, yyyy-MM-ddTHH:mm:ss.`,
 	f.StringArrayVar(&params, "param", nil, "parameter value id=value (repeat an id for array parameters)")
 	f.StringVarP(&output, "output", "o", "text", "output format: text or json")
 	f.StringVar(&now, "now", "", "the current time for backfill decisions (default: the clock)")
+	addSetFlag(f, &sets)
 	rootCmd.AddCommand(cmd)
 }
 
@@ -116,4 +123,24 @@ func parseParams(flags []string) (schedule.Params, error) {
 		out[id] = append(out[id], val)
 	}
 	return out, nil
+}
+
+// writeOverrides lists the --set values the plan was made with (secrets
+// masked): at the top of the text plan, or on stderr beside JSON so the
+// JSON stays one document (its "fields" carry the overridden values).
+func writeOverrides(out *bufio.Writer, stderr io.Writer, ovs []definition.Override, json bool) {
+	if len(ovs) == 0 {
+		return
+	}
+	w := io.Writer(out)
+	if json {
+		w = stderr
+	}
+	fmt.Fprintln(w, "overridden by --set:")
+	for _, ov := range ovs {
+		fmt.Fprintf(w, "  %s.%s = %s\n", ov.ObjectID, ov.Key, ov.DisplayValue())
+	}
+	if !json {
+		fmt.Fprintln(w)
+	}
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/dpl-dev/dpl/definition/convert"
 	"github.com/dpl-dev/dpl/definition/validate"
 	"github.com/dpl-dev/dpl/executor"
 	"github.com/dpl-dev/dpl/executor/activity"
@@ -44,6 +45,7 @@ type runFlags struct {
 	fresh      bool
 	output     string
 	serve      string
+	sets       []string
 }
 
 // RunSession is what an interactive front end gets: the running engine,
@@ -93,6 +95,7 @@ or was canceled, 2 usage or definition errors, 130 interrupted (resumable).`,
 	fl.StringVar(&f.paramFile, "param-file", "", `JSON file of parameter values: {"values": {"myId": "value"}}`)
 	fl.IntVar(&f.parallel, "parallel", runtime.NumCPU(), "tasks run at once")
 	addBackendFlags(fl, &f.backend)
+	addSetFlag(fl, &f.sets)
 	fl.DurationVar(&f.retryDelay, "retry-delay", 0, "override every retryDelay and precondition re-check interval (e.g. 2s)")
 	fl.StringVar(&f.until, "until", "", "create no instance starting at or after this time (yyyy-MM-ddTHH:mm:ss, UTC)")
 	fl.BoolVar(&f.fresh, "fresh", false, "start a new run even if an unfinished one exists")
@@ -148,13 +151,19 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 	if err != nil {
 		return withCode(exitUsage, fmt.Errorf("read definition: %w", err))
 	}
-	res, err := validate.Bytes(file, src, validate.Options{Values: values})
+	res, overrides, err := validateSource(file, src, validate.Options{Values: values}, f.sets)
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
 	if res.Errored() || res.Definition == nil {
 		_ = validate.WriteText(stderr, []*validate.Result{res}, validate.TextOptions{Color: colorOutput(stderr)})
 		return withCode(exitUsage, fmt.Errorf("%s has errors; nothing was run", file))
+	}
+	if len(overrides) > 0 {
+		// The run's definition is the file with its overrides: store that
+		// (so resume, dpl tui and set-status see what ran) and let its hash
+		// tell a run with other overrides apart.
+		src = convert.ToFile(res.Definition, convert.Options{}).MarshalIndent()
 	}
 
 	var remote []string
@@ -202,6 +211,9 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 	runner := activity.New(be.Runner)
 	if f.output == "text" {
 		fmt.Fprintf(stderr, "dpl: %s\n", be.Describe)
+		for _, ov := range overrides {
+			fmt.Fprintf(stderr, "dpl: --set %s.%s = %s\n", ov.ObjectID, ov.Key, ov.DisplayValue())
+		}
 	}
 
 	sigCtx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)

@@ -2,12 +2,15 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
 	"github.com/dpl-dev/dpl/definition"
@@ -19,6 +22,7 @@ type validateFlags struct {
 	params    []string
 	paramFile string
 	strict    bool
+	sets      []string
 }
 
 func init() {
@@ -43,6 +47,7 @@ Exit codes: 0 valid (warnings allowed), 1 definition errors, 2 usage or I/O erro
 	cmd.Flags().StringArrayVarP(&f.params, "param", "p", nil, "parameter value id=value (repeat an id for array parameters)")
 	cmd.Flags().StringVar(&f.paramFile, "param-file", "", `JSON file of parameter values: {"values": {"myId": "value"}}`)
 	cmd.Flags().BoolVar(&f.strict, "strict", false, "treat the service's limits as errors")
+	addSetFlag(cmd.Flags(), &f.sets)
 	rootCmd.AddCommand(cmd)
 }
 
@@ -63,10 +68,13 @@ func runValidate(cmd *cobra.Command, f validateFlags, args []string) error {
 	if len(paths) == 0 {
 		return withCode(exitUsage, fmt.Errorf("no *.json definitions found in %s", strings.Join(args, ", ")))
 	}
+	if len(f.sets) > 0 && len(paths) != 1 {
+		return withCode(exitUsage, fmt.Errorf("--set needs exactly one definition (got %d)", len(paths)))
+	}
 	opts := validate.Options{Strict: f.strict, Values: values}
 	results := make([]*validate.Result, 0, len(paths))
 	for _, p := range paths {
-		r, err := validate.File(p, opts)
+		r, _, err := validateFile(p, opts, f.sets)
 		if err != nil {
 			return withCode(exitUsage, err)
 		}
@@ -96,6 +104,52 @@ func runValidate(cmd *cobra.Command, f validateFlags, args []string) error {
 		}
 	}
 	return nil
+}
+
+// addSetFlag registers the repeatable --set ObjectId.field=value flag.
+func addSetFlag(fs *pflag.FlagSet, sets *[]string) {
+	fs.StringArrayVar(sets, "set", nil, "override a field of an object before validation: ObjectId.field=value, e.g. RedshiftCluster.connectionString=jdbc:postgresql://127.0.0.1:5432/dev (repeat the same ObjectId.field for a list; {\"ref\":\"Id\"} for a reference)")
+}
+
+// validateFile reads (path "-" is stdin) and validates one definition like
+// validate.File, applying --set overrides between parsing and validation.
+// A bad --set is returned as an error (a usage error).
+func validateFile(path string, opts validate.Options, sets []string) (*validate.Result, []definition.Override, error) {
+	var data []byte
+	var err error
+	name := path
+	if path == "-" {
+		data, err = io.ReadAll(os.Stdin)
+		name = "<stdin>"
+	} else {
+		data, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("read definition: %w", err)
+	}
+	return validateSource(name, data, opts, sets)
+}
+
+// validateSource is validateFile on bytes already read.
+func validateSource(name string, data []byte, opts validate.Options, sets []string) (*validate.Result, []definition.Override, error) {
+	if len(sets) == 0 {
+		r, err := validate.Bytes(name, data, opts)
+		return r, nil, err
+	}
+	d, err := definition.Parse(name, data)
+	var se *definition.SyntaxError
+	switch {
+	case errors.As(err, &se):
+		return &validate.Result{File: name, Syntax: se, Diagnostics: []definition.Diagnostic{{
+			Severity: definition.SeverityError, Code: "SYNTAX_ERROR", Message: se.Msg, Pos: se.Pos}}}, nil, nil
+	case err != nil:
+		return nil, nil, fmt.Errorf("%s: %w", name, err)
+	}
+	ovs, err := definition.ApplyOverrides(d, sets)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &validate.Result{File: name, Definition: d, Diagnostics: validate.Definition(d, opts)}, ovs, nil
 }
 
 // colorOutput: colours only on a terminal, and never with NO_COLOR set.

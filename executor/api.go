@@ -74,7 +74,8 @@ const PollTimeout = 90 * time.Second
 // AckTimeout, or without a progress report within the component's
 // reportProgressTimeout (default ProgressTimeout), is failed as stalled and
 // retried per its policy. The built-in worker dies with the engine, so its
-// tasks need no such watch.
+// tasks need no such watch. Options.AckTimeout and ProgressTimeout
+// override these defaults.
 const (
 	AckTimeout      = 2 * time.Minute
 	ProgressTimeout = 15 * time.Minute
@@ -94,12 +95,28 @@ type PollInput struct {
 	// every task the engine routes to the built-in worker.
 	WorkerGroup string
 	Hostname    string
+	// NoWait makes the poll a non-blocking try: a task if one is queued
+	// now, else (nil, nil) at once.
+	NoWait bool
 }
 
 // LocalWorkerGroup is the worker group of the built-in local worker: it
 // receives work of every worker group and resource the engine was told to
 // run locally (by default: all of them).
 const LocalWorkerGroup = "dpl:local"
+
+// Error ids of attempts the engine ends for a remote runner.
+const (
+	// ErrorIDNotAcknowledged: the runner did not acknowledge in time.
+	ErrorIDNotAcknowledged = "TaskNotAcknowledged"
+	// ErrorIDRunnerLost: the runner stopped reporting progress.
+	ErrorIDRunnerLost = "TaskRunnerLost"
+	// ErrorIDRunnerShutdown: a runner gave the task back (shutdown); with
+	// SetTaskStatus FAILED it is a release, not a failure (ReleaseTask).
+	ErrorIDRunnerShutdown = "TaskRunnerShutdown"
+	// ErrorIDReleased marks the attempt ended by ReleaseTask.
+	ErrorIDReleased = "TaskReleased"
+)
 
 // ResourceWorkerGroup is the synthetic worker group of a resource instance
 // (runtime.md §5: managed runners get theirs internally).

@@ -497,7 +497,7 @@ func TestRemoteTaskOwnership(t *testing.T) {
 	if c, _ := r.e.ReportTaskProgress(ctx, t1.TaskID, nil); !c {
 		t.Fatal("unacknowledged task not taken back")
 	}
-	if a := r.e.Attempts(iA)[0]; a.ErrorID != "TaskStalled" {
+	if a := r.e.Attempts(iA)[0]; a.ErrorID != ErrorIDNotAcknowledged {
 		t.Fatalf("attempt 1 %+v", a)
 	}
 	advance(time.Minute) // retryDelay

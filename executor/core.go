@@ -444,6 +444,10 @@ func (e *engine) recoverInFlight() {
 			e.attemptFailed(i, a, now)
 		case WaitingForRunner:
 			e.enqueue(i, a)
+			// Pollers (the endpoint's wake-ups) learn of it like of any
+			// newly queued attempt.
+			e.emit(Event{Kind: EventAttempt, Component: i.Component, Instance: i.ID, Attempt: a.ID, Status: WaitingForRunner,
+				Message: "queued again after resume"})
 		}
 		if i.counted {
 			continue

@@ -58,6 +58,18 @@ type Options struct {
 	// Remote lists worker groups that are served by runners outside the
 	// engine's process; all other work is routed to LocalWorkerGroup.
 	Remote []string
+	// RemoteAll routes the work of every workerGroup (evaluated per
+	// component) to remote runners, as if each were listed in Remote;
+	// WorkerGroups tells which groups that gives. Work without a
+	// workerGroup, and work on a runsOn resource, stays local.
+	RemoteAll bool
+	// AckTimeout and ProgressTimeout bound task ownership of remote runners
+	// (runtime.md §5): a task not acknowledged within AckTimeout, or whose
+	// progress reports stop for the component's reportProgressTimeout
+	// (else ProgressTimeout), is failed (errorId TaskNotAcknowledged or
+	// TaskRunnerLost) and retried per its policy. Zero: the package
+	// defaults AckTimeout and ProgressTimeout.
+	AckTimeout, ProgressTimeout time.Duration
 }
 
 // Summary is how a run ended.
@@ -96,6 +108,11 @@ func New(opts Options) (*Engine, error) {
 // Run drives the state machine until every instance is terminal, nothing
 // can make progress any more, or ctx ends (then the state stays resumable
 // and ctx.Err() is returned with the summary so far).
+//
+// Run may be called again on the same engine after it returned: when
+// SetStatus (RERUN, MARK_FINISHED, ...) reopened the ended activation, the
+// next Run continues it (subscribe again: streams close when a Run ends).
+// Never call Run twice at the same time.
 func (e *Engine) Run(ctx context.Context) (*Summary, error) { return e.run(ctx) }
 
 // Subscribe returns a channel of every event from now on (the store's log
@@ -116,6 +133,18 @@ func (e *Engine) PipelineID() string { return e.pipelineID }
 
 // Resumed reports whether New continued an unfinished activation.
 func (e *Engine) Resumed() bool { return e.resumed }
+
+// ReleaseTask gives a task back without counting a failure: its attempt
+// ends CANCELED (errorId TaskReleased) and a new attempt is queued at once,
+// without retryDelay and without using one of maximumRetries. Runners use
+// it for work they return on shutdown; SetTaskStatus FAILED with errorId
+// TaskRunnerShutdown (what remote runners send) does the same.
+func (e *Engine) ReleaseTask(taskID string) error { return e.releaseTask(taskID, "") }
+
+// WorkerGroups returns the worker groups whose work goes to remote runners
+// (Options.Remote, or with RemoteAll every workerGroup the definition
+// uses), sorted.
+func (e *Engine) WorkerGroups() []string { return e.remoteGroups() }
 
 // PipelineName returns the pipeline's name: Options.PipelineName, else the
 // stored pipeline's name, else the definition file's base name.

@@ -3,6 +3,7 @@ package executor
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -206,12 +207,40 @@ func (e *engine) groupFor(i *inst) string {
 	if i.node != nil && g == "" {
 		g = i.node.c.group
 	}
+	if g == "" {
+		return LocalWorkerGroup
+	}
+	if e.opts.RemoteAll {
+		return g
+	}
 	for _, rg := range e.opts.Remote {
-		if g != "" && rg == g {
+		if rg == g {
 			return g
 		}
 	}
 	return LocalWorkerGroup
+}
+
+func (e *engine) remoteGroups() []string {
+	seen := map[string]bool{}
+	for _, g := range e.opts.Remote {
+		if g != "" {
+			seen[g] = true
+		}
+	}
+	if e.opts.RemoteAll {
+		for _, c := range e.comps {
+			if c.group != "" {
+				seen[c.group] = true
+			}
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for g := range seen {
+		out = append(out, g)
+	}
+	sort.Strings(out)
+	return out
 }
 
 func (e *engine) enqueue(i *inst, a *store.Attempt) {
@@ -337,13 +366,23 @@ func remoteTask(a *store.Attempt) bool { return a.Group != "" && a.Group != Loca
 // progressDeadline is when a running remote attempt is considered stalled.
 func (e *engine) progressDeadline(i *inst, a *store.Attempt) time.Time {
 	if !a.Acked {
-		return a.ActualStart.Add(AckTimeout)
+		return a.ActualStart.Add(e.ackTimeout())
 	}
 	to := i.c.progressTO
+	if to <= 0 {
+		to = e.opts.ProgressTimeout
+	}
 	if to <= 0 {
 		to = ProgressTimeout
 	}
 	return a.LastProgress.Add(to)
+}
+
+func (e *engine) ackTimeout() time.Duration {
+	if e.opts.AckTimeout > 0 {
+		return e.opts.AckTimeout
+	}
+	return AckTimeout
 }
 
 // checkStalled fails a remote attempt whose runner stopped reporting.
@@ -357,11 +396,11 @@ func (e *engine) checkStalled(i *inst, now time.Time) {
 		e.addTimer(dl, i)
 		return
 	}
-	msg := fmt.Sprintf("runner %s did not report progress within %s; the task is reassigned", a.Hostname, AckTimeout)
+	id, msg := ErrorIDNotAcknowledged, fmt.Sprintf("runner %s did not acknowledge the task within %s; the task is reassigned", a.Hostname, e.ackTimeout())
 	if a.Acked {
-		msg = fmt.Sprintf("runner %s stopped reporting progress (last report %s); the task is reassigned", a.Hostname, fmtTime(a.LastProgress))
+		id, msg = ErrorIDRunnerLost, fmt.Sprintf("runner %s stopped reporting progress (last report %s); the task is reassigned", a.Hostname, fmtTime(a.LastProgress))
 	}
-	e.endAttempt(i, a, Failed, "TaskStalled", msg, now)
+	e.endAttempt(i, a, Failed, id, msg, now)
 	e.attemptFailed(i, a, now)
 }
 

@@ -333,6 +333,9 @@ func (e *engine) PollForTask(ctx context.Context, in PollInput) (*task.Task, err
 		}
 		ready := e.readyCh
 		e.mu.Unlock()
+		if in.NoWait {
+			return nil, nil
+		}
 		if timeout == nil {
 			timeout = e.clock.After(PollTimeout)
 		}
@@ -394,7 +397,7 @@ func (e *engine) handout(in PollInput) *task.Task {
 			e.addTimer(now.Add(i.c.attemptTO), i)
 		}
 		if remoteTask(a) {
-			e.addTimer(now.Add(AckTimeout), i)
+			e.addTimer(now.Add(e.ackTimeout()), i)
 		}
 		e.flush()
 		e.wake()
@@ -462,6 +465,9 @@ func (e *engine) SetTaskStatus(_ context.Context, taskID string, r task.Result) 
 	if Status(a.Status) != Running {
 		return nil // the engine already ended it (timeout, cancel)
 	}
+	if r.Status == task.Failed && r.ErrorID == ErrorIDRunnerShutdown {
+		return e.releaseLocked(a, ErrorIDRunnerShutdown, r.ErrorMessage)
+	}
 	i := e.insts[a.Instance]
 	now := e.now()
 	delete(e.cancels, taskID)
@@ -500,4 +506,37 @@ func (e *engine) SetTaskStatus(_ context.Context, taskID string, r task.Result) 
 	e.step()
 	e.wake()
 	return nil
+}
+
+func (e *engine) releaseTask(taskID, why string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	a := e.tasks[taskID]
+	if a == nil {
+		return fmt.Errorf("%w: %s", ErrTaskNotFound, taskID)
+	}
+	if Status(a.Status) != Running {
+		return nil // already ended by the engine
+	}
+	return e.releaseLocked(a, ErrorIDReleased, why)
+}
+
+// releaseLocked ends a running attempt given back by its runner and
+// queues the next one at once; the instance's failure count is untouched.
+func (e *engine) releaseLocked(a *store.Attempt, errID, why string) error {
+	i := e.insts[a.Instance]
+	now := e.now()
+	msg := "given back by runner " + a.Hostname
+	if why != "" {
+		msg += ": " + why
+	}
+	e.endAttempt(i, a, Canceled, errID, msg, now)
+	if Status(i.Status).Terminal() {
+		e.flush()
+		return e.werr
+	}
+	e.startAttempt(i, now)
+	e.step()
+	e.wake()
+	return e.werr
 }

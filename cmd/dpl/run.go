@@ -60,6 +60,12 @@ type RunSession struct {
 	Wait func() (*executor.Summary, error)
 	// Stop ends the run cleanly (state kept, resumable), like SIGINT.
 	Stop func()
+	// History is the run's stored events from before Events starts (a
+	// resumed run's past, oldest first); Events carries everything after.
+	History []executor.Event
+	// PipelineName and Activation name the run for headers.
+	PipelineName string
+	Activation   int
 }
 
 // runInteractive is the TUI hook: when set (by the TUI's file) and the
@@ -251,6 +257,14 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 		sum *executor.Summary
 		err error
 	}
+	interactive := !f.headless && runInteractive != nil && isTerminal(stdout) && f.output == "text"
+	var history []executor.Event
+	if interactive {
+		// Read before the run starts, so nothing is both here and in Events.
+		if history, err = eng.History(0); err != nil {
+			fmt.Fprintf(stderr, "dpl: earlier events of this run are not shown: %v\n", err)
+		}
+	}
 	done := make(chan result, 1)
 	go func() {
 		s, err := eng.Run(ctx)
@@ -271,9 +285,9 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 		return final.sum, final.err
 	}
 
-	interactive := !f.headless && runInteractive != nil && isTerminal(stdout) && f.output == "text"
 	if interactive {
-		uiErr := runInteractive(ctx, &RunSession{Engine: eng, Events: events, StateDir: stateDir, Wait: wait, Stop: stopRun})
+		uiErr := runInteractive(ctx, &RunSession{Engine: eng, Events: events, StateDir: stateDir, Wait: wait, Stop: stopRun,
+			History: history, PipelineName: eng.PipelineName(), Activation: eng.Activation()})
 		stopRun() // the UI is gone: nothing more to show, stop cleanly if still running
 		sum, runErr := wait()
 		switch {

@@ -94,23 +94,9 @@ func (s *EngineSource) Instances() []store.Instance { return s.Engine.Instances(
 // Attempts implements Source.
 func (s *EngineSource) Attempts(id string) []store.Attempt { return s.Engine.Attempts(id) }
 
-// Describe implements Source. When an expression fails to evaluate the
-// raw fields are returned with the error, so the view still shows them.
+// Describe implements Source.
 func (s *EngineSource) Describe(ctx context.Context, id string) ([]task.Field, error) {
-	in := executor.DescribeInput{PipelineID: s.Engine.PipelineID(), ObjectIDs: []string{id}, EvaluateExpressions: true}
-	out, err := s.Engine.DescribeObjects(ctx, in)
-	if err != nil {
-		in.EvaluateExpressions = false
-		raw, rerr := s.Engine.DescribeObjects(ctx, in)
-		if rerr != nil || len(raw.Objects) == 0 {
-			return nil, err
-		}
-		return raw.Objects[0].Fields, fmt.Errorf("fields shown unevaluated: %w", err)
-	}
-	if len(out.Objects) == 0 {
-		return nil, fmt.Errorf("no object %s", id)
-	}
-	return out.Objects[0].Fields, nil
+	return describeVia(ctx, s.Engine, s.Engine.PipelineID(), id)
 }
 
 // SetStatus implements Source.

@@ -66,6 +66,16 @@ func (m *Model) loadStream() {
 // readLogs appends what was written since the last read.
 func (m *Model) readLogs() {
 	l := &m.logs
+	if m.info.Endpoint != "" {
+		// Over the API there are no log files: the attempt's error is all
+		// there is to show.
+		l.lines, l.partial, l.err = nil, "", ""
+		if l.ai >= 0 && l.ai < len(l.attempts) && l.attempts[l.ai].ErrorMessage != "" {
+			l.lines = strings.Split(strings.TrimRight(l.attempts[l.ai].ErrorMessage, "\n"), "\n")
+		}
+		m.renderLogs()
+		return
+	}
 	if l.path == "" && l.ai >= 0 && l.ai < len(l.attempts) {
 		// The attempt may have started writing since.
 		a := l.attempts[l.ai]
@@ -158,6 +168,8 @@ func (m *Model) renderLogs() {
 		switch {
 		case l.ai < 0:
 			out = []string{"no attempt yet: nothing has run for this instance"}
+		case m.info.Endpoint != "":
+			out = []string{"this attempt reported no error"}
 		case l.path == "":
 			out = []string{"this attempt recorded no " + m.streamName() + " file"}
 		case strings.Contains(l.path, "://"):
@@ -223,6 +235,9 @@ func (m *Model) logsView() string {
 		follow = "following"
 	}
 	head := fmt.Sprintf("%s · %s · %s · %s · %d lines", l.instance, att, m.streamName(), follow, len(m.allLogLines()))
+	if m.info.Endpoint != "" {
+		head = fmt.Sprintf("%s · %s · errorMessage only: logs are not served over the API", l.instance, att)
+	}
 	return m.th.label.Render(ansi.Truncate(head, m.width, "…")) + "\n" + l.vp.View()
 }
 

@@ -908,6 +908,8 @@ func (m *Model) headerLine() string {
 		left += fmt.Sprintf(" · run %d", m.info.Activation)
 	}
 	switch {
+	case m.info.Endpoint != "":
+		left += " · ⇄ " + strings.TrimPrefix(strings.TrimPrefix(m.info.Endpoint, "http://"), "https://")
 	case m.runActive:
 		left += " · ● running"
 	case m.info.ReadOnly:

@@ -22,6 +22,9 @@ type Info struct {
 	Name       string
 	Activation int // 0 when unknown
 	StateDir   string
+	// Endpoint is the API URL of a run attached to over HTTP (dpl tui
+	// --endpoint); its logs are not available, only attempt errors.
+	Endpoint string
 	// ReadOnly disables every operator command (a stored run browsed
 	// without an engine driving it).
 	ReadOnly bool

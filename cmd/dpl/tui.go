@@ -13,31 +13,48 @@ import (
 
 	"github.com/dpl-dev/dpl/definition"
 	"github.com/dpl-dev/dpl/executor"
+	"github.com/dpl-dev/dpl/executor/remote"
 	"github.com/dpl-dev/dpl/executor/store"
 	"github.com/dpl-dev/dpl/tui"
 )
 
 func init() {
-	var stateDir, pipeline string
+	var stateDir, pipeline, endpoint, region string
 	var noMouse bool
 	cmd := &cobra.Command{
-		Use:   "tui [--state-dir DIR] [--pipeline ID]",
-		Short: "Browse a stored run in the terminal UI",
+		Use:   "tui [--state-dir DIR | --endpoint URL] [--pipeline ID]",
+		Short: "Browse a stored run, or attach to dpl serve, in the terminal UI",
 		Long: `Open the interactive view of a run kept in a state folder, read-only: the
 component graph coloured by status, the instances grid, instance and attempt
 detail with evaluated fields, logs and the event history. Commands (rerun,
 cancel, mark finished, pause) need the engine: continue the run with
 dpl run, which opens the same view over the live run.
 
+With --endpoint the view attaches to a running dpl serve (or any Data
+Pipeline API) and commands go to it through SetStatus. The API has no event
+stream: the view polls every 2 seconds, and its events pane shows the
+changes it saw. Logs are not served over the API: the logs view shows each
+attempt's errorMessage only. Requests are signed with the default AWS
+credential chain (environment, shared files).
+
 Keys: arrows or h j k l move, enter opens, esc goes back, tab switches pane,
 / filters, : runs a command, ? shows every key, q quits.`,
 		Example: `  dpl tui
-  dpl tui --state-dir /var/lib/dpl --pipeline df-local-1a2b3c`,
+  dpl tui --state-dir /var/lib/dpl --pipeline df-local-1a2b3c
+  dpl tui --endpoint http://127.0.0.1:8642 --pipeline df-0123456789ABCDEF`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if endpoint != "" {
+				if cmd.Flags().Changed("state-dir") {
+					return withCode(exitUsage, errors.New("--endpoint and --state-dir exclude each other"))
+				}
+				return attachRemote(cmd.Context(), endpoint, region, pipeline, noMouse)
+			}
 			return browseStored(cmd.Context(), stateDirFor(stateDir), pipeline, noMouse)
 		},
 	}
+	cmd.Flags().StringVar(&endpoint, "endpoint", "", "attach to the Data Pipeline API at this URL (dpl serve)")
+	cmd.Flags().StringVar(&region, "region", "", "signing region with --endpoint (default us-east-1)")
 	cmd.Flags().StringVar(&stateDir, "state-dir", "", "state folder (default $DPL_STATE_DIR or ./.dpl)")
 	cmd.Flags().StringVar(&pipeline, "pipeline", "", "pipeline id when the folder holds several (default: the most recently run)")
 	cmd.Flags().BoolVar(&noMouse, "no-mouse", false, "leave the mouse to the terminal (text selection)")
@@ -165,4 +182,28 @@ func pickActivation(db *store.DB, id string) (*store.Pipeline, *store.Activation
 		return nil, nil, errors.New("the state folder has no run yet")
 	}
 	return best, bestAct, nil
+}
+
+// attachRemote opens the view over a pipeline of a running endpoint.
+func attachRemote(ctx context.Context, endpoint, region, pipeline string, noMouse bool) error {
+	c, err := remote.Dial(ctx, remote.ClientOptions{Endpoint: endpoint, Region: region})
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	if pipeline == "" {
+		if pipeline, err = tui.PickRemotePipeline(ctx, c); err != nil {
+			return withCode(exitUsage, fmt.Errorf("%s: %w", endpoint, err))
+		}
+	}
+	src, err := tui.NewRemote(ctx, c, endpoint, pipeline)
+	if err != nil {
+		return withCode(exitUsage, fmt.Errorf("%s: %w", endpoint, err))
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	events := src.Watch(wctx, tui.RemoteInterval)
+	if _, err := tui.Run(ctx, tui.Options{Source: src, Events: events, NoMouse: noMouse}); err != nil {
+		return withCode(exitFailed, err)
+	}
+	return nil
 }

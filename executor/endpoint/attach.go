@@ -72,22 +72,55 @@ func (s *Server) Attach(eng *executor.Engine, name string, groups []string) erro
 }
 
 // ServeEngine is `dpl run --serve ADDR`: it listens on addr and serves
-// eng (made with Options.Remote = groups) until ctx ends. Runners polling
-// one of groups get its tasks; heartbeats tell them to exit once the run
-// ended. opts.StateDir is the run's state folder (nothing is written to
-// it; the store stays the caller's).
+// eng (made with Options.Remote = groups) until ctx ends or the run ends,
+// then for opts.EndGrace more: during the grace period heartbeats answer
+// terminate and waiting polls return at once, so runners learn that the
+// run is over and exit cleanly before the server closes. The caller must
+// wait for ServeEngine to return before exiting for the grace to matter.
+// opts.StateDir is the run's state folder (nothing is written to it; the
+// store stays the caller's).
 func ServeEngine(ctx context.Context, addr string, eng *executor.Engine, name string, groups []string, opts Options) error {
-	s, err := NewAttached(opts)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	if err := s.Attach(eng, name, groups); err != nil {
-		return err
-	}
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("serve %s: %w", addr, err)
 	}
-	return s.Serve(ctx, l)
+	return serveEngine(ctx, l, eng, name, groups, opts)
+}
+
+func serveEngine(ctx context.Context, l net.Listener, eng *executor.Engine, name string, groups []string, opts Options) error {
+	s, err := NewAttached(opts)
+	if err != nil {
+		l.Close()
+		return err
+	}
+	defer s.Close()
+	if err := s.Attach(eng, name, groups); err != nil {
+		l.Close()
+		return err
+	}
+	grace := opts.EndGrace
+	if grace <= 0 {
+		grace = DefaultEndGrace
+	}
+	s.mu.Lock()
+	r := s.runs[eng.PipelineID()]
+	s.mu.Unlock()
+	serveCtx, stop := context.WithCancel(context.Background())
+	defer stop()
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-r.done:
+		}
+		s.mu.Lock()
+		s.ending = true
+		s.mu.Unlock()
+		s.wakeGroups(groups) // waiting polls answer now; runners heartbeat
+		select {
+		case <-time.After(grace):
+		case <-serveCtx.Done():
+		}
+		stop()
+	}()
+	return s.Serve(serveCtx, l)
 }

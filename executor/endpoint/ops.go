@@ -133,6 +133,12 @@ func (s *Server) deletePipeline(_ context.Context, body []byte) (any, error) {
 		return nil, err
 	}
 	s.dropRun(in.PipelineID)
+	if s.db != nil && !s.attached {
+		// The run is stopped: its instances, attempts and events go too.
+		if err := s.db.DeletePipeline(in.PipelineID); err != nil {
+			s.opts.Logf("endpoint: delete %s: %v", in.PipelineID, err)
+		}
+	}
 	return struct{}{}, nil
 }
 

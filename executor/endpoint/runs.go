@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/dpl-dev/dpl/definition"
-	"github.com/dpl-dev/dpl/definition/period"
 	"github.com/dpl-dev/dpl/executor"
 	"github.com/dpl-dev/dpl/executor/local"
 	"github.com/dpl-dev/dpl/executor/task"
@@ -197,10 +196,12 @@ func (s *Server) start(p Pipeline, params map[string][]string, start time.Time, 
 	if err != nil {
 		return invalid("definition of %s: %v", p.ID, err)
 	}
-	groups := WorkerGroups(d, params)
+	// Every workerGroup goes to remote runners; the engine evaluates the
+	// groups (expressions included) and says which there are.
 	opts := executor.Options{Definition: d, Source: src, PipelineID: p.ID, PipelineName: p.Name,
 		Store: s.db, StateDir: s.opts.StateDir, Clock: s.opts.Clock, Notifier: s.opts.Notifier,
-		Params: params, StartTimestamp: start, RetryDelay: s.opts.RetryDelay, Remote: groups, Latest: readOnly}
+		Params: params, StartTimestamp: start, RetryDelay: s.opts.RetryDelay, RemoteAll: true, Latest: readOnly,
+		AckTimeout: s.opts.AckTimeout, ProgressTimeout: s.opts.ProgressTimeout}
 	eng, err := executor.New(opts)
 	if errors.Is(err, executor.ErrDefinitionChanged) {
 		opts.Fresh = true
@@ -209,7 +210,7 @@ func (s *Server) start(p Pipeline, params map[string][]string, start time.Time, 
 	if err != nil {
 		return fmt.Errorf("start %s: %w", p.ID, err)
 	}
-	r := &pipelineRun{id: p.ID, eng: eng, groups: groups, done: make(chan struct{})}
+	r := &pipelineRun{id: p.ID, eng: eng, groups: eng.WorkerGroups(), done: make(chan struct{})}
 	s.mu.Lock()
 	if old := s.runs[p.ID]; old != nil && old.running() {
 		s.mu.Unlock()
@@ -418,16 +419,14 @@ func (s *Server) setObjectStatus(ctx context.Context, id string, ids []string, s
 
 // Task hand-out.
 
-// lease tracks a task handed to a remote runner.
+// lease maps a task handed to a remote runner to its engine. Ownership
+// (acknowledgement and progress timeouts) is the engine's.
 type lease struct {
 	pipeline string
 	taskID   string // the engine's task id
 	run      *pipelineRun
-	handed   time.Time
-	last     time.Time
-	acked    bool
-	timeout  time.Duration // progress timeout
-	expired  bool          // ended by the server: reports get canceled=true
+	last     time.Time // handed out or last reported
+	expired  bool      // ended by the server: reports get canceled=true
 	finished bool
 }
 
@@ -496,33 +495,34 @@ func (s *Server) candidates(g string, turn int) []*pipelineRun {
 	return out
 }
 
-// pollRecheck is how often a waiting poll looks for work without a wake-up.
-const pollRecheck = time.Second
-
-var expiredCtx = func() context.Context {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	return ctx
-}()
-
 // Poll implements PollForTask across every pipeline: the first task of
 // the group, or (nil, nil) after the poll timeout.
 func (s *Server) Poll(ctx context.Context, group, host string) (*task.Task, error) {
 	timer := time.NewTimer(s.opts.PollTimeout)
 	defer timer.Stop()
-	// Wake-ups come from the engines' events; a slow re-check covers work
-	// queued without one (attempts re-queued when a run resumes).
-	recheck := time.NewTicker(pollRecheck)
-	defer recheck.Stop()
+	// Wake-ups come from the engines' events: every attempt queued for a
+	// runner (new, retried, given back or re-queued on resume) has one.
 	turn := 0
 	for {
 		ch := s.wakeCh(group)
+		if s.isEnding() {
+			// The served run ended: answer soon (not at once, which would
+			// make runners spin) so the runner heartbeats and learns it
+			// should terminate.
+			if turn == 0 {
+				select {
+				case <-ctx.Done():
+				case <-s.ctx.Done():
+				case <-time.After(endingPoll):
+				}
+			}
+			return nil, nil
+		}
 		for _, r := range s.candidates(group, turn) {
 			if !r.running() {
 				continue
 			}
-			// An ended context makes the engine's poll a non-blocking try.
-			t, _ := r.eng.PollForTask(expiredCtx, executor.PollInput{WorkerGroup: group, Hostname: host})
+			t, _ := r.eng.PollForTask(ctx, executor.PollInput{WorkerGroup: group, Hostname: host, NoWait: true})
 			if t != nil {
 				return s.lease(r, t), nil
 			}
@@ -536,7 +536,6 @@ func (s *Server) Poll(ctx context.Context, group, host string) (*task.Task, erro
 		case <-timer.C:
 			return nil, nil
 		case <-ch:
-		case <-recheck.C:
 		}
 	}
 }
@@ -545,15 +544,7 @@ func (s *Server) Poll(ctx context.Context, group, host string) (*task.Task, erro
 // (pipeline, server epoch and the engine's id: engine ids are unique only
 // per pipeline and process).
 func (s *Server) lease(r *pipelineRun, t *task.Task) *task.Task {
-	now := time.Now()
-	l := &lease{pipeline: r.id, taskID: t.TaskID, run: r, handed: now, last: now, timeout: s.opts.ProgressTimeout}
-	if a := t.Attempt(); a != nil {
-		if v := a.Get("reportProgressTimeout"); v != "" {
-			if p, err := period.Parse(v); err == nil && p.Approx() > 0 {
-				l.timeout = p.Approx()
-			}
-		}
-	}
+	l := &lease{pipeline: r.id, taskID: t.TaskID, run: r, last: time.Now()}
 	ext := r.id + ":" + s.epoch + ":" + t.TaskID
 	s.mu.Lock()
 	s.leases[ext] = l
@@ -584,7 +575,7 @@ func (s *Server) Progress(ctx context.Context, taskID string, fields []task.Fiel
 		s.mu.Unlock()
 		return true, nil
 	}
-	l.acked, l.last = true, time.Now()
+	l.last = time.Now()
 	s.mu.Unlock()
 	return l.run.eng.ReportTaskProgress(ctx, l.taskID, fields)
 }
@@ -600,7 +591,7 @@ func (s *Server) Complete(ctx context.Context, taskID string, res task.Result) e
 		s.mu.Unlock()
 		return nil // the server already ended it; the result is dropped
 	}
-	l.finished = true
+	l.finished, l.last = true, time.Now()
 	s.mu.Unlock()
 	return l.run.eng.SetTaskStatus(ctx, l.taskID, res)
 }
@@ -614,6 +605,9 @@ func (s *Server) Heartbeat(in executor.HeartbeatInput) bool {
 	if s.closed {
 		return true
 	}
+	if s.ending {
+		return true
+	}
 	if s.attached {
 		for _, r := range s.runs {
 			if r.running() {
@@ -625,13 +619,13 @@ func (s *Server) Heartbeat(in executor.HeartbeatInput) bool {
 	return false
 }
 
-// watchLeases fails tasks whose runner did not acknowledge or stopped
-// reporting progress, so that the engine retries them (another attempt).
-func (s *Server) watchLeases() {
+// pruneLeases forgets leases that ended an hour ago (late reports of
+// their old owners then get TaskNotFoundException). The engine, not the
+// server, fails tasks whose runner does not acknowledge or stops
+// reporting (executor.Options.AckTimeout and ProgressTimeout).
+func (s *Server) pruneLeases() {
 	defer s.wg.Done()
-	tick := min(s.opts.AckTimeout, s.opts.ProgressTimeout) / 4
-	tick = max(tick, 10*time.Millisecond)
-	t := time.NewTicker(tick)
+	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
 		select {
@@ -640,33 +634,22 @@ func (s *Server) watchLeases() {
 		case <-t.C:
 		}
 		now := time.Now()
-		type expiry struct {
-			l   *lease
-			id  string
-			msg string
-		}
-		var due []expiry
 		s.mu.Lock()
 		for id, l := range s.leases {
-			switch {
-			case l.finished || l.expired:
-				if now.Sub(l.last) > time.Hour {
-					delete(s.leases, id)
-				}
-			case !l.acked && now.Sub(l.handed) > s.opts.AckTimeout:
-				l.expired = true
-				due = append(due, expiry{l, "TaskNotAcknowledged", fmt.Sprintf("the task runner did not acknowledge the task within %s; handed out again", s.opts.AckTimeout)})
-			case l.acked && now.Sub(l.last) > l.timeout:
-				l.expired = true
-				due = append(due, expiry{l, "TaskRunnerLost", fmt.Sprintf("no progress report for %s; handed out again", l.timeout)})
+			if (l.finished || l.expired) && now.Sub(l.last) > time.Hour {
+				delete(s.leases, id)
 			}
 		}
 		s.mu.Unlock()
-		for _, d := range due {
-			d.l.last = now
-			if err := d.l.run.eng.SetTaskStatus(context.Background(), d.l.taskID, task.Result{Status: task.Failed, ErrorID: d.id, ErrorMessage: d.msg}); err != nil {
-				s.opts.Logf("endpoint: expire task %s: %v", d.l.taskID, err)
-			}
-		}
 	}
+}
+
+// endingPoll is how long a poll waits before answering empty once the
+// served run ended.
+const endingPoll = 200 * time.Millisecond
+
+func (s *Server) isEnding() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ending
 }

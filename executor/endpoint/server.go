@@ -38,6 +38,7 @@ import (
 const (
 	DefaultAckTimeout      = 2 * time.Minute
 	DefaultProgressTimeout = 15 * time.Minute
+	DefaultEndGrace        = 3 * time.Second
 	// DefaultMaxBody fits EvaluateExpression's 20 MiB expression.
 	DefaultMaxBody    = 24 << 20
 	DefaultMaxObjects = 100
@@ -68,8 +69,13 @@ type Options struct {
 	// AckTimeout and ProgressTimeout: a task whose first ReportTaskProgress
 	// does not come within AckTimeout, or whose later reports stop for
 	// ProgressTimeout (or the attempt's reportProgressTimeout), is failed
-	// so that the engine hands it out again as a new attempt.
+	// by the engine (executor.Options of the same names), which hands it
+	// out again as a new attempt.
 	AckTimeout, ProgressTimeout time.Duration
+	// EndGrace is how long ServeEngine keeps serving after the run ended,
+	// answering heartbeats with terminate so that runners exit cleanly
+	// (default DefaultEndGrace).
+	EndGrace time.Duration
 	// MaxBodyBytes refuses larger requests (default 24 MiB).
 	MaxBodyBytes int64
 	// MaxObjects per definition (default 100, the service's limit).
@@ -105,6 +111,9 @@ type Server struct {
 	// attached: the server only fronts engines driven elsewhere (dpl run
 	// --serve); heartbeats answer terminate once they all ended.
 	attached bool
+	// ending: the served run ended (ServeEngine's grace period): heartbeats
+	// answer terminate and waiting polls return empty.
+	ending bool
 }
 
 // New opens the registry and store and resumes the pipelines that were
@@ -163,7 +172,7 @@ func newServer(opts Options, persist bool) (*Server, error) {
 	s.epoch = hex.EncodeToString(b)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.wg.Add(1)
-	go s.watchLeases()
+	go s.pruneLeases()
 	s.resume()
 	return s, nil
 }

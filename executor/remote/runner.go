@@ -100,8 +100,13 @@ func (r *TaskRunner) Run(ctx context.Context) error {
 	defer cancelTasks()
 
 	var hbErr atomic.Value
+	// An empty poll also asks for a heartbeat (at most one a second): a
+	// server whose run ended answers polls at once and heartbeats with
+	// terminate, so the runner exits without waiting HeartbeatInterval.
+	hbNow := make(chan struct{}, 1)
 	go func() {
 		for {
+			last := time.Now()
 			term, err := r.API.ReportTaskRunnerHeartbeat(pollCtx, executor.HeartbeatInput{TaskRunnerID: r.ID, WorkerGroup: r.WorkerGroup, Hostname: r.Hostname})
 			if err != nil && pollCtx.Err() == nil {
 				hbErr.Store(err)
@@ -116,6 +121,14 @@ func (r *TaskRunner) Run(ctx context.Context) error {
 			case <-pollCtx.Done():
 				return
 			case <-time.After(r.HeartbeatInterval):
+			case <-hbNow:
+				if d := time.Second - time.Since(last); d > 0 {
+					select {
+					case <-pollCtx.Done():
+						return
+					case <-time.After(d):
+					}
+				}
 			}
 		}
 	}()
@@ -144,6 +157,11 @@ func (r *TaskRunner) Run(ctx context.Context) error {
 				backoff = 100 * time.Millisecond
 				if t != nil {
 					r.runTask(pollCtx, taskCtx, t)
+					continue
+				}
+				select {
+				case hbNow <- struct{}{}:
+				default:
 				}
 			}
 		}()

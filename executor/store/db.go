@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	badger "github.com/dgraph-io/badger/v4"
 )
@@ -328,6 +329,25 @@ func (s *DB) scan(prefix string, fn func(k, v []byte) error) error {
 		}
 		return nil
 	})
+}
+
+// DeletePipeline removes everything stored for a pipeline: its record,
+// definition versions, activations, instances, attempts and events.
+func (s *DB) DeletePipeline(id string) error {
+	if id == "" || strings.Contains(id, "/") {
+		return fmt.Errorf("store: delete pipeline %q: not a pipeline id", id)
+	}
+	if err := s.db.Update(func(txn *badger.Txn) error { return txn.Delete([]byte("p/" + id)) }); err != nil {
+		return fmt.Errorf("store: delete pipeline %s: %w", id, err)
+	}
+	var pre [][]byte
+	for _, k := range []string{"d/", "a/", "i/", "t/", "e/"} {
+		pre = append(pre, []byte(k+id+"/"))
+	}
+	if err := s.db.DropPrefix(pre...); err != nil {
+		return fmt.Errorf("store: delete pipeline %s: %w", id, err)
+	}
+	return nil
 }
 
 // ParseSeq reads an activation number written by users ("3").

@@ -71,3 +71,53 @@ func TestActivationsInstancesEvents(t *testing.T) {
 		t.Errorf("missing pipeline: %v", err)
 	}
 }
+
+// TestDeletePipeline removes one pipeline's records and keeps another's,
+// even when one id is a prefix of the other.
+func TestDeletePipeline(t *testing.T) {
+	db, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, id := range []string{"df-A", "df-AB"} {
+		if err := db.PutPipeline(&Pipeline{ID: id, Name: id}); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.PutDefinition(id, "h", []byte("{}")); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.PutActivation(&Activation{Pipeline: id, Seq: 1, Hash: "h", State: ActRunning}); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Write(id, 1, Change{Instances: []*Instance{{ID: "@X_1"}}, Attempts: []*Attempt{{ID: "@X_1_Attempt=1"}},
+			Events: []Event{{Seq: 1, Data: []byte(`{}`)}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.DeletePipeline("df-A"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Pipeline("df-A"); err != ErrNotFound {
+		t.Errorf("pipeline still there: %v", err)
+	}
+	if _, err := db.Definition("df-A", "h"); err != ErrNotFound {
+		t.Errorf("definition still there: %v", err)
+	}
+	as, _ := db.Activations("df-A")
+	is, _ := db.Instances("df-A", 1)
+	ts, _ := db.Attempts("df-A", 1)
+	n, _ := db.LastEventSeq("df-A", 1)
+	if len(as)+len(is)+len(ts) != 0 || n != 0 {
+		t.Errorf("left: %d activations, %d instances, %d attempts, last event %d", len(as), len(is), len(ts), n)
+	}
+	if _, err := db.Pipeline("df-AB"); err != nil {
+		t.Errorf("df-AB lost: %v", err)
+	}
+	if is, _ := db.Instances("df-AB", 1); len(is) != 1 {
+		t.Errorf("df-AB has %d instances", len(is))
+	}
+	if err := db.DeletePipeline("a/b"); err == nil {
+		t.Error("an id with a slash was accepted")
+	}
+}

@@ -17,6 +17,7 @@ type KeyMap struct {
 	Follow, Stream, Attempt key.Binding
 	Next, Prev, Wrap        key.Binding
 	Yes, No                 key.Binding
+	Mark, Last, History     key.Binding
 }
 
 // DefaultKeys follows k9s and lazygit: vim motions, enter/esc, `/` filter,
@@ -54,6 +55,9 @@ func DefaultKeys() KeyMap {
 		Wrap:      key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "wrap")),
 		Yes:       key.NewBinding(key.WithKeys("y", "Y"), key.WithHelp("y", "yes")),
 		No:        key.NewBinding(key.WithKeys("n", "N", "esc"), key.WithHelp("n/esc", "no")),
+		Mark:      key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "mark (r/c/m on all)")),
+		Last:      key.NewBinding(key.WithKeys("-"), key.WithHelp("-", "last view")),
+		History:   key.NewBinding(key.WithKeys("[", "]"), key.WithHelp("[/]", "view history")),
 	}
 }
 
@@ -70,8 +74,8 @@ func (h helpMap) FullHelp() [][]key.Binding { return h.full }
 func (m *Model) helpFor() helpMap {
 	k := m.keys
 	move := []key.Binding{k.Up, k.Down, k.Left, k.Right, k.Top, k.Bottom, k.HalfUp, k.HalfDown}
-	general := []key.Binding{k.Open, k.Back, k.Tab, k.Pane, k.Filter, k.Command, k.Help, k.Quit, k.ForceQuit}
-	actions := []key.Binding{k.Rerun, k.Cancel, k.Finish, k.Pause, k.Logs}
+	general := []key.Binding{k.Open, k.Back, k.Tab, k.Pane, k.Last, k.History, k.Filter, k.Command, k.Help, k.Quit, k.ForceQuit}
+	actions := []key.Binding{k.Mark, k.Rerun, k.Cancel, k.Finish, k.Pause, k.Logs}
 	switch m.view {
 	case viewDetail:
 		return helpMap{
@@ -86,7 +90,7 @@ func (m *Model) helpFor() helpMap {
 	case viewEvents:
 		return helpMap{
 			short: []key.Binding{k.Move, k.Open, k.Tab, k.Filter, k.Command, k.Help, k.Quit},
-			full:  [][]key.Binding{move[:2], move[4:], general},
+			full:  [][]key.Binding{move[:2], move[4:], general, {k.Mark, k.Rerun, k.Cancel, k.Finish}},
 		}
 	}
 	return helpMap{

@@ -120,13 +120,21 @@ type Model struct {
 	runEnd               string
 	stopRequested, quits bool
 	ticking              bool
+
+	// marked are the instances space marked; r, c and m act on all of
+	// them (k9s).
+	marked map[string]bool
+	// hist is the panes visited, for `[`/`]` and `-`; histPos is where
+	// the view is in it.
+	hist    []view
+	histPos int
 }
 
 // New builds the model over opts.Source; it loads the components and a
 // first snapshot of instances.
 func New(opts Options) *Model {
 	m := &Model{opts: opts, src: opts.Source, keys: DefaultKeys(), th: newTheme(), help: help.New(),
-		now: opts.Now, width: 80, height: 24, paused: map[string]bool{}}
+		now: opts.Now, width: 80, height: 24, paused: map[string]bool{}, marked: map[string]bool{}, hist: []view{viewGraph}}
 	if m.now == nil {
 		m.now = time.Now
 	}
@@ -503,6 +511,9 @@ func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
 		m.startInput(modeFilter, cur)
 		return nil
 	}
+	if key.Matches(msg, k.Last) {
+		return m.lastView()
+	}
 	switch m.view {
 	case viewDetail:
 		return m.detailKey(msg)
@@ -510,6 +521,12 @@ func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
 		return m.logsKey(msg)
 	}
 	switch {
+	case key.Matches(msg, k.History):
+		m.stepHistory(msg.String())
+		return nil
+	case key.Matches(msg, k.Mark):
+		m.toggleMark(m.selectedInstance())
+		return nil
 	case key.Matches(msg, k.Tab):
 		n := (int(m.pane) + 1) % 3
 		if msg.String() == "shift+tab" {
@@ -523,6 +540,9 @@ func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.Back):
 		if m.filterText != "" {
 			m.setFilter("")
+		} else if len(m.marked) > 0 {
+			clear(m.marked)
+			m.setFlash("marks cleared", false)
 		}
 		return nil
 	case key.Matches(msg, k.Rerun):
@@ -561,7 +581,74 @@ func (m *Model) setPane(v view) {
 	if v < viewGraph || v > viewEvents {
 		return
 	}
+	if v != m.pane {
+		m.hist = append(m.hist[:m.histPos+1], v)
+		if over := len(m.hist) - maxHistory; over > 0 {
+			m.hist = append(m.hist[:0], m.hist[over:]...)
+		}
+		m.histPos = len(m.hist) - 1
+	}
 	m.view, m.pane, m.back = v, v, nil
+}
+
+// maxHistory bounds the pane history.
+const maxHistory = 50
+
+// lastView is `-`: out of a detail or logs view it goes back; in a pane
+// it toggles to the pane shown before (k9s), so `-` `-` returns.
+func (m *Model) lastView() tea.Cmd {
+	if m.view == viewDetail || m.view == viewLogs {
+		return m.pop()
+	}
+	for i := m.histPos - 1; i >= 0; i-- {
+		if m.hist[i] != m.pane {
+			m.setPane(m.hist[i])
+			return nil
+		}
+	}
+	m.setFlash("no earlier view", true)
+	return nil
+}
+
+// stepHistory is `[` (back) and `]` (forward) through the panes visited,
+// without rewriting the history.
+func (m *Model) stepHistory(k string) {
+	pos := m.histPos + 1
+	if k == "[" {
+		pos = m.histPos - 1
+	}
+	if pos < 0 || pos >= len(m.hist) {
+		m.setFlash(map[bool]string{true: "at the oldest view", false: "at the newest view"}[k == "["], true)
+		return
+	}
+	m.histPos = pos
+	v := m.hist[pos]
+	m.view, m.pane, m.back = v, v, nil
+}
+
+// toggleMark marks or unmarks an instance for a bulk action.
+func (m *Model) toggleMark(id string) {
+	if id == "" {
+		m.setFlash("no instance here to mark", true)
+		return
+	}
+	if m.marked[id] {
+		delete(m.marked, id)
+	} else {
+		m.marked[id] = true
+	}
+}
+
+// markedIDs are the marked instances in creation order; marks of
+// instances no longer listed are dropped.
+func (m *Model) markedIDs() []string {
+	var ids []string
+	for _, in := range m.insts {
+		if m.marked[in.ID] {
+			ids = append(ids, in.ID)
+		}
+	}
+	return ids
 }
 
 // push opens a view over the current one; esc returns.
@@ -728,8 +815,24 @@ var verbs = map[string]string{
 	executor.CmdPause: "pause", executor.CmdResume: "resume",
 }
 
-// askInstance confirms an instance command, then sends it.
+// askInstance confirms an instance command, then sends it: to every
+// marked instance when there are marks, else to id.
 func (m *Model) askInstance(cmd, id string) tea.Cmd {
+	if ids := m.markedIDs(); len(ids) > 0 && m.view != viewDetail && m.view != viewLogs {
+		if m.info.ReadOnly {
+			m.setFlash("read-only: this stored run is not running; continue it with dpl run", true)
+			return nil
+		}
+		m.mode = modeConfirm
+		m.confirm = &confirmState{
+			prompt: fmt.Sprintf("%s %d marked %s: %s? [y/n]", capital(verbs[cmd]), len(ids), plural(len(ids), "instance"), strings.Join(ids, " ")),
+			yes: func() tea.Cmd {
+				clear(m.marked)
+				return m.send(cmd, ids...)
+			},
+		}
+		return nil
+	}
 	if id == "" {
 		m.setFlash("select an instance first", true)
 		return nil
@@ -952,10 +1055,17 @@ func (m *Model) statusLine() string {
 		}
 		return ansi.Truncate(st.Render(m.flash), m.width, "…")
 	}
+	var parts []string
 	if m.filterText != "" && m.view != viewLogs {
-		return ansi.Truncate(m.th.faint.Render("filter /"+m.filterText+"  (esc clears)"), m.width, "…")
+		parts = append(parts, "filter /"+m.filterText+"  (esc clears)")
 	}
-	return ""
+	if n := len(m.markedIDs()); n > 0 && m.view != viewLogs && m.view != viewDetail {
+		parts = append(parts, fmt.Sprintf("%d marked • r/c/m act on all • space unmarks • esc clears", n))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return ansi.Truncate(m.th.faint.Render(strings.Join(parts, " · ")), m.width, "…")
 }
 
 // Stopped reports whether the operator asked to stop the run on the way

@@ -367,3 +367,68 @@ func TestColourProfileAddsColourNotMeaning(t *testing.T) {
 	}
 	mustContain(t, v, "running", "Worker")
 }
+
+func TestMarkInstances(t *testing.T) {
+	// space marks the selected cell; marks show as • and in the status line.
+	m := start(t, newFake(), Options{Events: make(chan executor.Event)}, 80, 24).press("2", "j", "j", "j", "l", "space", "k", "space", "k", "space", "space").frame()
+	if got := strings.Join(m.markedIDs(), " "); got != "@Input_2024-01-01T10:00:00 @CopyData_2024-01-01T10:00:00" {
+		t.Errorf("marked %q", got)
+	}
+	mustContain(t, m.View(), "✓•", "✗•", "2 marked")
+}
+
+func TestMarkBulkRerun(t *testing.T) {
+	src := newFake()
+	s := start(t, src, Options{Events: make(chan executor.Event)}, 80, 24).press("2", "j", "j", "j", "l", "space", "k", "space", "r")
+	s.waitFor("Rerun 2 marked instances")
+	s.press("y").waitFor("rerun sent for")
+	m := s.frame()
+	if got := src.callLog(); len(got) != 1 || got[0] != "RERUN [@Input_2024-01-01T10:00:00 @CopyData_2024-01-01T10:00:00]" {
+		t.Errorf("SetStatus calls %q", got)
+	}
+	if len(m.marked) != 0 {
+		t.Errorf("marks kept after the action: %v", m.marked)
+	}
+}
+
+func TestMarkGraphAndClear(t *testing.T) {
+	// In the graph space marks the component's current instance; esc
+	// clears the marks.
+	m := start(t, newFake(), Options{}, 80, 24).press("space").final()
+	if len(m.marked) != 1 || !strings.Contains(m.View(), "• ") {
+		t.Fatalf("graph mark: %v\n%s", m.marked, m.View())
+	}
+	m = start(t, newFake(), Options{}, 80, 24).press("space", "esc").final()
+	if len(m.marked) != 0 {
+		t.Errorf("esc kept marks %v", m.marked)
+	}
+}
+
+func TestLastView(t *testing.T) {
+	// `-` toggles to the pane shown before; twice returns.
+	m := start(t, newFake(), Options{}, 80, 24).press("2", "3", "-").frame()
+	if m.view != viewGrid {
+		t.Errorf("after 2 3 -: view %d, want the grid", m.view)
+	}
+	m = start(t, newFake(), Options{}, 80, 24).press("2", "3", "-", "-").final()
+	if m.view != viewEvents {
+		t.Errorf("after 2 3 - -: view %d, want events", m.view)
+	}
+	// Out of a detail view `-` goes back like esc.
+	m = start(t, newFake(), Options{}, 80, 24).press("2", "j", "j", "j", "l", "enter", "-").final()
+	if m.view != viewGrid {
+		t.Errorf("- from detail: view %d, want the grid", m.view)
+	}
+}
+
+func TestViewHistory(t *testing.T) {
+	// `[` steps back through the panes visited, `]` forward.
+	m := start(t, newFake(), Options{}, 80, 24).press("2", "3", "[", "[", "]").frame()
+	if m.view != viewGrid {
+		t.Errorf("after 2 3 [ [ ]: view %d, want the grid", m.view)
+	}
+	m = start(t, newFake(), Options{}, 80, 24).press("2", "[", "[").final()
+	if m.view != viewGraph || !strings.Contains(m.View(), "at the oldest view") {
+		t.Errorf("[ past the start: view %d\n%s", m.view, m.View())
+	}
+}

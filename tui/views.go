@@ -43,6 +43,9 @@ func (m *Model) compLook(i int) nodeLook {
 	if m.paused[m.comps[i].ID] && st != executor.Paused {
 		text += " ‖"
 	}
+	if k := m.compCur[i]; k >= 0 && m.marked[m.insts[k].ID] {
+		text = "• " + text // marked for a bulk action
+	}
 	return nodeLook{status: text, pen: p}
 }
 
@@ -287,7 +290,11 @@ func (m *Model) gridView(h int) string {
 				glyph = "·"
 			}
 			m.th.pen(st, cellSel).paint(&b, glyph)
-			b.WriteByte(' ')
+			if k >= 0 && m.marked[m.insts[k].ID] {
+				b.WriteString("•") // marked for a bulk action
+			} else {
+				b.WriteByte(' ')
+			}
 		}
 		b.WriteByte('\n')
 	}

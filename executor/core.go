@@ -43,6 +43,7 @@ type comp struct {
 	maxActive   int // 0: unlimited
 	group       string
 	taskTermin  bool // resources: actionOnTaskFailure terminate
+	retryNone   bool // resources: actionOnResourceFailure retrynone
 	onSuccess   []string
 	onFail      []string
 	onLate      []string
@@ -336,6 +337,8 @@ func (e *engine) readComponents() error {
 		}
 		c.group = str("workerGroup")
 		c.taskTermin = strings.EqualFold(str("actionOnTaskFailure"), "terminate")
+		// retryall unless told otherwise (the service documents no default).
+		c.retryNone = strings.EqualFold(str("actionOnResourceFailure"), "retrynone")
 		c.onSuccess = c.eff.Refs("onSuccess")
 		c.onFail = c.eff.Refs("onFail")
 		c.onLate = c.eff.Refs("onLateAction")

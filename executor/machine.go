@@ -160,7 +160,9 @@ func (e *engine) startAttempt(i *inst, now time.Time) {
 	if res != nil {
 		switch Status(res.Status) {
 		case WaitingOnDependencies:
-			e.launchResource(res, now)
+			if res.NextAttempt.IsZero() || !now.Before(res.NextAttempt) {
+				e.launchResource(res, now)
+			}
 		case Finished, ShuttingDown:
 			// A rerun after the resource shut down: launch it again.
 			res.Reruns++
@@ -169,6 +171,12 @@ func (e *engine) startAttempt(i *inst, now time.Time) {
 		}
 		if Status(res.Status).Terminal() {
 			e.cancelInstance(i, "resource "+res.ID+" is "+res.Status, now)
+			return
+		}
+		if Status(res.Status) != Running {
+			// Its launch failed and is retried later (actionOnResourceFailure
+			// retryall): wait for it; launchResource wakes the users.
+			e.setWaiting(i, []string{res.ID})
 			return
 		}
 	}
@@ -487,27 +495,78 @@ func (e *engine) preconditionFalse(p *inst, a *store.Attempt, now time.Time) {
 
 // Resources.
 
+// launchResource starts a resource: CREATING, then RUNNING once its
+// working folder exists. A failed start is retried after the resource's
+// retryDelay up to its maximumRetries with actionOnResourceFailure
+// retryall (the default), and not at all with retrynone; when it finally
+// fails, the activities on it are CANCELED (runtime.md §3.4).
 func (e *engine) launchResource(r *inst, now time.Time) {
 	e.setStatus(r, Creating, "")
+	r.NextAttempt = time.Time{}
 	if r.ActualStart.IsZero() || r.Reruns > 0 {
 		r.ActualStart = now
 		r.ActualEnd = time.Time{}
 	}
-	if e.opts.StateDir != "" {
-		if err := mkdir(ResourceDir(e.opts.StateDir, e.pipelineID, r.ID)); err != nil {
-			r.ErrorMessage = "cannot create the resource's working folder: " + err.Error()
-			e.terminateResource(r, Failed, r.ErrorMessage, now)
+	if err := e.startResource(r); err != nil {
+		r.Failures++
+		r.ErrorID, r.ErrorMessage = "ResourceStartFailed", "cannot start the resource: "+err.Error()
+		if !r.c.retryNone && r.Failures <= r.c.maxRetries {
+			r.NextAttempt = now.Add(r.c.retryDelay)
+			e.setStatus(r, WaitingOnDependencies, r.ErrorMessage)
+			e.saveInst(r, Event{Kind: EventWaiting, Component: r.Component, Instance: r.ID, Status: WaitingOnDependencies,
+				Error: r.ErrorMessage, Message: fmt.Sprintf("start %d failed; retry %d of %d at %s (actionOnResourceFailure retryall)",
+					r.Failures, r.Failures, r.c.maxRetries, fmtTime(r.NextAttempt))})
+			e.addTimer(r.NextAttempt, r)
 			return
 		}
+		msg := r.ErrorMessage
+		if r.c.retryNone {
+			msg += " (actionOnResourceFailure retrynone)"
+		} else if r.c.maxRetries > 0 {
+			msg += fmt.Sprintf(" (after %d retries)", r.c.maxRetries)
+		}
+		e.terminateResource(r, Failed, msg, now)
+		return
 	}
+	r.ErrorID, r.ErrorMessage = "", ""
 	e.setStatus(r, Running, "")
 	if r.c.terminateAt > 0 {
 		e.addTimer(r.ActualStart.Add(r.c.terminateAt), r)
 	}
+	for _, id := range r.users {
+		if u := e.insts[id]; u != nil {
+			e.markDirty(u)
+			for _, p := range u.pres {
+				e.markDirty(p)
+			}
+		}
+	}
+}
+
+// startResource makes a local resource ready: its working folder.
+func (e *engine) startResource(r *inst) error {
+	if e.opts.StateDir == "" {
+		return nil
+	}
+	if err := mkdir(ResourceDir(e.opts.StateDir, e.pipelineID, r.ID)); err != nil {
+		return fmt.Errorf("working folder: %w", err)
+	}
+	return nil
 }
 
 func (e *engine) evalResource(r *inst, now time.Time) {
 	st := Status(r.Status)
+	if st == WaitingOnDependencies && !r.NextAttempt.IsZero() {
+		// A failed start waits for its retry.
+		if now.Before(r.NextAttempt) {
+			e.addTimer(r.NextAttempt, r)
+			return
+		}
+		if e.resourceNeeded(r) {
+			e.launchResource(r, now)
+			return
+		}
+	}
 	if st == Running && r.c.terminateAt > 0 && !now.Before(r.ActualStart.Add(r.c.terminateAt)) {
 		e.terminateResource(r, TimedOut, fmt.Sprintf("terminateAfter (%s) reached", r.c.terminateAt), now)
 		return
@@ -636,4 +695,14 @@ func (e *engine) publishAlarm(i *inst, c *comp) {
 			}
 		}()
 	}
+}
+
+// resourceNeeded reports whether a created instance on r is still open.
+func (e *engine) resourceNeeded(r *inst) bool {
+	for _, id := range r.users {
+		if u := e.insts[id]; u != nil && !Status(u.Status).Terminal() {
+			return true
+		}
+	}
+	return false
 }

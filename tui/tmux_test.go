@@ -109,6 +109,30 @@ func TestTmux(t *testing.T) {
 	if strings.Contains(out, "EXIT=0") {
 		t.Errorf("stopping an active run exited 0:\n%s", out)
 	}
+
+	// Resumed: the header names the pipeline and its activation, and the
+	// events pane holds what the first process did (Prepare finished
+	// there, so its line can only come from the engine's history).
+	script = fmt.Sprintf("cd %q && ./dpl run --state-dir st pipeline.json; echo EXIT2=$?; sleep 600", dir)
+	tm("new-session", "-d", "-x", "140", "-y", "45", "-s", "dpl2", "sh", "-c", script)
+	capture = func() string { return tm("capture-pane", "-p", "-t", "dpl2") }
+	waitFor("the resumed run's header", 20*time.Second, has("dpl · pipeline · run 1", "● running"))
+	tm("send-keys", "-t", "dpl2", "3")
+	waitFor("events from before the resume", 5*time.Second, has("[3 Events]", "✓ finished", "@Prepare_"))
+	tm("send-keys", "-t", "dpl2", "q")
+	waitFor("the quit question", 5*time.Second, has("Stop it and quit?"))
+	tm("send-keys", "-t", "dpl2", "y")
+	waitFor("dpl to exit", 150*time.Second, has("EXIT2="))
+
+	// Browsing the stored run: same header, read-only, same history.
+	script = fmt.Sprintf("cd %q && ./dpl tui --state-dir st; echo EXIT3=$?; sleep 600", dir)
+	tm("new-session", "-d", "-x", "140", "-y", "45", "-s", "dpl3", "sh", "-c", script)
+	capture = func() string { return tm("capture-pane", "-p", "-t", "dpl3") }
+	waitFor("the stored run", 20*time.Second, has("dpl · pipeline · run 1", "stored (read-only)"))
+	tm("send-keys", "-t", "dpl3", "3")
+	waitFor("the stored events", 5*time.Second, has("[3 Events]", "@Prepare_"))
+	tm("send-keys", "-t", "dpl3", "q")
+	waitFor("dpl tui to exit", 10*time.Second, has("EXIT3=0"))
 }
 
 // updateScreenshot is the golden package's -update flag: it also

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -67,9 +66,14 @@ Keys: arrows or h j k l move, enter opens, esc goes back, tab switches pane,
 // Quitting an active run asks first; `y` stops the run, which stays
 // resumable.
 func runTUI(ctx context.Context, s *RunSession) error {
-	// RunSession carries no pipeline name or activation number yet: the
-	// header shows the pipeline id.
-	src := &tui.EngineSource{Engine: s.Engine, StateDir: s.StateDir}
+	name, act := s.PipelineName, s.Activation
+	if name == "" {
+		name = s.Engine.PipelineName()
+	}
+	if act == 0 {
+		act = s.Engine.Activation()
+	}
+	src := &tui.EngineSource{Engine: s.Engine, Name: name, Activation: act, StateDir: s.StateDir}
 	stop := s.Stop
 	if stop == nil {
 		// Older sessions without Stop: the run's context ends on SIGINT,
@@ -80,7 +84,9 @@ func runTUI(ctx context.Context, s *RunSession) error {
 			}
 		}
 	}
-	res, err := tui.Run(ctx, tui.Options{Source: src, Events: s.Events, Stop: stop})
+	// History is what a resumed run did before this process (read before
+	// the run started, so nothing is also in Events).
+	res, err := tui.Run(ctx, tui.Options{Source: src, Events: s.Events, History: s.History, Stop: stop})
 	if err != nil {
 		stop()
 		_, _ = s.Wait()
@@ -138,15 +144,11 @@ func browseStored(ctx context.Context, stateDir, pipeline string, noMouse bool) 
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
-	var history []executor.Event
-	_ = db.Events(p.ID, act.Seq, 0, func(e store.Event) error {
-		var ev executor.Event
-		if json.Unmarshal(e.Data, &ev) == nil {
-			history = append(history, ev)
-		}
-		return nil
-	})
-	s := &tui.EngineSource{Engine: eng, Name: p.Name, Activation: act.Seq, StateDir: stateDir, ReadOnly: true}
+	history, err := eng.History(0)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "dpl: the events of run %d are not shown: %v\n", act.Seq, err)
+	}
+	s := &tui.EngineSource{Engine: eng, Name: eng.PipelineName(), Activation: eng.Activation(), StateDir: stateDir, ReadOnly: true}
 	if _, err := tui.Run(ctx, tui.Options{Source: s, History: history, NoMouse: noMouse}); err != nil {
 		return withCode(exitFailed, err)
 	}

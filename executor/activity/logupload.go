@@ -24,12 +24,19 @@ type pipelineLog struct {
 	mu     [2]sync.Mutex
 }
 
+// serviceRun are the types the service checks itself (no Task Runner, so
+// no attempt logs); uploading two empty objects per check would only
+// clutter the log folder.
+var serviceRun = map[string]bool{
+	"S3KeyExists": true, "S3PrefixNotEmpty": true, "DynamoDBTableExists": true, "DynamoDBDataExists": true, "Exists": true,
+}
+
 // startPipelineLog returns nil when the attempt has no s3:// pipelineLogUri
 // (or the runner has no store); logs are then left untouched.
 func (r *Runner) startPipelineLog(t *task.Task, logs *task.Logs) (*pipelineLog, error) {
 	a := t.Attempt()
 	uri := strings.TrimSpace(a.Get("pipelineLogUri"))
-	if uri == "" || r.opts.Store == nil || !strings.HasPrefix(uri, "s3://") {
+	if uri == "" || r.opts.Store == nil || !strings.HasPrefix(uri, "s3://") || serviceRun[a.Get("type")] {
 		return nil, nil
 	}
 	component := first(a.Refs("@componentParent"))

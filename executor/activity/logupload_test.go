@@ -54,3 +54,21 @@ func TestNoPipelineLogUriUploadsNothing(t *testing.T) {
 		t.Errorf("%d objects written without pipelineLogUri", n)
 	}
 }
+
+// System-managed preconditions are checked by the service, not a Task
+// Runner, so they leave no attempt logs.
+func TestPipelineLogUriSkipsServiceChecks(t *testing.T) {
+	r, store := newRunner(t)
+	a := obj("@Ready_2024-01-01T00:00:00_Attempt=1", "type", "S3KeyExists", "s3Key", "s3://data/missing",
+		"pipelineLogUri", "s3://logs/p/", "@pipelineId", "df-LOGS")
+	if res, _, _ := run(t, r, newTask(a)); res.Status != task.False {
+		t.Fatalf("status = %s (%s), want FALSE", res.Status, res.ErrorMessage)
+	}
+	n := 0
+	if err := store.List(context.Background(), "s3://logs/", func(storage.Info) error { n++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if n > 0 {
+		t.Errorf("%d log objects written for a service-run precondition", n)
+	}
+}

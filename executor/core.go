@@ -59,6 +59,14 @@ type inst struct {
 	store.Instance
 	c       *comp
 	waits   []string // instance ids waited on (inputs, dependsOn, producers)
+	// Kept up to date as dependencies change status, so that a fan-in over
+	// N upstreams costs O(1) per upstream change, not O(N):
+	notOK int // entries of waits not FINISHED/SKIPPED (or not created yet)
+	bad   int // entries of waits in a Bad status
+	scan  int // waits[:scan] are all FINISHED/SKIPPED
+	// waitsOf indexes waits by component (built on first use), so that
+	// linking a ref to the waited instance does not scan every wait.
+	waitsOf map[string][]string
 	pre     []string // precondition object ids
 	pres    []*inst  // precondition instances, once created
 	node    *inst    // precondition: the instance it is checked for
@@ -423,8 +431,47 @@ func (e *engine) addInst(i *inst) {
 	}
 	e.insts[i.ID] = i
 	e.order = append(e.order, i)
+	i.notOK, i.bad, i.scan = 0, 0, 0
 	for _, w := range i.waits {
 		e.waiters[w] = append(e.waiters[w], i)
+		d := e.insts[w]
+		switch {
+		case d == nil || !depOK(Status(d.Status)):
+			i.notOK++
+			if d != nil && Status(d.Status).Bad() {
+				i.bad++
+			}
+		}
+	}
+	// i's waiters counted it as not created: not OK, not bad.
+	e.depChanged(i, "", Status(i.Status))
+}
+
+// depOK reports whether a dependency in status s lets its waiters go.
+func depOK(s Status) bool { return s == Finished || s == Skipped }
+
+// depChanged updates the dependency counters of d's waiters after d went
+// from prev to s.
+func (e *engine) depChanged(d *inst, prev, s Status) {
+	okP, okS := depOK(prev), depOK(s)
+	badP, badS := prev.Bad(), s.Bad()
+	if okP == okS && badP == badS {
+		return
+	}
+	for _, w := range e.waiters[d.ID] {
+		switch {
+		case okP && !okS:
+			w.notOK++
+			w.scan = 0
+		case !okP && okS:
+			w.notOK--
+		}
+		switch {
+		case badP && !badS:
+			w.bad--
+		case !badP && badS:
+			w.bad++
+		}
 	}
 }
 
@@ -609,6 +656,7 @@ func (e *engine) setStatus(i *inst, s Status, errMsg string) {
 		return
 	}
 	i.Status = string(s)
+	e.depChanged(i, prev, s)
 	switch wasT, isT := prev.Terminal(), s.Terminal(); {
 	case wasT && !isT:
 		e.open++

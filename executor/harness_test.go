@@ -89,6 +89,7 @@ func (r *run) drive(fn runnerFunc) *Summary {
 	for moves := 0; moves < 10000; {
 		e.mu.Lock()
 		e.step()
+		r.checkCounters()
 		done, reason := e.finishedCheck()
 		if done {
 			s := e.finish(reason)
@@ -158,5 +159,32 @@ func (r *run) wantStatus(id string, want Status) {
 	r.t.Helper()
 	if got := r.status(id); got != want {
 		r.t.Errorf("%s: status %s, want %s (all: %s)", id, got, want, strings.Join(ids(r.e.Instances()), " "))
+	}
+}
+
+// checkCounters verifies the incremental dependency counters against a
+// full recount (called with the engine locked).
+func (r *run) checkCounters() {
+	r.t.Helper()
+	e := r.e.engine
+	for _, i := range e.order {
+		notOK, bad := 0, 0
+		for _, w := range i.waits {
+			d := e.insts[w]
+			if d == nil || !depOK(Status(d.Status)) {
+				notOK++
+			}
+			if d != nil && Status(d.Status).Bad() {
+				bad++
+			}
+		}
+		if notOK != i.notOK || bad != i.bad {
+			r.t.Fatalf("%s: counters notOK=%d bad=%d, recount %d %d", i.ID, i.notOK, i.bad, notOK, bad)
+		}
+		for _, w := range i.waits[:i.scan] {
+			if d := e.insts[w]; d == nil || !depOK(Status(d.Status)) {
+				r.t.Fatalf("%s: scan cursor %d passes %s which is not done", i.ID, i.scan, w)
+			}
+		}
 	}
 }

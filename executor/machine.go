@@ -46,25 +46,33 @@ func (e *engine) evalRunnable(i *inst, now time.Time) {
 			e.addTimer(i.RunnableAt, i)
 			return
 		}
-		var waiting []string
-		for _, w := range i.waits {
-			d := e.insts[w]
-			switch {
-			case d == nil:
-				waiting = append(waiting, w)
-			case Status(d.Status) == Finished || Status(d.Status) == Skipped:
-			case Status(d.Status).Bad():
-				if i.c.cascade {
+		// Dependencies: counters kept by depChanged, so this costs
+		// O(1) per upstream change plus the few ids shown.
+		if i.bad > 0 && i.c.cascade {
+			for _, w := range i.waits {
+				if d := e.insts[w]; d != nil && Status(d.Status).Bad() {
 					e.cascadeFail(i, d.ID)
 					return
 				}
-				waiting = append(waiting, w)
-			default:
-				waiting = append(waiting, w)
 			}
 		}
-		if len(waiting) > 0 {
-			e.setWaiting(i, waiting)
+		if i.notOK > 0 {
+			for i.scan < len(i.waits) {
+				if d := e.insts[i.waits[i.scan]]; d == nil || !depOK(Status(d.Status)) {
+					break
+				}
+				i.scan++
+			}
+			waiting := make([]string, 0, min(i.notOK, store.MaxWaitingOn))
+			for _, w := range i.waits[i.scan:] {
+				if d := e.insts[w]; d == nil || !depOK(Status(d.Status)) {
+					waiting = append(waiting, w)
+					if len(waiting) == store.MaxWaitingOn {
+						break
+					}
+				}
+			}
+			e.setWaitingN(i, waiting, i.notOK)
 			return
 		}
 		// Preconditions, checked once everything else is ready.
@@ -125,9 +133,11 @@ func (e *engine) evalRunnable(i *inst, now time.Time) {
 	}
 }
 
-func (e *engine) setWaiting(i *inst, on []string) {
-	n := len(on)
-	if n > store.MaxWaitingOn {
+func (e *engine) setWaiting(i *inst, on []string) { e.setWaitingN(i, on, len(on)) }
+
+// setWaitingN records that i waits on n objects, on being the first ones.
+func (e *engine) setWaitingN(i *inst, on []string, n int) {
+	if len(on) > store.MaxWaitingOn {
 		on = on[:store.MaxWaitingOn]
 	}
 	if equalStrings(i.WaitingOn, on) && i.WaitingCount == n {

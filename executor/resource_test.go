@@ -1,6 +1,7 @@
 package executor
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -148,4 +149,35 @@ func TestActionOnTaskFailureContinue(t *testing.T) {
 	if st := r.status(iR); st == Failed || st == Canceled {
 		t.Errorf("resource %s after a task failure with continue", st)
 	}
+}
+
+// TestFanInCountersWithRerun: a fan-in's dependency counters follow
+// failures, cascade and a rerun of the failed upstream (checked against a
+// recount at every step by the harness).
+func TestFanInCountersWithRerun(t *testing.T) {
+	objs := []string{}
+	deps := []string{}
+	for _, id := range []string{"T0", "T1", "T2", "T3"} {
+		objs = append(objs, `{"id":"`+id+`","type":"ShellCommandActivity","command":"x"}`)
+		deps = append(deps, `{"ref":"`+id+`"}`)
+	}
+	objs = append(objs, `{"id":"F","type":"ShellCommandActivity","command":"x","dependsOn":[`+strings.Join(deps, ",")+`]}`)
+	r := newRun(t, one(`"failureAndRerunMode":"cascade","maximumRetries":"0"`, objs...), Options{})
+	broke := false
+	r.drive(func(tk *task.Task) outcome {
+		if tk.Attempt().Refs("@componentParent")[0] == "T2" && !broke {
+			broke = true
+			return fail("T2 broke")
+		}
+		return ok()
+	})
+	iF := "@F_2025-12-31T23:00:00"
+	r.wantStatus(iF, CascadeFailed)
+	if err := r.e.SetStatus(context.Background(), "df-TEST", []string{"@T2_2025-12-31T23:00:00"}, CmdRerun); err != nil {
+		t.Fatal(err)
+	}
+	if s := r.drive(always(ok())); !s.OK {
+		t.Fatalf("after rerun: %s", s.Reason)
+	}
+	r.wantStatus(iF, Finished)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/dpl-dev/dpl/definition"
 	"github.com/dpl-dev/dpl/definition/expr"
+	"github.com/dpl-dev/dpl/executor/schedule"
 	"github.com/dpl-dev/dpl/executor/store"
 	"github.com/dpl-dev/dpl/executor/task"
 )
@@ -76,9 +77,23 @@ func (e *engine) matchInstance(i *inst, key, ref string) *inst {
 	if key == "runsOn" {
 		return e.insts[i.Resource]
 	}
-	for _, w := range i.waits {
-		if wi := e.insts[w]; wi != nil && wi.Component == ref {
-			return wi
+	if i.waitsOf == nil {
+		i.waitsOf = make(map[string][]string, len(i.waits))
+		for _, w := range i.waits {
+			comp := ""
+			if wi := e.insts[w]; wi != nil {
+				comp = wi.Component
+			} else if c, _, _, ok := schedule.ParseInstanceID(w); ok {
+				comp = c
+			}
+			i.waitsOf[comp] = append(i.waitsOf[comp], w)
+		}
+	}
+	for _, key := range [2]string{ref, ""} { // "": ids that do not parse
+		for _, w := range i.waitsOf[key] {
+			if wi := e.insts[w]; wi != nil && wi.Component == ref {
+				return wi
+			}
 		}
 	}
 	if pi, ok := e.plan.InstanceAt(ref, i.ScheduledStart); ok {

@@ -57,8 +57,8 @@ type comp struct {
 // inst is an instance with its links.
 type inst struct {
 	store.Instance
-	c       *comp
-	waits   []string // instance ids waited on (inputs, dependsOn, producers)
+	c     *comp
+	waits []string // instance ids waited on (inputs, dependsOn, producers)
 	// Kept up to date as dependencies change status, so that a fan-in over
 	// N upstreams costs O(1) per upstream change, not O(N):
 	notOK int // entries of waits not FINISHED/SKIPPED (or not created yet)

@@ -446,12 +446,13 @@ func (e *engine) ReportTaskProgress(_ context.Context, taskID string, _ []task.F
 	}
 	if Status(a.Status) == Running {
 		now := e.now()
-		first := !a.Acked
 		a.Acked = true
 		a.LastProgress = now
-		if first || remoteTask(a) {
-			// One write for the acknowledgement; remote progress is kept so
-			// a resumed engine knows when the runner was last heard of.
+		if remoteTask(a) {
+			// Remote progress is kept so a resumed engine knows when the
+			// runner was last heard of. A local task's acknowledgement
+			// needs no write of its own (it is saved with the result; a
+			// local attempt running at a crash fails on resume anyway).
 			e.saveAttempt(a)
 			e.flush()
 		}

@@ -348,7 +348,9 @@ func TestResumeAfterCrash(t *testing.T) {
 	if tb == nil || tb.AttemptID != iB+"_Attempt=1" {
 		t.Fatalf("second task %+v", tb)
 	}
-	// The crash: drop the engine without any shutdown.
+	// The crash: drop the engine without any shutdown (after the writes
+	// PollForTask would have waited for).
+	e.w.sync()
 
 	// A changed definition refuses to resume.
 	changed := strings.Replace(def, `"command":"x"}`, `"command":"y"}`, 1)

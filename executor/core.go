@@ -134,7 +134,7 @@ type engine struct {
 	memLog  []Event // the event log when there is no store
 	done    bool
 	pending store.Change // batched writes of the current operation
-	werr    error
+	w       writer       // writes them in order, outside e.mu
 }
 
 // PipelineIDFor returns a stable local pipeline id for a definition file:
@@ -602,15 +602,15 @@ func (e *engine) materialize(pi schedule.Instance, now time.Time) {
 	e.markDirty(i)
 }
 
-// flush writes the batched changes of the current operation.
+// flush queues the batched changes of the current operation for the
+// writer. Callers that must know them on disk (SetTaskStatus, the end of
+// a run) wait with e.w.sync after releasing e.mu.
 func (e *engine) flush() {
 	if e.db == nil || (len(e.pending.Instances) == 0 && len(e.pending.Attempts) == 0 && len(e.pending.Events) == 0) {
 		e.pending = store.Change{}
 		return
 	}
-	if err := e.db.Write(e.pipelineID, e.act.Seq, e.pending); err != nil && e.werr == nil {
-		e.werr = err
-	}
+	e.w.queue(e.db, e.pipelineID, e.act.Seq, e.pending)
 	e.pending = store.Change{}
 }
 
@@ -707,7 +707,7 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 	for {
 		e.mu.Lock()
 		e.step()
-		if err := e.werr; err != nil {
+		if err := e.w.err(); err != nil {
 			e.closeSubs()
 			e.mu.Unlock()
 			return e.summary(""), err
@@ -730,6 +730,7 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 			e.emit(Event{Kind: EventRun, Message: "interrupted; the run can be resumed"})
 			e.act.State = store.ActInterrupted
 			e.flush()
+			e.w.sync()
 			if e.db != nil {
 				_ = e.db.PutActivation(e.act)
 				_ = e.db.Sync()
@@ -848,6 +849,7 @@ func (e *engine) finish(reason string) *Summary {
 	}
 	e.emit(Event{Kind: EventRun, Status: st, Message: msg})
 	e.flush()
+	e.w.sync()
 	if e.db != nil {
 		_ = e.db.PutActivation(e.act)
 		_ = e.db.Sync()
@@ -899,6 +901,7 @@ func (e *engine) summary(reason string) *Summary {
 func (e *engine) history(after uint64) ([]Event, error) {
 	e.mu.Lock()
 	e.flush() // normally empty: every operation flushes before unlocking
+	target := e.w.queued()
 	last := e.seq
 	if e.db == nil {
 		var out []Event
@@ -911,8 +914,10 @@ func (e *engine) history(after uint64) ([]Event, error) {
 		return out, nil
 	}
 	e.mu.Unlock()
-	// Everything up to last is committed; read it without holding the
-	// engine (a long history must not stall the run).
+	// Once the writer has written what was queued, everything up to last
+	// is in the store; read it without holding the engine (a long history
+	// must not stall the run).
+	e.w.waitFor(target)
 	var out []Event
 	err := e.db.Events(e.pipelineID, e.act.Seq, after, func(se store.Event) error {
 		if se.Seq > last {

@@ -273,7 +273,15 @@ func (e *engine) EvaluateExpression(_ context.Context, pipelineID, objectID, exp
 }
 
 // SetStatus implements API.
-func (e *engine) SetStatus(_ context.Context, pipelineID string, ids []string, status string) error {
+// The change is in the store when it returns.
+func (e *engine) SetStatus(ctx context.Context, pipelineID string, ids []string, status string) error {
+	if err := e.setStatusCmd(ctx, pipelineID, ids, status); err != nil {
+		return err
+	}
+	return e.w.sync()
+}
+
+func (e *engine) setStatusCmd(_ context.Context, pipelineID string, ids []string, status string) error {
 	if err := e.checkPipeline(pipelineID); err != nil {
 		return err
 	}
@@ -373,7 +381,7 @@ func (e *engine) SetStatus(_ context.Context, pipelineID string, ids []string, s
 		// A stopped run: record the change only; `dpl run` resumes from it.
 		e.flush()
 	}
-	return e.werr
+	return e.w.err()
 }
 
 // rerun resets an instance to run again; with cascade mode its

@@ -131,6 +131,7 @@ func TestResumeRequeueEmitsEvent(t *testing.T) {
 	e.mu.Lock()
 	e.step() // queued, never handed out
 	e.mu.Unlock()
+	e.w.sync() // what the process wrote before it was killed
 
 	r2 := newRun(t, def, Options{Store: db, StateDir: dir, Clock: fc, Remote: []string{"wg"}})
 	evs, stop := r2.e.Subscribe()

@@ -340,6 +340,10 @@ func (e *engine) PollForTask(ctx context.Context, in PollInput) (*task.Task, err
 		e.mu.Lock()
 		if t := e.handout(in); t != nil {
 			e.mu.Unlock()
+			// The attempt is RUNNING in the store before its runner starts.
+			if err := e.w.sync(); err != nil {
+				return nil, err
+			}
 			return t, nil
 		}
 		if e.done {
@@ -471,7 +475,15 @@ func (e *engine) ReportTaskRunnerHeartbeat(_ context.Context, _ HeartbeatInput) 
 }
 
 // SetTaskStatus implements API.
-func (e *engine) SetTaskStatus(_ context.Context, taskID string, r task.Result) error {
+// The result is in the store when it returns.
+func (e *engine) SetTaskStatus(ctx context.Context, taskID string, r task.Result) error {
+	if err := e.setTaskStatus(ctx, taskID, r); err != nil {
+		return err
+	}
+	return e.w.sync()
+}
+
+func (e *engine) setTaskStatus(_ context.Context, taskID string, r task.Result) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	a := e.tasks[taskID]
@@ -525,6 +537,13 @@ func (e *engine) SetTaskStatus(_ context.Context, taskID string, r task.Result) 
 }
 
 func (e *engine) releaseTask(taskID, why string) error {
+	if err := e.releaseTaskLocked(taskID, why); err != nil {
+		return err
+	}
+	return e.w.sync()
+}
+
+func (e *engine) releaseTaskLocked(taskID, why string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	a := e.tasks[taskID]
@@ -549,10 +568,10 @@ func (e *engine) releaseLocked(a *store.Attempt, errID, why string) error {
 	e.endAttempt(i, a, Canceled, errID, msg, now)
 	if Status(i.Status).Terminal() {
 		e.flush()
-		return e.werr
+		return e.w.err()
 	}
 	e.startAttempt(i, now)
 	e.step()
 	e.wake()
-	return e.werr
+	return e.w.err()
 }

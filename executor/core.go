@@ -622,7 +622,7 @@ func (e *engine) emit(ev Event) {
 	ev.Time = e.now()
 	ev.Pipeline = e.pipelineID
 	if e.db != nil {
-		b, _ := json.Marshal(ev)
+		b := ev.appendJSON(make([]byte, 0, 256))
 		e.pending.Events = append(e.pending.Events, store.Event{Seq: ev.Seq, Data: b})
 	} else {
 		e.memLog = append(e.memLog, ev)

@@ -2,7 +2,9 @@ package executor
 
 import (
 	"encoding/json"
+	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
 // EventKind names what an Event reports. The values are the "event" field
@@ -67,13 +69,125 @@ type Event struct {
 }
 
 // MarshalJSON writes the time in UTC with the service's layout plus
-// fractional seconds, so that jsonl lines sort and read well.
+// fractional seconds, so that jsonl lines sort and read well. Fields come
+// in declaration order, empty ones omitted, strings escaped exactly as
+// encoding/json does; it is written by hand because every state change
+// encodes events (reflection was the engine's largest cost per task).
 func (e Event) MarshalJSON() ([]byte, error) {
-	type plain Event
-	return json.Marshal(struct {
-		Time string `json:"time"`
-		plain
-	}{Time: e.Time.UTC().Format(time.RFC3339Nano), plain: plain(e)})
+	return e.appendJSON(make([]byte, 0, 256)), nil
+}
+
+func (e Event) appendJSON(b []byte) []byte {
+	b = append(b, `{"time":"`...)
+	b = e.Time.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, '"')
+	if e.Seq != 0 {
+		b = append(b, `,"seq":`...)
+		b = strconv.AppendUint(b, e.Seq, 10)
+	}
+	b = append(b, `,"event":`...)
+	b = appendJSONString(b, string(e.Kind))
+	str := func(key, v string) {
+		if v != "" {
+			b = append(b, ',', '"')
+			b = append(b, key...)
+			b = append(b, '"', ':')
+			b = appendJSONString(b, v)
+		}
+	}
+	tm := func(key string, t *time.Time) {
+		if t != nil {
+			b = append(b, ',', '"')
+			b = append(b, key...)
+			b = append(b, `":"`...)
+			b = t.AppendFormat(b, time.RFC3339Nano)
+			b = append(b, '"')
+		}
+	}
+	str("pipeline", e.Pipeline)
+	str("component", e.Component)
+	str("instance", e.Instance)
+	str("attempt", e.Attempt)
+	str("status", string(e.Status))
+	str("previous", string(e.Prev))
+	str("error", e.Error)
+	if len(e.WaitingOn) > 0 {
+		b = append(b, `,"waitingOn":[`...)
+		for k, w := range e.WaitingOn {
+			if k > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, w)
+		}
+		b = append(b, ']')
+	}
+	tm("lastCheck", e.LastCheck)
+	str("lastResult", e.LastResult)
+	tm("nextCheck", e.NextCheck)
+	str("object", e.Object)
+	str("node", e.Node)
+	str("topicArn", e.TopicArn)
+	str("subject", e.Subject)
+	str("message", e.Message)
+	str("stdout", e.Stdout)
+	str("stderr", e.Stderr)
+	return append(b, '}')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString quotes s as encoding/json does (HTML-safe: <, > and &
+// escaped; invalid UTF-8 as U+FFFD; U+2028 and U+2029 escaped).
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 // UnmarshalJSON reverses MarshalJSON.

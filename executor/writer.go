@@ -59,10 +59,11 @@ func (w *writer) loop() {
 	w.mu.Unlock()
 }
 
-// merge joins changes in order; an instance or attempt written twice keeps
-// its last state (events are all kept).
+// merge joins changes in order; an instance or attempt saved several
+// times (also within one operation: a status and a waiting update) is
+// encoded and written once, in its last state. Events are all kept.
 func merge(cs []store.Change) store.Change {
-	if len(cs) == 1 {
+	if len(cs) == 1 && len(cs[0].Instances) <= 1 && len(cs[0].Attempts) <= 1 {
 		return cs[0]
 	}
 	var out store.Change

@@ -294,3 +294,188 @@ func TestSQLCorpusLoadTsvFilesInS3ToRedshift(t *testing.T) {
 	wantRows(t, pg.db, "SELECT id, name, amount FROM schemaNameInRedshift.DestRedshiftTableName ORDER BY id",
 		"1|alice|10.5", "2|bob|3", "3|carol|NULL", `4|dan "the man", jr|7`, "9|keep|9")
 }
+
+// S3TsvFilesToRedshiftTablesIfReady: two loads, each behind an S3KeyExists
+// precondition, into tables in the PUBLIC schema.
+func TestSQLCorpusS3TsvFilesToRedshiftTablesIfReady(t *testing.T) {
+	file := corpusSample(t, awslabs+"samples__S3TsvFilesToRedshiftTablesIfReady__S3TsvFilesToRedshiftTablesIfReady.json")
+	pg := newPGDB(t)
+	pg.exec(t, "CREATE TABLE orders (id int PRIMARY KEY, item text, qty int)",
+		"CREATE TABLE customers (id int PRIMARY KEY, name text)",
+		"INSERT INTO orders VALUES (1, 'stale', 0), (5, 'kept', 5)")
+	state := t.TempDir()
+	putS3(t, state, "s3://landing/orders.tsv", "1\tpen\t2\n2\tink\t\\N\n3\tpad\t7\n")
+	putS3(t, state, "s3://landing/customers.tsv", "10\tAcme, Inc.\n11\tO'Brien\n")
+	r := runDpl(t, state,
+		"-p", "myRedshiftJdbcConnectStr="+pg.jdbc,
+		"-p", "myRedshiftDbName="+pg.name,
+		"-p", "myRedshiftUsername="+pg.user,
+		"-p", "*myRedshiftPassword="+pg.pw,
+		"-p", "myRedshiftSecurityGrpIds=sg-local",
+		"-p", "myInputTsvFilesS3Loc_1=s3://landing/orders.tsv",
+		"-p", "myDestRedshiftTable_1=orders",
+		"-p", "myInputTsvFilesS3Loc_2=s3://landing/customers.tsv",
+		"-p", "myDestRedshiftTable_2=customers",
+		"-p", "myLogUri=s3://logs/",
+		file)
+	if r.code != 0 {
+		t.Fatal(r)
+	}
+	r.noSecret(t, pg.pw)
+	wantRows(t, pg.db, "SELECT id, item, qty FROM orders ORDER BY id", "1|pen|2", "2|ink|NULL", "3|pad|7", "5|kept|5")
+	wantRows(t, pg.db, "SELECT id, name FROM customers ORDER BY id", "10|Acme, Inc.", "11|O'Brien")
+}
+
+// RDStoS3: CopyActivity from a MySqlDataNode (selectQuery) to an S3 folder
+// named by @scheduledStartTime.
+func TestSQLCorpusRDStoS3(t *testing.T) {
+	file := corpusSample(t, awslabs+"samples__RDStoS3__RDStoS3Pipeline.json")
+	my := newMariaDB(t)
+	my.exec(t, "CREATE TABLE sales (id INT PRIMARY KEY, item VARCHAR(40), price DECIMAL(8,2), sold DATETIME)",
+		`INSERT INTO sales VALUES (1, 'pen', 1.50, '2024-03-01 10:00:00'), (2, 'ink, blue', NULL, '2024-03-02 11:30:00'), (3, 'say "hi"', 3.00, NULL)`)
+	state := t.TempDir()
+	r := runDpl(t, state,
+		"-p", "myRDSConnectStr="+my.jdbc,
+		"-p", "myRDSUsername="+my.user,
+		"-p", "*myRDSPassword="+my.pw,
+		"-p", "myRDSTableName=sales",
+		"-p", "myOutputS3Path=s3://exports/sales",
+		"-p", "myS3LogsPath=s3://logs/",
+		"-p", "myEc2RdsSecurityGrps=sg-local",
+		file)
+	if r.code != 0 {
+		t.Fatal(r)
+	}
+	r.noSecret(t, my.pw)
+	got := readS3Dir(t, state, "s3://exports/sales")
+	for _, want := range []string{"1,pen,1.50,2024-03-01 10:00:00", `2,"ink, blue",`, `3,"say ""hi""",3.00,`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("export lacks %q:\n%s", want, got)
+		}
+	}
+	if n := strings.Count(strings.TrimSpace(got), "\n") + 1; n != 3 {
+		t.Errorf("export has %d lines, want 3:\n%s", n, got)
+	}
+}
+
+// redshiftToRDS runs one of the RedshiftToRDS samples: RedshiftCopyActivity
+// unloads a Redshift table to S3, CopyActivity loads it into RDS MySQL. The
+// cluster and the RDS instance are reached through --db-endpoint. Their last
+// step, S3CleanupActivity, runs `sudo yum -y update aws-cli` — meant for an
+// EC2 Amazon Linux host — and is expected to fail here with the shell's own
+// message; everything before it must have finished.
+func redshiftToRDS(t *testing.T, sample string, createTable bool) {
+	file := corpusSample(t, awslabs+sample)
+	pg := newPGDB(t)
+	my := newMariaDB(t)
+	pg.exec(t, "CREATE TABLE events (id int PRIMARY KEY, kind text, note text)",
+		`INSERT INTO events VALUES (1, 'click', 'plain'), (2, 'view', 'with, comma'), (3, 'buy', NULL)`)
+	create := "CREATE TABLE events_copy (id INT PRIMARY KEY, kind VARCHAR(20), note VARCHAR(40))"
+	if !createTable {
+		my.exec(t, create)
+	}
+	state := t.TempDir()
+	args := []string{
+		"--db-endpoint", "local-cluster=" + pg.jdbc,
+		"--db-endpoint", "local-rds=" + my.jdbc,
+		"-p", "myRedshiftInstanceId=local-cluster",
+		"-p", "myRedshiftDatabaseName=" + pg.name,
+		"-p", "myRedshiftUsername=" + pg.user,
+		"-p", "*myRedshiftPassword=" + pg.pw,
+		"-p", "myRedshiftTableName=events",
+		"-p", "myRDSInstanceId=local-rds",
+		"-p", "myRDSDatabaseName=" + my.name,
+		"-p", "myRDSUsername=" + my.user,
+		"-p", "*myRDSPassword=" + my.pw,
+		"-p", "myRDSTableName=events_copy",
+		"-p", "myInsertQueryPreparedStatement=INSERT INTO events_copy (id, kind, note) VALUES (?, ?, ?)",
+		"-p", "myOutputS3Path=s3://staging/events",
+		"-p", "myEc2SecurityGrps=sg-local",
+		"-p", "myS3LogsPath=s3://logs/",
+	}
+	if createTable {
+		args = append(args, "-p", "myCreateTableQuery="+create)
+	}
+	r := runDpl(t, state, append(args, file)...)
+	r.noSecret(t, pg.pw, my.pw)
+	wantRows(t, my.db, "SELECT id, kind, note FROM events_copy ORDER BY id", "1|click|plain", "2|view|with, comma", "3|buy|NULL")
+	if r.code != 1 {
+		t.Fatalf("want exit 1 (S3CleanupActivity needs sudo and yum on EC2):\n%s", r)
+	}
+	for _, line := range strings.Split(r.stdout, "\n") {
+		if strings.Contains(line, " FAILED ") && strings.Contains(line, "@") && !strings.Contains(line, "@S3CleanupActivity_") {
+			t.Errorf("only S3CleanupActivity may fail: %s", line)
+		}
+	}
+	for _, line := range strings.Split(r.stdout, "\n") {
+		if strings.HasPrefix(line, "@S3CleanupActivity_") {
+			t.Logf("expected failure: %s", line)
+		}
+	}
+	// The failure says what the command needed, in the shell's words.
+	if !strings.Contains(r.stdout, "@S3CleanupActivity_") || !strings.Contains(r.stdout, "sudo") {
+		t.Errorf("the summary does not name the failed cleanup and its command:\n%s", r)
+	}
+}
+
+func TestSQLCorpusRedshiftToRDSWithoutRDSCreate(t *testing.T) {
+	redshiftToRDS(t, "samples__RedshiftToRDS__RedshiftToRDS_WithoutRDSCreate.json", false)
+}
+
+func TestSQLCorpusRedshiftToRDSWithTableCreate(t *testing.T) {
+	redshiftToRDS(t, "samples__RedshiftToRDS__RedshiftToRDS_withTableCreate.json", true)
+}
+
+// s3ToPostgresRDS (pushpeshg) cannot run unchanged: it declares only
+// myFilePath and myUsername but refers to nine other parameters and gives
+// values for them. The service rejects such a definition, and so does dpl:
+// exit 2 before anything runs, each undeclared parameter named with its
+// position.
+func TestSQLCorpusS3ToPostgresRDSRefused(t *testing.T) {
+	file := corpusSample(t, "pushpeshg-data-pipeline-samples/samples__S3ToPostgresRDS__s3ToPostgresRDS@a6ab05d.json")
+	pg := newPGDB(t)
+	state := t.TempDir()
+	r := runDpl(t, state,
+		"--db-endpoint", "local-postgres="+pg.jdbc,
+		"-p", "myUsername="+pg.user,
+		"-p", "myFilePath=s3://input/names.csv",
+		file)
+	if r.code != 2 {
+		t.Fatalf("want exit 2 (definition errors):\n%s", r)
+	}
+	for _, want := range []string{
+		`field "rdsInstanceId": UNKNOWN_PARAMETER: #{myRdsInstanceId} is neither a declared parameter`,
+		`a value is given for "mySchemaName", which is not a declared parameter`,
+		"nothing was run",
+	} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(state, "work")); err == nil {
+		t.Errorf("a refused definition ran something (work folder exists)")
+	}
+}
+
+// SQLActivityWithTimeout: a SqlActivity whose scriptUri is a fixed
+// s3://data-pipeline-samples/... object (put into the local store) against an
+// RdsDatabase with no databaseName (the --db-endpoint URL names it).
+func TestSQLCorpusSQLActivityWithTimeout(t *testing.T) {
+	file := corpusSample(t, awslabs+"samples__SQLActivityWithTimeout__pipeline.json")
+	my := newMariaDB(t)
+	state := t.TempDir()
+	putS3(t, state, "s3://data-pipeline-samples/sqlactivity/script.sql",
+		"CREATE TABLE IF NOT EXISTS heartbeat (id INT PRIMARY KEY, note VARCHAR(40));\nINSERT INTO heartbeat VALUES (1, 'from scriptUri; with a semicolon');\n")
+	r := runDpl(t, state,
+		"--db-endpoint", "local-rds="+my.jdbc,
+		"-p", "myRDSId=local-rds",
+		"-p", "myRDSUsername="+my.user,
+		"-p", "myRDSPassword="+my.pw,
+		"-p", "myS3LogsPath=s3://logs/",
+		file)
+	if r.code != 0 {
+		t.Fatal(r)
+	}
+	r.noSecret(t, my.pw)
+	wantRows(t, my.db, "SELECT id, note FROM heartbeat", "1|from scriptUri; with a semicolon")
+}

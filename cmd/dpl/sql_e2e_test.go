@@ -479,3 +479,97 @@ func TestSQLCorpusSQLActivityWithTimeout(t *testing.T) {
 	r.noSecret(t, my.pw)
 	wantRows(t, my.db, "SELECT id, note FROM heartbeat", "1|from scriptUri; with a semicolon")
 }
+
+// fixtureSQL copies fixtures/sql/sales.csv into a fresh state folder's
+// local S3 (where the fixture's default myInputFile points).
+func fixtureSQL(t *testing.T) (file, state string) {
+	t.Helper()
+	file, _ = filepath.Abs("../../fixtures/sql/sqlite-roundtrip.json")
+	csv, err := os.ReadFile("../../fixtures/sql/sales.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	state = t.TempDir()
+	putS3(t, state, "s3://dpl-fixtures/sql/sales.csv", string(csv))
+	return file, state
+}
+
+// The embedded SQLite fixture needs no server: CSV from S3 into a
+// SqlDataNode (createTableSql, insertQuery), a SqlActivity with a bound
+// scriptArgument, then a selectQuery SqlDataNode back out to S3.
+func TestSQLFixtureSQLiteRoundTrip(t *testing.T) {
+	file, state := fixtureSQL(t)
+	dbPath := filepath.Join(t.TempDir(), "sales.db")
+	r := runDpl(t, state, "-p", "myDbPath="+dbPath, "-p", "myMinAmount=1", file)
+	if r.code != 0 {
+		t.Fatal(r)
+	}
+	db, err := sql.Open("sqlite", dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	wantRows(t, db, "SELECT id, region, amount, note FROM sales ORDER BY id",
+		"1|north|10.5|plain", "2|south|3|with, comma", "3|north|0.5|too small", `4|east|7.25|say "hi"`, "5|south|4|NULL")
+	wantRows(t, db, "SELECT region, total, sales FROM totals ORDER BY region", "east|7.25|1", "north|10.5|1", "south|7|2")
+	if got, want := readS3Dir(t, state, "s3://dpl-fixtures/sql/totals"), "east,7.25,1\nnorth,10.5,1\nsouth,7,2\n"; got != want {
+		t.Errorf("exported totals:\n%s\nwant\n%s", got, want)
+	}
+}
+
+// --set points the fixture's database at another file and replaces its
+// secret; the secret is never printed, and plan lists the overrides.
+func TestSetOverridesConnection(t *testing.T) {
+	file, state := fixtureSQL(t)
+	dbPath := filepath.Join(t.TempDir(), "override.db")
+	const secret = "s3cr3t-never-shown"
+	sets := []string{"--set", "LocalDb.connectionString=jdbc:sqlite:" + dbPath, "--set", "LocalDb.*password=" + secret,
+		"--set", "Summarize.scriptArgument=5"}
+	r := runDpl(t, state, append(sets, file)...)
+	if r.code != 0 {
+		t.Fatal(r)
+	}
+	r.noSecret(t, secret)
+	if !strings.Contains(r.stderr, "--set LocalDb.*password = ********") || !strings.Contains(r.stderr, "--set LocalDb.connectionString = jdbc:sqlite:"+dbPath) {
+		t.Errorf("run does not list its overrides:\n%s", r.stderr)
+	}
+	db, err := sql.Open("sqlite", dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// scriptArgument 5 leaves out every sale under 5.
+	wantRows(t, db, "SELECT region, total, sales FROM totals ORDER BY region", "east|7.25|1", "north|10.5|1")
+
+	out, err := exec.Command(dplBinary(t), append([]string{"plan"}, append(sets, file)...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("plan: %v\n%s", err, out)
+	}
+	if strings.Contains(string(out), secret) || !strings.Contains(string(out), "LocalDb.*password = ********") ||
+		!strings.Contains(string(out), "Summarize.scriptArgument = 5") {
+		t.Errorf("plan output:\n%s", out)
+	}
+}
+
+// A --set naming no object is a usage error with a suggestion; a --set
+// giving a bad value is a definition error located at the flag.
+func TestSetErrors(t *testing.T) {
+	file, _ := filepath.Abs("../../fixtures/sql/sqlite-roundtrip.json")
+	bin := dplBinary(t)
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"validate", "--set", "LocalDB.username=x", file}, 2, `has no object with id "LocalDB" (did you mean "LocalDb"?)`},
+		{[]string{"run", "--headless", "--state-dir", t.TempDir(), "--set", "Nowhere.*password=hunter2", file}, 2, `--set Nowhere.*password=********: `},
+		{[]string{"validate", "--set", "Worker.terminateAfter=soon", "--set", "LocalDb.bogus=1", file}, 1, "--set:2:1: error: Object \"LocalDb\" field \"bogus\""},
+		{[]string{"plan", "--set", "Summarize", file}, 2, "want ObjectId.field=value"},
+		{[]string{"eval", "--file", file, "--object", "LocalDb", "--set", "LocalDb.username=bob", "#{username}@#{connectionString}"}, 0, "bob@jdbc:sqlite:sql-roundtrip.db"},
+	} {
+		out, err := exec.Command(bin, tc.args...).CombinedOutput()
+		if code := exitCode(err); code != tc.code || !strings.Contains(string(out), tc.want) || strings.Contains(string(out), "hunter2") {
+			t.Errorf("dpl %s: exit %d, want %d with %q:\n%s", strings.Join(tc.args, " "), code, tc.code, tc.want, out)
+		}
+	}
+}

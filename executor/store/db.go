@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	badger "github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
 )
 
 // Key layout (all under one badger database):
@@ -41,10 +42,15 @@ func Open(stateDir string) (*DB, error) {
 		WithNumVersionsToKeep(1).
 		WithMemTableSize(4 << 20).
 		WithValueThreshold(64 << 10).
-		WithValueLogFileSize(16 << 20).
+		WithValueLogFileSize(1 << 20).
 		WithBlockCacheSize(2 << 20).
 		WithIndexCacheSize(2 << 20).
-		WithNumCompactors(2)
+		WithNumCompactors(2).
+		// One writer (the engine) and no read-modify-write transactions:
+		// conflict tracking is pure overhead. State is small JSON written
+		// once per run; compressing tables costs more CPU than it saves.
+		WithDetectConflicts(false).
+		WithCompression(options.None)
 	db, err := badger.Open(opts)
 	if err != nil {
 		return nil, fmt.Errorf("open state store in %s: %w", stateDir, err)

@@ -121,3 +121,38 @@ func TestDeletePipeline(t *testing.T) {
 		t.Error("an id with a slash was accepted")
 	}
 }
+
+// BenchmarkOpenClose is the store's fixed cost per `dpl run`.
+func BenchmarkOpenClose(b *testing.B) {
+	for b.Loop() {
+		db, err := Open(b.TempDir())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := db.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkWrite is one small state change (an instance, an attempt and
+// two events), as the engine writes per step of a task.
+func BenchmarkWrite(b *testing.B) {
+	db, err := Open(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	ev := []byte(`{"time":"2026-01-01T00:00:00Z","seq":1,"event":"status","pipeline":"df-0123456789ABCDEF012","component":"T1","instance":"@T1_2026-01-01T00:00:00","status":"RUNNING","previous":"WAITING_FOR_RUNNER"}`)
+	n := uint64(0)
+	for b.Loop() {
+		n += 2
+		id := fmt.Sprintf("@T%d_2026-01-01T00:00:00", n)
+		c := Change{Instances: []*Instance{{ID: id, Component: "T", Status: "RUNNING", Kind: "activity"}},
+			Attempts: []*Attempt{{ID: id + "_Attempt=1", Instance: id, N: 1, Status: "RUNNING"}},
+			Events:   []Event{{Seq: n - 1, Data: ev}, {Seq: n, Data: ev}}}
+		if err := db.Write("df-B", 1, c); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -340,10 +340,9 @@ func (e *engine) PollForTask(ctx context.Context, in PollInput) (*task.Task, err
 		e.mu.Lock()
 		if t := e.handout(in); t != nil {
 			e.mu.Unlock()
-			// The attempt is RUNNING in the store before its runner starts.
-			if err := e.w.sync(); err != nil {
-				return nil, err
-			}
+			// Not waiting for the write: should the process die before it
+			// lands, the attempt is queued again on resume — the one in
+			// flight runs twice, as after any crash.
 			return t, nil
 		}
 		if e.done {

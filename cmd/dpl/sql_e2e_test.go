@@ -573,3 +573,65 @@ func TestSetErrors(t *testing.T) {
 		}
 	}
 }
+
+// untilAfterFirst bounds a daily schedule that starts at activation to its
+// first instance.
+func untilAfterFirst() string {
+	return time.Now().UTC().Add(time.Hour).Format("2006-01-02T15:04:05")
+}
+
+const songsCSV = "TR1,Song A,SO1,Rel,AR1,mb1,Artist One,201.5,0.5,0.7,1999\nTR2,\"Song, B\",SO2,Rel2,AR2,mb2,Two,180,0.1,0.2,2001\n"
+
+// sqoop/RDSToS3/redshiftpipelinedef: RedshiftCopyActivity from an S3 folder
+// into a table created by the sample's Redshift DDL (distkey, sortkey). The
+// file's own value myInsertMode=OVERWRITE_EXISTING is outside its
+// allowedValues (TRUNCATE), so --param gives TRUNCATE.
+func TestSQLCorpusSqoopRedshiftPipelineDef(t *testing.T) {
+	file := corpusSample(t, awslabs+"samples__sqoop__RDSToS3__redshiftpipelinedef@190c49d.json")
+	pg := newPGDB(t)
+	state := t.TempDir()
+	putS3(t, state, "s3://songs/in/part-m-00005", songsCSV)
+	r := runDpl(t, state, "--until", untilAfterFirst(),
+		"-p", "myInsertMode=TRUNCATE",
+		"-p", "myRedshiftJdbcConnectStr="+pg.jdbc,
+		"-p", "myRedshiftDbName="+pg.name,
+		"-p", "myRedshiftUsername="+pg.user,
+		"-p", "*myRedshiftPassword="+pg.pw,
+		"-p", "myInputS3Loc=s3://songs/in",
+		"-p", "myRedshiftCopyOpts=CSV",
+		"-p", "myPrimaryKeys=track_id",
+		file)
+	if r.code != 0 {
+		t.Fatal(r)
+	}
+	r.noSecret(t, pg.pw)
+	wantRows(t, pg.db, "SELECT track_id, title, artist_name, duration, year FROM songs ORDER BY track_id",
+		"TR1|Song A|Artist One|201.5|1999", "TR2|Song, B|Two|180|2001")
+}
+
+// sqoop/SampleCopyS3ToRedshift: the same load with the file's own values
+// (a real cluster's address and password) replaced by --param, TRUNCATE
+// into a table the test creates (the sample has no createTableSql value).
+func TestSQLCorpusSqoopSampleCopyS3ToRedshift(t *testing.T) {
+	file := corpusSample(t, awslabs+"samples__sqoop__SampleCopyS3ToRedshift@51e47fd.json")
+	pg := newPGDB(t)
+	pg.exec(t, "CREATE TABLE songs (track_id varchar(2048) PRIMARY KEY, title varchar(2048), song_id varchar(2048), release_name varchar(2048), artist_id varchar(2048), artist_mbid varchar(2048), artist_name varchar(2048), duration float, artist_familiarity float, artist_hotness float, year int)",
+		"INSERT INTO songs (track_id, title) VALUES ('OLD', 'truncated away')")
+	state := t.TempDir()
+	putS3(t, state, "s3://songs/in/part-m-00005", songsCSV)
+	r := runDpl(t, state,
+		"-p", "myRedshiftJdbcConnectStr="+pg.jdbc,
+		"-p", "myRedshiftDbName="+pg.name,
+		"-p", "myRedshiftUsername="+pg.user,
+		"-p", "*myRedshiftPassword="+pg.pw,
+		"-p", "myInputS3Loc=s3://songs/in",
+		"-p", "myRedshiftCopyOpts=CSV",
+		"-p", "myPrimaryKeys=track_id",
+		"-p", "myRedshiftCreateTableSql=",
+		file)
+	if r.code != 0 {
+		t.Fatal(r)
+	}
+	r.noSecret(t, pg.pw)
+	wantRows(t, pg.db, "SELECT track_id, title, year FROM songs ORDER BY track_id", "TR1|Song A|1999", "TR2|Song, B|2001")
+}

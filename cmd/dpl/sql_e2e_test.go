@@ -8,6 +8,7 @@ package main
 // backend's <state-dir>/s3 differ from what a user would run on AWS.
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -228,6 +229,21 @@ func readS3Dir(t *testing.T, state, uri string) string {
 	return b.String()
 }
 
+// runDplEnv is runDpl with extra environment variables for dpl.
+func runDplEnv(t *testing.T, env []string, state string, args ...string) dplRun {
+	t.Helper()
+	bin := dplBinary(t)
+	full := append([]string{"run", "--headless", "--state-dir", state, "--retry-delay", "1s", "--parallel", "2"}, args...)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, full...)
+	cmd.Env = append(os.Environ(), env...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	return dplRun{stdout: out.String(), stderr: errb.String(), code: exitCode(err)}
+}
+
 type dplRun struct {
 	stdout, stderr string
 	code           int
@@ -236,15 +252,7 @@ type dplRun struct {
 // runDpl runs `dpl run --headless` with the given arguments and state folder.
 func runDpl(t *testing.T, state string, args ...string) dplRun {
 	t.Helper()
-	bin := dplBinary(t)
-	full := append([]string{"run", "--headless", "--state-dir", state, "--retry-delay", "1s", "--parallel", "2"}, args...)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, full...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	return dplRun{stdout: out.String(), stderr: errb.String(), code: exitCode(err)}
+	return runDplEnv(t, nil, state, args...)
 }
 
 func (r dplRun) String() string {
@@ -634,4 +642,84 @@ func TestSQLCorpusSqoopSampleCopyS3ToRedshift(t *testing.T) {
 	}
 	r.noSecret(t, pg.pw)
 	wantRows(t, pg.db, "SELECT track_id, title, year FROM songs ORDER BY track_id", "TR1|Song A|1999", "TR2|Song, B|2001")
+}
+
+// billing/template: a ShellCommandActivity unzips the month's detailed
+// billing report into gzip on its staged output, RedshiftCopyActivity loads
+// it (GZIP, CSV, IGNOREHEADER AS 1, OVERWRITE_EXISTING) into the table its
+// Redshift DDL creates, and a cleanup runs `sudo yum ...`.
+//
+// The unzip command uses bash syntax (${fname//.zip/.gz}): on Amazon Linux
+// /bin/sh is bash. With this machine's sh (dash on Debian) it fails with
+// "Bad substitution"; with a bash `sh` first on PATH it loads the rows and
+// only the EC2-only cleanup fails.
+func TestSQLCorpusBillingTemplate(t *testing.T) {
+	file := corpusSample(t, awslabs+"samples__billing__template.json")
+	for _, tool := range []string{"unzip", "gzip", "find", "bash"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("SKIPPING billing sample: the sample's command needs %s", tool)
+		}
+	}
+	month := time.Now().UTC().Format("2006-01")
+	name := "123456789012-aws-billing-detailed-line-items-" + month + ".csv"
+	csv := "InvoiceID,PayerAccountId,LinkedAccountId,RecordType,ProductName,RateId,SubscriptionId,PricingPlanId,UsageType,Operation,AvailabilityZone,ReservedInstance,ItemDescription,UsageStartDate,UsageEndDate,UsageQuantity,BlendedRate,BlendedCost,UnBlendedRate,UnBlendedCost\n" +
+		"inv1,123,456,LineItem,Amazon EC2,1,2,3,BoxUsage,RunInstances,us-east-1a,N,\"t2.micro, Linux\",2024-01-01 00:00:00,2024-01-01 01:00:00,1,0.0116,0.0116,0.0116,0.0116\n" +
+		"inv2,123,456,LineItem,Amazon S3,4,5,6,Requests,GetObject,,N,\"GET \"\"requests\"\"\",2024-01-01 00:00:00,2024-01-01 01:00:00,1000,0.0004,0.4,0.0004,0.4\n"
+	var zbuf bytes.Buffer
+	zw := zip.NewWriter(&zbuf)
+	w, _ := zw.Create(name)
+	w.Write([]byte(csv))
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	params := func(pg *testDB) []string {
+		return []string{"--until", untilAfterFirst(),
+			"-p", "myS3BillingLogLoc=s3://billing/reports",
+			"-p", "myS3StagingLoc=s3://billing/staging",
+			"-p", "myRedshiftJdbcConnectStr=" + pg.jdbc,
+			"-p", "myRedshiftDbName=" + pg.name,
+			"-p", "myRedshiftUsername=" + pg.user,
+			"-p", "*myRedshiftPassword=" + pg.pw,
+			"-p", "myRedshiftTableName=billing",
+			file}
+	}
+
+	t.Run("dash", func(t *testing.T) {
+		if target, _ := filepath.EvalSymlinks("/bin/sh"); strings.HasSuffix(target, "bash") {
+			t.Skip("this machine's sh is bash: the sample's bash syntax works")
+		}
+		pg := newPGDB(t)
+		state := t.TempDir()
+		putS3(t, state, "s3://billing/reports/"+name+".zip", zbuf.String())
+		r := runDpl(t, state, params(pg)...)
+		r.noSecret(t, pg.pw)
+		if r.code != 1 || !strings.Contains(r.stdout, "@ZipFormatConversionActivity_") || !strings.Contains(r.stdout, "Bad substitution") {
+			t.Fatalf("want exit 1 with ZipFormatConversionActivity failing on bash syntax:\n%s", r)
+		}
+	})
+	t.Run("bash as sh", func(t *testing.T) {
+		pg := newPGDB(t)
+		state := t.TempDir()
+		putS3(t, state, "s3://billing/reports/"+name+".zip", zbuf.String())
+		bin := t.TempDir()
+		if err := os.Symlink(mustLookPath(t, "bash"), filepath.Join(bin, "sh")); err != nil {
+			t.Fatal(err)
+		}
+		r := runDplEnv(t, []string{"PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH")}, state, params(pg)...)
+		r.noSecret(t, pg.pw)
+		wantRows(t, pg.db, "SELECT invoice_id, product_name, item_description, unblended_cost FROM billing ORDER BY invoice_id",
+			"inv1|Amazon EC2|t2.micro, Linux|0.0116", `inv2|Amazon S3|GET "requests"|0.4`)
+		if r.code != 1 || !strings.Contains(r.stdout, "@S3StagingCleanupActivity_") || !strings.Contains(r.stdout, "sudo") {
+			t.Fatalf("want exit 1 with only the sudo cleanup failing:\n%s", r)
+		}
+	})
+}
+
+func mustLookPath(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		t.Skipf("SKIPPING: %s not installed", name)
+	}
+	return p
 }

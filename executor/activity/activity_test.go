@@ -241,3 +241,22 @@ func BenchmarkShellTrue(b *testing.B) {
 		}
 	}
 }
+
+func TestBashSyntaxHintAndShellOption(t *testing.T) {
+	if _, err := os.Stat("/bin/bash"); err != nil {
+		t.Skip("SKIPPING: bash is not installed")
+	}
+	cmd := `a=hello; echo ${a/hello/bye}; [[ -n "$a" ]] && echo ok`
+	r, _ := newRunner(t)
+	res, _, _ := run(t, r, newTask(obj("@B_Attempt=1", "type", "ShellCommandActivity", "command", cmd)))
+	if sh, _ := os.Readlink("/bin/sh"); strings.Contains(sh, "dash") {
+		if res.Status != task.Failed || !strings.Contains(res.ErrorMessage, "DPL_SHELL=bash") {
+			t.Errorf("under dash: %s %q, want a DPL_SHELL=bash hint", res.Status, res.ErrorMessage)
+		}
+	}
+	r.opts.Shell = "bash"
+	res, out, _ := run(t, r, newTask(obj("@B_Attempt=2", "type", "ShellCommandActivity", "command", cmd)))
+	if res.Status != task.Finished || out != "bye\nok\n" {
+		t.Errorf("with bash: %s %q %q", res.Status, res.ErrorMessage, out)
+	}
+}

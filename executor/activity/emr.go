@@ -24,7 +24,7 @@ func runEmrActivity(ctx context.Context, r *Runner, t *task.Task, logs task.Logs
 	}
 	env := append(os.Environ(), r.opts.Env...)
 	for _, c := range a.All("preStepCommand") {
-		if err := r.exec(ctx, []string{"sh", "-c", c}, dir, env, logs.Stdout, logs.Stderr); err != nil {
+		if err := r.exec(ctx, []string{r.opts.Shell, "-c", c}, dir, env, logs.Stdout, logs.Stderr); err != nil {
 			return stepFailure(ctx, "preStepCommand", c, err)
 		}
 	}
@@ -36,7 +36,7 @@ func runEmrActivity(ctx context.Context, r *Runner, t *task.Task, logs task.Logs
 		}
 	}
 	for _, c := range a.All("postStepCommand") {
-		if err := r.exec(ctx, []string{"sh", "-c", c}, dir, env, logs.Stdout, logs.Stderr); err != nil {
+		if err := r.exec(ctx, []string{r.opts.Shell, "-c", c}, dir, env, logs.Stdout, logs.Stderr); err != nil {
 			return stepFailure(ctx, "postStepCommand", c, err)
 		}
 	}
@@ -79,7 +79,7 @@ func (r *Runner) runStep(ctx context.Context, t *task.Task, step string, args []
 		if err != nil {
 			return fmt.Errorf("fetch script %s: %w", args[1], err)
 		}
-		return r.exec(ctx, append([]string{"sh", script}, args[2:]...), dir, env, logs.Stdout, logs.Stderr)
+		return r.exec(ctx, append([]string{r.opts.Shell, script}, args[2:]...), dir, env, logs.Stdout, logs.Stderr)
 	}
 	if why := awsx.UnsupportedStepReason(step); why != "" {
 		return fmt.Errorf("the local runner cannot run this step: %s", why)

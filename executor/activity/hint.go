@@ -33,7 +33,7 @@ func missingCommandHint(a *task.Object, exitCode int, stderrTail string) string 
 		}
 	}
 	if missing == "" || (exitCode != 127 && exitCode != 1) {
-		return ""
+		return bashismHint(exitCode, stderrTail)
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%q is not installed on this machine", missing)
@@ -44,4 +44,16 @@ func missingCommandHint(a *task.Object, exitCode int, stderrTail string) string 
 		fmt.Fprintf(&b, "; the activities it depends on (%s) finished before it ran, so their work (e.g. a data copy) is complete", strings.Join(deps, ", "))
 	}
 	return b.String()
+}
+
+// bashismRE matches dash's complaints about bash-only syntax.
+var bashismRE = regexp.MustCompile(`Syntax error: "?\(|Bad substitution|\[\[: not found|Syntax error: redirection unexpected`)
+
+// bashismHint explains a command written for bash failing under a dash sh:
+// on the service's Amazon Linux hosts sh is bash.
+func bashismHint(exitCode int, stderrTail string) string {
+	if exitCode == 0 || !bashismRE.MatchString(stderrTail) {
+		return ""
+	}
+	return "the command uses bash syntax, and this machine's sh is not bash (on the service's Amazon Linux hosts it is): run with DPL_SHELL=bash"
 }

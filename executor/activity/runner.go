@@ -39,6 +39,10 @@ type Options struct {
 	AWS *awsx.Env
 	// StepHandlers run EmrActivity steps natively (DynamoDB tools, ...).
 	StepHandlers []StepHandler
+	// Shell runs `command` fields and scripts (default "sh", or $DPL_SHELL).
+	// The service's hosts are Amazon Linux, where sh is bash; set "bash" to
+	// run definitions that rely on bash syntax on a machine whose sh is dash.
+	Shell string
 	// KillGrace is how long a canceled command gets between SIGTERM and
 	// SIGKILL (default 5s).
 	KillGrace time.Duration
@@ -58,6 +62,12 @@ type handler func(ctx context.Context, r *Runner, t *task.Task, logs task.Logs) 
 func New(opts Options) *Runner {
 	if opts.KillGrace <= 0 {
 		opts.KillGrace = 5 * time.Second
+	}
+	if opts.Shell == "" {
+		opts.Shell = os.Getenv("DPL_SHELL")
+	}
+	if opts.Shell == "" {
+		opts.Shell = "sh"
 	}
 	// Staging paths are handed to commands running in other folders, so
 	// they must not be relative.

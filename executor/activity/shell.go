@@ -50,7 +50,7 @@ func (r *Runner) runShell(ctx context.Context, t *task.Task, logs task.Logs, sta
 	case command != "" && scriptURI != "":
 		return failf("Runner_InvalidTask", "both command and scriptUri are set; give only one"), false
 	case command != "":
-		argv = append([]string{"sh", "-c", command, "sh"}, args...)
+		argv = append([]string{r.opts.Shell, "-c", command, r.opts.Shell}, args...)
 	case scriptURI != "":
 		adir, err := r.attemptDir(t)
 		if err != nil {
@@ -63,7 +63,7 @@ func (r *Runner) runShell(ctx context.Context, t *task.Task, logs task.Logs, sta
 		if len(args) > 0 {
 			fmt.Fprintf(logs.Stderr, "dpl: warning: scriptArgument is ignored with scriptUri (the service passes no arguments to scripts)\n")
 		}
-		argv = []string{"sh", path}
+		argv = []string{r.opts.Shell, path}
 	default:
 		return failf("Runner_InvalidTask", "neither command nor scriptUri is set"), false
 	}

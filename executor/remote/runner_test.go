@@ -145,6 +145,9 @@ func TestServiceCancelStopsTask(t *testing.T) {
 		inst = q.IDs[0]
 		return status(t, c, id, inst) == "RUNNING"
 	})
+	// RUNNING comes with the hand-out; cancel once the runner acknowledged
+	// (else it is "canceled before it started").
+	waitFor(t, "the runner to start the task", func() bool { return strings.Contains(log(), ": started") })
 	if err := c.SetStatus(context.Background(), id, []string{inst}, "TRY_CANCEL"); err != nil {
 		t.Fatal(err)
 	}

@@ -710,6 +710,7 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 		if err := e.w.err(); err != nil {
 			e.closeSubs()
 			e.mu.Unlock()
+			e.w.sync() // nothing writes after Run returns (the caller closes the store)
 			return e.summary(""), err
 		}
 		finished, reason := e.finishedCheck()
@@ -717,6 +718,7 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 			sum := e.finish(reason)
 			e.mu.Unlock()
 			e.pubs.Wait()
+			e.w.sync() // alarm failures recorded after the end
 			return sum, nil
 		}
 		var tc <-chan time.Time
@@ -739,6 +741,7 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 			e.closeSubs()
 			e.mu.Unlock()
 			e.pubs.Wait()
+			e.w.sync() // alarm failures recorded after the end
 			return sum, ctx.Err()
 		case <-e.kick:
 		case <-tc:

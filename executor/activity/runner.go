@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -53,6 +54,8 @@ type Runner struct {
 	opts     Options
 	handlers map[string]handler
 	made     sync.Map // working folders already created
+	// shellPath is Options.Shell resolved on PATH once.
+	shellPath string
 }
 
 // handler runs one task type.
@@ -74,7 +77,8 @@ func New(opts Options) *Runner {
 	if abs, err := filepath.Abs(opts.Root); err == nil {
 		opts.Root = abs
 	}
-	r := &Runner{opts: opts, handlers: map[string]handler{
+	shellPath, _ := exec.LookPath(opts.Shell)
+	r := &Runner{opts: opts, shellPath: shellPath, handlers: map[string]handler{
 		"ShellCommandActivity":     runShellActivity,
 		"ShellCommandPrecondition": runShellPrecondition,
 		"S3KeyExists":              runS3KeyExists,

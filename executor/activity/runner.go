@@ -54,8 +54,8 @@ type Runner struct {
 	opts     Options
 	handlers map[string]handler
 	made     sync.Map // working folders already created
-	// shellPath is Options.Shell resolved on PATH once.
-	shellPath string
+	// shellPath is shellName (Options.Shell) resolved on PATH once.
+	shellName, shellPath string
 }
 
 // handler runs one task type.
@@ -78,7 +78,7 @@ func New(opts Options) *Runner {
 		opts.Root = abs
 	}
 	shellPath, _ := exec.LookPath(opts.Shell)
-	r := &Runner{opts: opts, shellPath: shellPath, handlers: map[string]handler{
+	r := &Runner{opts: opts, shellName: opts.Shell, shellPath: shellPath, handlers: map[string]handler{
 		"ShellCommandActivity":     runShellActivity,
 		"ShellCommandPrecondition": runShellPrecondition,
 		"S3KeyExists":              runS3KeyExists,

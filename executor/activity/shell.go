@@ -137,7 +137,7 @@ func (r *Runner) runShell(ctx context.Context, t *task.Task, logs task.Logs, sta
 // never leaves processes behind.
 func (r *Runner) exec(ctx context.Context, argv []string, dir string, env []string, stdout, stderr io.Writer) error {
 	cmd := exec.Command(argv[0], argv[1:]...)
-	if argv[0] == r.opts.Shell && r.shellPath != "" {
+	if argv[0] == r.shellName && r.shellPath != "" {
 		cmd.Path = r.shellPath // looked up once, not per task
 	}
 	cmd.Dir, cmd.Env = dir, env

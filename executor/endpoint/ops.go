@@ -297,18 +297,25 @@ func runValidator(name string, d *Definition, values map[string][]string) (valid
 	return out, nil
 }
 
-func (s *Server) putDefinition(_ context.Context, body []byte) (any, error) {
+// definitionRequest decodes a Put/ValidatePipelineDefinition request and
+// finds its pipeline.
+func (s *Server) definitionRequest(body []byte) (definitionInput, Pipeline, error) {
 	var in definitionInput
 	if err := decode(body, &in); err != nil {
-		return nil, err
+		return in, Pipeline{}, err
 	}
 	if err := required("pipelineId", in.PipelineID); err != nil {
-		return nil, err
+		return in, Pipeline{}, err
 	}
 	if in.PipelineObjects == nil {
-		return nil, required("pipelineObjects", "")
+		return in, Pipeline{}, required("pipelineObjects", "")
 	}
 	p, err := s.reg.get(in.PipelineID)
+	return in, p, err
+}
+
+func (s *Server) putDefinition(_ context.Context, body []byte) (any, error) {
+	in, p, err := s.definitionRequest(body)
 	if err != nil {
 		return nil, err
 	}
@@ -332,17 +339,7 @@ func (s *Server) putDefinition(_ context.Context, body []byte) (any, error) {
 }
 
 func (s *Server) validateDefinition(_ context.Context, body []byte) (any, error) {
-	var in definitionInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	if err := required("pipelineId", in.PipelineID); err != nil {
-		return nil, err
-	}
-	if in.PipelineObjects == nil {
-		return nil, required("pipelineObjects", "")
-	}
-	p, err := s.reg.get(in.PipelineID)
+	in, p, err := s.definitionRequest(body)
 	if err != nil {
 		return nil, err
 	}

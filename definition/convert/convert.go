@@ -36,41 +36,54 @@ func CheckLossless(d *definition.Definition) error {
 // in order, refs as refValue. parameterObjects and parameterValues are left
 // out when the definition has none.
 func ToAPI(d *definition.Definition, opt Options) *Node {
-	root := Obj()
+	root := Obj().Set("pipelineObjects", wireObjects(d, apiNames))
+	if len(d.Parameters) > 0 || opt.Parameters {
+		root.Set("parameterObjects", wireParameters(d, apiNames))
+	}
+	if len(d.Values) > 0 || opt.Values {
+		root.Set("parameterValues", wireValues(d, apiNames))
+	}
+	return root
+}
+
+// wireObjects renders the objects as PipelineObjects: fields sorted by key,
+// a list becoming one field per value.
+func wireObjects(d *definition.Definition, n names) *Node {
 	objs := Arr()
 	for _, o := range d.Objects {
 		fields := Arr()
 		for _, f := range sortedFields(o.Fields) {
 			for _, v := range f.Values {
-				fields.Elems = append(fields.Elems, apiField("key", "stringValue", "refValue", f.Key, v))
+				fields.Elems = append(fields.Elems, apiField(n.key, n.str, n.ref, f.Key, v))
 			}
 		}
-		objs.Elems = append(objs.Elems, Obj().Set("id", Str(o.ID)).Set("name", Str(o.Name)).Set("fields", fields))
+		objs.Elems = append(objs.Elems, Obj().Set(n.id, Str(o.ID)).Set(n.name, Str(o.Name)).Set(n.fields, fields))
 	}
-	root.Set("pipelineObjects", objs)
-	if len(d.Parameters) > 0 || opt.Parameters {
-		ps := Arr()
-		for _, p := range d.Parameters {
-			attrs := Arr()
-			for _, a := range sortedFields(p.Attrs) {
-				for _, v := range a.Values {
-					attrs.Elems = append(attrs.Elems, apiField("key", "stringValue", "refValue", a.Key, v))
-				}
-			}
-			ps.Elems = append(ps.Elems, Obj().Set("id", Str(p.ID)).Set("attributes", attrs))
-		}
-		root.Set("parameterObjects", ps)
-	}
-	if len(d.Values) > 0 || opt.Values {
-		vs := Arr()
-		for _, pv := range d.Values {
-			for _, v := range pv.Values {
-				vs.Elems = append(vs.Elems, Obj().Set("id", Str(pv.ID)).Set("stringValue", Str(v.Str)))
+	return objs
+}
+
+func wireParameters(d *definition.Definition, n names) *Node {
+	ps := Arr()
+	for _, p := range d.Parameters {
+		attrs := Arr()
+		for _, a := range sortedFields(p.Attrs) {
+			for _, v := range a.Values {
+				attrs.Elems = append(attrs.Elems, apiField(n.key, n.str, n.ref, a.Key, v))
 			}
 		}
-		root.Set("parameterValues", vs)
+		ps.Elems = append(ps.Elems, Obj().Set(n.id, Str(p.ID)).Set(n.attributes, attrs))
 	}
-	return root
+	return ps
+}
+
+func wireValues(d *definition.Definition, n names) *Node {
+	vs := Arr()
+	for _, pv := range d.Values {
+		for _, v := range pv.Values {
+			vs.Elems = append(vs.Elems, Obj().Set(n.id, Str(pv.ID)).Set(n.str, Str(v.Str)))
+		}
+	}
+	return vs
 }
 
 // ToFile renders d in the CLI file format the way `aws datapipeline
@@ -206,38 +219,12 @@ func ToCloudFormation(d *definition.Definition, o Options) *Node {
 	}
 	props.Set("Activate", BoolNode(opt.Activate))
 	if len(d.Parameters) > 0 || o.Parameters {
-		ps := Arr()
-		for _, p := range d.Parameters {
-			attrs := Arr()
-			for _, a := range sortedFields(p.Attrs) {
-				for _, v := range a.Values {
-					attrs.Elems = append(attrs.Elems, apiField("Key", "StringValue", "RefValue", a.Key, v))
-				}
-			}
-			ps.Elems = append(ps.Elems, Obj().Set("Id", Str(p.ID)).Set("Attributes", attrs))
-		}
-		props.Set("ParameterObjects", ps)
+		props.Set("ParameterObjects", wireParameters(d, cfnNames))
 	}
 	if len(d.Values) > 0 || o.Values {
-		vs := Arr()
-		for _, pv := range d.Values {
-			for _, v := range pv.Values {
-				vs.Elems = append(vs.Elems, Obj().Set("Id", Str(pv.ID)).Set("StringValue", Str(v.Str)))
-			}
-		}
-		props.Set("ParameterValues", vs)
+		props.Set("ParameterValues", wireValues(d, cfnNames))
 	}
-	objs := Arr()
-	for _, o := range d.Objects {
-		fields := Arr()
-		for _, f := range sortedFields(o.Fields) {
-			for _, v := range f.Values {
-				fields.Elems = append(fields.Elems, apiField("Key", "StringValue", "RefValue", f.Key, v))
-			}
-		}
-		objs.Elems = append(objs.Elems, Obj().Set("Id", Str(o.ID)).Set("Name", Str(o.Name)).Set("Fields", fields))
-	}
-	props.Set("PipelineObjects", objs)
+	props.Set("PipelineObjects", wireObjects(d, cfnNames))
 	res := Obj().Set("Type", Str("AWS::DataPipeline::Pipeline")).Set("Properties", props)
 	return Obj().
 		Set("AWSTemplateFormatVersion", Str("2010-09-09")).

@@ -23,6 +23,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/dpl-dev/dpl/definition"
 	"github.com/dpl-dev/dpl/definition/convert"
 	"github.com/dpl-dev/dpl/definition/validate"
 	"github.com/dpl-dev/dpl/executor"
@@ -161,6 +162,7 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
+	promoteRunBlockers(res)
 	if res.Errored() || res.Definition == nil {
 		_ = validate.WriteText(stderr, []*validate.Result{res}, validate.TextOptions{Color: colorOutput(stderr)})
 		return withCode(exitUsage, fmt.Errorf("%s has errors; nothing was run", file))
@@ -323,6 +325,23 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 		return withCode(exitFailed, nil)
 	}
 	return nil
+}
+
+// runBlockers are validator warnings (the value may come at activation)
+// that make a run fail for sure: a parameter with no value, or a name that
+// is neither a parameter nor a field. A run has been activated, so they
+// are errors here, reported before anything runs rather than as a failed
+// attempt later.
+var runBlockers = map[string]bool{"MISSING_PARAMETER_VALUE": true, "UNKNOWN_PARAMETER": true}
+
+func promoteRunBlockers(res *validate.Result) {
+	for i, d := range res.Diagnostics {
+		if d.Severity == definition.SeverityWarning && runBlockers[d.Code] {
+			d.Severity = definition.SeverityError
+			d.Hint = strings.Replace(d.Hint, "; an error with --strict", "", 1)
+			res.Diagnostics[i] = d
+		}
+	}
 }
 
 func isTerminal(w io.Writer) bool {

@@ -723,3 +723,55 @@ func mustLookPath(t *testing.T, name string) string {
 	}
 	return p
 }
+
+// Corpus samples that cannot run on this machine: each stops with a
+// message that says why (a program of the EMR/EC2 image, a backend dpl
+// lacks locally, or parameters the definition never declares).
+func TestSQLCorpusUnrunnable(t *testing.T) {
+	placeholders := func(ids ...string) []string {
+		var out []string
+		for _, id := range ids {
+			out = append(out, "-p", id+"=x")
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		sample string
+		args   []string
+		code   int
+		want   []string
+	}{
+		{"samples__S3ToRdsSqoop__sqoop_activity.json",
+			[]string{"-p", "myRdsEndpoint=127.0.0.1:3306", "-p", "myRdsDatabaseName=db", "-p", "myRdsTableName=t", "-p", "myRdsUsername=u",
+				"-p", "*myRdsPassword=never-printed", "-p", "myS3InputDataLocation=s3://in", "-p", "myPipelineLogUri=s3://logs/"},
+			1, []string{"@SqoopActivity_", `"sqoop" is not installed on this machine`}},
+		{"samples__S3ToRdsSqoop__sqoop_activity.json", nil,
+			2, []string{`MISSING_PARAMETER_VALUE: parameter "myRdsEndpoint" has no value`, "give one with --param myRdsEndpoint=VALUE", "nothing was run"}},
+		{"samples__DynamoDBToRedshiftConvertDataUsingHive__DynamoDBtoRedshiftHiveCSV.json",
+			append(placeholders("myDDBTableColMapping", "myDDBTableName", "myHiveSelectColumns", "myRedshiftCreateTableQuery", "myRedshiftEndpoint",
+				"myRedshiftPrimaryKeys", "myRedshiftTable", "myRedshiftUsername", "myS3SourceColMapping", "myS3TargetColMapping"),
+				"-p", "*myRedshiftPassword=never-printed", "-p", "myOutputS3Loc=s3://out", "-p", "myLogUri=s3://logs/", "--until", untilAfterFirst()),
+			1, []string{"@TableBackupStagingActivity_", "not supported by the local runner yet: HiveActivity needs Hive on an EMR cluster"}},
+		{"samples__dynamo-db-to-redshift__dynamo-db-to-redshift.json", nil,
+			1, []string{"@DefaultRedshiftCopyActivity1_", "not supported by the local runner yet: RedshiftCopyActivity from a DynamoDBDataNode"}},
+		{"samples__RedshiftCopyActivityFromDynamoDBTable__RedshiftCopyActivityFromDynamoDBTable.json", nil,
+			2, []string{`error: Object "ActivityId_vmVn4" field "script": UNKNOWN_PARAMETER: #{myScript} is neither a declared parameter`, "nothing was run"}},
+		{"samples__oracle-backup__definition.json", nil,
+			2, []string{`error: Object "Instance" field "terminateAfter": UNKNOWN_PARAMETER: #{myTerminateAfter}`, "nothing was run"}},
+	} {
+		t.Run(strings.TrimSuffix(tc.sample, ".json"), func(t *testing.T) {
+			file := corpusSample(t, awslabs+tc.sample)
+			state := t.TempDir()
+			r := runDpl(t, state, append(tc.args, file)...)
+			r.noSecret(t, "never-printed")
+			if r.code != tc.code {
+				t.Fatalf("want exit %d:\n%s", tc.code, r)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(r.stdout+r.stderr, w) {
+					t.Errorf("output lacks %q:\n%s", w, r)
+				}
+			}
+		})
+	}
+}

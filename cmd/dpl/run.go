@@ -211,7 +211,8 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 		Params:   values, RetryDelay: f.retryDelay, Until: until, Fresh: f.fresh, Remote: remote,
 	})
 	if errors.Is(err, executor.ErrDefinitionChanged) {
-		return withCode(exitUsage, err)
+		// --set overrides are part of the run's definition.
+		return withCode(exitUsage, fmt.Errorf("%w (--set flags count as part of the definition: give the ones the run started with)", err))
 	}
 	if err != nil {
 		return withCode(exitUsage, err)

@@ -87,7 +87,13 @@ func runSetStatus(cmd *cobra.Command, stateFlag, pipeline, status string, ids []
 	if err := eng.SetStatus(context.Background(), p.ID, ids, status); err != nil {
 		return withCode(exitUsage, err)
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "%s: %s applied to %s; continue with: dpl run %s\n", p.ID, status, strings.Join(ids, ", "), p.File)
+	again := ""
+	if cur, err := os.ReadFile(p.File); err == nil && executor.DefinitionHash(cur) != act.Hash {
+		// The run stored the file with its --set overrides applied (or the
+		// file changed since): the same flags are needed to continue it.
+		again = " with the same --set flags it started with"
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "%s: %s applied to %s; continue with: dpl run %s%s\n", p.ID, status, strings.Join(ids, ", "), p.File, again)
 	_ = os.Stdout.Sync()
 	return nil
 }

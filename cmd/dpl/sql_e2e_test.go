@@ -775,3 +775,50 @@ func TestSQLCorpusUnrunnable(t *testing.T) {
 		})
 	}
 }
+
+// A run started with --set stores the definition with its overrides:
+// set-status works on it, and continuing needs the same flags.
+func TestSetResumeNeedsSameFlags(t *testing.T) {
+	file, state := fixtureSQL(t)
+	dir := filepath.Join(t.TempDir(), "not-yet")
+	set := []string{"--set", "LocalDb.connectionString=jdbc:sqlite:" + filepath.Join(dir, "x.db")}
+	r := runDpl(t, state, append(set, file)...)
+	if r.code != 1 {
+		t.Fatalf("want exit 1 (the database folder does not exist):\n%s", r)
+	}
+	bin := dplBinary(t)
+	out, err := exec.Command(bin, "runs", "--state-dir", state, "--status", "FAILED", "-o", "json").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var failed string
+	for _, f := range strings.Split(string(out), `"`) {
+		if strings.HasPrefix(f, "@LoadSales_") {
+			failed = f
+			break
+		}
+	}
+	if failed == "" {
+		t.Fatalf("no failed LoadSales instance in:\n%s", out)
+	}
+	out, err = exec.Command(bin, "rerun", "--state-dir", state, failed).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "with the same --set flags") {
+		t.Fatalf("rerun: %v\n%s", err, out)
+	}
+	if r := runDpl(t, state, file); r.code != 2 || !strings.Contains(r.stderr, "--set flags count as part of the definition") {
+		t.Fatalf("continuing without the --set flags: want exit 2 naming them:\n%s", r)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r = runDpl(t, state, append(set, file)...)
+	if !strings.Contains(r.stdout, "run 1 of") {
+		t.Fatalf("the same --set flags did not continue run 1:\n%s", r)
+	}
+	db, err := sql.Open("sqlite", filepath.Join(dir, "x.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	wantRows(t, db, "SELECT count(*) FROM sales", "5")
+}

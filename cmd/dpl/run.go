@@ -84,6 +84,11 @@ schedule period, dependencies, preconditions, retries, timeouts, cascade failure
 resources and actions. State is kept in the state folder, so an interrupted run
 continues where it stopped when run again.
 
+--set ObjectId.field=value replaces a field of an object (creating it when
+absent) before validation, e.g. to point a database at a local server;
+secret (*) fields are masked wherever the override is shown. Overrides are
+part of the run's definition: continue a run with the same --set flags.
+
 The definition is validated first. Without a terminal, or with --headless,
 progress is printed as one line per status change, then a summary.
 
@@ -91,7 +96,9 @@ Exit codes: 0 everything finished, 1 something failed, cascade-failed, timed out
 or was canceled, 2 usage or definition errors, 130 interrupted (resumable).`,
 		Example: `  dpl run --headless fixtures/quickstart/pipeline.json
   dpl run --retry-delay 5s --param myBucket=s3://data pipeline.json
-  dpl run --output jsonl --until 2024-01-02T00:00:00 pipeline.json`,
+  dpl run --output jsonl --until 2024-01-02T00:00:00 pipeline.json
+  dpl run --set RedshiftCluster.connectionString=jdbc:postgresql://127.0.0.1:5432/dev pipeline.json
+  dpl run --db-endpoint my-rds-instance=jdbc:mysql://127.0.0.1:3306/db pipeline.json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runRun(cmd, f, args[0]) },
 	}

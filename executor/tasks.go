@@ -396,9 +396,13 @@ func (e *engine) handout(in PollInput) *task.Task {
 			a.ErrorID, a.ErrorMessage = "ExpressionError", err.Error()
 			e.inflight--
 			delete(e.cancels, a.TaskID)
+			delete(e.tasks, a.TaskID)
 			e.saveAttempt(a, Event{Kind: EventAttempt, Component: i.Component, Instance: i.ID, Attempt: a.ID, Status: Failed, Error: a.ErrorMessage})
 			e.attemptFailed(i, a, now)
 			e.step()
+			// The retry timer is new: the run loop must re-arm its sleep.
+			e.flush()
+			e.wake()
 			continue
 		}
 		if i.ActualStart.IsZero() || i.Kind == "precondition" && Status(i.Status) != Running {

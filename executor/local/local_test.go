@@ -125,3 +125,39 @@ func TestLogFilesAreLazy(t *testing.T) {
 		t.Errorf("stderr file created without output: %v", err)
 	}
 }
+
+// TestExpressionErrorIsRetried: an attempt whose fields cannot be evaluated
+// fails at hand-out; its retry must still happen on the real run loop
+// (it used to wait for an unrelated wake-up).
+func TestExpressionErrorIsRetried(t *testing.T) {
+	src := []byte(`{"objects":[{"id":"Default","scheduleType":"ondemand","workerGroup":"wg","maximumRetries":"1"},
+		{"id":"Bad","type":"ShellCommandActivity","command":"echo #{input.directoryPath}"}]}`)
+	d, err := definition.Parse("t.json", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := executor.New(executor.Options{Definition: d, Source: src, PipelineID: "df-E", RetryDelay: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	w := &Worker{API: eng, Runner: funcRunner(func(context.Context, *task.Task) task.Result {
+		return task.Result{Status: task.Finished}
+	}), Parallel: 1}
+	go w.Run(ctx)
+	sum, err := eng.Run(ctx)
+	if err != nil {
+		t.Fatalf("run: %v (the retry never happened?)", err)
+	}
+	if sum.OK || sum.Counts[executor.Failed] != 1 {
+		t.Fatalf("counts %v, want the instance FAILED after its retry", sum.Counts)
+	}
+	out, err := eng.QueryObjects(ctx, executor.QueryInput{PipelineID: eng.PipelineID(), Sphere: executor.SphereAttempt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.IDs) != 2 {
+		t.Errorf("attempts %v, want 2 (the first and its retry)", out.IDs)
+	}
+}

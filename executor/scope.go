@@ -52,6 +52,9 @@ func (s *objScope) Lookup(name string) (expr.Value, error) {
 	if v, ok := s.e.params[name]; ok {
 		return v, nil
 	}
+	if v, ok := s.e.params["*"+name]; ok {
+		return v, nil // #{myPw} reads a declared *myPw, as AWS's own templates do
+	}
 	return expr.Value{}, expr.UnknownName(name)
 }
 

@@ -285,15 +285,12 @@ func TestSQLCorpusLoadTsvFilesInS3ToRedshift(t *testing.T) {
 		"-p", "myRedshiftJdbcConnectStr="+pg.jdbc,
 		"-p", "myRedshiftDbName="+pg.name,
 		"-p", "myRedshiftUsername="+pg.user,
+		// The sample reads #{myRedshiftPassword} (no *) for its *password.
 		"-p", "*myRedshiftPassword="+pg.pw,
-		// The sample reads #{myRedshiftPassword} (no *) for its *password
-		// field: point the field at the parameter (see the report).
-		"--set", "RedshiftCluster.*password=#{*myRedshiftPassword}",
 		"-p", "myRedshiftSecurityGrpIds=sg-local",
 		"-p", "myRedshiftTableName=unused",
-		// The sample's folder parameter names one file here: prefix
-		// loads (COPY FROM a folder) are not read by the local store yet.
-		"-p", "myInputTsvFilesS3Loc=s3://tsv-files/2015-10-27/part-0.tsv",
+		// A folder, as the sample means it: COPY loads every object under it.
+		"-p", "myInputTsvFilesS3Loc=s3://tsv-files/2015-10-27",
 		file)
 	if r.code != 0 {
 		t.Fatal(r)

@@ -71,7 +71,7 @@ func (c *checker) checkExpressions(o *definition.Object, f *definition.Field) {
 				if c.params[n.Name] == nil && c.params["*"+n.Name] != nil {
 					// AWS's own Redshift template reads *myRedshiftPassword as
 					// #{myRedshiftPassword}; the service resolves it, so do we.
-					c.warnf(w, codeUnknownParam, "#{%s} reads the secret parameter *%s without its star; write #{*%s}", n.Name, n.Name, n.Name)
+					c.warnf(w, codeUnstarredSecret, "#{%s} reads the secret parameter *%s without its star; write #{*%s}", n.Name, n.Name, n.Name)
 					continue
 				}
 				if c.params[n.Name] == nil && !c.userField(n.Name) {

@@ -95,6 +95,7 @@ var ruleText = map[string]string{
 	codeParamValue:      "Invalid parameter value",
 	codeMissingValue:    "Parameter without a value",
 	codeUnknownParam:    "Undeclared parameter",
+	codeUnstarredSecret: "Secret parameter read without its star",
 	codeExpression:      "Invalid #{...} expression",
 	codeSamples:         "Documented rule that the AWS samples break",
 	// From the schema layer and the reader.

@@ -14,9 +14,9 @@ func TestStarlessSecretParameterReference(t *testing.T) {
  "parameters": [{"id": "*myPw", "type": "String"}],
  "values": {"*myPw": "s3cret"}}`)
 	ds := Definition(d, Options{Now: testNow})
-	diag := find(ds, codeUnknownParam, "Db")
+	diag := find(ds, codeUnstarredSecret, "Db")
 	if diag == nil || diag.Severity != definition.SeverityWarning || diag.Field != "*password" {
-		t.Fatalf("want an UNKNOWN_PARAMETER warning on Db *password, got:\n%s", dump(ds))
+		t.Fatalf("want an UNSTARRED_SECRET_PARAMETER warning on Db *password, got:\n%s", dump(ds))
 	}
 	if Errored(ds) {
 		t.Fatalf("want no errors, got:\n%s", dump(ds))

@@ -54,6 +54,7 @@ const (
 	codeParamValue      = "INVALID_PARAMETER_VALUE"
 	codeMissingValue    = "MISSING_PARAMETER_VALUE"
 	codeUnknownParam    = "UNKNOWN_PARAMETER"
+	codeUnstarredSecret = "UNSTARRED_SECRET_PARAMETER"
 	codeExpression      = "INVALID_EXPRESSION"
 	codeSamples         = "SAMPLES_DIFFER"
 )

@@ -18,7 +18,7 @@ var notFoundRE = regexp.MustCompile(`(?:^|[\s:])([A-Za-z0-9_.+-]+): (?:command )
 var hostTools = map[string]bool{
 	"sudo": true, "yum": true, "dnf": true, "rpm": true, "amazon-linux-extras": true,
 	"hadoop": true, "hdfs": true, "hive": true, "pig": true, "spark-submit": true,
-	"s3-dist-cp": true, "emrfs": true, "aws": true,
+	"s3-dist-cp": true, "emrfs": true, "aws": true, "sqoop": true,
 }
 
 // missingCommandHint explains a command that failed because a program it

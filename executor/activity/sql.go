@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
 	"strings"
 
 	"github.com/dpl-dev/dpl/executor/sqlrun"
+	"github.com/dpl-dev/dpl/executor/storage"
 	"github.com/dpl-dev/dpl/executor/task"
 )
 
@@ -152,7 +154,7 @@ func (b *sqlBackend) runRedshiftCopy(ctx context.Context, t *task.Task, logs tas
 	}
 	switch it, ot := in.Get("type"), out.Get("type"); {
 	case it == "S3DataNode" && (ot == "RedshiftDataNode" || isSQLNode(ot)):
-		srcs, err := b.r.sources(ctx, in)
+		srcs, err := b.r.redshiftSources(ctx, in)
 		if err != nil {
 			return failf("Runner_CopyFailed", "input %s: %v", in.ID, err)
 		}
@@ -208,3 +210,22 @@ func sqlFailure(ctx context.Context, err error) task.Result {
 }
 
 var _ SQLCopier = (*sqlBackend)(nil)
+
+// redshiftSources lists what a Redshift COPY reads from an S3 node: like
+// COPY FROM 's3://bucket/prefix', a filePath that is not an object loads
+// every object under it as a folder.
+func (r *Runner) redshiftSources(ctx context.Context, node *task.Object) ([][2]string, error) {
+	fp := node.Get("filePath")
+	if fp == "" {
+		return r.sources(ctx, node)
+	}
+	if ok, err := storage.Exists(ctx, r.opts.Store, fp); err != nil || ok {
+		return [][2]string{{fp, path.Base(fp)}}, err
+	}
+	folder := &task.Object{ID: node.ID, Fields: []task.Field{{Key: "directoryPath", StringValue: &fp}}}
+	srcs, err := r.sources(ctx, folder)
+	if err == nil && len(srcs) == 0 {
+		err = fmt.Errorf("nothing at %s (neither an object nor a folder)", fp)
+	}
+	return srcs, err
+}

@@ -627,3 +627,61 @@ func TestActionOnTaskFailureTerminate(t *testing.T) {
 		}
 	}
 }
+
+// TestRerunReachesTheWholeCascade: a rerun of the failed root brings back
+// every instance that cascade-failed from it, however deep.
+func TestRerunReachesTheWholeCascade(t *testing.T) {
+	def := one(`"failureAndRerunMode":"cascade","maximumRetries":"0"`,
+		`{"id":"A","type":"ShellCommandActivity","command":"x"}`,
+		`{"id":"B","type":"ShellCommandActivity","command":"x","dependsOn":{"ref":"A"}}`,
+		`{"id":"C","type":"ShellCommandActivity","command":"x","dependsOn":{"ref":"B"}}`)
+	r := newRun(t, def, Options{})
+	r.drive(always(fail("no")))
+	r.wantStatus(iC, CascadeFailed)
+	if err := r.e.SetStatus(context.Background(), "df-TEST", []string{iA}, "RERUN"); err != nil {
+		t.Fatal(err)
+	}
+	r.wantStatus(iC, WaitingOnDependencies)
+	if s := r.drive(always(ok())); !s.OK {
+		t.Fatalf("after rerun: %s %v", s.Reason, s.Counts)
+	}
+	r.wantStatus(iC, Finished)
+}
+
+// TestOnDemandResumeKeepsLinks: an on-demand activation at a fractional
+// second must find its instances' links again after a restart, or
+// dependents would run before what they wait on.
+func TestOnDemandResumeKeepsLinks(t *testing.T) {
+	dir := t.TempDir()
+	db, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	def := `{"objects":[{"id":"Default","scheduleType":"ondemand","workerGroup":"wg"},
+		{"id":"A","type":"ShellCommandActivity","command":"x"},
+		{"id":"B","type":"ShellCommandActivity","command":"x","dependsOn":{"ref":"A"}}]}`
+	fc := clock.NewFake(t0.Add(123456789 * time.Nanosecond))
+	r := newRun(t, def, Options{Store: db, StateDir: dir, Clock: fc})
+	e := r.e.engine
+	e.mu.Lock()
+	e.step()
+	ta := e.handout(PollInput{WorkerGroup: LocalWorkerGroup})
+	e.mu.Unlock()
+	if ta == nil || !strings.HasPrefix(ta.AttemptID, "@A_") {
+		t.Fatalf("first task %+v", ta)
+	}
+	e.w.sync() // crash while A runs
+
+	r2 := newRun(t, def, Options{Store: db, StateDir: dir, Clock: fc})
+	if s := r2.drive(always(ok())); !s.OK {
+		t.Fatalf("resumed run: %s %v", s.Reason, s.Counts)
+	}
+	if len(r2.tasks) != 2 || !strings.HasPrefix(r2.tasks[0].AttemptID, "@A_") {
+		var ids []string
+		for _, tk := range r2.tasks {
+			ids = append(ids, tk.AttemptID)
+		}
+		t.Fatalf("after resume tasks ran in order %v: B must wait for A's retry", ids)
+	}
+}

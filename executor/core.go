@@ -227,7 +227,11 @@ func newEngine(opts Options) (*engine, error) {
 	}
 	e.params = paramValues(d, e.act.Params)
 
-	plan, err := schedule.Build(d, schedule.Options{Activation: e.act.Started, Now: e.act.Started, Expand: e.expandComponent})
+	// Instance ids carry whole seconds; an on-demand activation at a
+	// fractional time would name instances that a reloaded plan (parsing
+	// those ids) cannot find again, losing their links after a restart.
+	started := e.act.Started.Truncate(time.Second)
+	plan, err := schedule.Build(d, schedule.Options{Activation: started, Now: started, Expand: e.expandComponent})
 	if err != nil {
 		return nil, fmt.Errorf("engine: schedule: %w", err)
 	}

@@ -190,7 +190,6 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 		if !isLoopback(host) {
 			return withCode(exitUsage, fmt.Errorf("--serve %q: only loopback addresses (no authentication); use dpl serve for more", f.serve))
 		}
-		remote = endpoint.WorkerGroups(res.Definition, values)
 	}
 	// Absolute, because commands run in their own working folders and get
 	// paths under the state folder (staging directories, logs).
@@ -215,7 +214,7 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 		PipelineID: executor.PipelineIDFor(file), PipelineName: strings.TrimSuffix(filepath.Base(file), filepath.Ext(file)),
 		Store: db, StateDir: stateDir,
 		Notifier: be.Notifier,
-		Params:   values, RetryDelay: f.retryDelay, Until: until, Fresh: f.fresh, Remote: remote,
+		Params:   values, RetryDelay: f.retryDelay, Until: until, Fresh: f.fresh, RemoteAll: f.serve != "",
 	})
 	if errors.Is(err, executor.ErrDefinitionChanged) {
 		// --set overrides are part of the run's definition.
@@ -253,8 +252,15 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 	workerDone := make(chan error, 1)
 	w := &local.Worker{API: eng, PipelineID: eng.PipelineID(), Runner: runner, Parallel: f.parallel, Logs: local.LogFiles(stateDir)}
 	go func() { workerDone <- w.Run(workCtx) }()
-	if f.serve != "" {
+	serveDone := make(chan struct{})
+	if f.serve == "" {
+		close(serveDone)
+	} else {
+		remote = eng.WorkerGroups()
 		go func() {
+			defer close(serveDone)
+			// After the run ends the server keeps answering for a short grace
+			// period, telling remote runners to terminate.
 			err := endpoint.ServeEngine(workCtx, f.serve, eng, eng.PipelineID(), remote, endpoint.Options{StateDir: stateDir, Store: db, Runner: runner})
 			if err != nil && workCtx.Err() == nil {
 				fmt.Fprintf(stderr, "dpl: --serve: %v\n", err)
@@ -291,6 +297,7 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 			if werr := <-workerDone; werr != nil && final.err == nil {
 				final.err = werr
 			}
+			<-serveDone
 		})
 		return final.sum, final.err
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -377,7 +376,7 @@ func appendEventLog(events <-chan executor.Event, path string) {
 	w := bufio.NewWriter(f)
 	defer w.Flush()
 	for ev := range events {
-		b, _ := json.Marshal(ev)
+		b, _ := ev.MarshalJSON() // json.Marshal would re-scan and compact it
 		w.Write(append(b, '\n'))
 		if len(events) == 0 {
 			w.Flush()
@@ -394,7 +393,7 @@ func printEvents(stdout, stderr io.Writer, events <-chan executor.Event, format 
 	counts := map[string]executor.Status{}
 	for ev := range events {
 		if format == "jsonl" {
-			b, _ := json.Marshal(ev)
+			b, _ := ev.MarshalJSON()
 			out.Write(append(b, '\n'))
 		} else if line := textLine(ev); line != "" {
 			out.WriteString(line + "\n")

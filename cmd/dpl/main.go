@@ -77,10 +77,10 @@ func versionString() string {
 			v += "-dirty"
 		}
 	}
-	if v == "" {
+	if v == "" || v == "(devel)" {
 		v = "devel"
 	}
-	return v
+	return v + " (" + info.GoVersion + ")"
 }
 
 func init() {

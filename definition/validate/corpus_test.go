@@ -47,7 +47,6 @@ var awslabsDefects = map[string][]string{
 	"samples__json-to-dynamodb__definition.json": {"INVALID_SCHEDULE Default schedule", "MISSING_REF Default schedule"},
 	// period "15 Period" is not a period.
 	"samples__kinesis__kinesis-to-s3.json": {"INVALID_FIELD_VALUE DefaultSchedule period"},
-	// #{myRedshiftPassword} while the parameter is declared as *myRedshiftPassword.
 	// parameterValues gives myRdsTableCreate, which parameterObjects never declares.
 	"samples__RDStoRedshiftSqoop__setup__setup.json":     {"UNKNOWN_PARAMETER myRdsTableCreate values"},
 	"samples__SQLActivityWithTimeout__setup__setup.json": {"UNKNOWN_PARAMETER myRdsTableCreate values"},

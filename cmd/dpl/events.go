@@ -35,7 +35,7 @@ keep printing new events of a run in progress until interrupted.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runEvents(cmd, f) },
 	}
 	cmd.Flags().StringVar(&f.stateDir, "state-dir", "", "state folder (default $DPL_STATE_DIR or ./.dpl)")
-	cmd.Flags().BoolVarP(&f.follow, "follow", "f", false, "keep printing events as a running `dpl run` writes them")
+	cmd.Flags().BoolVarP(&f.follow, "follow", "f", false, "keep printing events as a running dpl run writes them")
 	cmd.Flags().StringVarP(&f.output, "output", "o", "text", "text or jsonl")
 	cmd.Flags().StringVar(&f.pipeline, "pipeline", "", "only this pipeline id")
 	rootCmd.AddCommand(cmd)

@@ -113,7 +113,7 @@ or was canceled, 2 usage or definition errors, 130 interrupted (resumable).`,
 	fl.StringVar(&f.until, "until", "", "create no instance starting at or after this time (yyyy-MM-ddTHH:mm:ss, UTC)")
 	fl.BoolVar(&f.fresh, "fresh", false, "start a new run even if an unfinished one exists")
 	fl.StringVarP(&f.output, "output", "o", "text", "progress format: text or jsonl")
-	fl.StringVar(&f.serve, "serve", "", "also serve the Data Pipeline API on this loopback address (e.g. 127.0.0.1:8998): objects with a workerGroup then wait for `dpl taskrunner` or Task Runner polling it")
+	fl.StringVar(&f.serve, "serve", "", "ADDR: also serve the Data Pipeline API on this loopback address (e.g. 127.0.0.1:8998): objects with a workerGroup then wait for dpl taskrunner (or Task Runner) polling it")
 	rootCmd.AddCommand(cmd)
 }
 

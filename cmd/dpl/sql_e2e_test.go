@@ -42,8 +42,47 @@ func randSuffix() string {
 	return hex.EncodeToString(b[:])
 }
 
-// newPGDB creates a PostgreSQL database dropped after the test, or skips
-// loudly when no server is configured or reachable.
+// server is how to reach one kind of database server for a throwaway
+// database: its driver, admin DSN and how to name a database in it.
+type server struct {
+	label, driver, dsn, host string
+	dbDSN, jdbc              func(name string) string
+	drop                     string // DROP statement, with %s for the name
+	user, pw                 string
+}
+
+// throwaway creates a database on srv, dropped after the test, or skips
+// loudly when the server is not configured or unreachable.
+func throwaway(t *testing.T, srv server) *testDB {
+	t.Helper()
+	admin, err := sql.Open(srv.driver, srv.dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := admin.PingContext(ctx); err != nil {
+		admin.Close()
+		t.Skipf("SKIPPING %s end-to-end test: server at %s unreachable: %v", srv.label, srv.host, err)
+	}
+	name := "dpl_e2e_" + randSuffix()
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		admin.Close()
+		t.Fatalf("create database: %v", err)
+	}
+	db, err := sql.Open(srv.driver, srv.dbDSN(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		db.Close()
+		_, _ = admin.Exec(fmt.Sprintf(srv.drop, name))
+		admin.Close()
+	})
+	return &testDB{db: db, jdbc: srv.jdbc(name), name: name, user: srv.user, pw: srv.pw}
+}
+
+// newPGDB creates a PostgreSQL database dropped after the test.
 func newPGDB(t *testing.T) *testDB {
 	t.Helper()
 	dsn := os.Getenv("DPL_TEST_PG_DSN")
@@ -54,34 +93,11 @@ func newPGDB(t *testing.T) *testDB {
 	if err != nil {
 		t.Fatalf("DPL_TEST_PG_DSN is not a URL: %v", err)
 	}
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := admin.PingContext(ctx); err != nil {
-		admin.Close()
-		t.Skipf("SKIPPING PostgreSQL end-to-end test: server at %s unreachable: %v", u.Host, err)
-	}
-	name := "dpl_e2e_" + randSuffix()
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		admin.Close()
-		t.Fatalf("create database: %v", err)
-	}
 	pw, _ := u.User.Password()
-	du := *u
-	du.Path = "/" + name
-	db, err := sql.Open("pgx", du.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		db.Close()
-		_, _ = admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
-		admin.Close()
-	})
-	return &testDB{db: db, jdbc: "jdbc:postgresql://" + u.Host + "/" + name, name: name, user: u.User.Username(), pw: pw}
+	return throwaway(t, server{label: "PostgreSQL", driver: "pgx", dsn: dsn, host: u.Host,
+		dbDSN: func(name string) string { du := *u; du.Path = "/" + name; return du.String() },
+		jdbc:  func(name string) string { return "jdbc:postgresql://" + u.Host + "/" + name },
+		drop:  "DROP DATABASE IF EXISTS %s WITH (FORCE)", user: u.User.Username(), pw: pw})
 }
 
 // newMariaDB creates a MySQL/MariaDB database dropped after the test.
@@ -95,33 +111,10 @@ func newMariaDB(t *testing.T) *testDB {
 	if err != nil {
 		t.Fatalf("DPL_TEST_MYSQL_DSN: %v", err)
 	}
-	admin, err := sql.Open("mysql", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := admin.PingContext(ctx); err != nil {
-		admin.Close()
-		t.Skipf("SKIPPING MariaDB end-to-end test: server at %s unreachable: %v", cfg.Addr, err)
-	}
-	name := "dpl_e2e_" + randSuffix()
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		admin.Close()
-		t.Fatalf("create database: %v", err)
-	}
-	c := cfg.Clone()
-	c.DBName = name
-	db, err := sql.Open("mysql", c.FormatDSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		db.Close()
-		_, _ = admin.Exec("DROP DATABASE IF EXISTS " + name)
-		admin.Close()
-	})
-	return &testDB{db: db, jdbc: "jdbc:mysql://" + cfg.Addr + "/" + name, name: name, user: cfg.User, pw: cfg.Passwd}
+	return throwaway(t, server{label: "MariaDB", driver: "mysql", dsn: dsn, host: cfg.Addr,
+		dbDSN: func(name string) string { c := cfg.Clone(); c.DBName = name; return c.FormatDSN() },
+		jdbc:  func(name string) string { return "jdbc:mysql://" + cfg.Addr + "/" + name },
+		drop:  "DROP DATABASE IF EXISTS %s", user: cfg.User, pw: cfg.Passwd})
 }
 
 func (d *testDB) exec(t *testing.T, stmts ...string) {

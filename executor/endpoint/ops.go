@@ -288,12 +288,7 @@ func runValidator(name string, d *Definition, values map[string][]string) (valid
 	}
 	rep := res.Report()
 	out := validationOutput{Errored: rep.Errored}
-	for _, e := range rep.ValidationErrors {
-		out.ValidationErrors = append(out.ValidationErrors, ValidationError{ID: e.ID, Errors: e.Errors})
-	}
-	for _, w := range rep.ValidationWarnings {
-		out.ValidationWarnings = append(out.ValidationWarnings, ValidationWarning{ID: w.ID, Warnings: w.Warnings})
-	}
+	out.ValidationErrors, out.ValidationWarnings = rep.ValidationErrors, rep.ValidationWarnings
 	return out, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/dpl-dev/dpl/definition/validate"
 	"github.com/dpl-dev/dpl/executor"
 )
 
@@ -59,17 +60,12 @@ type Definition struct {
 	ParameterValues  []ParameterValue  `json:"parameterValues,omitempty"`
 }
 
-// ValidationError groups the error messages of one object.
-type ValidationError struct {
-	ID     string   `json:"id"`
-	Errors []string `json:"errors"`
-}
-
-// ValidationWarning groups the warnings of one object.
-type ValidationWarning struct {
-	ID       string   `json:"id"`
-	Warnings []string `json:"warnings"`
-}
+// ValidationError and ValidationWarning are the validator's own per-object
+// groups: the service's response shape.
+type (
+	ValidationError   = validate.ObjectMessages
+	ValidationWarning = validate.ObjectWarnings
+)
 
 // Operator is a QueryObjects selector operator.
 type Operator struct {

@@ -6,6 +6,9 @@
 # peak RSS (via /usr/bin/time -v) and dpl's overhead per task.
 #
 # Usage: executor/bench/compare.sh [PARALLEL]   (default: number of CPUs)
+# ROUNDS=N repeats every measurement N times, alternating the runs, and
+# reports medians (default 5): single runs on a shared machine vary by
+# tens of percent.
 set -eu
 P=${1:-$(getconf _NPROCESSORS_ONLN)}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -41,22 +44,35 @@ gen_fan > "$WORK/fan.json"
 gen_chain 1000 > "$WORK/chain1000.json"
 gen_chain 100 > "$WORK/chain100.json"
 
-# measure NAME CMD...: prints "NAME wall_seconds peak_kb"
-measure() {
+# once NAME CMD...: prints "wall_seconds peak_kb" of one run
+once() {
   name=$1; shift
   "$TIME" -v -o "$WORK/time.txt" "$@" > "$WORK/out.txt" 2>&1 || { echo "$name failed:" >&2; tail -20 "$WORK/out.txt" >&2; exit 1; }
   wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$WORK/time.txt")
   rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$WORK/time.txt")
-  echo "$name $wall $rss"
+  echo "$wall $rss"
 }
 
-floor=$(measure xargs sh -c "seq 501 | xargs -P $P -I{} sh -c true")
-serial=$(measure xargs-serial1000 sh -c "seq 1000 | xargs -P 1 -I{} sh -c true")
-dplfan=$(measure dpl-fan "$WORK/dpl" run --headless --parallel "$P" --state-dir "$WORK/s1" "$WORK/fan.json")
-chain100=$(measure dpl-chain100 "$WORK/dpl" run --headless --parallel "$P" --state-dir "$WORK/s2" "$WORK/chain100.json")
-chain1000=$(measure dpl-chain1000 "$WORK/dpl" run --headless --parallel "$P" --state-dir "$WORK/s3" "$WORK/chain1000.json")
+# median FILE: "NAME median_wall max_rss" of the lines "wall rss" in FILE
+median() {
+  sort -n "$WORK/$1" | awk -v name="$1" '{w[NR]=$1; if ($2>r) r=$2} END {m=(NR%2)?w[(NR+1)/2]:(w[NR/2]+w[NR/2+1])/2; print name, m, r}'
+}
 
-echo "parallelism $P"
+ROUNDS=${ROUNDS:-5}
+for _ in $(seq "$ROUNDS"); do
+  once xargs sh -c "seq 501 | xargs -P $P -I{} sh -c true" >> "$WORK/xargs"
+  rm -rf "$WORK/s1"; once dpl-fan "$WORK/dpl" run --headless --parallel "$P" --state-dir "$WORK/s1" "$WORK/fan.json" >> "$WORK/dpl-fan"
+  rm -rf "$WORK/s2"; once dpl-chain100 "$WORK/dpl" run --headless --parallel "$P" --state-dir "$WORK/s2" "$WORK/chain100.json" >> "$WORK/dpl-chain100"
+  rm -rf "$WORK/s3"; once dpl-chain1000 "$WORK/dpl" run --headless --parallel "$P" --state-dir "$WORK/s3" "$WORK/chain1000.json" >> "$WORK/dpl-chain1000"
+  once xargs-serial1000 sh -c "seq 1000 | xargs -P 1 -I{} sh -c true" >> "$WORK/xargs-serial1000"
+done
+floor=$(median xargs)
+dplfan=$(median dpl-fan)
+chain100=$(median dpl-chain100)
+chain1000=$(median dpl-chain1000)
+serial=$(median xargs-serial1000)
+
+echo "parallelism $P, median of $ROUNDS rounds (peak RSS: the largest)"
 printf '%s\n%s\n%s\n%s\n%s\n' "$floor" "$dplfan" "$chain100" "$chain1000" "$serial" | awk '
   { name[NR]=$1; wall[NR]=$2; rss[NR]=$3 }
   END {

@@ -243,6 +243,27 @@ type dplRun struct {
 }
 
 // runDpl runs `dpl run --headless` with the given arguments and state folder.
+// flags flattens strings and string slices into one argument list.
+func flags(parts ...any) []string {
+	var out []string
+	for _, p := range parts {
+		switch v := p.(type) {
+		case string:
+			out = append(out, v)
+		case []string:
+			out = append(out, v...)
+		}
+	}
+	return out
+}
+
+// redshiftParams are the connection parameters the AWS Redshift samples
+// share, pointed at the test database.
+func (d *testDB) redshiftParams() []string {
+	return []string{"-p", "myRedshiftJdbcConnectStr=" + d.jdbc, "-p", "myRedshiftDbName=" + d.name,
+		"-p", "myRedshiftUsername=" + d.user, "-p", "*myRedshiftPassword=" + d.pw}
+}
+
 func runDpl(t *testing.T, state string, args ...string) dplRun {
 	t.Helper()
 	return runDplEnv(t, nil, state, args...)
@@ -274,17 +295,14 @@ func TestSQLCorpusLoadTsvFilesInS3ToRedshift(t *testing.T) {
 		"INSERT INTO schemaNameInRedshift.DestRedshiftTableName VALUES (2, 'old', 1), (9, 'keep', 9)")
 	state := t.TempDir()
 	putS3(t, state, "s3://tsv-files/2015-10-27/part-0.tsv", "1\talice\t10.5\n2\tbob\t3\n3\tcarol\t\\N\n4\tdan \"the man\", jr\t7\n")
-	r := runDpl(t, state,
-		"-p", "myRedshiftJdbcConnectStr="+pg.jdbc,
-		"-p", "myRedshiftDbName="+pg.name,
-		"-p", "myRedshiftUsername="+pg.user,
+	r := runDpl(t, state, flags(
 		// The sample reads #{myRedshiftPassword} (no *) for its *password.
-		"-p", "*myRedshiftPassword="+pg.pw,
+		pg.redshiftParams(),
 		"-p", "myRedshiftSecurityGrpIds=sg-local",
 		"-p", "myRedshiftTableName=unused",
 		// A folder, as the sample means it: COPY loads every object under it.
 		"-p", "myInputTsvFilesS3Loc=s3://tsv-files/2015-10-27",
-		file)
+		file)...)
 	if r.code != 0 {
 		t.Fatal(r)
 	}
@@ -304,18 +322,15 @@ func TestSQLCorpusS3TsvFilesToRedshiftTablesIfReady(t *testing.T) {
 	state := t.TempDir()
 	putS3(t, state, "s3://landing/orders.tsv", "1\tpen\t2\n2\tink\t\\N\n3\tpad\t7\n")
 	putS3(t, state, "s3://landing/customers.tsv", "10\tAcme, Inc.\n11\tO'Brien\n")
-	r := runDpl(t, state,
-		"-p", "myRedshiftJdbcConnectStr="+pg.jdbc,
-		"-p", "myRedshiftDbName="+pg.name,
-		"-p", "myRedshiftUsername="+pg.user,
-		"-p", "*myRedshiftPassword="+pg.pw,
+	r := runDpl(t, state, flags(
+		pg.redshiftParams(),
 		"-p", "myRedshiftSecurityGrpIds=sg-local",
 		"-p", "myInputTsvFilesS3Loc_1=s3://landing/orders.tsv",
 		"-p", "myDestRedshiftTable_1=orders",
 		"-p", "myInputTsvFilesS3Loc_2=s3://landing/customers.tsv",
 		"-p", "myDestRedshiftTable_2=customers",
 		"-p", "myLogUri=s3://logs/",
-		file)
+		file)...)
 	if r.code != 0 {
 		t.Fatal(r)
 	}
@@ -589,16 +604,13 @@ func TestSQLCorpusSqoopRedshiftPipelineDef(t *testing.T) {
 	pg := newPGDB(t)
 	state := t.TempDir()
 	putS3(t, state, "s3://songs/in/part-m-00005", songsCSV)
-	r := runDpl(t, state, "--until", untilAfterFirst(),
+	r := runDpl(t, state, flags("--until", untilAfterFirst(),
 		"-p", "myInsertMode=TRUNCATE",
-		"-p", "myRedshiftJdbcConnectStr="+pg.jdbc,
-		"-p", "myRedshiftDbName="+pg.name,
-		"-p", "myRedshiftUsername="+pg.user,
-		"-p", "*myRedshiftPassword="+pg.pw,
+		pg.redshiftParams(),
 		"-p", "myInputS3Loc=s3://songs/in",
 		"-p", "myRedshiftCopyOpts=CSV",
 		"-p", "myPrimaryKeys=track_id",
-		file)
+		file)...)
 	if r.code != 0 {
 		t.Fatal(r)
 	}
@@ -617,16 +629,13 @@ func TestSQLCorpusSqoopSampleCopyS3ToRedshift(t *testing.T) {
 		"INSERT INTO songs (track_id, title) VALUES ('OLD', 'truncated away')")
 	state := t.TempDir()
 	putS3(t, state, "s3://songs/in/part-m-00005", songsCSV)
-	r := runDpl(t, state,
-		"-p", "myRedshiftJdbcConnectStr="+pg.jdbc,
-		"-p", "myRedshiftDbName="+pg.name,
-		"-p", "myRedshiftUsername="+pg.user,
-		"-p", "*myRedshiftPassword="+pg.pw,
+	r := runDpl(t, state, flags(
+		pg.redshiftParams(),
 		"-p", "myInputS3Loc=s3://songs/in",
 		"-p", "myRedshiftCopyOpts=CSV",
 		"-p", "myPrimaryKeys=track_id",
 		"-p", "myRedshiftCreateTableSql=",
-		file)
+		file)...)
 	if r.code != 0 {
 		t.Fatal(r)
 	}

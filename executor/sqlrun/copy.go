@@ -221,19 +221,39 @@ func insertWithQuery(ctx context.Context, c *Conn, rr *recordReader, node SqlNod
 		stmts[rows] = s
 		return s, nil
 	}
-	var n int64
-	args := make([]any, 0, batch*nph)
-	rows := 0
-	firstRec := 0
-	flush := func() error {
-		if rows == 0 {
-			return nil
+	n, err := loadBatches(rr, func(fs []Field) (int, error) {
+		if len(fs) != nph {
+			return 0, fmt.Errorf("record %d has %d fields but insertQuery has %d placeholders", rr.line, len(fs), nph)
 		}
+		return batch, nil
+	}, func(rows int, args []any) error {
 		s, err := prepare(rows)
 		if err != nil {
 			return err
 		}
-		if _, err := s.ExecContext(ctx, args...); err != nil {
+		_, err = s.ExecContext(ctx, args...)
+		return err
+	})
+	if err != nil {
+		return n, err
+	}
+	return n, tx.Commit()
+}
+
+// loadBatches reads every record, checks it with check (which also gives
+// the batch size) and hands full batches of bound arguments to exec, one
+// transaction's worth of multi-row statements. Errors name the records.
+func loadBatches(rr *recordReader, check func(fs []Field) (batch int, err error), exec func(rows int, args []any) error) (int64, error) {
+	var (
+		n                     int64
+		args                  []any
+		rows, firstRec, batch int
+	)
+	flush := func() error {
+		if rows == 0 {
+			return nil
+		}
+		if err := exec(rows, args); err != nil {
 			if rows == 1 {
 				return fmt.Errorf("record %d: %w", firstRec, err)
 			}
@@ -251,24 +271,21 @@ func insertWithQuery(ctx context.Context, c *Conn, rr *recordReader, node SqlNod
 		if err != nil {
 			return n, err
 		}
-		if len(fs) != nph {
-			return n, fmt.Errorf("record %d has %d fields but insertQuery has %d placeholders", rr.line, len(fs), nph)
+		if batch, err = check(fs); err != nil {
+			return n, err
 		}
 		if rows == 0 {
 			firstRec = rr.line
 		}
 		args = fieldArgs(args, fs)
 		rows++
-		if rows == batch {
+		if rows >= batch {
 			if err := flush(); err != nil {
 				return n, err
 			}
 		}
 	}
-	if err := flush(); err != nil {
-		return n, err
-	}
-	return n, tx.Commit()
+	return n, flush()
 }
 
 // splitValuesTuple finds a query of the form "... VALUES (tuple)" with nothing
@@ -373,53 +390,24 @@ func insertBatched(ctx context.Context, c *Conn, rr *recordReader, node SqlNode,
 		return 0, err
 	}
 	defer tx.Rollback()
-	var n int64
 	width := -1
-	var args []any
-	rows, firstRec, batch := 0, 0, 0
-	flush := func() error {
-		if rows == 0 {
-			return nil
-		}
-		tuple := "(" + strings.TrimRight(strings.Repeat("?,", width), ",") + ")"
-		text := "INSERT INTO " + target + colList + " VALUES " + strings.TrimRight(strings.Repeat(tuple+",", rows), ",")
-		if _, err := tx.ExecContext(ctx, text, args...); err != nil {
-			return fmt.Errorf("records %d-%d: %w", firstRec, firstRec+rows-1, err)
-		}
-		n += int64(rows)
-		args, rows = args[:0], 0
-		return nil
-	}
-	for {
-		fs, err := rr.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return n, err
-		}
+	n, err := loadBatches(rr, func(fs []Field) (int, error) {
 		if width < 0 {
 			width = len(fs)
 			if len(cols) > 0 && width != len(cols) {
-				return n, fmt.Errorf("record %d has %d fields but the data format names %d columns", rr.line, width, len(cols))
+				return 0, fmt.Errorf("record %d has %d fields but the data format names %d columns", rr.line, width, len(cols))
 			}
-			batch = min(maxBatchRows, max(1, maxParams/width))
-			args = make([]any, 0, batch*width)
 		} else if len(fs) != width {
-			return n, fmt.Errorf("record %d has %d fields, expected %d", rr.line, len(fs), width)
+			return 0, fmt.Errorf("record %d has %d fields, expected %d", rr.line, len(fs), width)
 		}
-		if rows == 0 {
-			firstRec = rr.line
-		}
-		args = fieldArgs(args, fs)
-		rows++
-		if rows == batch {
-			if err := flush(); err != nil {
-				return n, err
-			}
-		}
-	}
-	if err := flush(); err != nil {
+		return min(maxBatchRows, max(1, maxParams/width)), nil
+	}, func(rows int, args []any) error {
+		tuple := "(" + strings.TrimRight(strings.Repeat("?,", width), ",") + ")"
+		text := "INSERT INTO " + target + colList + " VALUES " + strings.TrimRight(strings.Repeat(tuple+",", rows), ",")
+		_, err := tx.ExecContext(ctx, text, args...)
+		return err
+	})
+	if err != nil {
 		return n, err
 	}
 	return n, tx.Commit()

@@ -136,12 +136,16 @@ func (r *Runner) runShell(ctx context.Context, t *task.Task, logs task.Logs, sta
 // background children are killed when the command exits, so an attempt
 // never leaves processes behind.
 func (r *Runner) exec(ctx context.Context, argv []string, dir string, env []string, stdout, stderr io.Writer) error {
-	cmd := exec.Command(argv[0], argv[1:]...)
+	var cmd *exec.Cmd
 	if argv[0] == r.shellName && r.shellPath != "" {
-		cmd.Path = r.shellPath // looked up once, not per task
+		// The shell was looked up once; exec.Command would search PATH
+		// (a stat per directory) for every task.
+		cmd = &exec.Cmd{Path: r.shellPath, Args: argv}
+	} else {
+		cmd = exec.Command(argv[0], argv[1:]...)
 	}
 	cmd.Dir, cmd.Env = dir, env
-	cmd.Stdout, cmd.Stderr = stdout, stderr
+	cmd.Stdout, cmd.Stderr = pooledCopy{stdout}, pooledCopy{stderr}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	// A background child holding the output pipe must not block Wait forever.
 	cmd.WaitDelay = r.opts.KillGrace + time.Second
@@ -166,6 +170,20 @@ func (r *Runner) exec(ctx context.Context, argv []string, dir string, env []stri
 	close(done)
 	_ = syscall.Kill(-pgid, syscall.SIGKILL) // reap leftovers of the group
 	return err
+}
+
+// copyBuffers holds the buffers that copy a child's output pipes: os/exec
+// otherwise allocates 32 KiB per stream per task, which is most of what
+// the garbage collector has to do on a run of many short commands.
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// pooledCopy is a Writer whose ReadFrom copies through a pooled buffer.
+type pooledCopy struct{ io.Writer }
+
+func (w pooledCopy) ReadFrom(r io.Reader) (int64, error) {
+	bp := copyBuffers.Get().(*[]byte)
+	defer copyBuffers.Put(bp)
+	return io.CopyBuffer(struct{ io.Writer }{w.Writer}, r, *bp)
 }
 
 // fetchScript copies a script (s3:// through the store, or a local path)

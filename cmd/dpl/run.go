@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"os"
 	"os/signal"
@@ -159,17 +160,30 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 	}
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
 
+	// Absolute, because commands run in their own working folders and get
+	// paths under the state folder (staging directories, logs).
+	stateDir, err := filepath.Abs(stateDirFor(f.stateDir))
+	if err != nil {
+		return withCode(exitUsage, fmt.Errorf("state folder: %w", err))
+	}
+	// Opening the store (milliseconds of file creation and syncing) overlaps
+	// validation; a definition with errors leaves no new state folder behind.
+	openStore, discardStore := openStoreAsync(stateDir)
+
 	// Validate first; errors stop the run with the validator's report.
 	src, err := os.ReadFile(file)
 	if err != nil {
+		discardStore()
 		return withCode(exitUsage, fmt.Errorf("read definition: %w", err))
 	}
 	res, overrides, err := validateSource(file, src, validate.Options{Values: values}, f.sets)
 	if err != nil {
+		discardStore()
 		return withCode(exitUsage, err)
 	}
 	promoteRunBlockers(res)
 	if res.Errored() || res.Definition == nil {
+		discardStore()
 		_ = validate.WriteText(stderr, []*validate.Result{res}, validate.TextOptions{Color: colorOutput(stderr)})
 		return withCode(exitUsage, fmt.Errorf("%s has errors; nothing was run", file))
 	}
@@ -184,24 +198,17 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 	if f.serve != "" {
 		host, _, err := net.SplitHostPort(f.serve)
 		if err != nil {
+			discardStore()
 			return withCode(exitUsage, fmt.Errorf("--serve %q: %w", f.serve, err))
 		}
 		if !isLoopback(host) {
+			discardStore()
 			return withCode(exitUsage, fmt.Errorf("--serve %q: only loopback addresses (no authentication); use dpl serve for more", f.serve))
 		}
 	}
-	// Absolute, because commands run in their own working folders and get
-	// paths under the state folder (staging directories, logs).
-	stateDir, err := filepath.Abs(stateDirFor(f.stateDir))
+	db, err := openStore()
 	if err != nil {
-		return withCode(exitUsage, fmt.Errorf("state folder: %w", err))
-	}
-	if err := os.MkdirAll(stateDir, 0o755); err != nil {
-		return withCode(exitUsage, fmt.Errorf("state folder: %w", err))
-	}
-	db, err := store.Open(stateDir)
-	if err != nil {
-		return withCode(exitUsage, fmt.Errorf("%w (is another dpl using %s?)", err, stateDir))
+		return withCode(exitUsage, err)
 	}
 	defer db.Close()
 	be, err := f.backend.open(cmd.Context(), stateDir)
@@ -529,4 +536,43 @@ func oneLine(s string) string {
 		s = s[:117] + "..."
 	}
 	return s
+}
+
+// openStoreAsync starts opening the state store under stateDir. open waits
+// for it; discard closes it and removes the state folder if this call
+// created it (for runs refused before they start).
+func openStoreAsync(stateDir string) (open func() (*store.DB, error), discard func()) {
+	_, statErr := os.Stat(stateDir)
+	created := errors.Is(statErr, fs.ErrNotExist)
+	type opened struct {
+		db  *store.DB
+		err error
+	}
+	ch := make(chan opened, 1)
+	go func() {
+		if err := os.MkdirAll(stateDir, 0o755); err != nil {
+			ch <- opened{err: fmt.Errorf("state folder: %w", err)}
+			return
+		}
+		db, err := store.Open(stateDir)
+		if err != nil {
+			err = fmt.Errorf("%w (is another dpl using %s?)", err, stateDir)
+		}
+		ch <- opened{db, err}
+	}()
+	var once sync.Once
+	var res opened
+	open = func() (*store.DB, error) {
+		once.Do(func() { res = <-ch })
+		return res.db, res.err
+	}
+	discard = func() {
+		if db, err := open(); err == nil {
+			db.Close()
+		}
+		if created {
+			os.RemoveAll(stateDir)
+		}
+	}
+	return open, discard
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dpl-dev/dpl/executor"
+	"github.com/dpl-dev/dpl/executor/control"
 	"github.com/dpl-dev/dpl/executor/store"
 )
 
@@ -60,8 +61,11 @@ func runEvents(cmd *cobra.Command, f eventsFlags) error {
 	if f.follow {
 		return followEvents(cmd, stateDirFor(f.stateDir), out, print)
 	}
-	db, _, err := openState(f.stateDir)
+	db, dir, err := openState(f.stateDir)
 	if err != nil {
+		if c, cerr := control.Dial(dir); cerr == nil {
+			return liveEvents(cmd, c, print)
+		}
 		return withCode(exitUsage, err)
 	}
 	defer db.Close()
@@ -91,6 +95,23 @@ func runEvents(cmd *cobra.Command, f eventsFlags) error {
 		if err != nil {
 			return withCode(exitFailed, err)
 		}
+	}
+	return nil
+}
+
+// liveEvents prints the event log of the run in progress, asked over its
+// control socket.
+func liveEvents(cmd *cobra.Command, c *control.Client, print func(executor.Event, []byte)) error {
+	evs, err := c.Events(cmd.Context())
+	if err != nil {
+		return withCode(exitFailed, err)
+	}
+	for _, raw := range evs {
+		var ev executor.Event
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return withCode(exitFailed, fmt.Errorf("event from the running dpl: %w", err))
+		}
+		print(ev, raw)
 	}
 	return nil
 }

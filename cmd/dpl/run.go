@@ -28,6 +28,7 @@ import (
 	"github.com/dpl-dev/dpl/definition/validate"
 	"github.com/dpl-dev/dpl/executor"
 	"github.com/dpl-dev/dpl/executor/activity"
+	"github.com/dpl-dev/dpl/executor/control"
 	"github.com/dpl-dev/dpl/executor/endpoint"
 	"github.com/dpl-dev/dpl/executor/local"
 	"github.com/dpl-dev/dpl/executor/schedule"
@@ -258,6 +259,14 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 	workerDone := make(chan error, 1)
 	w := &local.Worker{API: eng, PipelineID: eng.PipelineID(), Runner: runner, Parallel: f.parallel, Logs: local.LogFiles(stateDir)}
 	go func() { workerDone <- w.Run(workCtx) }()
+	// `dpl runs`, rerun, cancel ... reach this run through its control socket.
+	controlDone, err := control.Serve(workCtx, stateDir, eng)
+	if err != nil {
+		fmt.Fprintf(stderr, "dpl: warning: other dpl commands cannot reach this run: %v\n", err)
+		closed := make(chan struct{})
+		close(closed)
+		controlDone = closed
+	}
 	serveDone := make(chan struct{})
 	if f.serve == "" {
 		close(serveDone)
@@ -304,6 +313,7 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 				final.err = werr
 			}
 			<-serveDone
+			<-controlDone
 		})
 		return final.sum, final.err
 	}

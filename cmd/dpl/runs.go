@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dpl-dev/dpl/executor"
+	"github.com/dpl-dev/dpl/executor/control"
 	"github.com/dpl-dev/dpl/executor/store"
 )
 
@@ -94,8 +95,11 @@ func runRuns(cmd *cobra.Command, f runsFlags) error {
 			want[st] = true
 		}
 	}
-	db, _, err := openState(f.stateDir)
+	db, dir, err := openState(f.stateDir)
 	if err != nil {
+		if c, cerr := control.Dial(dir); cerr == nil {
+			return liveRuns(cmd, f, c, want)
+		}
 		return withCode(exitUsage, err)
 	}
 	defer db.Close()
@@ -131,14 +135,40 @@ func runRuns(cmd *cobra.Command, f runsFlags) error {
 	if f.pipeline != "" && !found {
 		return withCode(exitUsage, fmt.Errorf("no pipeline %s in the state folder", f.pipeline))
 	}
+	return writeRecords(cmd.OutOrStdout(), recs, f.output)
+}
+
+// liveRuns lists the instances of the run in progress, asked over its
+// control socket (the run holds the store).
+func liveRuns(cmd *cobra.Command, f runsFlags, c *control.Client, want map[executor.Status]bool) error {
+	snap, err := c.Snapshot(cmd.Context())
+	if err != nil {
+		return withCode(exitFailed, err)
+	}
+	if f.pipeline != "" && f.pipeline != snap.Pipeline {
+		return withCode(exitUsage, fmt.Errorf("pipeline %s cannot be read while a run of %s holds the state folder", f.pipeline, snap.Pipeline))
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "dpl: %s (run %d) is in progress: its state as of now\n", snap.Pipeline, snap.Activation)
+	recs := []runRecord{}
+	for i := range snap.Instances {
+		in := &snap.Instances[i]
+		if len(want) > 0 && !want[executor.Status(in.Status)] {
+			continue
+		}
+		recs = append(recs, record(snap.Pipeline, in))
+	}
+	return writeRecords(cmd.OutOrStdout(), recs, f.output)
+}
+
+// writeRecords prints instances sorted by scheduled start, then id.
+func writeRecords(out io.Writer, recs []runRecord, format string) error {
 	sort.SliceStable(recs, func(a, b int) bool {
 		if recs[a].ScheduledStart != recs[b].ScheduledStart {
 			return recs[a].ScheduledStart < recs[b].ScheduledStart
 		}
 		return recs[a].ID < recs[b].ID
 	})
-	out := cmd.OutOrStdout()
-	if f.output == "json" {
+	if format == "json" {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
 		return enc.Encode(recs)

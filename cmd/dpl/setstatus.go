@@ -10,6 +10,7 @@ import (
 
 	"github.com/dpl-dev/dpl/definition"
 	"github.com/dpl-dev/dpl/executor"
+	"github.com/dpl-dev/dpl/executor/control"
 	"github.com/dpl-dev/dpl/executor/store"
 )
 
@@ -33,8 +34,9 @@ func init() {
 			Short: c.short,
 			Long: c.short + `.
 
-Works on the latest run of the pipeline in the state folder while no ` + "`dpl run`" + ` is
-using it; ids are as shown by ` + "`dpl runs`" + ` (e.g. @MyActivity_2024-01-01T00:00:00).`,
+Works on the latest run of the pipeline in the state folder; while a ` + "`dpl run`" + ` is
+using the folder, that run applies the change at once. Ids are as shown by
+` + "`dpl runs`" + ` (e.g. @MyActivity_2024-01-01T00:00:00).`,
 			Args: cobra.MinimumNArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
 				return runSetStatus(cmd, stateDir, pipeline, status, args)
@@ -49,6 +51,14 @@ using it; ids are as shown by ` + "`dpl runs`" + ` (e.g. @MyActivity_2024-01-01T
 func runSetStatus(cmd *cobra.Command, stateFlag, pipeline, status string, ids []string) error {
 	db, dir, err := openState(stateFlag)
 	if err != nil {
+		if c, cerr := control.Dial(dir); cerr == nil {
+			// A run is in progress: it applies the change itself.
+			if err := c.SetStatus(cmd.Context(), pipeline, ids, status); err != nil {
+				return withCode(exitUsage, err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s applied to %s in the run in progress\n", status, strings.Join(ids, ", "))
+			return nil
+		}
 		return withCode(exitUsage, err)
 	}
 	defer db.Close()

@@ -278,13 +278,13 @@ func TestResourceSharingAndTerminateAfter(t *testing.T) {
 func TestMaxActiveInstances(t *testing.T) {
 	def := `{"objects":[
  {"id":"Default","name":"Default","scheduleType":"cron","workerGroup":"wg"},
- {"id":"S","type":"Schedule","period":"15 minutes","startDateTime":"2025-12-31T22:00:00","occurrences":"4"},
+ {"id":"S","type":"Schedule","period":"15 minutes","startDateTime":"2025-12-31T22:00:00","occurrences":"8"},
  {"id":"A","type":"ShellCommandActivity","command":"x","schedule":{"ref":"S"},"maxActiveInstances":"%s"}
 ]}`
 	for _, c := range []struct {
 		max  string
 		peak int
-	}{{"1", 1}, {"2", 2}} {
+	}{{"1", 1}, {"2", 2}, {"", 5}} { // unset: the service's limit of 5 per object
 		r := newRun(t, sprintf(def, c.max), Options{})
 		peak, running := 0, 0
 		var pending []*task.Task

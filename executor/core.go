@@ -257,6 +257,9 @@ func newEngine(opts Options) (*engine, error) {
 
 // expandComponent evaluates a component's raw field (schedule fields such
 // as startDateTime "#{myStart}") with parameters only.
+// defaultMaxActive is the service's limit on active instances per object.
+const defaultMaxActive = 5
+
 func (e *engine) expandComponent(objectID, key, raw string) (string, error) {
 	o := e.d.Object(objectID)
 	if o == nil || !strings.Contains(raw, "#{") {
@@ -344,8 +347,14 @@ func (e *engine) readComponents() error {
 				c.maxActive = n
 			}
 		}
-		if e.plan.OnDemand && c.maxActive == 0 {
-			c.maxActive = 1
+		switch {
+		case c.maxActive > 0:
+		case e.plan.OnDemand:
+			c.maxActive = 1 // the documented on-demand default
+		default:
+			// Unset on a scheduled pipeline: the service's limit of active
+			// instances per object (runtime.md §2.4 limits) still applies.
+			c.maxActive = defaultMaxActive
 		}
 		c.group = str("workerGroup")
 		c.taskTermin = strings.EqualFold(str("actionOnTaskFailure"), "terminate")

@@ -486,6 +486,15 @@ func (e *engine) SetTaskStatus(ctx context.Context, taskID string, r task.Result
 	return e.w.sync()
 }
 
+// SetTaskStatusQueued is SetTaskStatus for a runner in the engine's own
+// process: it returns once the state changed, with the write queued. The
+// runner and the engine share the process, so a crash before the write
+// lands loses both; on resume the attempt counts as in flight and is
+// retried, like any task running at a crash. Write errors end the run.
+func (e *engine) SetTaskStatusQueued(ctx context.Context, taskID string, r task.Result) error {
+	return e.setTaskStatus(ctx, taskID, r)
+}
+
 func (e *engine) setTaskStatus(_ context.Context, taskID string, r task.Result) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -26,6 +26,13 @@ type Canceler interface {
 	TaskCanceled(taskID string) <-chan struct{}
 }
 
+// queuedStatus is implemented by in-process engines: SetTaskStatus that
+// does not wait for the store, so a slot takes its next task at once
+// (see executor's SetTaskStatusQueued for what a crash then means).
+type queuedStatus interface {
+	SetTaskStatusQueued(ctx context.Context, taskID string, r task.Result) error
+}
+
 // ProgressInterval is how often a task's progress is reported when the API
 // is not in-process (runtime.md §5 recommends every 60 s).
 const ProgressInterval = 60 * time.Second
@@ -158,7 +165,11 @@ func (w *Worker) runTask(ctx context.Context, t *task.Task) error {
 	if ctx.Err() != nil {
 		return nil // shutting down: the engine recovers the attempt on resume
 	}
-	if err := w.API.SetTaskStatus(ctx, t.TaskID, res); err != nil {
+	report := w.API.SetTaskStatus
+	if q, ok := w.API.(queuedStatus); ok {
+		report = q.SetTaskStatusQueued
+	}
+	if err := report(ctx, t.TaskID, res); err != nil {
 		return fmt.Errorf("set status of task %s: %w", t.TaskID, err)
 	}
 	return nil

@@ -92,6 +92,8 @@ part of the run's definition: continue a run with the same --set flags.
 
 The definition is validated first. Without a terminal, or with --headless,
 progress is printed as one line per status change, then a summary.
+While it runs, dpl runs, dpl events and the operator commands (rerun, cancel,
+mark-finished, pause, resume) reach it through <state-dir>/control.sock.
 
 Exit codes: 0 everything finished, 1 something failed, cascade-failed, timed out
 or was canceled, 2 usage or definition errors, 130 interrupted (resumable).`,

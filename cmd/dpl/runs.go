@@ -79,6 +79,25 @@ type runRecord struct {
 	NextCheck      string   `json:"nextCheckTime,omitempty"`
 }
 
+// MarshalJSON writes every documented key: times and errors not set are
+// null rather than missing, so scripts can index them directly.
+func (r runRecord) MarshalJSON() ([]byte, error) {
+	type plain runRecord
+	orNull := func(s string) *string {
+		if s == "" {
+			return nil
+		}
+		return &s
+	}
+	return json.Marshal(struct {
+		plain
+		ActualStart *string `json:"@actualStartTime"`
+		ActualEnd   *string `json:"@actualEndTime"`
+		Error       *string `json:"errorMessage"`
+		CascadeOn   *string `json:"@cascadeFailedOn"`
+	}{plain(r), orNull(r.ActualStart), orNull(r.ActualEnd), orNull(r.Error), orNull(r.CascadeOn)})
+}
+
 const layout = "2006-01-02T15:04:05"
 
 func runRuns(cmd *cobra.Command, f runsFlags) error {

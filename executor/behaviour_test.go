@@ -574,6 +574,10 @@ func TestAlarmPublishFailureIsRecorded(t *testing.T) {
 		t.Errorf("published %+v", a)
 	}
 	r.e.engine.pubs.Wait()
+	// The failure event is queued to the store writer; wait for it to land.
+	if err := r.e.engine.w.sync(); err != nil {
+		t.Fatal(err)
+	}
 	var alarms, failed int
 	err = db.Events("df-TEST", 1, 0, func(se store.Event) error {
 		var ev Event

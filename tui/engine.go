@@ -10,10 +10,22 @@ import (
 	"github.com/dpl-dev/dpl/executor/task"
 )
 
+// EngineAPI is what EngineSource needs of an engine: *executor.Engine, or
+// a run in another dpl process reached over its control socket.
+type EngineAPI interface {
+	PipelineID() string
+	Instances() []store.Instance
+	Attempts(instanceID string) []store.Attempt
+	QueryObjects(ctx context.Context, in executor.QueryInput) (executor.QueryOutput, error)
+	DescribeObjects(ctx context.Context, in executor.DescribeInput) (executor.DescribeOutput, error)
+	SetStatus(ctx context.Context, pipelineID string, ids []string, status string) error
+}
+
 // EngineSource is a Source over an engine: the running one of `dpl run`,
-// or one opened on a stored activation for browsing (ReadOnly).
+// one opened on a stored activation for browsing (ReadOnly), or a run in
+// another process (NewControlSource).
 type EngineSource struct {
-	Engine     *executor.Engine
+	Engine     EngineAPI
 	Name       string
 	Activation int
 	StateDir   string

@@ -394,7 +394,9 @@ func attemptOf(o *task.Object) store.Attempt {
 // describeVia describes one object with expressions evaluated; when they
 // fail to evaluate the raw fields come back with the error, so the view
 // still shows them.
-func describeVia(ctx context.Context, api executor.API, pid, id string) ([]task.Field, error) {
+func describeVia(ctx context.Context, api interface {
+	DescribeObjects(context.Context, executor.DescribeInput) (executor.DescribeOutput, error)
+}, pid, id string) ([]task.Field, error) {
 	in := executor.DescribeInput{PipelineID: pid, ObjectIDs: []string{id}, EvaluateExpressions: true}
 	out, err := api.DescribeObjects(ctx, in)
 	if err != nil {

@@ -133,6 +133,56 @@ func TestTmux(t *testing.T) {
 	waitFor("the stored events", 5*time.Second, has("[3 Events]", "@Prepare_"))
 	tm("send-keys", "-t", "dpl3", "q")
 	waitFor("dpl tui to exit", 10*time.Second, has("EXIT3=0"))
+
+	// Attaching to a headless run in another process: live view through
+	// its control socket; quitting the view leaves that run going.
+	headless := exec.Command(bin, "run", "--headless", "--state-dir", "st", "pipeline.json")
+	headless.Dir = dir
+	if err := headless.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ended := make(chan error, 1)
+	go func() { ended <- headless.Wait() }()
+	defer func() {
+		_ = headless.Process.Kill()
+		<-ended
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "st", "control.sock")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the headless run never opened its control socket")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	script = fmt.Sprintf("cd %q && ./dpl tui --state-dir st; echo EXIT4=$?; sleep 600", dir)
+	tm("new-session", "-d", "-x", "140", "-y", "45", "-s", "dpl4", "sh", "-c", script)
+	capture = func() string { return tm("capture-pane", "-p", "-t", "dpl4") }
+	screen = waitFor("the attached live run", 20*time.Second, has("dpl · pipeline · run 1", "Publish"))
+	if strings.Contains(screen, "read-only") {
+		t.Errorf("the view of a live run says read-only:\n%s", screen)
+	}
+	tm("send-keys", "-t", "dpl4", "3")
+	waitFor("the live run's history", 5*time.Second, has("[3 Events]", "@Prepare_"))
+	tm("send-keys", "-t", "dpl4", "q")
+	waitFor("dpl tui to exit", 10*time.Second, has("EXIT4=0"))
+	select {
+	case err := <-ended:
+		t.Fatalf("quitting the attached view ended the headless run: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	_ = headless.Process.Signal(os.Interrupt)
+	select {
+	case err := <-ended:
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
+			t.Errorf("headless run after SIGINT: %v, want exit 130", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the headless run did not stop on SIGINT")
+	}
+	ended <- nil // for the deferred cleanup
 }
 
 // updateScreenshot is the golden package's -update flag: it also

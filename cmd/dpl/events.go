@@ -102,7 +102,7 @@ func runEvents(cmd *cobra.Command, f eventsFlags) error {
 // liveEvents prints the event log of the run in progress, asked over its
 // control socket.
 func liveEvents(cmd *cobra.Command, c *control.Client, print func(executor.Event, []byte)) error {
-	evs, err := c.Events(cmd.Context())
+	evs, err := c.Events(cmd.Context(), 0)
 	if err != nil {
 		return withCode(exitFailed, err)
 	}

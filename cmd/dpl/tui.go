@@ -12,6 +12,7 @@ import (
 
 	"github.com/dpl-dev/dpl/definition"
 	"github.com/dpl-dev/dpl/executor"
+	"github.com/dpl-dev/dpl/executor/control"
 	"github.com/dpl-dev/dpl/executor/remote"
 	"github.com/dpl-dev/dpl/executor/store"
 	"github.com/dpl-dev/dpl/tui"
@@ -27,7 +28,9 @@ func init() {
 component graph coloured by status, the instances grid, instance and attempt
 detail with evaluated fields, logs and the event history. Commands (rerun,
 cancel, mark finished, pause) need the engine: continue the run with
-dpl run, which opens the same view over the live run.
+dpl run, which opens the same view over the live run. While a dpl run (also
+a headless one) is using the folder, the view attaches to it through its
+control socket instead: live, with commands; quitting leaves the run going.
 
 With --endpoint the view attaches to a running dpl serve (or any Data
 Pipeline API) and commands go to it through SetStatus. The API has no event
@@ -120,7 +123,10 @@ func browseStored(ctx context.Context, stateDir, pipeline string, noMouse bool) 
 	}
 	db, err := store.Open(stateDir)
 	if err != nil {
-		return withCode(exitUsage, fmt.Errorf("%w (a running dpl holds it: its view is in the terminal that runs it)", err))
+		if c, cerr := control.Dial(stateDir); cerr == nil {
+			return attachLive(ctx, c, stateDir, noMouse)
+		}
+		return withCode(exitUsage, fmt.Errorf("%w (a running dpl holds it and does not answer on its control socket)", err))
 	}
 	defer db.Close()
 	p, act, err := pickActivation(db, pipeline)
@@ -150,6 +156,22 @@ func browseStored(ctx context.Context, stateDir, pipeline string, noMouse bool) 
 	}
 	s := &tui.EngineSource{Engine: eng, Name: eng.PipelineName(), Activation: eng.Activation(), StateDir: stateDir, ReadOnly: true}
 	if _, err := tui.Run(ctx, tui.Options{Source: s, History: history, NoMouse: noMouse}); err != nil {
+		return withCode(exitFailed, err)
+	}
+	return nil
+}
+
+// attachLive opens the view over a `dpl run` in another process, through
+// its control socket: live events and operator commands; quitting leaves
+// that run going.
+func attachLive(ctx context.Context, c *control.Client, stateDir string, noMouse bool) error {
+	wctx, stop := context.WithCancel(ctx)
+	defer stop()
+	src, history, events, err := tui.NewControlSource(wctx, c, stateDir)
+	if err != nil {
+		return withCode(exitFailed, err)
+	}
+	if _, err := tui.Run(ctx, tui.Options{Source: src, Events: events, History: history, NoMouse: noMouse}); err != nil {
 		return withCode(exitFailed, err)
 	}
 	return nil

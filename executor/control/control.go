@@ -2,7 +2,7 @@
 // The run holds the state store's lock, so `dpl runs`, `dpl rerun`,
 // `dpl cancel`, `dpl mark-finished`, `dpl pause` and `dpl resume` ask the
 // run itself, over a unix socket in the state folder, instead of opening
-// the store (`dpl events` too). Only the local user can reach the socket (mode 0600).
+// the store; `dpl events` and `dpl tui` too (the view attaches live). Only the local user can reach the socket (mode 0600).
 package control
 
 import (
@@ -14,8 +14,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/dpl-dev/dpl/executor"
@@ -31,8 +33,11 @@ type Engine interface {
 	PipelineName() string
 	Activation() int
 	Instances() []store.Instance
+	Attempts(instanceID string) []store.Attempt
 	SetStatus(ctx context.Context, pipelineID string, ids []string, status string) error
 	History(afterSeq uint64) ([]executor.Event, error)
+	QueryObjects(ctx context.Context, in executor.QueryInput) (executor.QueryOutput, error)
+	DescribeObjects(ctx context.Context, in executor.DescribeInput) (executor.DescribeOutput, error)
 }
 
 // Snapshot is the state of the run in progress.
@@ -80,8 +85,36 @@ func Serve(ctx context.Context, stateDir string, eng Engine) (done <-chan struct
 		reply(w, http.StatusOK, Snapshot{Pipeline: eng.PipelineID(), Name: eng.PipelineName(),
 			Activation: eng.Activation(), Instances: eng.Instances()})
 	})
+	mux.HandleFunc("GET /v1/attempts", func(w http.ResponseWriter, r *http.Request) {
+		reply(w, http.StatusOK, eng.Attempts(r.URL.Query().Get("instance")))
+	})
+	mux.HandleFunc("POST /v1/query", func(w http.ResponseWriter, r *http.Request) {
+		var in executor.QueryInput
+		if !decode(w, r, &in) {
+			return
+		}
+		out, err := eng.QueryObjects(r.Context(), in)
+		answer(w, out, err)
+	})
+	mux.HandleFunc("POST /v1/describe", func(w http.ResponseWriter, r *http.Request) {
+		var in executor.DescribeInput
+		if !decode(w, r, &in) {
+			return
+		}
+		out, err := eng.DescribeObjects(r.Context(), in)
+		answer(w, out, err)
+	})
 	mux.HandleFunc("GET /v1/events", func(w http.ResponseWriter, r *http.Request) {
-		evs, err := eng.History(0)
+		var after uint64
+		if a := r.URL.Query().Get("after"); a != "" {
+			n, err := strconv.ParseUint(a, 10, 64)
+			if err != nil {
+				reply(w, http.StatusBadRequest, errorReply{fmt.Sprintf("after=%q: %v", a, err)})
+				return
+			}
+			after = n
+		}
+		evs, err := eng.History(after)
 		if err != nil {
 			reply(w, http.StatusInternalServerError, errorReply{err.Error()})
 			return
@@ -90,8 +123,7 @@ func Serve(ctx context.Context, stateDir string, eng Engine) (done <-chan struct
 	})
 	mux.HandleFunc("POST /v1/status", func(w http.ResponseWriter, r *http.Request) {
 		var req statusRequest
-		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&req); err != nil {
-			reply(w, http.StatusBadRequest, errorReply{fmt.Sprintf("bad request: %v", err)})
+		if !decode(w, r, &req) {
 			return
 		}
 		if req.Pipeline == "" {
@@ -120,6 +152,24 @@ func Serve(ctx context.Context, stateDir string, eng Engine) (done <-chan struct
 		_ = os.Remove(path)
 	}()
 	return ch, nil
+}
+
+// decode reads a JSON request body, answering 400 when it cannot.
+func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(v); err != nil {
+		reply(w, http.StatusBadRequest, errorReply{fmt.Sprintf("bad request: %v", err)})
+		return false
+	}
+	return true
+}
+
+// answer replies with out, or with the engine's refusal.
+func answer(w http.ResponseWriter, out any, err error) {
+	if err != nil {
+		reply(w, http.StatusBadRequest, errorReply{err.Error()})
+		return
+	}
+	reply(w, http.StatusOK, out)
 }
 
 func reply(w http.ResponseWriter, code int, v any) {
@@ -157,24 +207,49 @@ func (c *Client) Snapshot(ctx context.Context) (*Snapshot, error) {
 	return &s, nil
 }
 
-// Events returns the event log of the run in progress, oldest first, as
-// the JSON of executor.Event.
-func (c *Client) Events(ctx context.Context) ([]json.RawMessage, error) {
+// Events returns the event log of the run in progress with Seq > after,
+// oldest first, as the JSON of executor.Event.
+func (c *Client) Events(ctx context.Context, after uint64) ([]json.RawMessage, error) {
 	var evs []json.RawMessage
-	if err := c.do(ctx, http.MethodGet, "/v1/events", nil, &evs); err != nil {
+	if err := c.do(ctx, http.MethodGet, "/v1/events?after="+strconv.FormatUint(after, 10), nil, &evs); err != nil {
 		return nil, err
 	}
 	return evs, nil
 }
 
-// SetStatus applies a SetStatus command (RERUN, TRY_CANCEL, MARK_FINISHED,
-// PAUSE, RESUME) to the run in progress. pipeline may be empty.
-func (c *Client) SetStatus(ctx context.Context, pipeline string, ids []string, status string) error {
-	body, err := json.Marshal(statusRequest{Pipeline: pipeline, IDs: ids, Status: status})
+// Attempts returns an instance's attempts, oldest first.
+func (c *Client) Attempts(ctx context.Context, instanceID string) ([]store.Attempt, error) {
+	var out []store.Attempt
+	err := c.do(ctx, http.MethodGet, "/v1/attempts?instance="+url.QueryEscape(instanceID), nil, &out)
+	return out, err
+}
+
+// QueryObjects is the run's executor.API QueryObjects.
+func (c *Client) QueryObjects(ctx context.Context, in executor.QueryInput) (executor.QueryOutput, error) {
+	var out executor.QueryOutput
+	err := c.post(ctx, "/v1/query", in, &out)
+	return out, err
+}
+
+// DescribeObjects is the run's executor.API DescribeObjects.
+func (c *Client) DescribeObjects(ctx context.Context, in executor.DescribeInput) (executor.DescribeOutput, error) {
+	var out executor.DescribeOutput
+	err := c.post(ctx, "/v1/describe", in, &out)
+	return out, err
+}
+
+func (c *Client) post(ctx context.Context, path string, in, out any) error {
+	body, err := json.Marshal(in)
 	if err != nil {
 		return err
 	}
-	return c.do(ctx, http.MethodPost, "/v1/status", body, nil)
+	return c.do(ctx, http.MethodPost, path, body, out)
+}
+
+// SetStatus applies a SetStatus command (RERUN, TRY_CANCEL, MARK_FINISHED,
+// PAUSE, RESUME) to the run in progress. pipeline may be empty.
+func (c *Client) SetStatus(ctx context.Context, pipeline string, ids []string, status string) error {
+	return c.post(ctx, "/v1/status", statusRequest{Pipeline: pipeline, IDs: ids, Status: status}, nil)
 }
 
 func (c *Client) do(ctx context.Context, method, path string, body []byte, out any) error {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dpl-dev/dpl/definition"
 	"github.com/dpl-dev/dpl/executor"
 	"github.com/dpl-dev/dpl/executor/store"
 )
@@ -20,10 +21,17 @@ type fakeEngine struct {
 	calls []string
 }
 
-func (f *fakeEngine) PipelineID() string          { return "df-TEST" }
-func (f *fakeEngine) PipelineName() string        { return "test" }
-func (f *fakeEngine) Activation() int             { return 3 }
-func (f *fakeEngine) Instances() []store.Instance { return f.insts }
+func (f *fakeEngine) PipelineID() string              { return "df-TEST" }
+func (f *fakeEngine) PipelineName() string            { return "test" }
+func (f *fakeEngine) Activation() int                 { return 3 }
+func (f *fakeEngine) Instances() []store.Instance     { return f.insts }
+func (f *fakeEngine) Attempts(string) []store.Attempt { return nil }
+func (f *fakeEngine) QueryObjects(context.Context, executor.QueryInput) (executor.QueryOutput, error) {
+	return executor.QueryOutput{}, nil
+}
+func (f *fakeEngine) DescribeObjects(context.Context, executor.DescribeInput) (executor.DescribeOutput, error) {
+	return executor.DescribeOutput{}, nil
+}
 func (f *fakeEngine) History(uint64) ([]executor.Event, error) {
 	return []executor.Event{{Seq: 1, Kind: "status", Component: "A", Status: "RUNNING"}}, nil
 }
@@ -63,7 +71,7 @@ func TestServeAndClient(t *testing.T) {
 	if !reflect.DeepEqual(snap, want) {
 		t.Fatalf("snapshot %+v, want %+v", snap, want)
 	}
-	evs, err := c.Events(ctx)
+	evs, err := c.Events(ctx, 0)
 	if err != nil || len(evs) != 1 {
 		t.Fatalf("events %s, %v", evs, err)
 	}
@@ -107,4 +115,100 @@ func TestServeRefusesOverlongPath(t *testing.T) {
 	if _, err := Serve(context.Background(), dir, &fakeEngine{}); err == nil {
 		t.Fatal("Serve on a socket path over the unix limit: want an error")
 	}
+}
+
+// TestRealEngine: a run driven in this process, reached only through the
+// socket: snapshot, attempts, query, evaluated describe, events after a
+// sequence number, and a cancel that ends the run.
+func TestRealEngine(t *testing.T) {
+	src := []byte(`{"objects":[
+ {"id":"Default","name":"Default","scheduleType":"ondemand","workerGroup":"nobody-polls"},
+ {"id":"A","name":"A","type":"ShellCommandActivity","command":"echo #{@scheduledStartTime}"}]}`)
+	d, err := definition.Parse("p.json", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.OpenMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	dir := t.TempDir()
+	eng, err := executor.New(executor.Options{Definition: d, Source: src, PipelineID: "df-REAL", Store: db, StateDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ran := make(chan *executor.Summary, 1)
+	go func() {
+		sum, _ := eng.Run(ctx)
+		ran <- sum
+	}()
+	done, err := Serve(ctx, dir, eng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Dial(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inst store.Instance
+	deadline := time.Now().Add(10 * time.Second)
+	for inst.Status != "WAITING_FOR_RUNNER" {
+		if time.Now().After(deadline) {
+			t.Fatalf("instance never waited for a runner: %+v", inst)
+		}
+		snap, err := c.Snapshot(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(snap.Instances) == 1 {
+			inst = snap.Instances[0]
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	atts, err := c.Attempts(ctx, inst.ID)
+	if err != nil || len(atts) != 1 || atts[0].Status != "WAITING_FOR_RUNNER" {
+		t.Fatalf("attempts %+v, %v", atts, err)
+	}
+	q, err := c.QueryObjects(ctx, executor.QueryInput{PipelineID: "df-REAL", Sphere: executor.SphereInstance})
+	if err != nil || len(q.IDs) != 1 || q.IDs[0] != inst.ID {
+		t.Fatalf("query %+v, %v", q, err)
+	}
+	desc, err := c.DescribeObjects(ctx, executor.DescribeInput{PipelineID: "df-REAL", ObjectIDs: []string{inst.ID}, EvaluateExpressions: true})
+	if err != nil || len(desc.Objects) != 1 {
+		t.Fatalf("describe %+v, %v", desc, err)
+	}
+	if got, want := desc.Objects[0].Get("command"), "echo "+inst.ScheduledStart.UTC().Format("2006-01-02T15:04:05"); got != want {
+		t.Errorf("evaluated command %q, want %q", got, want)
+	}
+	if _, err := c.QueryObjects(ctx, executor.QueryInput{PipelineID: "df-OTHER", Sphere: executor.SphereInstance}); err == nil {
+		t.Error("query of another pipeline: want the engine's refusal")
+	}
+	all, err := c.Events(ctx, 0)
+	if err != nil || len(all) < 2 {
+		t.Fatalf("events %d, %v", len(all), err)
+	}
+	var second executor.Event
+	if err := json.Unmarshal(all[1], &second); err != nil {
+		t.Fatal(err)
+	}
+	rest, err := c.Events(ctx, second.Seq)
+	if err != nil || len(rest) != len(all)-2 {
+		t.Fatalf("events after seq %d: %d, want %d (%v)", second.Seq, len(rest), len(all)-2, err)
+	}
+	if err := c.SetStatus(ctx, "", []string{inst.ID}, executor.CmdTryCancel); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case sum := <-ran:
+		if sum == nil || sum.OK {
+			t.Fatalf("run after cancel: %+v, want not OK", sum)
+		}
+	case <-ctx.Done():
+		t.Fatal("the run did not end after its only instance was canceled")
+	}
+	cancel()
+	<-done
 }

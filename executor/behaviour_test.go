@@ -689,3 +689,68 @@ func TestOnDemandResumeKeepsLinks(t *testing.T) {
 		t.Fatalf("after resume tasks ran in order %v: B must wait for A's retry", ids)
 	}
 }
+
+// TestResumeAfterInterrupt: an attempt running when dpl was interrupted
+// (not killed) is given back on resume: CANCELED with TaskReleased, and a
+// new attempt is queued at once, without retryDelay and without using a
+// retry. The resumed activation is RUNNING again, so a later crash counts
+// as a crash.
+func TestResumeAfterInterrupt(t *testing.T) {
+	dir := t.TempDir()
+	db, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	def := one(`"retryDelay":"10 minutes","maximumRetries":"0"`,
+		`{"id":"A","type":"ShellCommandActivity","command":"x"}`)
+	fc := clock.NewFake(t0)
+	r := newRun(t, def, Options{Store: db, StateDir: dir, Clock: fc})
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() {
+		_, err := r.e.Run(ctx)
+		ran <- err
+	}()
+	tk, err := r.e.PollForTask(context.Background(), PollInput{WorkerGroup: LocalWorkerGroup})
+	if err != nil || tk == nil {
+		t.Fatalf("poll: %v, %v", tk, err)
+	}
+	cancel() // the interrupt; the worker stops the command and reports nothing
+	if err := <-ran; !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: %v", err)
+	}
+	if act, err := db.Latest("df-TEST"); err != nil || act.State != store.ActInterrupted {
+		t.Fatalf("activation after the interrupt: %+v, %v", act, err)
+	}
+
+	r2 := newRun(t, def, Options{Store: db, StateDir: dir, Clock: fc})
+	e2 := r2.e.engine
+	e2.mu.Lock()
+	if err := e2.resumeInFlight(); err != nil {
+		t.Fatal(err)
+	}
+	e2.step()
+	next := e2.handout(PollInput{WorkerGroup: LocalWorkerGroup}) // no clock move: no retryDelay
+	e2.mu.Unlock()
+	if next == nil || next.AttemptID != iA+"_Attempt=2" {
+		t.Fatalf("after resume: task %+v, want attempt 2 at once", next)
+	}
+	atts := r2.e.Attempts(iA)
+	if len(atts) != 2 || atts[0].Status != string(Canceled) || atts[0].ErrorID != ErrorIDReleased {
+		t.Fatalf("attempts %+v", atts)
+	}
+	// maximumRetries 0: had the interrupt counted as a failure, no second
+	// attempt would exist; finishing it finishes the instance.
+	if err := r2.e.SetTaskStatus(context.Background(), next.TaskID, task.Result{Status: task.Finished}); err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range r2.e.Instances() {
+		if i.ID == iA && (i.Status != string(Finished) || i.Failures != 0) {
+			t.Errorf("instance %+v", i)
+		}
+	}
+	if act, err := db.Latest("df-TEST"); err != nil || act.State != store.ActRunning {
+		t.Fatalf("activation after resuming: %+v, %v", act, err)
+	}
+}

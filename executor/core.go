@@ -488,9 +488,29 @@ func (e *engine) depChanged(d *inst, prev, s Status) {
 	}
 }
 
-// recover runs once when a resumed activation starts: attempts that were
-// in flight when the process died failed; queued ones are queued again.
-func (e *engine) recoverInFlight() {
+// resumeInFlight settles what the previous process left in flight and
+// marks an interrupted activation running again (a crash from now on is a
+// crash). Called with e.mu held.
+func (e *engine) resumeInFlight() error {
+	interrupted := e.act.State == store.ActInterrupted
+	e.recoverInFlight(interrupted)
+	if !interrupted {
+		return nil
+	}
+	e.act.State = store.ActRunning
+	if e.db != nil {
+		if err := e.db.PutActivation(e.act); err != nil {
+			return fmt.Errorf("engine: %w", err)
+		}
+	}
+	return nil
+}
+
+// recoverInFlight runs once when a resumed activation starts: attempts
+// that were running when the process died failed (retried per policy);
+// after an interrupt they are given back and queued again at once; queued
+// ones are queued again.
+func (e *engine) recoverInFlight(interrupted bool) {
 	now := e.now()
 	for _, i := range e.order {
 		a := i.att
@@ -499,6 +519,19 @@ func (e *engine) recoverInFlight() {
 		}
 		switch Status(a.Status) {
 		case Running:
+			if interrupted {
+				// dpl was stopped on purpose and stopped the command with it:
+				// the attempt is given back like a runner's at shutdown —
+				// CANCELED, and a new attempt is queued at once, without
+				// retryDelay and without using one of maximumRetries.
+				a.Status = string(Canceled)
+				a.ActualEnd = now
+				a.ErrorID = ErrorIDReleased
+				a.ErrorMessage = "dpl was interrupted while this attempt was running; a new attempt starts on resume"
+				e.saveAttempt(a, Event{Kind: EventAttempt, Component: i.Component, Instance: i.ID, Attempt: a.ID, Status: Canceled, Error: a.ErrorMessage})
+				e.startAttempt(i, now)
+				break
+			}
 			a.Status = string(Failed)
 			a.ActualEnd = now
 			a.ErrorID = "ProcessStopped"
@@ -714,7 +747,10 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 	}
 	e.emit(Event{Kind: EventRun, Status: Running, Message: fmt.Sprintf("activation %d %s", e.act.Seq, what)})
 	if e.resumed {
-		e.recoverInFlight()
+		if err := e.resumeInFlight(); err != nil {
+			e.mu.Unlock()
+			return e.summary(""), err
+		}
 	}
 	e.mu.Unlock()
 	for {

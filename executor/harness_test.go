@@ -83,7 +83,9 @@ func (r *run) drive(fn runnerFunc) *Summary {
 	ctx := context.Background()
 	e.mu.Lock()
 	if e.resumed {
-		e.recoverInFlight()
+		if err := e.resumeInFlight(); err != nil {
+			r.t.Fatal(err)
+		}
 	}
 	e.mu.Unlock()
 	for moves := 0; moves < 10000; {

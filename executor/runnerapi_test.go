@@ -138,7 +138,9 @@ func TestResumeRequeueEmitsEvent(t *testing.T) {
 	defer stop()
 	e2 := r2.e.engine
 	e2.mu.Lock()
-	e2.recoverInFlight()
+	if err := e2.resumeInFlight(); err != nil {
+		t.Fatal(err)
+	}
 	e2.mu.Unlock()
 	select {
 	case ev := <-evs:

@@ -31,7 +31,8 @@ func init() {
 		Short: "Print the event log of the latest run",
 		Long: `Print the stored event log (status changes, attempts, alarms, log paths, waiting
 reasons) of the latest run of each pipeline in the state folder. With --follow,
-keep printing new events of a run in progress until interrupted.`,
+keep printing new events of a run in progress until interrupted. While a dpl
+run is using the state folder, its events so far are asked of it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runEvents(cmd, f) },
 	}

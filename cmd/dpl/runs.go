@@ -32,7 +32,8 @@ func init() {
 		Short: "List the instances of the latest run of each pipeline (like aws datapipeline list-runs)",
 		Long: `List the instances of the latest run of each pipeline in the state folder, sorted
 by scheduled start and name, with their status, times, attempts and errors.
-Preconditions show their last check result and the next check time.`,
+Preconditions show their last check result and the next check time. While a
+dpl run is using the state folder, its live state is asked of it.`,
 		Example: `  dpl runs
   dpl runs --status failed,cascade_failed --output json`,
 		Args: cobra.NoArgs,

@@ -35,7 +35,11 @@ func TestLiveRunCommands(t *testing.T) {
 	}
 	runDone := make(chan error, 1)
 	go func() { runDone <- run.Wait() }()
+	ended := false
 	defer func() {
+		if ended {
+			return
+		}
 		_ = os.WriteFile(release, nil, 0o644)
 		select {
 		case <-runDone:
@@ -91,6 +95,7 @@ func TestLiveRunCommands(t *testing.T) {
 	}
 	select {
 	case err := <-runDone:
+		ended = true
 		if code := exitCode(err); code != exitFailed {
 			t.Fatalf("run exit %d, want %d (an instance was canceled)\n%s", code, exitFailed, runOut.String())
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/dpl-dev/dpl/definition"
 	"github.com/dpl-dev/dpl/executor/clock"
+	"github.com/dpl-dev/dpl/executor/store"
 	"github.com/dpl-dev/dpl/executor/task"
 )
 
@@ -34,10 +35,20 @@ func fanJSON(n int) string {
 	return `{"objects":[` + strings.Join(objs, ",") + `]}`
 }
 
-// runAll drives an engine to the end with an instant runner (engine cost
-// only: no processes, in-memory store).
-func runAll(b *testing.B, d *definition.Definition, src string) int {
-	e, err := New(Options{Definition: d, Source: []byte(src), PipelineID: "df-B", Clock: clock.NewFake(t0)})
+// runAll drives an engine to the end with an instant runner, no
+// processes: the engine alone, or with its store writes (badger in memory;
+// SetTaskStatus waits for each write, as for a remote runner).
+func runAll(b *testing.B, d *definition.Definition, src string, withStore bool) int {
+	opts := Options{Definition: d, Source: []byte(src), PipelineID: "df-B", Clock: clock.NewFake(t0)}
+	if withStore {
+		db, err := store.OpenMemory()
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer db.Close()
+		opts.Store = db
+	}
+	e, err := New(opts)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -66,8 +77,14 @@ func runAll(b *testing.B, d *definition.Definition, src string) int {
 
 // BenchmarkChain reports the engine's cost per step of a dependsOn chain;
 // it must stay flat as the chain grows.
-func BenchmarkChain(b *testing.B) {
-	for _, n := range []int{100, 1000, 3000} {
+func BenchmarkChain(b *testing.B) { benchChain(b, false, 100, 1000, 3000) }
+
+// BenchmarkChainStored is BenchmarkChain with the store writes (an
+// in-memory badger, whose fixed cost of opening is part of every op).
+func BenchmarkChainStored(b *testing.B) { benchChain(b, true, 1000, 3000) }
+
+func benchChain(b *testing.B, withStore bool, sizes ...int) {
+	for _, n := range sizes {
 		src := chainJSON(n)
 		b.Run(fmt.Sprintf("steps=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
@@ -76,7 +93,7 @@ func BenchmarkChain(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if got := runAll(b, d, src); got != n {
+				if got := runAll(b, d, src, withStore); got != n {
 					b.Fatalf("%d tasks", got)
 				}
 			}
@@ -97,7 +114,7 @@ func BenchmarkFanIn(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if got := runAll(b, d, src); got != n+1 {
+				if got := runAll(b, d, src, false); got != n+1 {
 					b.Fatalf("%d tasks", got)
 				}
 			}

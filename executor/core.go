@@ -131,7 +131,7 @@ type engine struct {
 	pubs    sync.WaitGroup // alarms being published
 	seq     uint64
 	subs    map[*subscriber]bool
-	memLog  []Event // the event log when there is no store
+	memLog  []*Event // the event log when there is no store (pointers: appending stays cheap)
 	done    bool
 	pending store.Change // batched writes of the current operation
 	w       writer       // writes them in order, outside e.mu
@@ -671,7 +671,7 @@ func (e *engine) emit(ev Event) {
 		b := ev.appendJSON(make([]byte, 0, 256))
 		e.pending.Events = append(e.pending.Events, store.Event{Seq: ev.Seq, Data: b})
 	} else {
-		e.memLog = append(e.memLog, ev)
+		e.memLog = append(e.memLog, &ev)
 	}
 	for s := range e.subs {
 		s.push(ev)
@@ -959,7 +959,7 @@ func (e *engine) history(after uint64) ([]Event, error) {
 		var out []Event
 		for _, ev := range e.memLog {
 			if ev.Seq > after {
-				out = append(out, ev)
+				out = append(out, *ev)
 			}
 		}
 		e.mu.Unlock()

@@ -1,6 +1,7 @@
 package schedule
 
 import (
+	"container/heap"
 	"fmt"
 	"slices"
 	"strings"
@@ -221,25 +222,24 @@ func (p *Plan) order(comps []*Component) {
 		}
 	}
 	byID := func(a, b *Component) int { return strings.Compare(a.ID, b.ID) }
-	var ready, out []*Component
+	// Kahn's algorithm taking the smallest id among the ready components
+	// (a heap: re-sorting the ready list each time is quadratic on wide
+	// pipelines such as a fan-in over thousands of activities).
+	ready := &byIDHeap{}
+	var out []*Component
 	for _, c := range comps {
 		if indeg[c] == 0 {
-			ready = append(ready, c)
+			heap.Push(ready, c)
 		}
 	}
-	slices.SortFunc(ready, byID)
-	for len(ready) > 0 {
-		c := ready[0]
-		ready = ready[1:]
+	for ready.Len() > 0 {
+		c := heap.Pop(ready).(*Component)
 		out = append(out, c)
-		var next []*Component
 		for _, u := range users[c] {
 			if indeg[u]--; indeg[u] == 0 {
-				next = append(next, u)
+				heap.Push(ready, u)
 			}
 		}
-		ready = append(ready, next...)
-		slices.SortFunc(ready, byID)
 	}
 	if len(out) < len(comps) {
 		var rest []*Component
@@ -261,6 +261,20 @@ func (p *Plan) order(comps []*Component) {
 		c.Order = i
 	}
 	p.Components = out
+}
+
+// byIDHeap is a min-heap of components by id (container/heap).
+type byIDHeap []*Component
+
+func (h byIDHeap) Len() int           { return len(h) }
+func (h byIDHeap) Less(i, j int) bool { return h[i].ID < h[j].ID }
+func (h byIDHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *byIDHeap) Push(x any)        { *h = append(*h, x.(*Component)) }
+func (h *byIDHeap) Pop() any {
+	old := *h
+	c := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return c
 }
 
 // checkRollups warns when more than MaxRollup instances share one resource

@@ -8,6 +8,7 @@ package control
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -61,12 +62,28 @@ type errorReply struct {
 // ErrNoRun means no run answers on the state folder's socket.
 var ErrNoRun = errors.New("no dpl run is serving this state folder")
 
-// SocketPath returns the socket's path for a state folder.
-func SocketPath(stateDir string) string { return filepath.Join(stateDir, SocketName) }
+// maxSocketPath is the longest unix socket path every platform accepts
+// (sun_path is 108 bytes on Linux, 104 on the BSDs and macOS).
+const maxSocketPath = 103
+
+// SocketPath returns the socket's path for a state folder: inside it, or,
+// when that path is too long for a unix socket, a name in the temporary
+// folder derived from the state folder's absolute path.
+func SocketPath(stateDir string) string {
+	p := filepath.Join(stateDir, SocketName)
+	if len(p) <= maxSocketPath {
+		return p
+	}
+	if abs, err := filepath.Abs(p); err == nil {
+		p = abs
+	}
+	sum := sha256.Sum256([]byte(p))
+	return filepath.Join(os.TempDir(), fmt.Sprintf("dpl-%x.sock", sum[:10]))
+}
 
 // Serve answers on the state folder's socket until ctx ends, then removes
 // the socket and closes done. It returns once listening (or with the reason it cannot,
-// e.g. a path longer than the 107 bytes unix sockets allow).
+// e.g. a socket file of another user in the way).
 func Serve(ctx context.Context, stateDir string, eng Engine) (done <-chan struct{}, err error) {
 	path := SocketPath(stateDir)
 	// A socket left by a killed run: the caller holds the store's lock, so

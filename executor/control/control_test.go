@@ -104,16 +104,34 @@ func TestServeAndClient(t *testing.T) {
 	}
 }
 
-func TestServeRefusesOverlongPath(t *testing.T) {
+func TestLongStateFolder(t *testing.T) {
 	dir := t.TempDir()
-	for len(dir) < 120 {
-		dir = filepath.Join(dir, "deeper-folder")
+	for len(dir) < 150 {
+		dir = filepath.Join(dir, "a-rather-deep-state-folder")
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Serve(context.Background(), dir, &fakeEngine{}); err == nil {
-		t.Fatal("Serve on a socket path over the unix limit: want an error")
+	sock := SocketPath(dir)
+	if len(sock) > maxSocketPath || filepath.Dir(sock) != filepath.Clean(os.TempDir()) {
+		t.Fatalf("socket path for a long state folder: %s", sock)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done, err := Serve(ctx, dir, &fakeEngine{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Dial(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if snap, err := c.Snapshot(ctx); err != nil || snap.Pipeline != "df-TEST" {
+		t.Fatalf("snapshot %+v, %v", snap, err)
+	}
+	cancel()
+	<-done
+	if _, err := os.Stat(sock); !os.IsNotExist(err) {
+		t.Fatalf("socket left in the temporary folder: %v", err)
 	}
 }
 

@@ -86,6 +86,10 @@ func TestLiveRunCommands(t *testing.T) {
 	if _, errs, code := dpl("cancel", "@NoSuchInstance"); code != exitUsage || !strings.Contains(errs, "@NoSuchInstance") {
 		t.Fatalf("cancel of an unknown instance: exit %d, stderr %q; want %d naming it", code, errs, exitUsage)
 	}
+	// A second run on the same folder is refused, naming the run that holds it.
+	if _, errs, code := dpl("run", "--headless", file); code != exitUsage || !strings.Contains(errs, "is in use by run 1 of") {
+		t.Fatalf("second run on a busy state folder: exit %d, stderr %q; want %d naming the run", code, errs, exitUsage)
+	}
 	if out, errs, code := dpl("cancel", live["After"].ID); code != 0 || !strings.Contains(out, "in the run in progress") {
 		t.Fatalf("cancel during the run: exit %d: %s%s", code, out, errs)
 	}

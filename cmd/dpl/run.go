@@ -211,6 +211,9 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 	}
 	db, err := openStore()
 	if err != nil {
+		if busy := busyStateError(cmd.Context(), stateDir); busy != nil {
+			err = busy
+		}
 		return withCode(exitUsage, err)
 	}
 	defer db.Close()
@@ -548,6 +551,21 @@ func oneLine(s string) string {
 		s = s[:117] + "..."
 	}
 	return s
+}
+
+// busyStateError names the run that holds the state folder, when one
+// answers on its control socket; nil otherwise.
+func busyStateError(ctx context.Context, stateDir string) error {
+	c, err := control.Dial(stateDir)
+	if err != nil {
+		return nil
+	}
+	snap, err := c.Snapshot(ctx)
+	if err != nil {
+		return nil
+	}
+	return fmt.Errorf("%s is in use by run %d of %s (%s); watch it with `dpl tui --state-dir %s`, or give this run another --state-dir",
+		stateDir, snap.Activation, snap.Pipeline, snap.Name, stateDir)
 }
 
 // openStoreAsync starts opening the state store under stateDir. open waits

@@ -519,34 +519,28 @@ func (e *engine) recoverInFlight(interrupted bool) {
 		}
 		switch Status(a.Status) {
 		case Running:
+			// After a crash the attempt failed and is retried per its policy.
+			// After an interrupt dpl stopped the command on purpose: the
+			// attempt is given back like a runner's at shutdown — CANCELED,
+			// and a new one queued at once, without retryDelay and without
+			// using one of maximumRetries.
+			st, errID, msg := Failed, "ProcessStopped", "dpl stopped while this attempt was running; it is retried per its retry policy"
 			if interrupted {
-				// dpl was stopped on purpose and stopped the command with it:
-				// the attempt is given back like a runner's at shutdown —
-				// CANCELED, and a new attempt is queued at once, without
-				// retryDelay and without using one of maximumRetries.
-				a.Status = string(Canceled)
-				a.ActualEnd = now
-				a.ErrorID = ErrorIDReleased
-				a.ErrorMessage = "dpl was interrupted while this attempt was running; a new attempt starts on resume"
-				e.saveAttempt(a, Event{Kind: EventAttempt, Component: i.Component, Instance: i.ID, Attempt: a.ID, Status: Canceled, Error: a.ErrorMessage})
-				e.startAttempt(i, now)
-				break
+				st, errID, msg = Canceled, ErrorIDReleased, "dpl was interrupted while this attempt was running; a new attempt starts on resume"
 			}
-			a.Status = string(Failed)
-			a.ActualEnd = now
-			a.ErrorID = "ProcessStopped"
-			a.ErrorMessage = "dpl stopped while this attempt was running; it is retried per its retry policy"
-			e.saveAttempt(a, Event{Kind: EventAttempt, Component: i.Component, Instance: i.ID, Attempt: a.ID, Status: Failed, Error: a.ErrorMessage})
-			e.attemptFailed(i, a, now)
+			a.Status, a.ActualEnd, a.ErrorID, a.ErrorMessage = string(st), now, errID, msg
+			e.saveAttempt(a, Event{Kind: EventAttempt, Component: i.Component, Instance: i.ID, Attempt: a.ID, Status: st, Error: msg})
+			if interrupted {
+				e.startAttempt(i, now)
+			} else {
+				e.attemptFailed(i, a, now)
+			}
 		case WaitingForRunner:
 			e.enqueue(i, a)
 			// Pollers (the endpoint's wake-ups) learn of it like of any
 			// newly queued attempt.
 			e.emit(Event{Kind: EventAttempt, Component: i.Component, Instance: i.ID, Attempt: a.ID, Status: WaitingForRunner,
 				Message: "queued again after resume"})
-		}
-		if i.counted {
-			continue
 		}
 	}
 	for _, i := range e.order {

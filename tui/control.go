@@ -2,8 +2,6 @@ package tui
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"sync"
 	"time"
 
@@ -26,7 +24,7 @@ func NewControlSource(ctx context.Context, c *control.Client, stateDir string) (
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	history, err := controlEvents(ctx, c, 0)
+	history, err := c.Events(ctx, 0)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -47,7 +45,7 @@ func NewControlSource(ctx context.Context, c *control.Client, stateDir string) (
 				return
 			case <-t.C:
 			}
-			evs, err := controlEvents(ctx, c, last)
+			evs, err := c.Events(ctx, last)
 			if err != nil {
 				return // the run ended (or its process died): the view shows what it had
 			}
@@ -62,22 +60,6 @@ func NewControlSource(ctx context.Context, c *control.Client, stateDir string) (
 		}
 	}()
 	return src, history, ch, nil
-}
-
-func controlEvents(ctx context.Context, c *control.Client, after uint64) ([]executor.Event, error) {
-	raws, err := c.Events(ctx, after)
-	if err != nil {
-		return nil, err
-	}
-	evs := make([]executor.Event, 0, len(raws))
-	for _, raw := range raws {
-		var ev executor.Event
-		if err := json.Unmarshal(raw, &ev); err != nil {
-			return nil, fmt.Errorf("event from the running dpl: %w", err)
-		}
-		evs = append(evs, ev)
-	}
-	return evs, nil
 }
 
 // controlEngine is EngineAPI over a control socket. Source's snapshot

@@ -107,11 +107,8 @@ func liveEvents(cmd *cobra.Command, c *control.Client, print func(executor.Event
 	if err != nil {
 		return withCode(exitFailed, err)
 	}
-	for _, raw := range evs {
-		var ev executor.Event
-		if err := json.Unmarshal(raw, &ev); err != nil {
-			return withCode(exitFailed, fmt.Errorf("event from the running dpl: %w", err))
-		}
+	for _, ev := range evs {
+		raw, _ := ev.MarshalJSON()
 		print(ev, raw)
 	}
 	return nil

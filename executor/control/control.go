@@ -225,9 +225,9 @@ func (c *Client) Snapshot(ctx context.Context) (*Snapshot, error) {
 }
 
 // Events returns the event log of the run in progress with Seq > after,
-// oldest first, as the JSON of executor.Event.
-func (c *Client) Events(ctx context.Context, after uint64) ([]json.RawMessage, error) {
-	var evs []json.RawMessage
+// oldest first.
+func (c *Client) Events(ctx context.Context, after uint64) ([]executor.Event, error) {
+	var evs []executor.Event
 	if err := c.do(ctx, http.MethodGet, "/v1/events?after="+strconv.FormatUint(after, 10), nil, &evs); err != nil {
 		return nil, err
 	}

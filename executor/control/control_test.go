@@ -2,7 +2,6 @@ package control
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -73,11 +72,10 @@ func TestServeAndClient(t *testing.T) {
 	}
 	evs, err := c.Events(ctx, 0)
 	if err != nil || len(evs) != 1 {
-		t.Fatalf("events %s, %v", evs, err)
+		t.Fatalf("events %+v, %v", evs, err)
 	}
-	var ev executor.Event
-	if err := json.Unmarshal(evs[0], &ev); err != nil || ev.Component != "A" || ev.Status != "RUNNING" {
-		t.Fatalf("event %s decoded to %+v, %v", evs[0], ev, err)
+	if ev := evs[0]; ev.Seq != 1 || ev.Kind != "status" || ev.Component != "A" || ev.Status != "RUNNING" {
+		t.Fatalf("event %+v", ev)
 	}
 	if err := c.SetStatus(ctx, "", []string{"@A_1"}, "RERUN"); err != nil {
 		t.Fatal(err)
@@ -208,10 +206,7 @@ func TestRealEngine(t *testing.T) {
 	if err != nil || len(all) < 2 {
 		t.Fatalf("events %d, %v", len(all), err)
 	}
-	var second executor.Event
-	if err := json.Unmarshal(all[1], &second); err != nil {
-		t.Fatal(err)
-	}
+	second := all[1]
 	rest, err := c.Events(ctx, second.Seq)
 	if err != nil || len(rest) != len(all)-2 {
 		t.Fatalf("events after seq %d: %d, want %d (%v)", second.Seq, len(rest), len(all)-2, err)

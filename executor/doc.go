@@ -11,4 +11,11 @@
 //
 // Time comes from an injected task.Clock (package executor/clock), so the
 // state machine is tested without sleeping.
+//
+// Files by idea: core.go (state), setup.go and recover.go (start, resume),
+// scheduling.go (instances, dependencies, timers), machine.go,
+// transition.go, attempt.go, precondition.go, resource.go and actions.go
+// (the state machine), tasks.go and taskobject.go (task hand-out),
+// operator.go (SetStatus), query.go and history.go (queries), record.go
+// (events and store writes), run.go (the run loop).
 package executor

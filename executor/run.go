@@ -1,0 +1,211 @@
+// Driving a run to its end and summarizing it.
+
+package executor
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/dpl-dev/dpl/executor/store"
+)
+
+func (e *engine) run(ctx context.Context) (*Summary, error) {
+	e.mu.Lock()
+	e.running = true
+	what := "started"
+	if e.resumed {
+		what = "resumed"
+	}
+	e.emit(Event{Kind: EventRun, Status: Running, Message: fmt.Sprintf("activation %d %s", e.act.Seq, what)})
+	if e.resumed {
+		if err := e.resumeInFlight(); err != nil {
+			e.mu.Unlock()
+			return e.summary(""), err
+		}
+	}
+	e.mu.Unlock()
+	for {
+		e.mu.Lock()
+		e.step()
+		if err := e.w.err(); err != nil {
+			e.closeSubs()
+			e.mu.Unlock()
+			e.w.sync() // nothing writes after Run returns (the caller closes the store)
+			return e.summary(""), err
+		}
+		finished, reason := e.finishedCheck()
+		if finished {
+			sum := e.finish(reason)
+			e.mu.Unlock()
+			e.pubs.Wait()
+			e.w.sync() // alarm failures recorded after the end
+			return sum, nil
+		}
+		var tc <-chan time.Time
+		if at, ok := e.nextWake(); ok {
+			tc = e.clock.After(at.Sub(e.now()))
+		}
+		e.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			e.mu.Lock()
+			e.emit(Event{Kind: EventRun, Message: "interrupted; the run can be resumed"})
+			e.act.State = store.ActInterrupted
+			e.flush()
+			e.w.sync()
+			if e.db != nil {
+				_ = e.db.PutActivation(e.act)
+				_ = e.db.Sync()
+			}
+			sum := e.summary("interrupted")
+			e.closeSubs()
+			e.mu.Unlock()
+			e.pubs.Wait()
+			e.w.sync() // alarm failures recorded after the end
+			return sum, ctx.Err()
+		case <-e.kick:
+		case <-tc:
+		}
+	}
+}
+
+// finishedCheck decides whether the run is over: every instance terminal,
+// or nothing can change any more (all that is left waits on failures).
+func (e *engine) finishedCheck() (bool, string) {
+	if _, more := e.it.Peek(); more {
+		return false, ""
+	}
+	if e.inflight > 0 {
+		return false, ""
+	}
+	for _, q := range e.queues {
+		if len(q) > 0 {
+			return false, ""
+		}
+	}
+	if e.open == 0 {
+		return true, ""
+	}
+	// Timers that can still move something (retries, checks, timeouts).
+	now := e.now()
+	for _, t := range e.timers {
+		if i := e.insts[t.id]; i != nil && !Status(i.Status).Terminal() && t.at.After(now) {
+			if i.lateOnly(t.at) {
+				continue
+			}
+			return false, ""
+		}
+	}
+	var open []*inst
+	for _, i := range e.order {
+		if !Status(i.Status).Terminal() {
+			open = append(open, i)
+		}
+	}
+	var why []string
+	for _, i := range open {
+		if i.Kind == "resource" || i.Kind == "precondition" {
+			continue
+		}
+		w := strings.Join(i.WaitingOn, ", ")
+		if more := i.WaitingCount - len(i.WaitingOn); more > 0 {
+			w += fmt.Sprintf(" and %d more", more)
+		}
+		if w == "" {
+			w = "nothing that can still finish"
+		}
+		why = append(why, fmt.Sprintf("%s is %s on %s", i.ID, i.Status, w))
+		if len(why) == 5 {
+			why = append(why, fmt.Sprintf("... and %d more", len(open)-5))
+			break
+		}
+	}
+	return true, "nothing can make progress: " + strings.Join(why, "; ")
+}
+
+// lateOnly reports whether a timer at t is only the late-action check of
+// an instance whose late action already fired.
+func (i *inst) lateOnly(t time.Time) bool {
+	return i.c.lateAfter > 0 && t.Equal(i.ScheduledStart.Add(i.c.lateAfter)) && i.LateFired
+}
+
+func (e *engine) finish(reason string) *Summary {
+	// Stuck instances are left as they are (waiting on a failure), as the
+	// service would; resources still up are shut down.
+	for _, i := range e.order {
+		if i.Kind == "resource" && (Status(i.Status) == Running || Status(i.Status) == Creating) {
+			e.setStatus(i, ShuttingDown, "")
+			e.setStatus(i, Finished, "")
+		}
+	}
+	sum := e.summary(reason)
+	if sum.OK {
+		e.act.State = store.ActFinished
+	} else {
+		e.act.State = store.ActFailed
+		if sum.Reason == "" {
+			sum.Reason = failedReason(sum)
+		}
+	}
+	e.act.Ended = e.now()
+	e.act.Reason = sum.Reason
+	st := Finished
+	if !sum.OK {
+		st = Failed
+	}
+	msg := sum.Reason
+	if sum.OK {
+		msg = fmt.Sprintf("activation %d finished: %d instances", e.act.Seq, len(sum.Instances))
+	}
+	e.emit(Event{Kind: EventRun, Status: st, Message: msg})
+	e.flush()
+	e.w.sync()
+	if e.db != nil {
+		_ = e.db.PutActivation(e.act)
+		_ = e.db.Sync()
+	}
+	e.closeSubs()
+	return sum
+}
+
+// closeSubs ends the run for subscribers and pollers: their streams close
+// after the queued events, and PollForTask returns empty.
+func (e *engine) closeSubs() {
+	e.done = true
+	for s := range e.subs {
+		s.close()
+		delete(e.subs, s)
+	}
+	close(e.readyCh)
+	e.readyCh = make(chan struct{})
+}
+
+func failedReason(s *Summary) string {
+	var parts []string
+	for _, st := range []Status{Failed, CascadeFailed, Canceled, TimedOut} {
+		if n := s.Counts[st]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, st))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (e *engine) summary(reason string) *Summary {
+	s := &Summary{PipelineID: e.pipelineID, Activation: e.act.Seq, Resumed: e.resumed, Reason: reason, Counts: map[Status]int{}}
+	ok := reason == ""
+	for _, i := range e.order {
+		s.Counts[Status(i.Status)]++
+		s.Instances = append(s.Instances, i.Instance)
+		st := Status(i.Status)
+		if st != Finished && st != Skipped {
+			ok = false
+		}
+	}
+	s.OK = ok
+	return s
+}

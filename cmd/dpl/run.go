@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net"
 	"os"
 	"os/signal"
@@ -15,7 +14,6 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
-	"sync"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -28,10 +26,8 @@ import (
 	"github.com/dpl-dev/dpl/definition/validate"
 	"github.com/dpl-dev/dpl/executor"
 	"github.com/dpl-dev/dpl/executor/activity"
-	"github.com/dpl-dev/dpl/executor/control"
-	"github.com/dpl-dev/dpl/executor/endpoint"
-	"github.com/dpl-dev/dpl/executor/local"
 	"github.com/dpl-dev/dpl/executor/schedule"
+	"github.com/dpl-dev/dpl/executor/session"
 	"github.com/dpl-dev/dpl/executor/store"
 )
 
@@ -50,30 +46,11 @@ type runFlags struct {
 	sets       []string
 }
 
-// RunSession is what an interactive front end gets: the running engine,
-// its event stream, and the flags' settings. The run ends when Run's
-// context ends or the engine finishes.
-type RunSession struct {
-	Engine   *executor.Engine
-	Events   <-chan executor.Event
-	StateDir string
-	// Wait blocks until the run ended and returns its summary; it may be
-	// called any number of times.
-	Wait func() (*executor.Summary, error)
-	// Stop ends the run cleanly (state kept, resumable), like SIGINT.
-	Stop func()
-	// History is the run's stored events from before Events starts (a
-	// resumed run's past, oldest first); Events carries everything after.
-	History []executor.Event
-	// PipelineName and Activation name the run for headers.
-	PipelineName string
-	Activation   int
-}
-
 // runInteractive is the TUI hook: when set (by the TUI's file) and the
-// output is a terminal without --headless, `dpl run` hands the session to
-// it instead of printing progress lines. Its error ends the command.
-var runInteractive func(ctx context.Context, s *RunSession) error
+// output is a terminal without --headless, `dpl run` hands the started
+// session to it instead of printing progress lines. Its error ends the
+// command.
+var runInteractive func(ctx context.Context, s *session.Session) error
 
 func init() {
 	var f runFlags
@@ -171,22 +148,22 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 	}
 	// Opening the store (milliseconds of file creation and syncing) overlaps
 	// validation; a definition with errors leaves no new state folder behind.
-	openStore, discardStore := openStoreAsync(stateDir)
+	pending := session.OpenStore(stateDir)
 
 	// Validate first; errors stop the run with the validator's report.
 	src, err := os.ReadFile(file)
 	if err != nil {
-		discardStore()
+		pending.Discard()
 		return withCode(exitUsage, fmt.Errorf("read definition: %w", err))
 	}
 	res, overrides, err := validateSource(file, src, validate.Options{Values: values}, f.sets)
 	if err != nil {
-		discardStore()
+		pending.Discard()
 		return withCode(exitUsage, err)
 	}
 	promoteRunBlockers(res)
 	if res.Errored() || res.Definition == nil {
-		discardStore()
+		pending.Discard()
 		_ = validate.WriteText(stderr, []*validate.Result{res}, validate.TextOptions{Color: colorOutput(stderr)})
 		return withCode(exitUsage, fmt.Errorf("%s has errors; nothing was run", file))
 	}
@@ -197,21 +174,20 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 		src = convert.ToFile(res.Definition, convert.Options{}).MarshalIndent()
 	}
 
-	var remote []string
 	if f.serve != "" {
 		host, _, err := net.SplitHostPort(f.serve)
 		if err != nil {
-			discardStore()
+			pending.Discard()
 			return withCode(exitUsage, fmt.Errorf("--serve %q: %w", f.serve, err))
 		}
 		if !isLoopback(host) {
-			discardStore()
+			pending.Discard()
 			return withCode(exitUsage, fmt.Errorf("--serve %q: only loopback addresses (no authentication); use dpl serve for more", f.serve))
 		}
 	}
-	db, err := openStore()
+	db, err := pending.Wait()
 	if err != nil {
-		if busy := busyStateError(cmd.Context(), stateDir); busy != nil {
+		if busy := session.BusyError(cmd.Context(), stateDir); busy != nil {
 			err = busy
 		}
 		return withCode(exitUsage, err)
@@ -221,12 +197,14 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
-	eng, err := executor.New(executor.Options{
-		Definition: res.Definition, Source: src,
-		PipelineID: executor.PipelineIDFor(file), PipelineName: strings.TrimSuffix(filepath.Base(file), filepath.Ext(file)),
-		Store: db, StateDir: stateDir,
-		Notifier: be.Notifier,
-		Params:   values, RetryDelay: f.retryDelay, Until: until, Fresh: f.fresh, RemoteAll: f.serve != "",
+	interactive := !f.headless && runInteractive != nil && isTerminal(stdout) && f.output == "text"
+	s, err := session.Open(session.Options{
+		File: file, Definition: res.Definition, Source: src,
+		Store: db, StateDir: stateDir, Notifier: be.Notifier,
+		Params: values, RetryDelay: f.retryDelay, Until: until, Fresh: f.fresh,
+		Runner: activity.New(be.Runner), Parallel: f.parallel, Serve: f.serve,
+		History: interactive,
+		Warnf:   func(format string, args ...any) { fmt.Fprintf(stderr, "dpl: "+format+"\n", args...) },
 	})
 	if errors.Is(err, executor.ErrDefinitionChanged) {
 		// --set overrides are part of the run's definition.
@@ -235,7 +213,6 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
-	runner := activity.New(be.Runner)
 	if f.output == "text" {
 		fmt.Fprintf(stderr, "dpl: %s\n", be.Describe)
 		for _, ov := range overrides {
@@ -245,91 +222,17 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 
 	sigCtx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	ctx, stopRun := context.WithCancel(sigCtx)
-	defer stopRun()
-	events, unsubscribe := eng.Subscribe()
-	defer unsubscribe()
-	// Every event also goes to <state-dir>/events.jsonl, which `dpl events
-	// --follow` tails while the run holds the store.
-	logEvents, unsubscribeLog := eng.Subscribe()
-	defer unsubscribeLog()
-	logged := make(chan struct{})
-	go func() {
-		defer close(logged)
-		appendEventLog(logEvents, filepath.Join(stateDir, "events.jsonl"))
-	}()
-	defer func() { <-logged }()
-
-	workCtx, stopWork := context.WithCancel(ctx)
-	workerDone := make(chan error, 1)
-	w := &local.Worker{API: eng, PipelineID: eng.PipelineID(), Runner: runner, Parallel: f.parallel, Logs: local.LogFiles(stateDir)}
-	go func() { workerDone <- w.Run(workCtx) }()
-	// `dpl runs`, rerun, cancel ... reach this run through its control socket.
-	controlDone, err := control.Serve(workCtx, stateDir, eng)
-	if err != nil {
-		fmt.Fprintf(stderr, "dpl: warning: other dpl commands cannot reach this run: %v\n", err)
-		closed := make(chan struct{})
-		close(closed)
-		controlDone = closed
-	}
-	serveDone := make(chan struct{})
-	if f.serve == "" {
-		close(serveDone)
-	} else {
-		remote = eng.WorkerGroups()
-		go func() {
-			defer close(serveDone)
-			// After the run ends the server keeps answering for a short grace
-			// period, telling remote runners to terminate.
-			err := endpoint.ServeEngine(workCtx, f.serve, eng, eng.PipelineID(), remote, endpoint.Options{StateDir: stateDir, Store: db, Runner: runner})
-			if err != nil && workCtx.Err() == nil {
-				fmt.Fprintf(stderr, "dpl: --serve: %v\n", err)
-			}
-		}()
-		fmt.Fprintf(stderr, "dpl: serving the API on http://%s; worker groups %s wait for runners\n", f.serve, strings.Join(remote, ", "))
-	}
-
-	type result struct {
-		sum *executor.Summary
-		err error
-	}
-	interactive := !f.headless && runInteractive != nil && isTerminal(stdout) && f.output == "text"
-	var history []executor.Event
-	if interactive {
-		// Read before the run starts, so nothing is both here and in Events.
-		if history, err = eng.History(0); err != nil {
-			fmt.Fprintf(stderr, "dpl: earlier events of this run are not shown: %v\n", err)
-		}
-	}
-	done := make(chan result, 1)
-	go func() {
-		s, err := eng.Run(ctx)
-		done <- result{s, err}
-	}()
-	var (
-		waitOnce sync.Once
-		final    result
-	)
-	wait := func() (*executor.Summary, error) {
-		waitOnce.Do(func() {
-			final = <-done
-			stopWork()
-			if werr := <-workerDone; werr != nil && final.err == nil {
-				final.err = werr
-			}
-			<-serveDone
-			<-controlDone
-		})
-		return final.sum, final.err
+	s.Start(sigCtx)
+	if f.serve != "" {
+		fmt.Fprintf(stderr, "dpl: serving the API on http://%s; worker groups %s wait for runners\n", f.serve, strings.Join(s.WorkerGroups(), ", "))
 	}
 
 	if interactive {
-		uiErr := runInteractive(ctx, &RunSession{Engine: eng, Events: events, StateDir: stateDir, Wait: wait, Stop: stopRun,
-			History: history, PipelineName: eng.PipelineName(), Activation: eng.Activation()})
-		stopRun() // the UI is gone: nothing more to show, stop cleanly if still running
-		sum, runErr := wait()
+		uiErr := runInteractive(s.Context(), s)
+		s.Stop() // the UI is gone: nothing more to show, stop cleanly if still running
+		sum, runErr := s.Wait()
 		switch {
-		case ctx.Err() != nil && (sum == nil || !sum.OK) && errors.Is(runErr, context.Canceled):
+		case s.Interrupted() && (sum == nil || !sum.OK):
 			return withCode(exitInterrupted, nil)
 		case runErr != nil:
 			return withCode(exitFailed, runErr)
@@ -344,15 +247,15 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 	printed := make(chan struct{})
 	go func() {
 		defer close(printed)
-		printEvents(stdout, stderr, events, f.output)
+		printEvents(stdout, stderr, s.Events, f.output)
 	}()
-	sum, runErr := wait()
+	sum, runErr := s.Wait()
 	<-printed
 	if sum != nil && f.output == "text" {
 		printSummary(stdout, sum)
 	}
 	switch {
-	case errors.Is(runErr, context.Canceled) && ctx.Err() != nil:
+	case s.Interrupted():
 		fmt.Fprintf(stderr, "dpl: interrupted; state kept in %s — run the same command again to continue\n", stateDir)
 		return withCode(exitInterrupted, nil)
 	case runErr != nil:
@@ -383,27 +286,6 @@ func promoteRunBlockers(res *validate.Result) {
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
-}
-
-// appendEventLog appends every event as a JSON line to path, flushing
-// whenever the stream is momentarily empty.
-func appendEventLog(events <-chan executor.Event, path string) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-	if err != nil {
-		for range events {
-		}
-		return
-	}
-	defer f.Close()
-	w := bufio.NewWriter(f)
-	defer w.Flush()
-	for ev := range events {
-		b, _ := ev.MarshalJSON() // json.Marshal would re-scan and compact it
-		w.Write(append(b, '\n'))
-		if len(events) == 0 {
-			w.Flush()
-		}
-	}
 }
 
 // printEvents writes progress: one line per status change (text) or one
@@ -551,58 +433,4 @@ func oneLine(s string) string {
 		s = s[:117] + "..."
 	}
 	return s
-}
-
-// busyStateError names the run that holds the state folder, when one
-// answers on its control socket; nil otherwise.
-func busyStateError(ctx context.Context, stateDir string) error {
-	c, err := control.Dial(stateDir)
-	if err != nil {
-		return nil
-	}
-	snap, err := c.Snapshot(ctx)
-	if err != nil {
-		return nil
-	}
-	return fmt.Errorf("%s is in use by run %d of %s (%s); watch it with `dpl tui --state-dir %s`, or give this run another --state-dir",
-		stateDir, snap.Activation, snap.Pipeline, snap.Name, stateDir)
-}
-
-// openStoreAsync starts opening the state store under stateDir. open waits
-// for it; discard closes it and removes the state folder if this call
-// created it (for runs refused before they start).
-func openStoreAsync(stateDir string) (open func() (*store.DB, error), discard func()) {
-	_, statErr := os.Stat(stateDir)
-	created := errors.Is(statErr, fs.ErrNotExist)
-	type opened struct {
-		db  *store.DB
-		err error
-	}
-	ch := make(chan opened, 1)
-	go func() {
-		if err := os.MkdirAll(stateDir, 0o755); err != nil {
-			ch <- opened{err: fmt.Errorf("state folder: %w", err)}
-			return
-		}
-		db, err := store.Open(stateDir)
-		if err != nil {
-			err = fmt.Errorf("%w (is another dpl using %s?)", err, stateDir)
-		}
-		ch <- opened{db, err}
-	}()
-	var once sync.Once
-	var res opened
-	open = func() (*store.DB, error) {
-		once.Do(func() { res = <-ch })
-		return res.db, res.err
-	}
-	discard = func() {
-		if db, err := open(); err == nil {
-			db.Close()
-		}
-		if created {
-			os.RemoveAll(stateDir)
-		}
-	}
-	return open, discard
 }

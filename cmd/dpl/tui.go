@@ -14,6 +14,7 @@ import (
 	"github.com/dpl-dev/dpl/executor"
 	"github.com/dpl-dev/dpl/executor/control"
 	"github.com/dpl-dev/dpl/executor/remote"
+	"github.com/dpl-dev/dpl/executor/session"
 	"github.com/dpl-dev/dpl/executor/store"
 	"github.com/dpl-dev/dpl/tui"
 )
@@ -68,25 +69,9 @@ Keys: arrows or h j k l move, enter opens, esc goes back, tab switches pane,
 // runTUI is `dpl run`'s interactive mode: the UI over the live engine.
 // Quitting an active run asks first; `y` stops the run, which stays
 // resumable.
-func runTUI(ctx context.Context, s *RunSession) error {
-	name, act := s.PipelineName, s.Activation
-	if name == "" {
-		name = s.Engine.PipelineName()
-	}
-	if act == 0 {
-		act = s.Engine.Activation()
-	}
-	src := &tui.EngineSource{Engine: s.Engine, Name: name, Activation: act, StateDir: s.StateDir}
+func runTUI(ctx context.Context, s *session.Session) error {
+	src := &tui.EngineSource{Engine: s.Engine, Name: s.Engine.PipelineName(), Activation: s.Engine.Activation(), StateDir: s.StateDir}
 	stop := s.Stop
-	if stop == nil {
-		// Older sessions without Stop: the run's context ends on SIGINT,
-		// exactly like ctrl+c in headless mode.
-		stop = func() {
-			if p, err := os.FindProcess(os.Getpid()); err == nil {
-				_ = p.Signal(os.Interrupt)
-			}
-		}
-	}
 	// History is what a resumed run did before this process (read before
 	// the run started, so nothing is also in Events).
 	res, err := tui.Run(ctx, tui.Options{Source: src, Events: s.Events, History: s.History, Stop: stop})
@@ -103,7 +88,7 @@ func runTUI(ctx context.Context, s *RunSession) error {
 		printSummary(os.Stdout, sum)
 	}
 	switch {
-	case res.Stopped || ctx.Err() != nil:
+	case res.Stopped || s.Stopping():
 		fmt.Fprintf(os.Stderr, "dpl: run stopped; state kept in %s — run the same command again to continue\n", s.StateDir)
 		return nil // dpl run turns the stopped run into its exit code
 	case runErr != nil && !errors.Is(runErr, context.Canceled):

@@ -8,6 +8,7 @@ import (
 
 	"github.com/dpl-dev/dpl/executor/schedule"
 	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/task"
 )
 
 // startAttempt creates the next attempt of an instance and queues it for a
@@ -69,6 +70,12 @@ func (e *engine) attemptFailed(i *inst, a *store.Attempt, now time.Time) {
 			e.failInstance(i, "preconditionTimeout reached: "+a.ErrorMessage, a.ErrorID, now)
 			return
 		}
+	}
+	if task.Permanent(a.ErrorID) {
+		// Another attempt would fail the same way (unsupported type,
+		// missing program, impossible configuration): keep the retries.
+		e.failInstance(i, a.ErrorMessage+" (not retried: another attempt cannot fix this)", a.ErrorID, now)
+		return
 	}
 	if i.Failures <= i.c.maxRetries {
 		i.NextAttempt = now.Add(i.c.retryDelay)

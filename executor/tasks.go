@@ -94,7 +94,7 @@ func (e *engine) handout(in PollInput) *task.Task {
 		if err != nil {
 			a.Status = string(Failed)
 			a.ActualEnd = now
-			a.ErrorID, a.ErrorMessage = "ExpressionError", err.Error()
+			a.ErrorID, a.ErrorMessage = task.ErrorIDExpression, err.Error()
 			e.inflight--
 			delete(e.cancels, a.TaskID)
 			delete(e.tasks, a.TaskID)

@@ -260,3 +260,81 @@ func TestBashSyntaxHintAndShellOption(t *testing.T) {
 		t.Errorf("with bash: %s %q %q", res.Status, res.ErrorMessage, out)
 	}
 }
+
+// TestScriptUriGetsScriptArguments: a script fetched from scriptUri gets
+// scriptArgument as $1…$n exactly like command, for activities and
+// preconditions, with and without staging.
+func TestScriptUriGetsScriptArguments(t *testing.T) {
+	script := `printf '%s|' "$#" "$1" "$2" "$3"` + "\n" + `[ -n "$OUTPUT1_STAGING_DIR" ] && echo staged > "$OUTPUT1_STAGING_DIR/flag"; exit 0` + "\n"
+	cases := []struct {
+		name, typ string
+		stage     bool
+		want      task.Status
+	}{
+		{"activity", "ShellCommandActivity", false, task.Finished},
+		{"activity with stage", "ShellCommandActivity", true, task.Finished},
+		{"precondition", "ShellCommandPrecondition", false, task.Finished},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r, store := newRunner(t)
+			put(t, store, "s3://bucket/scripts/run.sh", script)
+			fields := []string{"type", c.typ, "scriptUri", "s3://bucket/scripts/run.sh",
+				"scriptArgument", "two words", "scriptArgument", "--date=2024-01-01", "scriptArgument", "$HOME"}
+			var others []*task.Object
+			if c.stage {
+				fields = append(fields, "stage", "true", "output", "ref:@Out_2024")
+				others = append(others, obj("@Out_2024", "type", "S3DataNode", "directoryPath", "s3://bucket/out"))
+			}
+			res, out, errs := run(t, r, newTask(obj("@S_Attempt=1", fields...), others...))
+			if res.Status != c.want {
+				t.Fatalf("status %s (%s), want %s", res.Status, res.ErrorMessage, c.want)
+			}
+			if want := `3|two words|--date=2024-01-01|$HOME|`; out != want {
+				t.Errorf("script saw %q, want %q", out, want)
+			}
+			if strings.Contains(errs, "ignored") {
+				t.Errorf("stderr still warns the arguments are ignored: %q", errs)
+			}
+			if c.stage {
+				if _, err := store.Stat(context.Background(), "s3://bucket/out/flag"); err != nil {
+					t.Errorf("staged output of a scriptUri activity not uploaded: %v", err)
+				}
+			}
+		})
+	}
+}
+
+// TestPermanentFailureIDs: failures no retry can fix carry the error ids
+// the engine does not retry; an ordinary non-zero exit does not.
+func TestPermanentFailureIDs(t *testing.T) {
+	cases := []struct {
+		name      string
+		fields    []string
+		permanent bool
+	}{
+		{"missing program", []string{"type", "ShellCommandActivity", "command", "dpl-no-such-program-4711 --flag"}, true},
+		{"exit 127 without a missing program", []string{"type", "ShellCommandActivity", "command", "exit 127"}, false},
+		{"ordinary failure", []string{"type", "ShellCommandActivity", "command", "echo no >&2; exit 1"}, false},
+		{"unsupported type", []string{"type", "PigActivity"}, true},
+		{"no command", []string{"type", "ShellCommandActivity"}, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r, _ := newRunner(t)
+			res, _, _ := run(t, r, newTask(obj("@P_Attempt=1", c.fields...)))
+			if res.Status != task.Failed {
+				t.Fatalf("status %s, want FAILED", res.Status)
+			}
+			if got := task.Permanent(res.ErrorID); got != c.permanent {
+				t.Errorf("errorId %q (%s): permanent %v, want %v", res.ErrorID, res.ErrorMessage, got, c.permanent)
+			}
+		})
+	}
+	r, _ := newRunner(t)
+	r.opts.Shell, r.shellName, r.shellPath = "dpl-no-such-shell", "dpl-no-such-shell", ""
+	res, _, _ := run(t, r, newTask(obj("@P_Attempt=1", "type", "ShellCommandActivity", "command", "true")))
+	if !task.Permanent(res.ErrorID) || !strings.Contains(res.ErrorMessage, "dpl-no-such-shell") {
+		t.Errorf("missing shell: %s %q %q, want a permanent failure naming it", res.Status, res.ErrorID, res.ErrorMessage)
+	}
+}

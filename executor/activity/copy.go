@@ -28,7 +28,7 @@ func runCopyActivity(ctx context.Context, r *Runner, t *task.Task, logs task.Log
 	a := t.Attempt()
 	in, out := t.Ref(a, "input"), t.Ref(a, "output")
 	if in == nil || out == nil {
-		return failf("Runner_InvalidTask", "CopyActivity needs one input and one output data node")
+		return failf(task.ErrorIDInvalidTask, "CopyActivity needs one input and one output data node")
 	}
 	inFmt, err := formatOf(t, in)
 	if err != nil {
@@ -47,7 +47,7 @@ func runCopyActivity(ctx context.Context, r *Runner, t *task.Task, logs task.Log
 	case isSQLNode(it) && ot == "S3DataNode":
 		n, err = r.copySQLToS3(ctx, t, in, out, outFmt)
 	default:
-		return failf("Runner_Unsupported", "CopyActivity copies between S3DataNode and SqlDataNode only, not %s to %s", it, ot)
+		return failf(task.ErrorIDUnsupported, "CopyActivity copies between S3DataNode and SqlDataNode only, not %s to %s", it, ot)
 	}
 	if err != nil {
 		if ctx.Err() != nil {

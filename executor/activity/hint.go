@@ -46,6 +46,22 @@ func missingCommandHint(a *task.Object, exitCode int, stderrTail string) string 
 	return b.String()
 }
 
+// commandNotFound reports whether a command failed because the shell (or
+// sudo) could not find a program: exit status 127 with the shell's
+// "not found" message, or sudo's "command not found".
+func commandNotFound(exitCode int, stderrTail string) bool {
+	for _, line := range strings.Split(stderrTail, " | ") {
+		m := notFoundRE.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		if exitCode == 127 || exitCode == 1 && strings.HasPrefix(line, "sudo: ") {
+			return true
+		}
+	}
+	return false
+}
+
 // bashismRE matches dash's complaints about bash-only syntax.
 var bashismRE = regexp.MustCompile(`Syntax error: "?\(|Bad substitution|\[\[: not found|Syntax error: redirection unexpected`)
 

@@ -21,7 +21,7 @@ func check(ok bool, err error, what string) task.Result {
 func runS3KeyExists(ctx context.Context, r *Runner, t *task.Task, _ task.Logs) task.Result {
 	key := t.Attempt().Get("s3Key")
 	if key == "" || r.opts.Store == nil {
-		return failf("Runner_InvalidTask", "S3KeyExists needs s3Key and an object store")
+		return failf(task.ErrorIDInvalidTask, "S3KeyExists needs s3Key and an object store")
 	}
 	ok, err := storage.Exists(ctx, r.opts.Store, key)
 	return check(ok, err, "S3KeyExists "+key)
@@ -30,7 +30,7 @@ func runS3KeyExists(ctx context.Context, r *Runner, t *task.Task, _ task.Logs) t
 func runS3PrefixNotEmpty(ctx context.Context, r *Runner, t *task.Task, _ task.Logs) task.Result {
 	prefix := t.Attempt().Get("s3Prefix")
 	if prefix == "" || r.opts.Store == nil {
-		return failf("Runner_InvalidTask", "S3PrefixNotEmpty needs s3Prefix and an object store")
+		return failf(task.ErrorIDInvalidTask, "S3PrefixNotEmpty needs s3Prefix and an object store")
 	}
 	ok, err := storage.PrefixNotEmpty(ctx, r.opts.Store, prefix)
 	return check(ok, err, "S3PrefixNotEmpty "+prefix)
@@ -42,14 +42,14 @@ func runS3PrefixNotEmpty(ctx context.Context, r *Runner, t *task.Task, _ task.Lo
 func runExists(ctx context.Context, r *Runner, t *task.Task, _ task.Logs) task.Result {
 	node := t.Ref(t.Attempt(), "node")
 	if node == nil {
-		return failf("Runner_InvalidTask", "Exists precondition has no node to check")
+		return failf(task.ErrorIDInvalidTask, "Exists precondition has no node to check")
 	}
 	typ := node.Get("type")
 	if typ != "S3DataNode" {
-		return failf("Runner_Unsupported", "not supported by the local runner yet: Exists on a %s (only S3DataNode data can be checked)", typ)
+		return failf(task.ErrorIDUnsupported, "not supported by the local runner yet: Exists on a %s (only S3DataNode data can be checked)", typ)
 	}
 	if r.opts.Store == nil {
-		return failf("Runner_InvalidTask", "no object store configured")
+		return failf(task.ErrorIDInvalidTask, "no object store configured")
 	}
 	if fp := node.Get("filePath"); fp != "" {
 		ok, err := storage.Exists(ctx, r.opts.Store, fp)

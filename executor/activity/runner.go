@@ -119,12 +119,12 @@ func (r *Runner) Register(typ string, h func(ctx context.Context, t *task.Task, 
 func (r *Runner) Run(ctx context.Context, t *task.Task, logs task.Logs) task.Result {
 	a := t.Attempt()
 	if a == nil {
-		return failf("Runner_NoAttempt", "task %s carries no attempt object %q", t.TaskID, t.AttemptID)
+		return failf(task.ErrorIDNoAttempt, "task %s carries no attempt object %q", t.TaskID, t.AttemptID)
 	}
 	typ := a.Get("type")
 	h, ok := r.handlers[typ]
 	if !ok {
-		return failf("Runner_UnknownType", "the local runner does not know how to run objects of type %q", typ)
+		return failf(task.ErrorIDUnknownType, "the local runner does not know how to run objects of type %q", typ)
 	}
 	pl, err := r.startPipelineLog(t, &logs)
 	if err != nil {
@@ -206,6 +206,6 @@ func unsupportedHandler(typ, why string) handler {
 	return func(_ context.Context, _ *Runner, _ *task.Task, logs task.Logs) task.Result {
 		msg := fmt.Sprintf("not supported by the local runner yet: %s needs %s", typ, why)
 		fmt.Fprintln(logs.Stderr, "dpl: "+msg)
-		return failf("Runner_Unsupported", "%s", msg)
+		return failf(task.ErrorIDUnsupported, "%s", msg)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -48,7 +49,7 @@ func (r *Runner) runShell(ctx context.Context, t *task.Task, logs task.Logs, sta
 	var argv []string
 	switch {
 	case command != "" && scriptURI != "":
-		return failf("Runner_InvalidTask", "both command and scriptUri are set; give only one"), false
+		return failf(task.ErrorIDInvalidTask, "both command and scriptUri are set; give only one"), false
 	case command != "":
 		argv = append([]string{r.opts.Shell, "-c", command, r.opts.Shell}, args...)
 	case scriptURI != "":
@@ -60,12 +61,11 @@ func (r *Runner) runShell(ctx context.Context, t *task.Task, logs task.Logs, sta
 		if err != nil {
 			return failf("Runner_ScriptUri", "fetch scriptUri %s: %v", scriptURI, err), false
 		}
-		if len(args) > 0 {
-			fmt.Fprintf(logs.Stderr, "dpl: warning: scriptArgument is ignored with scriptUri (the service passes no arguments to scripts)\n")
-		}
-		argv = []string{r.opts.Shell, path}
+		// The service passes scriptArgument to a fetched script as $1…$n,
+		// as it does to command (AWS's own samples rely on it).
+		argv = append([]string{r.opts.Shell, path}, args...)
 	default:
-		return failf("Runner_InvalidTask", "neither command nor scriptUri is set"), false
+		return failf(task.ErrorIDInvalidTask, "neither command nor scriptUri is set"), false
 	}
 
 	env := append(os.Environ(), r.opts.Env...)
@@ -118,10 +118,17 @@ func (r *Runner) runShell(ctx context.Context, t *task.Task, logs task.Logs, sta
 		if last != "" {
 			msg += ": " + last
 		}
+		id := "Runner_CommandFailed"
 		if hint := missingCommandHint(a, exitErr.ExitCode(), last); hint != "" {
 			msg += " — " + hint
 		}
-		return task.Result{Status: task.Failed, ErrorID: "Runner_CommandFailed", ErrorMessage: msg}, true
+		if commandNotFound(exitErr.ExitCode(), last) {
+			// No retry installs a program: fail now, not after maximumRetries × retryDelay.
+			id = task.ErrorIDCommandNotFound
+		}
+		return task.Result{Status: task.Failed, ErrorID: id, ErrorMessage: msg}, true
+	case errors.Is(runErr, exec.ErrNotFound) || errors.Is(runErr, fs.ErrNotExist) || errors.Is(runErr, fs.ErrPermission):
+		return failf(task.ErrorIDCommandNotFound, "run command: %v", runErr), false
 	case runErr != nil:
 		return failf("Runner_Exec", "run command: %v", runErr), false
 	}

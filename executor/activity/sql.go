@@ -117,7 +117,7 @@ func (b *sqlBackend) runSqlActivity(ctx context.Context, t *task.Task, logs task
 		script = string(body)
 	}
 	if strings.TrimSpace(script) == "" {
-		return failf("Runner_InvalidTask", "SqlActivity has neither script nor scriptUri")
+		return failf(task.ErrorIDInvalidTask, "SqlActivity has neither script nor scriptUri")
 	}
 	conn, err := b.open(ctx, t, a)
 	if err != nil {
@@ -146,7 +146,7 @@ func (b *sqlBackend) runRedshiftCopy(ctx context.Context, t *task.Task, logs tas
 	a := t.Attempt()
 	in, out := t.Ref(a, "input"), t.Ref(a, "output")
 	if in == nil || out == nil {
-		return failf("Runner_InvalidTask", "RedshiftCopyActivity needs an input and an output data node")
+		return failf(task.ErrorIDInvalidTask, "RedshiftCopyActivity needs an input and an output data node")
 	}
 	inFmt, err := formatOf(t, in)
 	if err != nil {
@@ -192,9 +192,9 @@ func (b *sqlBackend) runRedshiftCopy(ctx context.Context, t *task.Task, logs tas
 		}
 		return finished()
 	case it == "DynamoDBDataNode":
-		return failf("Runner_Unsupported", "not supported by the local runner yet: RedshiftCopyActivity from a DynamoDBDataNode (%s) needs the DynamoDB backend", in.ID)
+		return failf(task.ErrorIDUnsupported, "not supported by the local runner yet: RedshiftCopyActivity from a DynamoDBDataNode (%s) needs the DynamoDB backend", in.ID)
 	default:
-		return failf("Runner_Unsupported", "RedshiftCopyActivity cannot copy %s to %s", it, ot)
+		return failf(task.ErrorIDUnsupported, "RedshiftCopyActivity cannot copy %s to %s", it, ot)
 	}
 }
 

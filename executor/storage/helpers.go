@@ -63,24 +63,33 @@ func DownloadDir(ctx context.Context, s Store, prefixURI, localDir string) (Tran
 	}
 	return runTransfers(ctx, len(infos), func(ctx context.Context, n int) (int64, error) {
 		info := infos[n]
-		rel := strings.TrimPrefix(info.Key, keyPrefix)
-		if err := checkRel(rel); err != nil {
+		rel, err := localRel(strings.TrimPrefix(info.Key, keyPrefix))
+		if err != nil {
 			return 0, fmt.Errorf("download %s: %w", info.URI, err)
 		}
 		return downloadOne(ctx, s, info.URI, root, rel)
 	})
 }
 
-func checkRel(rel string) error {
-	if rel == "" || strings.HasPrefix(rel, "/") {
-		return fmt.Errorf("key maps to an unusable local name %q", rel)
-	}
+// localRel turns the part of a key below the downloaded prefix into a
+// local relative name. Empty segments (out//x) collapse, as a shell's
+// path would; "." and ".." segments, which would leave the target folder,
+// are refused.
+func localRel(rel string) (string, error) {
+	var segs []string
 	for _, seg := range strings.Split(rel, "/") {
-		if seg == "" || seg == "." || seg == ".." || strings.ContainsRune(seg, 0) {
-			return fmt.Errorf("key maps to local name %q, which would leave the target folder", rel)
+		switch {
+		case seg == "":
+			continue
+		case seg == "." || seg == ".." || strings.ContainsRune(seg, 0):
+			return "", fmt.Errorf("key maps to local name %q, which would leave the target folder", rel)
 		}
+		segs = append(segs, seg)
 	}
-	return nil
+	if len(segs) == 0 {
+		return "", fmt.Errorf("key maps to an unusable local name %q", rel)
+	}
+	return strings.Join(segs, "/"), nil
 }
 
 func downloadOne(ctx context.Context, s Store, uri string, root *os.Root, rel string) (int64, error) {

@@ -18,8 +18,15 @@ import (
 // tmpPrefix marks in-progress writes; List never reports them.
 const tmpPrefix = ".dpl-tmp-"
 
+// emptySegment is the folder name that holds an empty key segment: S3 keys
+// such as out//x (a trailing-slash parameter followed by "/") are legal and
+// distinct from out/x, but a file system has no empty names. The name is
+// reserved, so the mapping is reversible.
+const emptySegment = ".dpl-empty"
+
 // Local is the embedded default backend: s3://bucket/key is the file
-// <root>/s3/bucket/key. Every access goes through an os.Root, so keys with
+// <root>/s3/bucket/key (an empty segment, as in out//x, is the folder
+// .dpl-empty). Every access goes through an os.Root, so keys with
 // ".." segments, absolute paths, NUL bytes or symlinks that lead outside
 // <root>/s3 are refused and never followed. Buckets are directories created
 // on first write.
@@ -74,18 +81,56 @@ func (l *Local) name(uri string, prefix bool) (string, error) {
 	if prefix {
 		// A listing prefix may end in a partial name or a slash; only its
 		// directory part must be a clean relative path.
-		if err := checkKey(uri, strings.TrimSuffix(dirOf(key), "/"), true); err != nil {
-			return "", err
+		dir := dirOf(key)
+		if strings.HasPrefix(dir, "/") {
+			return "", fmt.Errorf("local store: key of %q is an absolute path", uri)
+		}
+		for _, seg := range strings.Split(strings.TrimSuffix(dir, "/"), "/") {
+			if seg == "" {
+				continue
+			}
+			if err := checkSegment(seg); err != nil {
+				return "", fmt.Errorf("local store: key of %q: %w", uri, err)
+			}
 		}
 		if strings.ContainsRune(key, 0) {
 			return "", fmt.Errorf("local store: key of %q contains a NUL byte", uri)
 		}
-		return bucket + "/" + key, nil
+		return bucket + "/" + encodeKey(dir) + key[len(dir):], nil
 	}
 	if err := checkKey(uri, key, false); err != nil {
 		return "", err
 	}
-	return bucket + "/" + key, nil
+	return bucket + "/" + encodeKey(key), nil
+}
+
+// encodeKey maps a checked key (or a key's folder part ending in "/") to
+// its slash path: empty segments become emptySegment.
+func encodeKey(key string) string {
+	if !strings.Contains(key, "//") {
+		return key
+	}
+	segs := strings.Split(key, "/")
+	for i, seg := range segs {
+		if seg == "" && i > 0 && i < len(segs)-1 {
+			segs[i] = emptySegment
+		}
+	}
+	return strings.Join(segs, "/")
+}
+
+// decodeKey is encodeKey's inverse, for listings.
+func decodeKey(p string) string {
+	if !strings.Contains(p, emptySegment) {
+		return p
+	}
+	segs := strings.Split(p, "/")
+	for i, seg := range segs {
+		if seg == emptySegment {
+			segs[i] = ""
+		}
+	}
+	return strings.Join(segs, "/")
 }
 
 func checkKey(uri, key string, allowEmpty bool) error {
@@ -102,6 +147,9 @@ func checkKey(uri, key string, allowEmpty bool) error {
 		return fmt.Errorf("local store: key of %q ends with '/' (a folder marker cannot be stored as a file)", uri)
 	}
 	for _, seg := range strings.Split(key, "/") {
+		if seg == "" {
+			continue // a legal S3 key segment; stored as emptySegment
+		}
 		if err := checkSegment(seg); err != nil {
 			return fmt.Errorf("local store: key of %q: %w", uri, err)
 		}
@@ -121,6 +169,8 @@ func checkSegment(seg string) error {
 		return errors.New("contains a backslash")
 	case strings.HasPrefix(seg, tmpPrefix):
 		return fmt.Errorf("segment %q uses the reserved prefix %s", seg, tmpPrefix)
+	case seg == emptySegment:
+		return fmt.Errorf("segment %q is reserved (it stores empty segments)", seg)
 	}
 	return nil
 }
@@ -273,7 +323,7 @@ func (l *Local) List(ctx context.Context, prefixURI string, fn func(Info) error)
 		return err
 	}
 	bucket, keyPrefix, _ := ParseURI(prefixURI)
-	start := strings.TrimSuffix(bucket+"/"+dirOf(keyPrefix), "/")
+	start := strings.TrimSuffix(bucket+"/"+encodeKey(dirOf(keyPrefix)), "/")
 	if st, err := l.root.Stat(start); err != nil || !st.IsDir() {
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return l.wrap("list", prefixURI, err)
@@ -299,7 +349,8 @@ func (l *Local) List(ctx context.Context, prefixURI string, fn func(Info) error)
 			}
 			return nil
 		}
-		if !strings.HasPrefix(p, name) {
+		key := decodeKey(strings.TrimPrefix(p, bucket+"/"))
+		if !strings.HasPrefix(key, keyPrefix) {
 			return nil
 		}
 		st, err := l.root.Stat(p) // follows symlinks, confined to the root
@@ -309,7 +360,6 @@ func (l *Local) List(ctx context.Context, prefixURI string, fn func(Info) error)
 		if !st.Mode().IsRegular() {
 			return nil
 		}
-		key := strings.TrimPrefix(p, bucket+"/")
 		found = append(found, Info{URI: URI(bucket, key), Bucket: bucket, Key: key, Size: st.Size(), ModTime: st.ModTime()})
 		return nil
 	})

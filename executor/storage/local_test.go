@@ -41,7 +41,8 @@ func TestLocalRejectsEscapingKeys(t *testing.T) {
 		{"s3://bucket/a/../../outside", "would leave the store"},
 		{"s3://../x", "would leave the store"},
 		{"s3://bucket//etc/passwd", "absolute path"},
-		{"s3://bucket/a//b", "empty path segment"},
+		{"s3://bucket/a//../../../x", "would leave the store"},
+		{"s3://bucket/a/.dpl-empty/b", "reserved"},
 		{"s3://bucket/a\x00b", "NUL"},
 		{"s3://bucket/dir/", "folder marker"},
 		{"s3://bucket", "names a bucket"},
@@ -180,5 +181,68 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestLocalEmptyKeySegments: s3://b/out//x is a legal S3 key, distinct
+// from s3://b/out/x; the local store keeps both, inside its folder, and
+// lists each under its own key.
+func TestLocalEmptyKeySegments(t *testing.T) {
+	l, root := newLocal(t)
+	ctx := context.Background()
+	for uri, body := range map[string]string{
+		"s3://bucket/out//x":     "double",
+		"s3://bucket/out/x":      "single",
+		"s3://bucket/out///deep": "triple",
+	} {
+		w, err := l.Create(ctx, uri)
+		if err != nil {
+			t.Fatalf("Create(%q): %v", uri, err)
+		}
+		io.WriteString(w, body)
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for uri, want := range map[string]string{"s3://bucket/out//x": "double", "s3://bucket/out/x": "single", "s3://bucket/out///deep": "triple"} {
+		r, err := l.Open(ctx, uri)
+		if err != nil {
+			t.Fatalf("Open(%q): %v", uri, err)
+		}
+		b, _ := io.ReadAll(r)
+		r.Close()
+		if string(b) != want {
+			t.Errorf("Open(%q) = %q, want %q", uri, b, want)
+		}
+		if p, err := l.Path(uri); err != nil || !strings.HasPrefix(p, filepath.Join(root, "s3", "bucket")+string(filepath.Separator)) {
+			t.Errorf("Path(%q) = %q, %v: want a file inside the store", uri, p, err)
+		}
+	}
+	cases := []struct {
+		prefix string
+		want   []string
+	}{
+		{"s3://bucket/out/", []string{"out///deep", "out//x", "out/x"}},
+		{"s3://bucket/out//", []string{"out///deep", "out//x"}},
+		{"s3://bucket/out///", []string{"out///deep"}},
+		{"s3://bucket/out/x", []string{"out/x"}},
+		{"s3://bucket/out/.", nil},
+	}
+	for _, c := range cases {
+		var got []string
+		if err := l.List(ctx, c.prefix, func(i storage.Info) error { got = append(got, i.Key); return nil }); err != nil {
+			t.Fatalf("List(%q): %v", c.prefix, err)
+		}
+		if strings.Join(got, ",") != strings.Join(c.want, ",") {
+			t.Errorf("List(%q) = %q, want %q", c.prefix, got, c.want)
+		}
+	}
+	// Staging downloads collapse the empty segment into a usable name.
+	dst := t.TempDir()
+	if _, err := storage.DownloadDir(ctx, l, "s3://bucket/out/", dst); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dst, "deep")); err != nil || string(b) != "triple" {
+		t.Errorf("downloaded out///deep: %q, %v", b, err)
 	}
 }

@@ -118,3 +118,33 @@ type Clock interface {
 	// After waits for d on this clock.
 	After(d time.Duration) <-chan time.Time
 }
+
+// Error ids of failures that another attempt cannot fix: the engine fails
+// the instance at once instead of spending its retries (and retryDelay) on
+// them. Runners report them as the result's ErrorID.
+const (
+	// ErrorIDUnsupported: the runner cannot run this type or variant.
+	ErrorIDUnsupported = "Runner_Unsupported"
+	// ErrorIDUnknownType: no handler for the object's type.
+	ErrorIDUnknownType = "Runner_UnknownType"
+	// ErrorIDInvalidTask: the task's fields cannot work (missing command,
+	// both command and scriptUri, no object store ...).
+	ErrorIDInvalidTask = "Runner_InvalidTask"
+	// ErrorIDNoAttempt: the task carries no attempt object.
+	ErrorIDNoAttempt = "Runner_NoAttempt"
+	// ErrorIDCommandNotFound: the command (or a program it calls) is not
+	// installed on this machine.
+	ErrorIDCommandNotFound = "Runner_CommandNotFound"
+	// ErrorIDExpression: a field's expression cannot be evaluated at
+	// hand-out. Retried: a runtime field it reads may be set by then.
+	ErrorIDExpression = "ExpressionError"
+)
+
+var permanent = map[string]bool{
+	ErrorIDUnsupported: true, ErrorIDUnknownType: true, ErrorIDInvalidTask: true,
+	ErrorIDNoAttempt: true, ErrorIDCommandNotFound: true,
+}
+
+// Permanent reports whether a failure with this error id is one no retry
+// can fix.
+func Permanent(errorID string) bool { return permanent[errorID] }

@@ -91,6 +91,7 @@ type engine struct {
 
 	queues   map[string][]*store.Attempt // worker group → attempts to hand out
 	readyCh  chan struct{}               // closed when work is queued
+	activeCh chan struct{}               // closed while the activation is open; renewed when it ends
 	cancels  map[string]chan struct{}    // task id → closed on cancel
 	inflight int
 	taskSeq  int

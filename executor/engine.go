@@ -128,6 +128,12 @@ func (e *Engine) Instances() []store.Instance { return e.instances() }
 // Attempts returns a snapshot of an instance's attempts, oldest first.
 func (e *Engine) Attempts(instanceID string) []store.Attempt { return e.attempts(instanceID) }
 
+// Active returns a channel that is closed while the activation is open.
+// Once it has ended (Run finished or was interrupted) PollForTask answers
+// at once with no task; in-process pollers wait on Active instead of
+// polling a finished engine, and wake when an operator command reopens it.
+func (e *Engine) Active() <-chan struct{} { return e.active() }
+
 // PipelineID returns the id of the pipeline the engine runs.
 func (e *Engine) PipelineID() string { return e.pipelineID }
 

@@ -107,7 +107,7 @@ func (e *engine) setStatusCmd(_ context.Context, pipelineID string, ids []string
 		// Reopen a finished activation so that `dpl run` continues it.
 		e.act.State = store.ActRunning
 		e.act.Ended, e.act.Reason = time.Time{}, ""
-		e.done = false
+		e.reopen()
 		if e.db != nil {
 			if err := e.db.PutActivation(e.act); err != nil {
 				return err

@@ -173,6 +173,9 @@ func (e *engine) finish(reason string) *Summary {
 // closeSubs ends the run for subscribers and pollers: their streams close
 // after the queued events, and PollForTask returns empty.
 func (e *engine) closeSubs() {
+	if !e.done {
+		e.activeCh = make(chan struct{})
+	}
 	e.done = true
 	for s := range e.subs {
 		s.close()
@@ -208,4 +211,27 @@ func (e *engine) summary(reason string) *Summary {
 	}
 	s.OK = ok
 	return s
+}
+
+// reopen makes an ended activation open again (an operator command on a
+// finished run): pollers waiting on Active wake up.
+func (e *engine) reopen() {
+	if !e.done {
+		return
+	}
+	e.done = false
+	close(e.activeCh)
+}
+
+// active is Engine.Active.
+func (e *engine) active() <-chan struct{} {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.activeCh
+}
+
+func closedChan() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
 }

@@ -55,7 +55,7 @@ func newEngine(opts Options) (*engine, error) {
 		comps: map[string]*comp{}, insts: map[string]*inst{}, atts: map[string]*store.Attempt{},
 		attList: map[string][]*store.Attempt{}, tasks: map[string]*store.Attempt{},
 		waiters: map[string][]*inst{}, isDirty: map[*inst]bool{}, queues: map[string][]*store.Attempt{},
-		readyCh: make(chan struct{}), cancels: map[string]chan struct{}{}, kick: make(chan struct{}, 1),
+		readyCh: make(chan struct{}), activeCh: closedChan(), cancels: map[string]chan struct{}{}, kick: make(chan struct{}, 1),
 		subs: map[*subscriber]bool{},
 	}
 	now := e.clock.Now().UTC()

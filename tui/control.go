@@ -107,3 +107,24 @@ func (e *controlEngine) DescribeObjects(ctx context.Context, in executor.Describ
 func (e *controlEngine) SetStatus(ctx context.Context, pid string, ids []string, status string) error {
 	return e.c.SetStatus(ctx, pid, ids, status)
 }
+
+// Attached wraps the source of a run in another process (NewControlSource)
+// with final, which opens that run's stored state once the run has ended,
+// so the view shows the final statuses rather than the last live answer.
+func Attached(src Source, final func(ctx context.Context) (Source, []executor.Event, error)) Source {
+	return &attachedSource{Source: src, final: final}
+}
+
+type attachedSource struct {
+	Source
+	final func(ctx context.Context) (Source, []executor.Event, error)
+}
+
+// RunEnded implements Finaler.
+func (a *attachedSource) RunEnded(ctx context.Context) (Source, []executor.Event) {
+	s, history, err := a.final(ctx)
+	if err != nil {
+		return nil, nil
+	}
+	return s, history
+}

@@ -115,6 +115,8 @@ type Model struct {
 	flash                string
 	flashErr             bool
 	flashAt              time.Time
+	flashSeq             int
+	flashTTL             time.Duration // 0: messages stay (tests without timers)
 	showHelp             bool
 	runActive            bool
 	runEnd               string
@@ -140,6 +142,9 @@ func New(opts Options) *Model {
 	}
 	if m.opts.Tick == 0 {
 		m.opts.Tick = time.Second
+	}
+	if m.opts.Tick > 0 {
+		m.flashTTL = flashTTL
 	}
 	m.info = m.src.Info()
 	m.runActive = opts.Events != nil && !m.info.ReadOnly
@@ -330,6 +335,15 @@ func keepEvent(ev executor.Event) bool {
 
 // Update implements tea.Model.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	seq := m.flashSeq
+	_, cmd := m.update(msg)
+	if t := m.flashTimer(seq); t != nil {
+		cmd = tea.Batch(cmd, t)
+	}
+	return m, cmd
+}
+
+func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
@@ -339,9 +353,6 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.onEvents(msg)
 	case tickMsg:
 		m.ticking = false
-		if !m.flashAt.IsZero() && m.now().Sub(m.flashAt) > 8*time.Second {
-			m.flash = ""
-		}
 		if m.view == viewLogs {
 			m.readLogs()
 		}
@@ -370,13 +381,59 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if m.view == viewDetail {
 			m.loadDetail()
 		}
+		if msg.err == nil && !m.runActive && m.opts.Subscribe != nil {
+			// The command reopened the ended run, which runs again.
+			ch, _ := m.opts.Subscribe()
+			m.opts.Events = ch
+			m.runActive, m.runEnd = true, ""
+			return m, tea.Batch(waitEvents(ch), m.tick())
+		}
 		return m, nil
 	case tea.MouseMsg:
 		return m, m.onMouse(msg)
 	case tea.KeyMsg:
-		return m, m.onKey(msg)
+		return m, m.onKeys(msg)
+	case flashExpiredMsg:
+		if msg.seq == m.flashSeq {
+			m.flash = ""
+		}
+		return m, nil
+	case finalMsg:
+		if msg.src != nil {
+			m.src = msg.src
+			m.info.ReadOnly = true
+		}
+		m.addMissedEvents(msg.history)
+		m.reload()
+		if m.view == viewDetail {
+			m.loadDetail()
+		}
+		return m, nil
 	}
 	return m, nil
+}
+
+// onKeys handles a key message. Keys that arrive together (key repeat,
+// ssh, a paste of "jj") come as one message with several runes; each is
+// handled in order, as if typed one by one.
+func (m *Model) onKeys(msg tea.KeyMsg) tea.Cmd {
+	if msg.Type != tea.KeyRunes || len(msg.Runes) < 2 || msg.Paste && (m.mode == modeFilter || m.mode == modeCommand) {
+		return m.onKey(msg)
+	}
+	var cmds []tea.Cmd
+	for _, r := range msg.Runes {
+		k := tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt}
+		if r == ' ' {
+			k.Type = tea.KeySpace
+		}
+		if c := m.onKey(k); c != nil {
+			cmds = append(cmds, c)
+		}
+		if m.quits {
+			break
+		}
+	}
+	return tea.Sequence(cmds...)
 }
 
 func (m *Model) onEvents(msg eventsMsg) tea.Cmd {
@@ -415,13 +472,78 @@ func (m *Model) onEvents(msg eventsMsg) tea.Cmd {
 		if wasActive && m.mode == modeConfirm && m.confirm != nil && m.confirm.prompt == quitPrompt {
 			m.mode, m.confirm = modeNormal, nil
 		}
+		if f, ok := m.src.(Finaler); ok {
+			// An attached run ended: its final state is in the store once
+			// that process lets go of it.
+			return func() tea.Msg {
+				ctx, cancel := context.WithTimeout(context.Background(), finalTimeout)
+				defer cancel()
+				src, history := f.RunEnded(ctx)
+				return finalMsg{src: src, history: history}
+			}
+		}
 		return nil
 	}
 	return waitEvents(m.opts.Events)
 }
 
+// flashTTL is how long a status message stays.
+const flashTTL = 8 * time.Second
+
+type flashExpiredMsg struct{ seq int }
+
+// finalMsg says the run the view is attached to has ended and its final
+// state can be read.
+type finalMsg struct {
+	src     Source
+	history []executor.Event
+}
+
+// finalTimeout bounds the wait for an attached run's final state.
+const finalTimeout = 30 * time.Second
+
+// Finaler is a Source over a run in another process. RunEnded is called
+// (off the UI goroutine) when the run's live stream has closed; it returns
+// the source of the run's final, stored state, or nil to keep this one.
+type Finaler interface {
+	RunEnded(ctx context.Context) (Source, []executor.Event)
+}
+
+// setFlash shows a status message; its own timer (started by Update, see
+// flashTimer) clears it, also when nothing else ticks.
+// addMissedEvents adds the stored events the live stream did not deliver
+// (those after the last one seen), and the run's last word.
+func (m *Model) addMissedEvents(history []executor.Event) {
+	var last uint64
+	for _, ev := range m.events {
+		last = max(last, ev.Seq)
+	}
+	for _, ev := range history {
+		if ev.Seq <= last {
+			continue
+		}
+		if ev.Kind == executor.EventRun && ev.Message != "" {
+			m.runEnd = ev.Message
+		}
+		if keepEvent(ev) {
+			m.events = append(m.events, ev)
+		}
+	}
+}
+
 func (m *Model) setFlash(s string, isErr bool) {
 	m.flash, m.flashErr, m.flashAt = s, isErr, m.now()
+	m.flashSeq++
+}
+
+// flashTimer is the expiry of a status message set while handling the
+// last message, nil when none was.
+func (m *Model) flashTimer(seqBefore int) tea.Cmd {
+	if m.flashSeq == seqBefore || m.flash == "" || m.flashTTL <= 0 {
+		return nil
+	}
+	seq := m.flashSeq
+	return tea.Tick(m.flashTTL, func(time.Time) tea.Msg { return flashExpiredMsg{seq: seq} })
 }
 
 // bodyHeight is the lines between the header and the status and help
@@ -1015,10 +1137,10 @@ func (m *Model) headerLine() string {
 		left += " · ⇄ " + strings.TrimPrefix(strings.TrimPrefix(m.info.Endpoint, "http://"), "https://")
 	case m.runActive:
 		left += " · ● running"
-	case m.info.ReadOnly:
-		left += " · stored (read-only)"
 	case m.runEnd != "":
 		left += " · ■ " + m.runEnd
+	case m.info.ReadOnly:
+		left += " · stored (read-only)"
 	}
 	var tabs []string
 	for i, n := range paneNames {

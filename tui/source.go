@@ -67,6 +67,10 @@ type Options struct {
 	// Events is the live event stream; nil for a stored run. Its closing
 	// means the run ended.
 	Events <-chan executor.Event
+	// Subscribe, when set, opens a new event stream: after the run ended,
+	// an operator command that reopens it (rerun, mark finished) makes the
+	// engine run again, and the view follows it on a new stream.
+	Subscribe func() (<-chan executor.Event, func())
 	// History is what happened before the UI started (oldest first).
 	History []executor.Event
 	// Stop ends the run (it stays resumable); called when the operator

@@ -56,12 +56,18 @@ type session struct {
 
 func start(t *testing.T, src *fakeSource, opts Options, w, h int) *session {
 	t.Helper()
+	return startOn(t, src, src, opts, w, h)
+}
+
+// startOn starts the UI over any Source (fake keeps the fake's handles).
+func startOn(t *testing.T, fake *fakeSource, src Source, opts Options, w, h int) *session {
+	t.Helper()
 	opts.Source = src
 	opts.Now = fixedNow
 	opts.Tick = -1
 	m := New(opts)
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h))
-	return &session{t: t, src: src, tm: tm}
+	return &session{t: t, src: fake, tm: tm}
 }
 
 // press sends keys; "type:text" types text rune by rune.

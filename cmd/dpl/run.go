@@ -203,8 +203,8 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 		Store: db, StateDir: stateDir, Notifier: be.Notifier,
 		Params: values, RetryDelay: f.retryDelay, Until: until, Fresh: f.fresh,
 		Runner: activity.New(be.Runner), Parallel: f.parallel, Serve: f.serve,
-		History: interactive,
-		Warnf:   func(format string, args ...any) { fmt.Fprintf(stderr, "dpl: "+format+"\n", args...) },
+		History: interactive, Reopenable: interactive,
+		Warnf: func(format string, args ...any) { fmt.Fprintf(stderr, "dpl: "+format+"\n", args...) },
 	})
 	if errors.Is(err, executor.ErrDefinitionChanged) {
 		// --set overrides are part of the run's definition.

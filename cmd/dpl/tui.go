@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -74,7 +76,7 @@ func runTUI(ctx context.Context, s *session.Session) error {
 	stop := s.Stop
 	// History is what a resumed run did before this process (read before
 	// the run started, so nothing is also in Events).
-	res, err := tui.Run(ctx, tui.Options{Source: src, Events: s.Events, History: s.History, Stop: stop})
+	res, err := tui.Run(ctx, tui.Options{Source: src, Events: s.Events, History: s.History, Stop: stop, Subscribe: s.Engine.Subscribe})
 	if err != nil {
 		stop()
 		_, _ = s.Wait()
@@ -109,18 +111,31 @@ func browseStored(ctx context.Context, stateDir, pipeline string, noMouse bool) 
 	db, err := store.Open(stateDir)
 	if err != nil {
 		if c, cerr := control.Dial(stateDir); cerr == nil {
-			return attachLive(ctx, c, stateDir, noMouse)
+			return attachLive(ctx, c, stateDir, pipeline, noMouse)
 		}
 		return withCode(exitUsage, fmt.Errorf("%w (a running dpl holds it and does not answer on its control socket)", err))
 	}
 	defer db.Close()
-	p, act, err := pickActivation(db, pipeline)
+	s, history, err := openStored(db, stateDir, pipeline)
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
+	if _, err := tui.Run(ctx, tui.Options{Source: s, History: history, NoMouse: noMouse}); err != nil {
+		return withCode(exitFailed, err)
+	}
+	return nil
+}
+
+// openStored is the read-only source of a pipeline's latest activation in
+// an open store, with its event history.
+func openStored(db *store.DB, stateDir, pipeline string) (*tui.EngineSource, []executor.Event, error) {
+	p, act, err := pickActivation(db, pipeline)
+	if err != nil {
+		return nil, nil, err
+	}
 	src, err := db.Definition(p.ID, act.Hash)
 	if err != nil {
-		return withCode(exitUsage, fmt.Errorf("definition of %s run %d: %w", p.ID, act.Seq, err))
+		return nil, nil, fmt.Errorf("definition of %s run %d: %w", p.ID, act.Seq, err)
 	}
 	file := p.File
 	if file == "" {
@@ -128,35 +143,72 @@ func browseStored(ctx context.Context, stateDir, pipeline string, noMouse bool) 
 	}
 	d, err := definition.Parse(file, src)
 	if err != nil {
-		return withCode(exitUsage, fmt.Errorf("stored definition of %s: %w", p.ID, err))
+		return nil, nil, fmt.Errorf("stored definition of %s: %w", p.ID, err)
 	}
 	eng, err := executor.New(executor.Options{Definition: d, Source: src, PipelineID: p.ID, PipelineName: p.Name,
 		Store: db, StateDir: stateDir, Latest: true})
 	if err != nil {
-		return withCode(exitUsage, err)
+		return nil, nil, err
 	}
 	history, err := eng.History(0)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "dpl: the events of run %d are not shown: %v\n", act.Seq, err)
 	}
-	s := &tui.EngineSource{Engine: eng, Name: eng.PipelineName(), Activation: eng.Activation(), StateDir: stateDir, ReadOnly: true}
-	if _, err := tui.Run(ctx, tui.Options{Source: s, History: history, NoMouse: noMouse}); err != nil {
-		return withCode(exitFailed, err)
-	}
-	return nil
+	return &tui.EngineSource{Engine: eng, Name: eng.PipelineName(), Activation: eng.Activation(), StateDir: stateDir, ReadOnly: true}, history, nil
 }
 
 // attachLive opens the view over a `dpl run` in another process, through
 // its control socket: live events and operator commands; quitting leaves
-// that run going.
-func attachLive(ctx context.Context, c *control.Client, stateDir string, noMouse bool) error {
+// that run going. When that run ends the view switches to the stored
+// final state.
+func attachLive(ctx context.Context, c *control.Client, stateDir, pipeline string, noMouse bool) error {
 	wctx, stop := context.WithCancel(ctx)
 	defer stop()
-	src, history, events, err := tui.NewControlSource(wctx, c, stateDir)
+	live, history, events, err := tui.NewControlSource(wctx, c, stateDir)
 	if err != nil {
 		return withCode(exitFailed, err)
 	}
-	if _, err := tui.Run(ctx, tui.Options{Source: src, Events: events, History: history, NoMouse: noMouse}); err != nil {
+	if pipeline == "" {
+		pipeline = live.Info().PipelineID
+	}
+	// The final state's store is closed when the view ends (the final
+	// source is opened off the UI goroutine, possibly as it ends).
+	var (
+		mu     sync.Mutex
+		db     *store.DB
+		closed bool
+	)
+	defer func() {
+		mu.Lock()
+		defer mu.Unlock()
+		closed = true
+		if db != nil {
+			db.Close()
+		}
+	}()
+	final := func(ctx context.Context) (tui.Source, []executor.Event, error) {
+		// The run lets go of the store just after its socket closes.
+		for delay := 20 * time.Millisecond; ; delay = min(2*delay, time.Second) {
+			d, err := store.Open(stateDir)
+			if err == nil {
+				mu.Lock()
+				defer mu.Unlock()
+				s, history, err := openStored(d, stateDir, pipeline)
+				if err != nil || closed {
+					d.Close()
+					return nil, nil, err
+				}
+				db = d
+				return s, history, nil
+			}
+			select {
+			case <-ctx.Done():
+				return nil, nil, err
+			case <-time.After(delay):
+			}
+		}
+	}
+	if _, err := tui.Run(ctx, tui.Options{Source: tui.Attached(live, final), Events: events, History: history, NoMouse: noMouse}); err != nil {
 		return withCode(exitFailed, err)
 	}
 	return nil

@@ -33,6 +33,13 @@ type queuedStatus interface {
 	SetTaskStatusQueued(ctx context.Context, taskID string, r task.Result) error
 }
 
+// activity is implemented by in-process engines: a channel closed while
+// the activation is open. Once it has ended PollForTask returns at once,
+// so the worker waits on it instead of polling a finished engine.
+type activity interface {
+	Active() <-chan struct{}
+}
+
 // ProgressInterval is how often a task's progress is reported when the API
 // is not in-process (runtime.md §5 recommends every 60 s).
 const ProgressInterval = 60 * time.Second
@@ -91,6 +98,13 @@ func (w *Worker) run(ctx context.Context) error {
 					return
 				}
 				if t == nil {
+					if a, ok := w.API.(activity); ok {
+						select {
+						case <-a.Active():
+						case <-ctx.Done():
+							return
+						}
+					}
 					continue
 				}
 				if err := w.runTask(ctx, t); err != nil && ctx.Err() == nil {

@@ -161,3 +161,82 @@ func TestExpressionErrorIsRetried(t *testing.T) {
 		t.Errorf("attempts %v, want 2 (the first and its retry)", out.IDs)
 	}
 }
+
+// pollCounter counts the worker's polls and its waits on Active, so a
+// test can see whether the worker spins on a finished engine.
+type pollCounter struct {
+	*executor.Engine
+	polls   atomic.Int64
+	waiting chan struct{} // one send per call of Active
+}
+
+func (p *pollCounter) PollForTask(ctx context.Context, in executor.PollInput) (*task.Task, error) {
+	p.polls.Add(1)
+	return p.Engine.PollForTask(ctx, in)
+}
+
+func (p *pollCounter) Active() <-chan struct{} {
+	ch := p.Engine.Active()
+	p.waiting <- struct{}{}
+	return ch
+}
+
+// TestWorkerWaitsOnFinishedEngine: once the run has ended, each slot polls
+// once more, finds the engine finished and waits for it to reopen (the
+// bug was a busy loop on PollForTask, a whole core with the TUI open); an
+// operator RERUN reopens the run and the waiting slots run the new attempt.
+func TestWorkerWaitsOnFinishedEngine(t *testing.T) {
+	d, src := def(t, 1, "")
+	eng, err := executor.New(executor.Options{Definition: d, Source: src, PipelineID: "df-T"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int64
+	r := funcRunner(func(context.Context, *task.Task) task.Result {
+		calls.Add(1)
+		return task.Result{Status: task.Finished}
+	})
+	const slots = 3
+	api := &pollCounter{Engine: eng, waiting: make(chan struct{}, 100)}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- (&Worker{API: api, Runner: r, Parallel: slots}).Run(ctx) }()
+	if sum, err := eng.Run(ctx); err != nil || !sum.OK {
+		t.Fatalf("run: %v %+v", err, sum)
+	}
+	for range slots {
+		select {
+		case <-api.waiting:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("the worker never waited on the finished engine (%d polls so far)", api.polls.Load())
+		}
+	}
+	before := api.polls.Load()
+	// Every slot is now blocked in Active: a spinning slot would poll again
+	// without calling Active (the channel is buffered, so it never blocks).
+	select {
+	case <-api.waiting:
+		t.Fatalf("a slot woke up on a finished engine")
+	default:
+	}
+	if got := api.polls.Load(); got != before {
+		t.Fatalf("%d polls after the run ended and every slot waits", got-before)
+	}
+
+	// RERUN reopens the activation; Run continues it and the slots wake.
+	id := eng.Instances()[0].ID
+	if err := eng.SetStatus(ctx, "df-T", []string{id}, executor.CmdRerun); err != nil {
+		t.Fatal(err)
+	}
+	if sum, err := eng.Run(ctx); err != nil || !sum.OK {
+		t.Fatalf("second run: %v %+v", err, sum)
+	}
+	if calls.Load() != 2 {
+		t.Errorf("%d tasks run, want 2 (the first and the rerun)", calls.Load())
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -57,6 +57,10 @@ type Options struct {
 	// run starts (Session.History), for views that show a resumed run's
 	// past.
 	History bool
+	// Reopenable keeps the session driving the engine after the run
+	// ended, when an operator command reopens it (an interactive view is
+	// open), until Stop or the end of Start's context.
+	Reopenable bool
 	// Warnf reports problems that do not stop the run (nil: dropped).
 	Warnf func(format string, args ...any)
 }
@@ -74,9 +78,9 @@ type Session struct {
 	History  []executor.Event
 	StateDir string
 
-	opts   Options
-	ctx    context.Context // the run's: ends on Stop or the caller's ctx
-	stop   context.CancelFunc
+	opts Options
+	ctx  context.Context // the run's: ends on Stop or the caller's ctx
+	stop context.CancelFunc
 
 	waitOnce sync.Once
 	done     chan result
@@ -173,6 +177,11 @@ func (s *Session) Start(ctx context.Context) {
 	s.done = make(chan result, 1)
 	go func() {
 		sum, err := eng.Run(s.ctx)
+		// With a view open, an operator command (rerun, mark finished)
+		// reopens the ended run: drive it again until Stop.
+		for opts.Reopenable && err == nil && reopened(s.ctx, eng) {
+			sum, err = eng.Run(s.ctx)
+		}
 		s.done <- result{sum, err}
 	}()
 	s.cleanup = []func(){
@@ -186,6 +195,17 @@ func (s *Session) Start(ctx context.Context) {
 		func() { <-controlDone },
 		unsubscribe, unsubscribeLog,
 		func() { <-logged },
+	}
+}
+
+// reopened waits until an operator command reopens the ended run (true)
+// or ctx ends (false).
+func reopened(ctx context.Context, eng *executor.Engine) bool {
+	select {
+	case <-eng.Active():
+		return ctx.Err() == nil
+	case <-ctx.Done():
+		return false
 	}
 }
 

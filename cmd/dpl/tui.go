@@ -85,12 +85,16 @@ func runTUI(ctx context.Context, s *session.Session) error {
 	if res.Stopped {
 		fmt.Fprintln(os.Stderr, "dpl: stopping the run…")
 	}
+	stopped := res.Stopped || s.Stopping()
+	// Without a stop asked the run has ended; the session only waits for
+	// the view to reopen it (Reopenable): end that wait.
+	s.Stop()
 	sum, runErr := s.Wait()
 	if sum != nil {
 		printSummary(os.Stdout, sum)
 	}
 	switch {
-	case res.Stopped || s.Stopping():
+	case stopped:
 		fmt.Fprintf(os.Stderr, "dpl: run stopped; state kept in %s — run the same command again to continue\n", s.StateDir)
 		return nil // dpl run turns the stopped run into its exit code
 	case runErr != nil && !errors.Is(runErr, context.Canceled):

@@ -248,6 +248,9 @@ func (e *engine) attemptObject(i *inst, a *store.Attempt, evaluate bool) (*task.
 	if a.ErrorMessage != "" {
 		fs = append(fs, strField("errorMessage", a.ErrorMessage))
 	}
+	if a.ErrorStack != "" {
+		fs = append(fs, strField("errorStackTrace", a.ErrorStack))
+	}
 	return &task.Object{ID: a.ID, Name: a.ID, Fields: fs}, refs, nil
 }
 

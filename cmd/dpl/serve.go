@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/signal"
+	"os/user"
+	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -21,6 +25,8 @@ type serveFlags struct {
 	listen          string
 	stateDir        string
 	credentials     string
+	noAuth          bool
+	region          string
 	parallel        int
 	ackTimeout      time.Duration
 	progressTimeout time.Duration
@@ -46,10 +52,17 @@ engine when activated. Work of activities with a workerGroup is handed to task
 runners polling that group (dpl taskrunner, or any client of the API); the rest
 runs in this process.
 
-Requests are verified with AWS Signature Version 4 against --credentials (an AWS
-shared-credentials file; every profile's key pair is accepted) or, without it,
-against AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY. With neither, requests are not
-authenticated, which is only allowed on a loopback address.`,
+Every request must be signed (AWS Signature Version 4, service datapipeline,
+region --endpoint-region) with a key pair of --credentials (an AWS
+shared-credentials file; every profile's pair is accepted). Without
+--credentials, serve generates a key pair on first start and writes it to
+<state-dir>/serve/credentials (mode 0600) as profile dpl-serve; it prints the
+line that points the AWS CLI, the SDKs and dpl taskrunner at it:
+
+  export AWS_SHARED_CREDENTIALS_FILE=.../serve/credentials AWS_PROFILE=dpl-serve
+
+--no-auth accepts unsigned requests; it is refused unless --listen is a loopback
+address, and even then any local user can run commands as this server's user.`,
 		Example: `  dpl serve
   dpl serve --listen 127.0.0.1:9000 --state-dir /var/lib/dpl
   dpl serve --listen 0.0.0.0:8642 --credentials /etc/dpl/credentials`,
@@ -59,7 +72,9 @@ authenticated, which is only allowed on a loopback address.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.listen, "listen", "127.0.0.1:8642", "address to listen on")
 	fl.StringVar(&f.stateDir, "state-dir", "", "state folder (default $DPL_STATE_DIR or ./.dpl)")
-	fl.StringVar(&f.credentials, "credentials", "", "AWS shared-credentials file whose key pairs may sign requests")
+	fl.StringVar(&f.credentials, "credentials", "", "AWS shared-credentials file whose key pairs may sign requests (default: a generated pair in <state-dir>/serve/credentials)")
+	fl.BoolVar(&f.noAuth, "no-auth", false, "accept unsigned requests (loopback --listen only; any local user can then run commands as this user)")
+	fl.StringVar(&f.region, "endpoint-region", endpoint.DefaultRegion, "region requests must be signed for")
 	fl.IntVar(&f.parallel, "parallel", 2, "tasks run at once per pipeline by the in-process worker")
 	fl.DurationVar(&f.ackTimeout, "ack-timeout", endpoint.DefaultAckTimeout, "hand a task out again when its runner does not acknowledge it within this time")
 	fl.DurationVar(&f.progressTimeout, "progress-timeout", endpoint.DefaultProgressTimeout, "hand a task out again when its runner stops reporting progress for this long (unless the activity sets reportProgressTimeout)")
@@ -72,32 +87,25 @@ authenticated, which is only allowed on a loopback address.`,
 }
 
 func runServe(cmd *cobra.Command, f serveFlags) error {
-	creds := endpoint.EnvCredentials()
-	if f.credentials != "" {
-		c, err := endpoint.LoadCredentials(f.credentials)
-		if err != nil {
-			return withCode(exitUsage, err)
-		}
-		creds = c
-	}
 	host, _, err := net.SplitHostPort(f.listen)
 	if err != nil {
 		return withCode(exitUsage, fmt.Errorf("--listen %q: %w", f.listen, err))
-	}
-	if len(creds) == 0 && !isLoopback(host) {
-		return withCode(exitUsage, fmt.Errorf("--listen %s is not a loopback address: give --credentials (or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) so that requests are authenticated", f.listen))
 	}
 	stateDir := stateDirFor(f.stateDir)
 	if err := os.MkdirAll(stateDir, 0o755); err != nil {
 		return withCode(exitUsage, fmt.Errorf("state folder: %w", err))
 	}
+	stderr := cmd.ErrOrStderr()
+	creds, err := serveCredentials(f, host, stateDir, stderr)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
 	be, err := f.backend.open(cmd.Context(), stateDir)
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
-	stderr := cmd.ErrOrStderr()
 	srv, err := endpoint.New(endpoint.Options{
-		StateDir: stateDir, Credentials: creds,
+		StateDir: stateDir, Credentials: creds, NoAuth: f.noAuth, Region: f.region,
 		Runner:   activity.New(be.Runner),
 		Parallel: f.parallel, PollTimeout: f.pollTimeout, AckTimeout: f.ackTimeout, ProgressTimeout: f.progressTimeout,
 		MaxBodyBytes: f.maxBody, MaxObjects: f.maxObjects, RetryDelay: f.retryDelay,
@@ -112,9 +120,9 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
-	auth := "SigV4 verified"
-	if len(creds) == 0 {
-		auth = "no authentication (loopback only)"
+	auth := "SigV4 required, region " + f.region
+	if f.noAuth {
+		auth = "NO authentication"
 	}
 	fmt.Fprintf(stderr, "dpl serve: listening on http://%s (%s), state in %s; %s\n", l.Addr(), auth, stateDir, be.Describe)
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -123,6 +131,55 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 		return withCode(exitFailed, err)
 	}
 	return nil
+}
+
+// serveCredentials decides how requests are authenticated: --no-auth
+// (loopback only, with a warning), the pairs of --credentials, or the pair
+// generated in the state folder on first start.
+func serveCredentials(f serveFlags, host, stateDir string, stderr io.Writer) (endpoint.Credentials, error) {
+	if f.noAuth {
+		if f.credentials != "" {
+			return nil, errors.New("--no-auth and --credentials exclude each other")
+		}
+		if !isLoopback(host) {
+			return nil, fmt.Errorf("--no-auth needs a loopback --listen address, not %s: anyone who can reach it could run commands as this user", f.listen)
+		}
+		fmt.Fprintf(stderr, "dpl serve: WARNING: --no-auth: requests are not authenticated; any local user can create pipelines that run commands as %s\n", currentUser())
+		return nil, nil
+	}
+	if f.credentials != "" {
+		return endpoint.LoadCredentials(f.credentials)
+	}
+	path, err := filepath.Abs(filepath.Join(stateDir, "serve", "credentials"))
+	if err != nil {
+		return nil, fmt.Errorf("credentials: %w", err)
+	}
+	creds, created, err := endpoint.EnsureCredentials(path, endpoint.GeneratedProfile)
+	if err != nil {
+		return nil, err
+	}
+	verb := "uses"
+	if created {
+		verb = "generated"
+	}
+	fmt.Fprintf(stderr, "dpl serve: %s a key pair: profile %s in %s (mode 0600); sign requests with it:\n  export AWS_SHARED_CREDENTIALS_FILE=%s AWS_PROFILE=%s\n",
+		verb, endpoint.GeneratedProfile, path, shellQuote(path), endpoint.GeneratedProfile)
+	return creds, nil
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:@+,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+func currentUser() string {
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return fmt.Sprintf("uid %d", os.Getuid())
 }
 
 func isLoopback(host string) bool {

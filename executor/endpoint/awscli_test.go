@@ -115,7 +115,7 @@ func TestAWSCLI(t *testing.T) {
 		ValidationWarnings []json.RawMessage
 	}
 	mustJSON(t, c.ok("put-pipeline-definition", "--pipeline-id", id, "--pipeline-definition", "file://testdata/groups.json",
-		"--parameter-values", "myMarkerDir="+marks, "mySleep=1"), &put)
+		"--parameter-values", "myMarkerDir="+marks, "mySleep=2"), &put)
 	if put.Errored || len(put.ValidationErrors) > 0 {
 		t.Fatalf("put: errored=%v errors=%s", put.Errored, put.ValidationErrors)
 	}

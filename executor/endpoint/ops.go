@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/dpl-dev/dpl/definition"
 	"github.com/dpl-dev/dpl/definition/validate"
 	"github.com/dpl-dev/dpl/executor"
 	"github.com/dpl-dev/dpl/executor/task"
@@ -123,6 +126,15 @@ func (s *Server) deletePipeline(_ context.Context, body []byte) (any, error) {
 		return nil, err
 	}
 	if err := required("pipelineId", in.PipelineID); err != nil {
+		return nil, err
+	}
+	// DeletePipeline's model has no PipelineDeletedException: a pipeline
+	// deleted before is not found.
+	if _, err := s.reg.get(in.PipelineID); err != nil {
+		var ae *apiError
+		if asAPI(err, &ae) && ae.Code == CodePipelineDeleted {
+			return nil, notFound(in.PipelineID)
+		}
 		return nil, err
 	}
 	if err := s.reg.update(in.PipelineID, func(p *Pipeline) error {
@@ -277,6 +289,8 @@ type validationOutput struct {
 }
 
 // runValidator validates an API-shaped definition with dpl's validator.
+// Messages are in the API's terms: hints that name dpl's command-line
+// flags are reworded or dropped.
 func runValidator(name string, d *Definition, values map[string][]string) (validationOutput, error) {
 	src, err := json.Marshal(d)
 	if err != nil {
@@ -286,10 +300,39 @@ func runValidator(name string, d *Definition, values map[string][]string) (valid
 	if err != nil {
 		return validationOutput{}, invalid("%v", err)
 	}
+	diags := make([]definition.Diagnostic, len(res.Diagnostics))
+	for i, dg := range res.Diagnostics {
+		dg.Hint = apiHint(dg.Hint)
+		diags[i] = dg
+	}
+	res.Diagnostics = diags
 	rep := res.Report()
 	out := validationOutput{Errored: rep.Errored}
 	out.ValidationErrors, out.ValidationWarnings = rep.ValidationErrors, rep.ValidationWarnings
 	return out, nil
+}
+
+// apiHint rewords a validator hint for API callers, who have no dpl flags.
+func apiHint(hint string) string {
+	if !strings.Contains(hint, "--") {
+		return hint
+	}
+	var keep []string
+	for _, part := range strings.Split(hint, "; ") {
+		switch {
+		case strings.Contains(part, "--strict"):
+			continue // the service's limits are warnings through the API
+		case strings.HasPrefix(part, "give one with --param "):
+			part = "give one in parameterValues"
+		default:
+			part = strings.ReplaceAll(part, "--parameter-objects", "parameterObjects")
+		}
+		if strings.Contains(part, "--") {
+			continue
+		}
+		keep = append(keep, part)
+	}
+	return strings.Join(keep, "; ")
 }
 
 // definitionRequest decodes a Put/ValidatePipelineDefinition request and
@@ -368,14 +411,35 @@ func (s *Server) getDefinition(_ context.Context, body []byte) (any, error) {
 	case "", "latest":
 		d = p.Latest
 	case "active":
-		d = p.Active
+		if d = p.Active; d != nil && p.ActiveParams != nil {
+			// The values the pipeline was activated with.
+			ad := *d
+			ad.ParameterValues = activationValues(p.ActiveParams)
+			d = &ad
+		}
 	default:
-		return nil, invalid("version %q: want latest or active", in.Version)
+		return nil, invalid("1 validation error detected: Value '%s' at 'version' failed to satisfy constraint: Member must be latest or active", in.Version)
 	}
 	if d == nil {
 		return Definition{PipelineObjects: []PipelineObject{}}, nil
 	}
 	return d, nil
+}
+
+// activationValues lists an activation's parameter values in id order.
+func activationValues(params map[string][]string) []ParameterValue {
+	ids := make([]string, 0, len(params))
+	for id := range params {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	var out []ParameterValue
+	for _, id := range ids {
+		for _, v := range params[id] {
+			out = append(out, ParameterValue{ID: id, StringValue: v})
+		}
+	}
+	return out
 }
 
 // Activation.
@@ -405,10 +469,23 @@ func (s *Server) activatePipeline(ctx context.Context, body []byte) (any, error)
 	}
 	var start time.Time
 	if in.StartTimestamp != nil {
-		sec := *in.StartTimestamp
-		start = time.Unix(int64(sec), int64((sec-float64(int64(sec)))*1e9)).UTC()
+		var err error
+		if start, err = startTime(*in.StartTimestamp); err != nil {
+			return nil, err
+		}
 	}
 	return struct{}{}, s.activate(ctx, in.PipelineID, paramMap(in.ParameterValues), start)
+}
+
+// startTime reads ActivatePipeline's startTimestamp: epoch seconds, which
+// the Java and Go SDKs send with milliseconds (1717000000.123). Instances
+// are identified by whole seconds, so the fraction is dropped: a
+// fractional start activates exactly like the integer one.
+func startTime(sec float64) (time.Time, error) {
+	if math.IsNaN(sec) || math.IsInf(sec, 0) || sec < 0 || sec > 253402300799 {
+		return time.Time{}, invalid("startTimestamp %v is not a time between 1970 and 9999", sec)
+	}
+	return time.Unix(int64(math.Floor(sec+1e-6)), 0).UTC(), nil
 }
 
 func (s *Server) deactivatePipeline(_ context.Context, body []byte) (any, error) {
@@ -468,12 +545,13 @@ func (s *Server) describeObjects(ctx context.Context, body []byte) (any, error) 
 	if eng == nil {
 		// Not activated yet: components of the latest definition.
 		objs := definitionObjects(p)
+		secrets := s.secretsOf(p.ID)
 		for _, id := range in.ObjectIDs {
 			o, ok := objs[id]
 			if !ok {
 				return nil, invalid("no object %q in pipeline %s", id, p.ID)
 			}
-			out.PipelineObjects = append(out.PipelineObjects, o)
+			out.PipelineObjects = append(out.PipelineObjects, secrets.maskObject(o))
 		}
 		return out, nil
 	}
@@ -481,8 +559,9 @@ func (s *Server) describeObjects(ctx context.Context, body []byte) (any, error) 
 	if err != nil {
 		return nil, err
 	}
+	secrets := s.secretsOf(p.ID)
 	for _, o := range res.Objects {
-		out.PipelineObjects = append(out.PipelineObjects, toWire(o))
+		out.PipelineObjects = append(out.PipelineObjects, secrets.maskObject(toWire(o)))
 	}
 	out.Marker, out.HasMoreResults = res.Marker, res.HasMoreResults
 	return out, nil
@@ -529,62 +608,31 @@ func (s *Server) queryObjects(ctx context.Context, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	q := executor.QueryInput{PipelineID: p.ID, Sphere: sphere, Marker: in.Marker, Limit: in.Limit}
+	var sels []executor.Selector
 	if in.Query != nil {
 		for _, sel := range in.Query.Selectors {
-			q.Selectors = append(q.Selectors, executor.Selector{FieldName: sel.FieldName, Operator: sel.Operator.Type, Values: sel.Operator.Values})
+			sels = append(sels, executor.Selector{FieldName: sel.FieldName, Operator: sel.Operator.Type, Values: sel.Operator.Values})
 		}
 	}
-	out := struct {
-		IDs            []string `json:"ids"`
-		Marker         string   `json:"marker,omitempty"`
-		HasMoreResults bool     `json:"hasMoreResults"`
-	}{IDs: []string{}}
-	eng := s.engine(p.ID)
-	if eng == nil {
-		if sphere == executor.SphereComponent && p.Latest != nil {
-			objs := definitionObjects(p)
-			for _, o := range p.Latest.PipelineObjects {
-				if matchAll(q.Selectors, objs[o.ID]) {
-					out.IDs = append(out.IDs, o.ID)
-				}
-			}
-		}
-		return out, nil
+	if err := checkSelectors(sels); err != nil {
+		return nil, err
 	}
-	res, err := eng.QueryObjects(ctx, q)
+	start, limit, err := parseQueryPaging(in.Marker, in.Limit)
 	if err != nil {
 		return nil, err
 	}
-	out.IDs = append(out.IDs, res.IDs...)
-	out.Marker, out.HasMoreResults = res.Marker, res.HasMoreResults
-	return out, nil
-}
-
-// matchAll applies selectors to a not-yet-activated component.
-func matchAll(sels []executor.Selector, o PipelineObject) bool {
-	for _, sel := range sels {
-		val, ok := "", false
-		if sel.FieldName == "name" {
-			val, ok = o.Name, true
-		} else {
-			for _, f := range o.Fields {
-				if f.Key == sel.FieldName {
-					if f.StringValue != nil {
-						val = *f.StringValue
-					} else if f.RefValue != nil {
-						val = *f.RefValue
-					}
-					ok = true
-					break
-				}
-			}
-		}
-		if !sel.Match(val, ok) {
-			return false
+	if eng := s.engine(p.ID); eng != nil {
+		return s.queryEngine(ctx, eng, p.ID, sphere, sels, start, limit)
+	}
+	// Not activated: only components, those of the latest definition.
+	var comps []PipelineObject
+	if sphere == executor.SphereComponent && p.Latest != nil {
+		objs, secrets := definitionObjects(p), s.secretsOf(p.ID)
+		for _, o := range p.Latest.PipelineObjects {
+			comps = append(comps, secrets.maskObject(objs[o.ID]))
 		}
 	}
-	return true
+	return scan(len(comps), start, limit, sels, func(from, to int) ([]PipelineObject, error) { return comps[from:to], nil })
 }
 
 func (s *Server) setStatus(ctx context.Context, body []byte) (any, error) {
@@ -634,7 +682,7 @@ func (s *Server) evaluateExpression(ctx context.Context, body []byte) (any, erro
 	if err != nil {
 		return nil, err
 	}
-	return map[string]string{"evaluatedExpression": v}, nil
+	return map[string]string{"evaluatedExpression": s.secretsOf(p.ID).maskExpression(in.Expression, v)}, nil
 }
 
 func (s *Server) addTags(_ context.Context, body []byte) (any, error) {

@@ -82,26 +82,38 @@ func TestProtocolRefusals(t *testing.T) {
 	}{
 		{name: "signed ok", target: "DataPipeline.ListPipelines", ctype: ct, body: list, key: testKey, secret: testSecret, status: 200},
 		{name: "old target and JSON 1.0", target: "DataPipeline_20121129.ListPipelines", ctype: "application/x-amz-json-1.0", body: list, key: testKey, secret: testSecret, status: 200},
-		{name: "unsigned", target: "DataPipeline.ListPipelines", ctype: ct, body: list, status: 400, code: "MissingAuthenticationTokenException"},
-		{name: "wrong secret", target: "DataPipeline.ListPipelines", ctype: ct, body: list, key: testKey, secret: "nope", status: 400, code: "InvalidSignatureException", inMessage: "does not match"},
-		{name: "unknown key", target: "DataPipeline.ListPipelines", ctype: ct, body: list, key: "AKIDOTHER", secret: testSecret, status: 400, code: "UnrecognizedClientException"},
-		{name: "body changed after signing", target: "DataPipeline.ListPipelines", ctype: ct, body: list, key: testKey, secret: testSecret, status: 400, code: "InvalidSignatureException",
+		{name: "unsigned", target: "DataPipeline.ListPipelines", ctype: ct, body: list, status: 403, code: "MissingAuthenticationTokenException"},
+		{name: "wrong secret", target: "DataPipeline.ListPipelines", ctype: ct, body: list, key: testKey, secret: "nope", status: 403, code: "InvalidSignatureException", inMessage: "does not match"},
+		{name: "unknown key", target: "DataPipeline.ListPipelines", ctype: ct, body: list, key: "AKIDOTHER", secret: testSecret, status: 403, code: "UnrecognizedClientException"},
+		{name: "body changed after signing", target: "DataPipeline.ListPipelines", ctype: ct, body: list, key: testKey, secret: testSecret, status: 403, code: "InvalidSignatureException",
 			mutate: func(r *http.Request) {
 				r.Body = io.NopCloser(strings.NewReader(`{"marker":"1"}`))
 				r.ContentLength = 14
 				r.Header.Del("X-Amz-Content-Sha256")
 			}},
-		{name: "target changed after signing", target: "DataPipeline.ListPipelines", ctype: ct, body: list, key: testKey, secret: testSecret, status: 400, code: "InvalidSignatureException",
+		{name: "target changed after signing", target: "DataPipeline.ListPipelines", ctype: ct, body: list, key: testKey, secret: testSecret, status: 403, code: "InvalidSignatureException",
 			mutate: func(r *http.Request) { r.Header.Set("X-Amz-Target", "DataPipeline.DeletePipeline") }},
-		{name: "stale date", target: "DataPipeline.ListPipelines", ctype: ct, body: list, key: testKey, secret: testSecret, status: 400, code: "InvalidSignatureException", inMessage: "expired",
+		{name: "stale date", target: "DataPipeline.ListPipelines", ctype: ct, body: list, key: testKey, secret: testSecret, status: 403, code: "InvalidSignatureException", inMessage: "expired",
 			mutate: func(r *http.Request) {
 				old := time.Now().Add(-time.Hour)
 				sum := sha256.Sum256(list)
 				r.Header.Del("Authorization")
 				_ = v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: testKey, SecretAccessKey: testSecret}, r, hex.EncodeToString(sum[:]), "datapipeline", "us-east-1", old)
 			}},
-		{name: "garbage authorization", target: "DataPipeline.ListPipelines", ctype: ct, body: list, status: 400, code: "InvalidSignatureException",
+		{name: "garbage authorization", target: "DataPipeline.ListPipelines", ctype: ct, body: list, status: 403, code: "IncompleteSignatureException",
 			mutate: func(r *http.Request) { r.Header.Set("Authorization", "AWS4-HMAC-SHA256 nonsense") }},
+		{name: "future date", target: "DataPipeline.ListPipelines", ctype: ct, body: list, key: testKey, secret: testSecret, status: 403, code: "InvalidSignatureException", inMessage: "not yet valid",
+			mutate: func(r *http.Request) {
+				sum := sha256.Sum256(list)
+				r.Header.Del("Authorization")
+				_ = v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: testKey, SecretAccessKey: testSecret}, r, hex.EncodeToString(sum[:]), "datapipeline", "us-east-1", time.Now().Add(time.Hour))
+			}},
+		{name: "other region", target: "DataPipeline.ListPipelines", ctype: ct, body: list, key: testKey, secret: testSecret, status: 403, code: "InvalidSignatureException", inMessage: "valid region",
+			mutate: func(r *http.Request) {
+				sum := sha256.Sum256(list)
+				r.Header.Del("Authorization")
+				_ = v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: testKey, SecretAccessKey: testSecret}, r, hex.EncodeToString(sum[:]), "datapipeline", "ap-south-1", time.Now())
+			}},
 		{name: "oversize body", target: "DataPipeline.EvaluateExpression", ctype: ct, body: []byte(`{"expression":"` + strings.Repeat("x", 5000) + `"}`), key: testKey, secret: testSecret, status: 413, code: "RequestEntityTooLargeException"},
 		{name: "malformed JSON", target: "DataPipeline.CreatePipeline", ctype: ct, body: []byte(`{"name": "x", `), key: testKey, secret: testSecret, status: 400, code: "SerializationException"},
 		{name: "wrong JSON type", target: "DataPipeline.CreatePipeline", ctype: ct, body: []byte(`{"name": 5, "uniqueId": "u"}`), key: testKey, secret: testSecret, status: 400, code: "SerializationException"},
@@ -139,7 +151,7 @@ func TestProtocolRefusals(t *testing.T) {
 // crash or an internal error.
 func FuzzServeHTTP(f *testing.F) {
 	dir := f.TempDir()
-	srv, err := endpoint.New(endpoint.Options{StateDir: dir, Logf: func(string, ...any) {}, PollTimeout: time.Millisecond})
+	srv, err := endpoint.New(endpoint.Options{StateDir: dir, NoAuth: true, Logf: func(string, ...any) {}, PollTimeout: time.Millisecond})
 	if err != nil {
 		f.Fatal(err)
 	}

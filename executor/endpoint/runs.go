@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -137,6 +138,9 @@ func (s *Server) activate(ctx context.Context, id string, params map[string][]st
 	if p.Latest == nil {
 		return invalid("Pipeline %s has no pipeline definition; put one first", id)
 	}
+	if err := checkDeclared(p.Latest, params); err != nil {
+		return err
+	}
 	if p.LatestErrored && params == nil {
 		return invalid("Pipeline %s has definition errors; fix them and put the definition again before activating", id)
 	}
@@ -177,6 +181,34 @@ func (s *Server) activate(ctx context.Context, id string, params map[string][]st
 		q.State, q.LastActivation, q.Health, q.Ended = StateScheduled, s.now(), "", ""
 		return nil
 	})
+}
+
+// checkDeclared refuses activation values for parameters the definition
+// does not declare, as the service does.
+func checkDeclared(d *Definition, params map[string][]string) error {
+	declared := map[string]bool{}
+	for _, po := range d.ParameterObjects {
+		declared[po.ID] = true
+	}
+	var undeclared []string
+	for id := range params {
+		if !declared[id] {
+			undeclared = append(undeclared, id)
+		}
+	}
+	if len(undeclared) == 0 {
+		return nil
+	}
+	sort.Strings(undeclared)
+	return invalid("parameterValues: %s not declared in the pipeline definition's parameterObjects", strings.Join(quoteAll(undeclared), ", "))
+}
+
+func quoteAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = strconv.Quote(s)
+	}
+	return out
 }
 
 func sameDefinition(a, b *Definition) bool {

@@ -24,6 +24,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -43,6 +44,7 @@ const (
 	DefaultMaxBody    = 24 << 20
 	DefaultMaxObjects = 100
 	DefaultAccountID  = "000000000000"
+	DefaultRegion     = "us-east-1"
 	listPageSize      = 50
 )
 
@@ -53,10 +55,15 @@ type Options struct {
 	StateDir string
 	// Store is the engine store; nil opens one under StateDir.
 	Store *store.DB
-	// Credentials are the access keys whose SigV4 signatures are accepted;
-	// empty disables authentication (loopback use only — the command
-	// enforces that).
+	// Credentials are the access keys whose SigV4 signatures are accepted.
+	// Every request must be signed with one of them unless NoAuth is set.
 	Credentials Credentials
+	// NoAuth accepts unsigned requests (loopback use only — the commands
+	// enforce that). Without it New refuses empty Credentials.
+	NoAuth bool
+	// Region is the region a request's credential scope must name
+	// (default us-east-1).
+	Region string
 	// Runner runs the work the engine keeps in-process (resources, objects
 	// without workerGroup). Required to run such work.
 	Runner task.Runner
@@ -123,6 +130,12 @@ func New(opts Options) (*Server, error) { return newServer(opts, true) }
 func newServer(opts Options, persist bool) (*Server, error) {
 	if opts.StateDir == "" {
 		return nil, errors.New("endpoint: a state folder is required")
+	}
+	if len(opts.Credentials) == 0 && !opts.NoAuth {
+		return nil, errors.New("endpoint: credentials are required (Options.NoAuth serves unsigned requests)")
+	}
+	if opts.Region == "" {
+		opts.Region = DefaultRegion
 	}
 	if opts.Clock == nil {
 		opts.Clock = clock.Real{}
@@ -248,11 +261,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, tooLarge(s.opts.MaxBodyBytes))
 			return
 		}
-		writeError(w, &apiError{Status: 400, Code: CodeSerialization, Message: "reading the request body: " + err.Error()})
+		writeError(w, &apiError{Status: 400, Code: CodeSerialization, Message: "the request body could not be read completely"})
 		return
 	}
-	if len(s.opts.Credentials) > 0 {
-		if ae := verifySigV4(r, body, s.opts.Credentials, time.Now()); ae != nil {
+	if !s.opts.NoAuth {
+		if ae := verifySigV4(r, body, s.opts.Credentials, s.opts.Region, time.Now()); ae != nil {
 			writeError(w, ae)
 			return
 		}
@@ -299,12 +312,64 @@ func tooLarge(n int64) *apiError {
 	return &apiError{Status: http.StatusRequestEntityTooLarge, Code: CodeTooLarge, Message: fmt.Sprintf("request body larger than %d bytes", n)}
 }
 
-// decode reads a request; bad JSON is a SerializationException.
+// decode reads a request; bad JSON is a SerializationException whose
+// message speaks of the request, not of Go types.
 func decode(body []byte, v any) error {
-	if err := json.Unmarshal(body, v); err != nil {
-		return &apiError{Status: 400, Code: CodeSerialization, Message: "malformed request: " + err.Error()}
+	err := json.Unmarshal(body, v)
+	if err == nil {
+		return nil
 	}
-	return nil
+	msg := "the request body is not valid JSON"
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		msg = fmt.Sprintf("the request body is not valid JSON at byte %d: %s", se.Offset, strings.TrimPrefix(se.Error(), "json: "))
+	case errors.As(err, &te):
+		field := te.Field
+		if field == "" {
+			field = "the request"
+		}
+		msg = fmt.Sprintf("%s: expected %s, got a JSON %s (at byte %d)", wireFieldName(field), jsonKind(te.Type), te.Value, te.Offset)
+	}
+	return &apiError{Status: 400, Code: CodeSerialization, Message: msg}
+}
+
+// wireFieldName turns encoding/json's Go field path (PipelineObjects.Fields.Key)
+// into the API's member names (pipelineObjects.fields.key).
+func wireFieldName(path string) string {
+	parts := strings.Split(path, ".")
+	for i, p := range parts {
+		if p != "" {
+			parts[i] = strings.ToLower(p[:1]) + p[1:]
+		}
+	}
+	out := strings.Join(parts, ".")
+	return strings.NewReplacer("iD", "Id", "iDs", "Ids").Replace(out)
+}
+
+// jsonKind names what a Go type is on the wire.
+func jsonKind(t reflect.Type) string {
+	if t == nil {
+		return "a value"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Map, reflect.Struct:
+		return "a structure"
+	case reflect.Pointer:
+		return jsonKind(t.Elem())
+	}
+	return "a value"
 }
 
 func newRequestID() string {

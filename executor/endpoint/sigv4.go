@@ -68,31 +68,35 @@ func LoadCredentials(path string) (Credentials, error) {
 	return creds, nil
 }
 
-// EnvCredentials returns the pair in AWS_ACCESS_KEY_ID and
-// AWS_SECRET_ACCESS_KEY, or nil when either is unset.
-func EnvCredentials() Credentials {
-	id, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
-	if id == "" || secret == "" {
-		return nil
-	}
-	return Credentials{id: secret}
-}
-
 // maxSkew is how far a request's X-Amz-Date may be from the server's clock.
 const maxSkew = 15 * time.Minute
 
-const sigAlgorithm = "AWS4-HMAC-SHA256"
+const (
+	sigAlgorithm = "AWS4-HMAC-SHA256"
+	// signingService is the service name of the credential scope.
+	signingService = "datapipeline"
+	amzDateLayout  = "20060102T150405Z"
+)
+
+// authError is a refused signature: the service answers every
+// authentication failure with 403 Forbidden.
+func authError(code, format string, args ...any) *apiError {
+	return &apiError{Status: http.StatusForbidden, Code: code, Message: fmt.Sprintf(format, args...)}
+}
 
 // verifySigV4 checks the request's Signature Version 4 (header form)
-// against creds. body is the request payload already read.
-func verifySigV4(r *http.Request, body []byte, creds Credentials, now time.Time) *apiError {
+// against creds: the key must be known, the credential scope must name
+// region, the datapipeline service and the request's date, the request
+// time must be within 15 minutes of now, and the signature must match.
+// body is the request payload already read.
+func verifySigV4(r *http.Request, body []byte, creds Credentials, region string, now time.Time) *apiError {
 	auth := r.Header.Get("Authorization")
 	if auth == "" {
-		return &apiError{Status: http.StatusBadRequest, Code: CodeMissingAuth, Message: "Missing Authentication Token"}
+		return authError(CodeMissingAuth, "Missing Authentication Token")
 	}
 	algo, rest, _ := strings.Cut(auth, " ")
 	if algo != sigAlgorithm {
-		return &apiError{Status: http.StatusBadRequest, Code: CodeInvalidSignature, Message: "Unsupported signature algorithm " + algo + "; only AWS4-HMAC-SHA256 is accepted."}
+		return authError(CodeIncompleteSignature, "Unsupported signature algorithm %s; only %s is accepted.", algo, sigAlgorithm)
 	}
 	parts := map[string]string{}
 	for _, p := range strings.Split(rest, ",") {
@@ -103,34 +107,43 @@ func verifySigV4(r *http.Request, body []byte, creds Credentials, now time.Time)
 	}
 	cred, signed, sig := parts["Credential"], parts["SignedHeaders"], parts["Signature"]
 	if cred == "" || signed == "" || sig == "" {
-		return &apiError{Status: http.StatusBadRequest, Code: CodeInvalidSignature, Message: "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters."}
+		return authError(CodeIncompleteSignature, "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters. Authorization=%s", sigAlgorithm+" "+rest)
 	}
 	scope := strings.Split(cred, "/")
 	if len(scope) != 5 || scope[4] != "aws4_request" {
-		return &apiError{Status: http.StatusBadRequest, Code: CodeInvalidSignature, Message: "Credential should be scoped to a valid region, a service and aws4_request: " + cred}
+		return authError(CodeIncompleteSignature, "Credential should be scoped to a valid region, a service and aws4_request: %s", cred)
 	}
-	akid, date, region, service := scope[0], scope[1], scope[2], scope[3]
+	akid, date, credRegion, service := scope[0], scope[1], scope[2], scope[3]
 	secret, ok := creds[akid]
 	if !ok {
-		return &apiError{Status: http.StatusBadRequest, Code: CodeUnrecognized, Message: "The security token included in the request is invalid."}
+		return authError(CodeUnrecognized, "The security token included in the request is invalid.")
+	}
+	if credRegion != region {
+		return authError(CodeInvalidSignature, "Credential should be scoped to a valid region, not '%s'. This endpoint answers for %s.", credRegion, region)
+	}
+	if service != signingService {
+		return authError(CodeInvalidSignature, "Credential should be scoped to correct service: '%s', not '%s'.", signingService, service)
 	}
 	amzDate := r.Header.Get("X-Amz-Date")
 	if amzDate == "" {
 		amzDate = r.Header.Get("Date")
 	}
-	t, err := time.Parse("20060102T150405Z", amzDate)
+	t, err := time.Parse(amzDateLayout, amzDate)
 	if err != nil {
-		return &apiError{Status: http.StatusBadRequest, Code: CodeInvalidSignature, Message: "Missing or malformed X-Amz-Date header."}
+		return authError(CodeIncompleteSignature, "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header in ISO 8601 basic format (yyyyMMdd'T'HHmmss'Z').")
 	}
-	if d := now.Sub(t); d > maxSkew || d < -maxSkew {
-		return &apiError{Status: http.StatusBadRequest, Code: CodeInvalidSignature, Message: fmt.Sprintf("Signature expired: %s is now earlier than %s (%s - 15 min.)", amzDate, now.Add(-maxSkew).UTC().Format("20060102T150405Z"), now.UTC().Format("20060102T150405Z"))}
+	nowS, tS := now.UTC().Format(amzDateLayout), t.Format(amzDateLayout)
+	if d := now.Sub(t); d > maxSkew {
+		return authError(CodeInvalidSignature, "Signature expired: %s is now earlier than %s (%s - 15 min.)", tS, now.Add(-maxSkew).UTC().Format(amzDateLayout), nowS)
+	} else if d < -maxSkew {
+		return authError(CodeInvalidSignature, "Signature not yet current: %s is still later than %s (%s + 15 min.); the request is not yet valid, check the client's clock", tS, now.Add(maxSkew).UTC().Format(amzDateLayout), nowS)
 	}
 	if !strings.HasPrefix(amzDate, date) {
-		return &apiError{Status: http.StatusBadRequest, Code: CodeInvalidSignature, Message: "Credential date " + date + " does not match X-Amz-Date " + amzDate + "."}
+		return authError(CodeInvalidSignature, "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%s', from '%s'.", date, amzDate[:min(8, len(amzDate))], amzDate)
 	}
-	want := signature(r, body, signed, amzDate, strings.Join(scope[1:], "/"), secret, date, region, service)
+	want := signature(r, body, signed, amzDate, strings.Join(scope[1:], "/"), secret, date, credRegion, service)
 	if !hmac.Equal([]byte(want), []byte(strings.ToLower(sig))) {
-		return &apiError{Status: http.StatusBadRequest, Code: CodeInvalidSignature, Message: "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."}
+		return authError(CodeInvalidSignature, "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")
 	}
 	return nil
 }

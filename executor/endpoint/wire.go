@@ -119,18 +119,20 @@ func (e *apiError) Error() string { return e.Code + ": " + e.Message }
 // Error codes (runtime.md §7.1) and the generic AWS ones used for
 // protocol-level refusals.
 const (
-	CodeInvalidRequest    = "InvalidRequestException"
-	CodePipelineNotFound  = "PipelineNotFoundException"
-	CodePipelineDeleted   = "PipelineDeletedException"
-	CodeTaskNotFound      = "TaskNotFoundException"
-	CodeInternal          = "InternalServiceError"
-	CodeSerialization     = "SerializationException"
-	CodeUnknownOperation  = "UnknownOperationException"
-	CodeMissingAuth       = "MissingAuthenticationTokenException"
-	CodeInvalidSignature  = "InvalidSignatureException"
-	CodeUnrecognized      = "UnrecognizedClientException"
-	CodeTooLarge          = "RequestEntityTooLargeException"
-	CodeUnsupportedMethod = "UnsupportedOperationException"
+	CodeInvalidRequest      = "InvalidRequestException"
+	CodePipelineNotFound    = "PipelineNotFoundException"
+	CodePipelineDeleted     = "PipelineDeletedException"
+	CodeTaskNotFound        = "TaskNotFoundException"
+	CodeInternal            = "InternalServiceError"
+	CodeSerialization       = "SerializationException"
+	CodeUnknownOperation    = "UnknownOperationException"
+	CodeMissingAuth         = "MissingAuthenticationTokenException"
+	CodeInvalidSignature    = "InvalidSignatureException"
+	CodeIncompleteSignature = "IncompleteSignatureException"
+	CodeThrottling          = "ThrottlingException"
+	CodeUnrecognized        = "UnrecognizedClientException"
+	CodeTooLarge            = "RequestEntityTooLargeException"
+	CodeUnsupportedMethod   = "UnsupportedOperationException"
 )
 
 // errNamespace prefixes __type like the service's 2014 example.

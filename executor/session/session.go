@@ -161,7 +161,7 @@ func (s *Session) Start(ctx context.Context) {
 			// After the run ends the server keeps answering for a short grace
 			// period, telling remote runners to terminate.
 			err := endpoint.ServeEngine(workCtx, opts.Serve, eng, eng.PipelineID(), eng.WorkerGroups(),
-				endpoint.Options{StateDir: opts.StateDir, Store: opts.Store, Runner: opts.Runner})
+				endpoint.Options{StateDir: opts.StateDir, Store: opts.Store, Runner: opts.Runner, NoAuth: true})
 			if err != nil && workCtx.Err() == nil {
 				opts.Warnf("--serve: %v", err)
 			}

@@ -2,6 +2,7 @@ package definition
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -93,5 +94,80 @@ func TestScope(t *testing.T) {
 	bad := d.Scope(act, ScopeOptions{Params: map[string][]string{"myCount": {"three"}}})
 	if _, err := expr.EvalString("#{myCount}", bad); err == nil {
 		t.Error("Integer parameter with value \"three\": want an error")
+	}
+}
+
+const optionalFixture = `{
+  "objects": [
+    {"id": "Default", "scheduleType": "ondemand", "stdout": "/tmp/default.log"},
+    {"id": "A", "type": "ShellCommandActivity", "workerGroup": "wg",
+     "command": "run --tag=#{myTag} #{*myPw}", "stdout": "#{myLog}", "scriptArgument": ["a", "#{myTag}", "#{myArg}"],
+     "myNote": "pw is #{*myPw}", "*password": "hunter2"}
+  ],
+  "parameters": [
+    {"id": "myTag", "optional": "true"},
+    {"id": "myLog", "optional": "true"},
+    {"id": "myArg", "default": "b"},
+    {"id": "*myPw", "default": "s3cr3t"}
+  ]
+}`
+
+// TestResolverOptionalParameters: an optional parameter without a value
+// is an empty string inside a longer value and makes a value that is only
+// a reference to it absent (an inherited value shows through).
+func TestResolverOptionalParameters(t *testing.T) {
+	d, err := Parse("optional.json", []byte(optionalFixture))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Resolve()
+	r := NewResolver(d, nil)
+	a := d.Object("A")
+	e := r.Effective(a)
+	if got := e.Str("stdout"); got != "/tmp/default.log" {
+		t.Errorf("stdout = %q, want Default's value once #{myLog} is absent", got)
+	}
+	if f := e.Get("scriptArgument"); f == nil || len(f.Values) != 2 || f.Values[1].Str != "#{myArg}" {
+		t.Errorf("scriptArgument = %+v, want [a #{myArg}]", f)
+	}
+	got, err := expr.EvalString("#{command}", r.Scope(a, nil))
+	if err != nil || got != "run --tag= s3cr3t" {
+		t.Errorf("command = %q, %v", got, err)
+	}
+	if p := r.Param("myArg"); p.Source != FromDefault || !strings.HasPrefix(p.Describe(), "its default (line ") {
+		t.Errorf("myArg source %q %q", p.Source, p.Describe())
+	}
+	if p := r.Param("myTag"); p.HasValue() || !p.Optional {
+		t.Errorf("myTag %+v", p)
+	}
+	if d.Effective(a).Str("stdout") != "#{myLog}" {
+		t.Error("the definition's own effective fields must stay as written")
+	}
+}
+
+// TestResolverMasked: the display view masks secret parameters expanded
+// into other fields and `*` fields; the plain resolver has the values.
+func TestResolverMasked(t *testing.T) {
+	d, err := Parse("optional.json", []byte(optionalFixture))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Resolve()
+	r := NewResolver(d, map[string][]string{"*myPw": {"fromflag"}})
+	a := d.Object("A")
+	for in, want := range map[string]string{"#{myNote}": "pw is ********", "#{*password}": "********", "#{myPw}": "********"} {
+		if got, err := expr.EvalString(in, r.Masked().Scope(a, nil)); err != nil || got != want {
+			t.Errorf("masked %s = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if got, _ := expr.EvalString("#{myNote}", r.Scope(a, nil)); got != "pw is fromflag" {
+		t.Errorf("unmasked = %q", got)
+	}
+	secrets := r.Secrets()
+	if strings.Join(secrets, ",") != "fromflag,hunter2" {
+		t.Errorf("Secrets() = %q", secrets)
+	}
+	if got := MaskText("login hunter2 with fromflag", secrets); got != "login ******** with ********" {
+		t.Errorf("MaskText = %q", got)
 	}
 }

@@ -42,7 +42,7 @@ func (e *engine) publishAlarm(i *inst, c *comp) {
 		if f == nil || len(f.Values) == 0 || f.Values[0].IsRef {
 			return ""
 		}
-		ss, err := evalStrings(f.Values[0].Str, sc)
+		ss, err := e.evalStrings(f.Values[0].Str, sc)
 		if err != nil {
 			return fmt.Sprintf("<%s: %v>", key, err)
 		}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/dpl-dev/dpl/definition"
-	"github.com/dpl-dev/dpl/definition/expr"
 	"github.com/dpl-dev/dpl/executor/schedule"
 	"github.com/dpl-dev/dpl/executor/store"
 	"github.com/dpl-dev/dpl/executor/task"
@@ -75,7 +74,7 @@ type engine struct {
 	name       string
 	act        *store.Activation
 	resumed    bool
-	params     map[string]expr.Value
+	res        *definition.Resolver // the expression scope: parameters, fields, refs
 
 	comps   map[string]*comp
 	it      *schedule.Iterator

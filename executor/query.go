@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dpl-dev/dpl/definition/expr"
 	"github.com/dpl-dev/dpl/executor/store"
 	"github.com/dpl-dev/dpl/executor/task"
 )
@@ -233,7 +234,7 @@ func (e *engine) describeRaw(id string, evaluate bool) (*task.Object, error) {
 		return o, err
 	}
 	if c := e.comps[id]; c != nil {
-		fs, _, err := e.objectFields(e.componentScope(c.obj), evaluate)
+		fs, _, err := e.objectFields(c.obj, nil, evaluate)
 		if err != nil {
 			return nil, err
 		}
@@ -254,18 +255,18 @@ func (e *engine) EvaluateExpression(_ context.Context, pipelineID, objectID, exp
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	var s *objScope
+	var s expr.Scope
 	switch {
 	case e.insts[objectID] != nil:
-		s = e.instScope(e.insts[objectID], 0)
+		s = e.instScope(e.insts[objectID])
 	case e.atts[objectID] != nil:
-		s = e.instScope(e.insts[e.atts[objectID].Instance], 0)
+		s = e.instScope(e.insts[e.atts[objectID].Instance])
 	case e.comps[objectID] != nil:
 		s = e.componentScope(e.comps[objectID].obj)
 	default:
 		return "", fmt.Errorf("%w: no object %q", ErrTaskNotFound, objectID)
 	}
-	ss, err := evalStrings(expression, s)
+	ss, err := e.evalStrings(expression, s)
 	if err != nil {
 		return "", fmt.Errorf("%w: %v", ErrInvalidRequest, err)
 	}

@@ -1,103 +1,121 @@
 package executor
 
 import (
-	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/dpl-dev/dpl/definition"
 	"github.com/dpl-dev/dpl/definition/expr"
 )
 
-// maxEvalDepth bounds field-to-field evaluation (a field whose value refers
-// to another field with #{...}) so that a self-reference fails instead of
-// looping.
-const maxEvalDepth = 16
+// The engine evaluates expressions with definition.Resolver, the one scope
+// of dpl (parameters, inheritance, refs, the nesting limit); what it adds
+// is run time, through the bindings below: which instance an object
+// stands for, its @ fields, node, and the instances refs lead to.
 
-// objScope evaluates expressions in the context of one object: its
-// effective fields, the runtime fields of the instance or attempt it
-// stands for, the pipeline's parameters, and references to other objects
-// (resolved to the matching instance when there is one).
-type objScope struct {
-	e     *engine
-	id    string // id the object renders as
-	comp  *definition.Object
-	eff   *definition.Effective
-	rt    map[string]expr.Value // @ runtime fields, node
-	inst  *inst                 // the instance, nil for a component
-	depth int
+// instBinding binds a component's scope to one of its instances.
+type instBinding struct {
+	e *engine
+	i *inst
 }
 
-var _ expr.Object = (*objScope)(nil)
+var _ definition.Binding = instBinding{}
 
-func (s *objScope) ID() string { return s.id }
+func (b instBinding) ID() string { return b.i.ID }
 
-func (s *objScope) Lookup(name string) (expr.Value, error) {
-	if v, ok := s.rt[name]; ok {
-		return v, nil
-	}
+// Runtime returns the instance's @ fields. The runtime fields of
+// attempts (errorMessage, ...) are the service's too; they go here.
+func (b instBinding) Runtime(name string) (expr.Value, bool) {
+	i := b.i
 	switch name {
-	case "id":
-		return expr.String(s.comp.ID), nil
-	case "name":
-		if s.comp.HasName {
-			return expr.String(s.comp.Name), nil
+	case "@pipelineId":
+		return expr.String(b.e.pipelineID), true
+	case "@scheduledStartTime":
+		return expr.DateTime(i.ScheduledStart), true
+	case "@scheduledEndTime":
+		return expr.DateTime(i.ScheduledEnd), true
+	case "@status":
+		return expr.String(i.Status), true
+	case "@id":
+		return expr.String(i.ID), true
+	case "@sphere":
+		return expr.String(string(SphereInstance)), true
+	case "@componentParent":
+		return expr.Obj(b.e.componentScope(i.c.obj)), true
+	case "@actualStartTime":
+		if !i.ActualStart.IsZero() {
+			return expr.DateTime(i.ActualStart), true
 		}
-		return expr.String(s.comp.ID), nil
+	case "@actualEndTime":
+		if !i.ActualEnd.IsZero() {
+			return expr.DateTime(i.ActualEnd), true
+		}
 	}
-	if f := s.eff.Get(name); f != nil {
-		return s.fieldValue(name, f)
-	}
-	if v, ok := s.e.params[name]; ok {
-		return v, nil
-	}
-	if v, ok := s.e.params["*"+name]; ok {
-		return v, nil // #{myPw} reads a declared *myPw, as AWS's own templates do
-	}
-	return expr.Value{}, expr.UnknownName(name)
+	return expr.Value{}, false
 }
 
-// fieldValue turns a field into a value: refs become objects, strings are
-// evaluated in this scope, multi-valued fields become lists.
-func (s *objScope) fieldValue(key string, f *definition.Field) (expr.Value, error) {
-	vals := make([]expr.Value, 0, len(f.Values))
-	for _, v := range f.Values {
-		if v.IsRef {
-			vals = append(vals, expr.Obj(s.e.refScope(s, key, v.Ref, s.depth+1)))
-			continue
-		}
-		if s.depth >= maxEvalDepth {
-			return expr.Value{}, fmt.Errorf("field %s of %s: expressions nest deeper than %d levels (a field refers to itself?)", key, s.comp.ID, maxEvalDepth)
-		}
-		sub := *s
-		sub.depth++
-		ev, err := evalTemplate(v.Str, &sub)
-		if err != nil {
-			return expr.Value{}, fmt.Errorf("field %s of %s: %w", key, s.comp.ID, err)
-		}
-		vals = append(vals, ev)
+func (b instBinding) Node() (*definition.Object, definition.Binding) {
+	if b.i.node == nil {
+		return nil, nil
 	}
-	if len(vals) == 1 && !f.List {
-		return vals[0], nil
-	}
-	return expr.List(vals...), nil
+	return b.i.node.c.obj, instBinding{b.e, b.i.node}
 }
 
-func evalTemplate(src string, s expr.Scope) (expr.Value, error) {
-	if !strings.Contains(src, "#{") {
-		return expr.String(src), nil
+// Ref leads to the instance of a scheduled component that this instance
+// is linked to through key, else to the component itself.
+func (b instBinding) Ref(key string, target *definition.Object) definition.Binding {
+	if ri := b.e.matchInstance(b.i, key, target.ID); ri != nil {
+		return instBinding{b.e, ri}
 	}
-	t, err := expr.ParseTemplate(src)
-	if err != nil {
-		return expr.Value{}, err
+	return compBinding{e: b.e}
+}
+
+// compBinding binds a component's scope to the component itself (no
+// instance); node is set for actions, which are evaluated for the
+// instance whose onFail/onSuccess/onLateAction fired them.
+type compBinding struct {
+	e    *engine
+	node *inst
+}
+
+var _ definition.Binding = compBinding{}
+
+func (b compBinding) ID() string { return "" }
+
+func (b compBinding) Runtime(name string) (expr.Value, bool) {
+	if name == "@pipelineId" {
+		return expr.String(b.e.pipelineID), true
 	}
-	return t.Eval(s)
+	return expr.Value{}, false
+}
+
+func (b compBinding) Node() (*definition.Object, definition.Binding) {
+	if b.node == nil {
+		return nil, nil
+	}
+	return b.node.c.obj, instBinding{b.e, b.node}
+}
+
+func (b compBinding) Ref(string, *definition.Object) definition.Binding { return compBinding{e: b.e} }
+
+// componentScope evaluates in a component's own context (no instance).
+func (e *engine) componentScope(o *definition.Object) expr.Object {
+	return e.res.Scope(o, compBinding{e: e})
+}
+
+// instScope evaluates in an instance's context: its component's fields
+// plus the instance's runtime fields.
+func (e *engine) instScope(i *inst) expr.Object {
+	return e.res.Scope(i.c.obj, instBinding{e, i})
+}
+
+// actionScope evaluates an action's fields with node bound to i.
+func (e *engine) actionScope(c *comp, i *inst) expr.Object {
+	return e.res.Scope(c.obj, compBinding{e: e, node: i})
 }
 
 // evalStrings evaluates a raw field value to its string form(s).
-func evalStrings(src string, s expr.Scope) ([]string, error) {
-	v, err := evalTemplate(src, s)
+func (e *engine) evalStrings(src string, s expr.Scope) ([]string, error) {
+	v, err := e.res.Eval(src, s)
 	if err != nil {
 		return nil, err
 	}
@@ -123,66 +141,4 @@ func fmtTime(t time.Time) string {
 		return ""
 	}
 	return t.UTC().Format(timeLayout)
-}
-
-// paramValues builds the parameter scope: definition values, overridden
-// by opts.Params, falling back to each parameter's default. Typed
-// parameters become numbers.
-func paramValues(d *definition.Definition, override map[string][]string) map[string]expr.Value {
-	raw := map[string][]string{}
-	for _, p := range d.Parameters {
-		if def, ok := p.Attr("default"); ok {
-			if f := p.AttrField("default"); f != nil && len(f.Values) > 1 {
-				for _, v := range f.Values {
-					raw[p.ID] = append(raw[p.ID], v.Str)
-				}
-			} else {
-				raw[p.ID] = []string{def}
-			}
-		}
-	}
-	for _, v := range d.Values {
-		var ss []string
-		for _, x := range v.Values {
-			ss = append(ss, x.Str)
-		}
-		raw[v.ID] = ss
-	}
-	for k, v := range override {
-		raw[k] = v
-	}
-	out := make(map[string]expr.Value, len(raw))
-	for id, ss := range raw {
-		typ := ""
-		isArray := false
-		if p := d.Parameter(id); p != nil {
-			typ, _ = p.Attr("type")
-			a, _ := p.Attr("isArray")
-			isArray = strings.EqualFold(a, "true")
-		}
-		vals := make([]expr.Value, 0, len(ss))
-		for _, s := range ss {
-			vals = append(vals, typedParam(typ, s))
-		}
-		if len(vals) == 1 && !isArray {
-			out[id] = vals[0]
-		} else {
-			out[id] = expr.List(vals...)
-		}
-	}
-	return out
-}
-
-func typedParam(typ, s string) expr.Value {
-	switch strings.ToLower(typ) {
-	case "integer":
-		if n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64); err == nil {
-			return expr.Int(n)
-		}
-	case "double":
-		if f, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err == nil {
-			return expr.Double(f)
-		}
-	}
-	return expr.String(s)
 }

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/dpl-dev/dpl/definition"
-	"github.com/dpl-dev/dpl/definition/expr"
 	"github.com/dpl-dev/dpl/definition/period"
 	"github.com/dpl-dev/dpl/executor/clock"
 	"github.com/dpl-dev/dpl/executor/schedule"
@@ -109,7 +108,7 @@ func newEngine(opts Options) (*engine, error) {
 		opts.Params, opts.RetryDelay, opts.Until, opts.StartTimestamp = e.act.Params, e.act.RetryDelay, e.act.Until, e.act.StartTimestamp
 		e.opts = opts
 	}
-	e.params = paramValues(d, e.act.Params)
+	e.res = definition.NewResolver(d, e.act.Params)
 
 	// Instance ids carry whole seconds; an on-demand activation at a
 	// fractional time would name instances that a reloaded plan (parsing
@@ -149,7 +148,7 @@ func (e *engine) expandComponent(objectID, key, raw string) (string, error) {
 	if o == nil || !strings.Contains(raw, "#{") {
 		return raw, nil
 	}
-	ss, err := evalStrings(raw, e.componentScope(o))
+	ss, err := e.evalStrings(raw, e.componentScope(o))
 	if err != nil {
 		return "", err
 	}
@@ -161,7 +160,7 @@ func (e *engine) readComponents() error {
 		if _, dup := e.comps[o.ID]; dup {
 			continue
 		}
-		eff := e.d.Effective(o)
+		eff := e.res.Effective(o)
 		c := &comp{obj: o, eff: eff, kind: schedule.KindOf(eff.Type), typ: eff.Type, blocked: map[*inst]bool{}}
 		e.comps[o.ID] = c
 	}
@@ -180,7 +179,7 @@ func (e *engine) readComponents() error {
 			}
 			v := f.Values[0].Str
 			if strings.Contains(v, "#{") {
-				ss, e2 := evalStrings(v, e.componentScope(c.obj))
+				ss, e2 := e.evalStrings(v, e.componentScope(c.obj))
 				if e2 != nil {
 					err = fmt.Errorf("%s: field %s: %w", id, key, e2)
 					return ""
@@ -259,13 +258,6 @@ func (e *engine) readComponents() error {
 		}
 	}
 	return nil
-}
-
-// componentScope evaluates in a component's own context (no runtime).
-func (e *engine) componentScope(o *definition.Object) *objScope {
-	return &objScope{e: e, id: o.ID, comp: o, eff: e.d.Effective(o), rt: map[string]expr.Value{
-		"@pipelineId": expr.String(e.pipelineID),
-	}}
 }
 
 // load restores a resumed activation's instances and attempts.

@@ -13,58 +13,6 @@ import (
 	"github.com/dpl-dev/dpl/executor/task"
 )
 
-// instScope evaluates in an instance's context: its component's fields
-// plus the instance's runtime fields.
-func (e *engine) instScope(i *inst, depth int) *objScope {
-	rt := map[string]expr.Value{
-		"@pipelineId":         expr.String(e.pipelineID),
-		"@scheduledStartTime": expr.DateTime(i.ScheduledStart),
-		"@scheduledEndTime":   expr.DateTime(i.ScheduledEnd),
-		"@status":             expr.String(i.Status),
-		"@id":                 expr.String(i.ID),
-		"@sphere":             expr.String(string(SphereInstance)),
-		"@componentParent":    expr.Obj(e.componentScope(i.c.obj)),
-	}
-	if !i.ActualStart.IsZero() {
-		rt["@actualStartTime"] = expr.DateTime(i.ActualStart)
-	}
-	if !i.ActualEnd.IsZero() {
-		rt["@actualEndTime"] = expr.DateTime(i.ActualEnd)
-	}
-	if i.node != nil && depth < maxEvalDepth {
-		rt["node"] = expr.Obj(e.instScope(i.node, depth+1))
-	}
-	return &objScope{e: e, id: i.ID, comp: i.c.obj, eff: i.c.eff, rt: rt, inst: i, depth: depth}
-}
-
-// actionScope evaluates an action's fields with node bound to i.
-func (e *engine) actionScope(c *comp, i *inst) *objScope {
-	s := e.componentScope(c.obj)
-	s.rt["node"] = expr.Obj(e.instScope(i, 1))
-	return s
-}
-
-// refScope resolves a reference from an object: to the matching instance
-// of a scheduled component when the referrer is an instance, else to the
-// component.
-func (e *engine) refScope(from *objScope, key, ref string, depth int) expr.Object {
-	if depth >= maxEvalDepth {
-		return &objScope{e: e, id: ref, comp: &definition.Object{ID: ref}, eff: &definition.Effective{}, rt: map[string]expr.Value{}}
-	}
-	if from.inst != nil {
-		if ri := e.matchInstance(from.inst, key, ref); ri != nil {
-			return e.instScope(ri, depth)
-		}
-	}
-	o := e.d.Object(ref)
-	if o == nil {
-		return &objScope{e: e, id: ref, comp: &definition.Object{ID: ref}, eff: &definition.Effective{}, rt: map[string]expr.Value{}}
-	}
-	s := e.componentScope(o)
-	s.depth = depth
-	return s
-}
-
 // matchInstance finds the instance of component ref that instance i is
 // linked to through key (input, output, runsOn, dependsOn).
 func (e *engine) matchInstance(i *inst, key, ref string) *inst {
@@ -114,18 +62,26 @@ func refField(k, v string) task.Field { return task.Field{Key: k, RefValue: &v} 
 // noFollow are ref fields whose targets a runner does not need.
 var noFollow = map[string]bool{"parent": true, "dependsOn": true, "precondition": true, "onSuccess": true, "onFail": true, "onLateAction": true, "schedule": true, "@componentParent": true, "@instanceParent": true}
 
-// objectFields evaluates a component's effective fields in scope s,
-// mapping refs to linked instances; refs are returned for the closure.
-func (e *engine) objectFields(s *objScope, evaluate bool) ([]task.Field, []string, error) {
+// objectFields evaluates a component's effective fields, in the scope of
+// instance i (nil: the component itself), mapping refs to linked
+// instances; refs are returned for the closure.
+func (e *engine) objectFields(o *definition.Object, i *inst, evaluate bool) ([]task.Field, []string, error) {
 	var fields []task.Field
 	var refs []string
-	for _, k := range s.eff.Keys {
-		f := s.eff.Fields[k]
+	eff := e.res.Effective(o)
+	var s expr.Scope
+	if i != nil {
+		s = e.instScope(i)
+	} else {
+		s = e.componentScope(o)
+	}
+	for _, k := range eff.Keys {
+		f := eff.Fields[k]
 		for _, v := range f.Values {
 			if v.IsRef {
 				target := v.Ref
-				if s.inst != nil {
-					if ri := e.matchInstance(s.inst, k, v.Ref); ri != nil {
+				if i != nil {
+					if ri := e.matchInstance(i, k, v.Ref); ri != nil {
 						target = ri.ID
 					}
 				}
@@ -139,9 +95,9 @@ func (e *engine) objectFields(s *objScope, evaluate bool) ([]task.Field, []strin
 				fields = append(fields, strField(k, v.Str))
 				continue
 			}
-			ss, err := evalStrings(v.Str, s)
+			ss, err := e.evalStrings(v.Str, s)
 			if err != nil {
-				return nil, nil, fmt.Errorf("%s: field %s: %w", s.comp.ID, k, err)
+				return nil, nil, fmt.Errorf("%s: field %s: %w", o.ID, k, err)
 			}
 			for _, x := range ss {
 				fields = append(fields, strField(k, x))
@@ -153,7 +109,7 @@ func (e *engine) objectFields(s *objScope, evaluate bool) ([]task.Field, []strin
 
 // instanceObject is an instance in the API shape.
 func (e *engine) instanceObject(i *inst, evaluate bool) (*task.Object, []string, error) {
-	fields, refs, err := e.objectFields(e.instScope(i, 0), evaluate)
+	fields, refs, err := e.objectFields(i.c.obj, i, evaluate)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -284,7 +240,7 @@ func (e *engine) buildTask(i *inst, a *store.Attempt) (*task.Task, error) {
 			o, more, err = e.instanceObject(ri, true)
 		} else if c := e.comps[it.id]; c != nil {
 			var fs []task.Field
-			fs, more, err = e.objectFields(e.componentScope(c.obj), true)
+			fs, more, err = e.objectFields(c.obj, nil, true)
 			o = &task.Object{ID: it.id, Name: c.obj.Name, Fields: fs}
 		} else {
 			continue

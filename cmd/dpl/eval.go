@@ -94,7 +94,9 @@ yyyy-MM-ddTHH:mm:ss (an RFC 3339 offset is also accepted).`,
 				if o == nil {
 					return withCode(exitUsage, fmt.Errorf("%s: no object with id %q", file, object))
 				}
-				scope = d.Scope(o, definition.ScopeOptions{Params: paramVals, Runtime: runtime})
+				// What eval prints is shown, never executed: secrets are masked.
+				res := definition.NewResolver(d, paramVals).Masked()
+				scope = res.Scope(o, definition.OptionsBinding(definition.ScopeOptions{Runtime: runtime}))
 			}
 
 			t, err := expr.ParseTemplate(args[0])

@@ -2,50 +2,41 @@ package schedule
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/dpl-dev/dpl/definition"
 	"github.com/dpl-dev/dpl/definition/expr"
 )
 
-// Mask replaces the value of every secret (`*`) field.
-const Mask = "********"
+// Mask replaces the value of every secret (`*` field or parameter).
+const Mask = definition.Mask
 
 // Params are parameter values by id (several for array parameters).
 type Params map[string][]string
 
-// ResolveParams picks every parameter's value: overrides first, then the
-// definition's values, then the parameter's default. Parameters left
-// without a value (required, no default) are returned in missing, in
-// declaration order; optional ones without a value are simply absent.
+// ResolveParams picks every parameter's value with definition.Resolver:
+// overrides first, then the definition's values, then the parameter's
+// default. Parameters left without a value (required, no default) are
+// returned in missing, in declaration order; optional ones without a
+// value are simply absent.
 func ResolveParams(d *definition.Definition, overrides Params) (Params, []string) {
+	r := definition.NewResolver(d, overrides)
 	out := Params{}
 	for _, v := range d.Values {
-		var ss []string
-		for _, x := range v.Values {
-			ss = append(ss, x.Str)
+		if ps := r.Param(v.ID); ps != nil && ps.HasValue() {
+			out[v.ID] = ps.Values
 		}
-		out[v.ID] = ss
 	}
 	for id, ss := range overrides {
 		out[id] = ss
 	}
 	var missing []string
-	for _, p := range d.Parameters {
-		if _, ok := out[p.ID]; ok {
-			continue
-		}
-		if f := p.AttrField("default"); f != nil && len(f.Values) > 0 {
-			var ss []string
-			for _, x := range f.Values {
-				ss = append(ss, x.Str)
-			}
-			out[p.ID] = ss
-			continue
-		}
-		if opt, _ := p.Attr("optional"); !strings.EqualFold(opt, "true") {
-			missing = append(missing, p.ID)
+	for _, ps := range r.Params() {
+		switch {
+		case ps.HasValue():
+			out[ps.ID] = ps.Values
+		case !ps.Optional:
+			missing = append(missing, ps.ID)
 		}
 	}
 	return out, missing
@@ -58,8 +49,18 @@ type Evaluator struct {
 	Def  *definition.Definition
 	Plan *Plan // links references to instances; nil: same-interval times
 	// Params override the definition's values (which override defaults);
-	// typed parameters become numbers (definition.Scope does this).
+	// typed parameters become numbers (definition.Resolver does this).
 	Params Params
+
+	res *definition.Resolver
+}
+
+// resolver returns the definition's resolver for ev.Params, built once.
+func (ev *Evaluator) resolver() *definition.Resolver {
+	if ev.res == nil {
+		ev.res = definition.NewResolver(ev.Def, ev.Params)
+	}
+	return ev.res
 }
 
 // FieldValue is one effective field of an instance, evaluated.
@@ -72,16 +73,19 @@ type FieldValue struct {
 }
 
 // Fields evaluates every effective field of the instance's component, in
-// the effective key order. Values whose expressions cannot be evaluated
-// offline (such as @actualStartTime) are kept as written; the problems are
-// returned in errs, one per field.
+// the effective key order, for display: `*` fields show Mask, and so does
+// the value of a secret parameter expanded into another field. Values
+// whose expressions cannot be evaluated offline (such as
+// @actualStartTime) are kept as written; the problems are returned in
+// errs, one per field.
 func (ev *Evaluator) Fields(inst Instance) (fields []FieldValue, errs []error) {
 	o := ev.Def.Object(inst.Component)
 	if o == nil {
 		return nil, []error{fmt.Errorf("%s: no such object", inst.Component)}
 	}
-	e := ev.Def.Effective(o)
-	sc := ev.scope(o, inst.Start, inst.End, inst.ID)
+	r := ev.resolver().Masked()
+	e := r.Effective(o)
+	sc := ev.scopeIn(r, o, inst.Start, inst.End, inst.ID)
 	for _, k := range e.Keys {
 		f := e.Fields[k]
 		fv := FieldValue{Key: k, List: f.List || len(f.Values) > 1, Secret: f.IsSecret()}
@@ -125,14 +129,7 @@ func (ev *Evaluator) Eval(inst Instance, s string) (string, error) {
 }
 
 func (ev *Evaluator) eval(s string, sc expr.Scope) (expr.Value, error) {
-	if !strings.Contains(s, "#{") {
-		return expr.String(s), nil
-	}
-	t, err := expr.ParseTemplate(s)
-	if err != nil {
-		return expr.Value{}, err
-	}
-	return t.Eval(sc)
+	return ev.resolver().Eval(s, sc)
 }
 
 // Expand is an ExpandFunc for Build: it evaluates schedule fields with the
@@ -154,7 +151,11 @@ func (ev *Evaluator) Expand(objectID, key, raw string) (string, error) {
 // Referenced scheduled components see their linked instance's runtime
 // fields (the instance whose interval contains this one's start).
 func (ev *Evaluator) scope(o *definition.Object, start, end time.Time, instID string) expr.Scope {
-	opts := definition.ScopeOptions{Params: ev.Params}
+	return ev.scopeIn(ev.resolver(), o, start, end, instID)
+}
+
+func (ev *Evaluator) scopeIn(r *definition.Resolver, o *definition.Object, start, end time.Time, instID string) expr.Scope {
+	var opts definition.ScopeOptions
 	if !start.IsZero() {
 		opts.Runtime = runtime(start, end, instID)
 		opts.RefRuntime = func(ref *definition.Object) map[string]expr.Value {
@@ -166,7 +167,7 @@ func (ev *Evaluator) scope(o *definition.Object, start, end time.Time, instID st
 			return map[string]expr.Value{"@scheduledStartTime": expr.DateTime(start), "@scheduledEndTime": expr.DateTime(end)}
 		}
 	}
-	return ev.Def.Scope(o, opts)
+	return r.Scope(o, definition.OptionsBinding(opts))
 }
 
 func runtime(start, end time.Time, instID string) map[string]expr.Value {

@@ -1,0 +1,76 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/dpl-dev/dpl/definition"
+)
+
+// scopeDef chains user fields 20 deep (deeper than the engine's old limit
+// of 16, within the one limit definition.MaxNesting), reads a typed
+// parameter, an optional parameter without a value, and a self-reference.
+func scopeDef() string {
+	var chain strings.Builder
+	for i := 1; i < 20; i++ {
+		fmt.Fprintf(&chain, `"myF%d": "#{myF%d}", `, i, i+1)
+	}
+	return `{"objects": [
+  {"id": "Default", "scheduleType": "ondemand", "failureAndRerunMode": "CASCADE", ` + chain.String() + `"myF20": "end"},
+  {"id": "A", "type": "ShellCommandActivity", "workerGroup": "wg", "command": "echo #{myCount + 1}[#{myOpt}]",
+   "stdout": "#{myOpt}"},
+  {"id": "Loop", "type": "SnsAlarm", "topicArn": "arn:aws:sns:us-east-1:1:t", "subject": "s", "message": "m",
+   "myLoop": "#{myLoop}#{myLoop}#{myLoop}"}
+ ],
+ "parameters": [
+  {"id": "myCount", "type": "Integer", "default": "3"},
+  {"id": "myOpt", "optional": "true"}
+ ]}`
+}
+
+// TestEngineUsesDefinitionResolver: the engine's expressions and
+// definition.Resolver (validate, plan, eval) give the same answers, with
+// the same nesting limit and optional-parameter rules.
+func TestEngineUsesDefinitionResolver(t *testing.T) {
+	ctx := context.Background()
+	js := scopeDef()
+	r := newRun(t, js, Options{})
+	d := newDef(t, js)
+	d.Resolve()
+	res := definition.NewResolver(d, nil)
+	tests := []struct{ in, want string }{
+		{"#{myF1}", "end"},
+		{"#{command}", "echo 4[]"},
+		{"#{myCount * 2}", "6"},
+		{"[#{myOpt}]", "[]"},
+	}
+	for _, tt := range tests {
+		got, err := r.e.EvaluateExpression(ctx, "df-TEST", "A", tt.in)
+		if err != nil || got != tt.want {
+			t.Errorf("engine %s = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+		v, err := res.Eval(tt.in, res.Scope(d.Object("A"), nil))
+		if err != nil || v.String() != tt.want {
+			t.Errorf("resolver %s = %q, %v; want %q", tt.in, v.String(), err, tt.want)
+		}
+	}
+	if _, err := r.e.EvaluateExpression(ctx, "df-TEST", "Loop", "#{myLoop}"); err == nil || !strings.Contains(err.Error(), "refer to itself") {
+		t.Errorf("self-reference: %v, want a cycle error", err)
+	}
+	if _, err := res.Eval("#{myLoop}", res.Scope(d.Object("Loop"), nil)); !errors.Is(err, definition.ErrFieldCycle) {
+		t.Errorf("resolver self-reference: %v, want ErrFieldCycle", err)
+	}
+	// stdout is only #{myOpt}: absent, as if not written.
+	objs, err := r.e.DescribeObjects(ctx, DescribeInput{ObjectIDs: []string{"A"}, EvaluateExpressions: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range objs.Objects[0].Fields {
+		if f.Key == "stdout" {
+			t.Errorf("stdout = %v, want the field absent (optional parameter without a value)", f)
+		}
+	}
+}

@@ -44,6 +44,10 @@ func LooksLikeYAML(data []byte) bool {
 // tags become their long form (!Ref X -> {"Ref": "X"}, !GetAtt a.b ->
 // {"Fn::GetAtt": ["a","b"]}, !Sub s -> {"Fn::Sub": s}).
 func ParseYAML(file string, data []byte) (*Definition, error) {
+	return parseYAML(file, data, ReadOptions{})
+}
+
+func parseYAML(file string, data []byte, opts ReadOptions) (*Definition, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, yamlSyntaxError(file, data, err)
@@ -53,7 +57,7 @@ func ParseYAML(file string, data []byte) (*Definition, error) {
 	}
 	w := &yamlJSON{file: file}
 	w.node(doc.Content[0], 0)
-	d, err := Parse(file, w.buf.Bytes())
+	d, err := parseJSONWith(file, w.buf.Bytes(), opts)
 	if err != nil {
 		if se, ok := err.(*SyntaxError); ok {
 			se.Pos = w.remap(se.Pos)

@@ -1,6 +1,6 @@
 package definition
 
-import "sort"
+import "container/heap"
 
 // Edge is one reference from an object to another: the value of Field on
 // From (own or inherited) names To.
@@ -210,28 +210,25 @@ func (g *Graph) topo() ([]string, []string) {
 			}
 		}
 	}
-	// Kahn's algorithm with a sorted ready set keeps file order among ties.
-	var ready []int
+	// Kahn's algorithm; taking the smallest ready index (a min-heap) keeps
+	// file order among ties. Re-sorting the ready list instead was
+	// quadratic on wide definitions (100,000 objects: seconds).
+	ready := &intHeap{}
 	for i := range ids {
 		if indeg[i] == 0 {
-			ready = append(ready, i)
+			ready.s = append(ready.s, i)
 		}
 	}
+	heap.Init(ready)
 	order := make([]string, 0, len(ids))
-	for len(ready) > 0 {
-		i := ready[0]
-		ready = ready[1:]
+	for ready.Len() > 0 {
+		i := heap.Pop(ready).(int)
 		order = append(order, ids[i])
-		var next []int
 		for _, j := range down[i] {
 			indeg[j]--
 			if indeg[j] == 0 {
-				next = append(next, j)
+				heap.Push(ready, j)
 			}
-		}
-		if len(next) > 0 {
-			ready = append(ready, next...)
-			sort.Ints(ready)
 		}
 	}
 	if len(order) == len(ids) {
@@ -271,4 +268,17 @@ func (g *Graph) topo() ([]string, []string) {
 		}
 	}
 	return order, nil
+}
+
+// intHeap is a min-heap of object indexes for container/heap.
+type intHeap struct{ s []int }
+
+func (h *intHeap) Len() int           { return len(h.s) }
+func (h *intHeap) Less(i, j int) bool { return h.s[i] < h.s[j] }
+func (h *intHeap) Swap(i, j int)      { h.s[i], h.s[j] = h.s[j], h.s[i] }
+func (h *intHeap) Push(x any)         { h.s = append(h.s, x.(int)) }
+func (h *intHeap) Pop() any {
+	x := h.s[len(h.s)-1]
+	h.s = h.s[:len(h.s)-1]
+	return x
 }

@@ -487,3 +487,14 @@ func (s *scanner) unicodeEscape() (rune, int, error) {
 	}
 	return r, 6, nil
 }
+
+// index returns the position in n.keys of the member that get(key) finds,
+// or -1.
+func (n *jnode) index(key string) int {
+	for i := len(n.keys) - 1; i >= 0; i-- {
+		if n.keys[i].key == key {
+			return i
+		}
+	}
+	return -1
+}

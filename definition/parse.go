@@ -2,11 +2,7 @@ package definition
 
 import (
 	"fmt"
-	"io"
-	"io/fs"
-	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 )
 
@@ -15,70 +11,33 @@ import (
 // *SyntaxError is returned for input that is not JSON; everything else that
 // is wrong becomes an error Diagnostic on the returned Definition.
 func Parse(file string, data []byte) (*Definition, error) {
+	return parseJSONWith(file, data, ReadOptions{})
+}
+
+// ParseFile reads one definition file ("-" reads standard input) with the
+// default ReadOptions; see Load.
+func ParseFile(path string) (*Definition, error) {
+	d, _, err := Load(path, ReadOptions{})
+	return d, err
+}
+
+// ParseSource parses a definition read by ReadSource: JSON in any of the
+// formats Parse knows, or YAML (CloudFormation templates), whose intrinsic
+// functions are resolved with opts. Files named *.json are always read as
+// JSON, so their errors are JSON ones.
+func ParseSource(file string, data []byte, opts ReadOptions) (*Definition, error) {
+	if !strings.EqualFold(filepath.Ext(file), ".json") && LooksLikeYAML(data) {
+		return parseYAML(file, data, opts)
+	}
+	return parseJSONWith(file, data, opts)
+}
+
+func parseJSONWith(file string, data []byte, opts ReadOptions) (*Definition, error) {
 	root, err := parseJSON(file, data)
 	if err != nil {
 		return nil, err
 	}
-	return fromTree(file, root)
-}
-
-// ParseFile reads one definition file ("-" reads standard input); YAML
-// CloudFormation templates are accepted too.
-func ParseFile(path string) (*Definition, error) {
-	var data []byte
-	var err error
-	if path == "-" {
-		data, err = io.ReadAll(os.Stdin)
-		path = "<stdin>"
-	} else {
-		data, err = os.ReadFile(path)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read definition: %w", err)
-	}
-	if strings.EqualFold(filepath.Ext(path), ".json") {
-		return Parse(path, data) // JSON errors, not YAML ones, for .json files
-	}
-	return ParseAuto(path, data)
-}
-
-// ExpandPaths turns command-line arguments into definition files: files are
-// kept, directories are walked recursively for *.json, "-" is stdin.
-func ExpandPaths(args []string) ([]string, error) {
-	var out []string
-	for _, a := range args {
-		if a == "-" {
-			out = append(out, a)
-			continue
-		}
-		info, err := os.Stat(a)
-		if err != nil {
-			return nil, fmt.Errorf("read definition: %w", err)
-		}
-		if !info.IsDir() {
-			out = append(out, a)
-			continue
-		}
-		var found []string
-		err = filepath.WalkDir(a, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if d.IsDir() && p != a && strings.HasPrefix(d.Name(), ".") {
-				return filepath.SkipDir
-			}
-			if !d.IsDir() && strings.EqualFold(filepath.Ext(p), ".json") {
-				found = append(found, p)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("walk %s: %w", a, err)
-		}
-		sort.Strings(found)
-		out = append(out, found...)
-	}
-	return out, nil
+	return fromTree(file, root, opts)
 }
 
 type builder struct {
@@ -93,7 +52,7 @@ func (b *builder) warnf(pos Pos, obj, field, code, format string, args ...any) {
 	b.d.Diagnostics = append(b.d.Diagnostics, Diagnostic{Severity: SeverityWarning, Code: code, ObjectID: obj, Field: field, Message: fmt.Sprintf(format, args...), Pos: pos})
 }
 
-func fromTree(file string, root *jnode) (*Definition, error) {
+func fromTree(file string, root *jnode, opts ReadOptions) (*Definition, error) {
 	if root.kind != jObject {
 		return nil, &SyntaxError{Pos: root.pos, Msg: fmt.Sprintf("the top level is a JSON %s: a pipeline definition is an object with an \"objects\" list", root.kind)}
 	}
@@ -105,7 +64,7 @@ func fromTree(file string, root *jnode) (*Definition, error) {
 		b.readAPI(root)
 	case cloudFormationPipeline(root) != nil:
 		b.d.Format = FormatCloudFormation
-		b.readCloudFormation(root)
+		b.readCloudFormation(root, opts.CloudFormation)
 	default:
 		b.d.Format = FormatFile
 		b.readFile(root)
@@ -437,8 +396,9 @@ func cloudFormationPipeline(root *jnode) *jnode {
 
 // readCloudFormation reads PipelineObjects/ParameterObjects/ParameterValues
 // in CloudFormation's capitalised shape (Id, Name, Fields[Key, StringValue|RefValue]).
-func (b *builder) readCloudFormation(root *jnode) {
+func (b *builder) readCloudFormation(root *jnode, params map[string]string) {
 	props := cloudFormationPipeline(root)
+	newCFNResolver(b, root, params).resolveProperties(props)
 	if objs := props.get("PipelineObjects"); objs != nil && objs.kind == jArray {
 		for _, e := range objs.elems {
 			b.readAPIObject(lowerKeys(e))

@@ -3,8 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -51,6 +49,7 @@ Exit codes: 0 converted, 1 the definition has errors that would lose values,
 	cmd.Flags().StringVar(&f.logicalID, "resource", "", "CloudFormation: logical id of the resource (default DataPipeline)")
 	cmd.Flags().StringVar(&f.description, "description", "", "CloudFormation: pipeline Description")
 	cmd.Flags().BoolVar(&f.activate, "activate", true, "CloudFormation: Activate property (CloudFormation's default is true)")
+	addReadFlags(cmd.Flags())
 	_ = cmd.MarkFlagRequired("to")
 	rootCmd.AddCommand(cmd)
 }
@@ -107,34 +106,13 @@ func runConvert(cmd *cobra.Command, f convertFlags, path string) error {
 
 // readInput reads a definition file ("-" is stdin) and names it.
 func readInput(path string) (string, []byte, error) {
-	if path == "-" {
-		data, err := io.ReadAll(os.Stdin)
-		if err != nil {
-			return "", nil, fmt.Errorf("read definition: %w", err)
-		}
-		return "<stdin>", data, nil
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return "", nil, fmt.Errorf("read definition: %w", err)
-	}
-	return path, data, nil
+	name, data, _, err := readDefinition(path)
+	return name, data, err
 }
 
 // readSource reads and parses a definition for the conversion commands.
-func readSource(path string) (*convert.Source, error) {
-	name, data, err := readInput(path)
-	if err != nil {
-		return nil, withCode(exitUsage, err)
-	}
-	src, err := convert.Read(name, data)
-	if err != nil {
-		return nil, readError(err, exitUsage)
-	}
-	return src, nil
-}
+func readSource(path string) (*convert.Source, error) { return readConvertSource(path) }
 
-// readError shows syntax errors with the offending line and a caret (exit
 // code 2); other errors get code.
 func readError(err error, code int) error {
 	var se *definition.SyntaxError

@@ -35,6 +35,7 @@ Exit codes: 0 equal, 1 different, 2 usage, I/O or syntax error.`,
 	}
 	cmd.Flags().BoolVar(&f.effective, "effective", false, "compare fields after inheritance")
 	cmd.Flags().StringVarP(&f.output, "output", "o", "text", "output format: text or json")
+	addReadFlags(cmd.Flags())
 	rootCmd.AddCommand(cmd)
 }
 

@@ -79,9 +79,9 @@ yyyy-MM-ddTHH:mm:ss (an RFC 3339 offset is also accepted).`,
 				}
 				scope = expr.Chain{expr.MapScope(runtime), ps}
 			} else {
-				d, err := definition.ParseFile(file)
+				d, _, err := loadDefinition(file)
 				if err != nil {
-					return withCode(exitUsage, err)
+					return err
 				}
 				if _, err := definition.ApplyOverrides(d, sets); err != nil {
 					return withCode(exitUsage, err)
@@ -120,6 +120,7 @@ yyyy-MM-ddTHH:mm:ss (an RFC 3339 offset is also accepted).`,
 	f.StringVar(&end, "scheduled-end", "", "value of @scheduledEndTime")
 	f.StringArrayVar(&params, "param", nil, "parameter value id=value (repeat an id for an array)")
 	addSetFlag(f, &sets)
+	addReadFlags(f)
 	return cmd
 }
 

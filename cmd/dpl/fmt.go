@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/dpl-dev/dpl/definition"
 	"github.com/dpl-dev/dpl/definition/convert"
 )
 
@@ -44,12 +43,13 @@ that would change, 2 usage, I/O or syntax error.`,
 	}
 	cmd.Flags().BoolVarP(&f.write, "write", "w", false, "rewrite the files in place (atomically)")
 	cmd.Flags().BoolVar(&f.check, "check", false, "list files that are not formatted and exit 1 if any")
+	addReadFlags(cmd.Flags())
 	cmd.MarkFlagsMutuallyExclusive("write", "check")
 	rootCmd.AddCommand(cmd)
 }
 
 func runFmt(cmd *cobra.Command, f fmtFlags, args []string) error {
-	paths, err := definition.ExpandPaths(args)
+	paths, err := expandPaths(args)
 	if err != nil {
 		return withCode(exitUsage, err)
 	}

@@ -45,5 +45,6 @@ object that writes it (Default's schedule once, not once per object).
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "dot", "output: dot or mermaid")
+	addReadFlags(cmd.Flags())
 	rootCmd.AddCommand(cmd)
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
 
@@ -106,8 +107,28 @@ func main() {
 	os.Exit(profiled(run))
 }
 
+// writeHeapProfile writes the live heap to $DPL_MEMPROFILE when set; it is
+// called where a command's data is at its largest (and at exit).
+func writeHeapProfile() {
+	path := os.Getenv("DPL_MEMPROFILE")
+	if path == "" {
+		return
+	}
+	out, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "dpl: DPL_MEMPROFILE:", err)
+		return
+	}
+	defer out.Close()
+	runtime.GC() // up-to-date in-use figures
+	if err := pprof.WriteHeapProfile(out); err != nil {
+		fmt.Fprintln(os.Stderr, "dpl: DPL_MEMPROFILE:", err)
+	}
+}
+
 // profiled runs f, writing a CPU profile to $DPL_CPUPROFILE when set (for
-// measuring dpl itself; see executor/bench).
+// measuring dpl itself; see executor/bench) and a heap profile to
+// $DPL_MEMPROFILE.
 func profiled(f func() int) int {
 	path := os.Getenv("DPL_CPUPROFILE")
 	if path == "" {

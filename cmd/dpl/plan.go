@@ -65,9 +65,9 @@ on-demand pipelines (default: --now). Times are UTC, yyyy-MM-ddTHH:mm:ss.`,
 			if req.Params, err = parseParams(params); err != nil {
 				return withCode(exitUsage, err)
 			}
-			d, err := definition.ParseFile(args[0])
+			d, _, err := loadDefinition(args[0])
 			if err != nil {
-				return withCode(exitUsage, err)
+				return err
 			}
 			overrides, err := definition.ApplyOverrides(d, sets)
 			if err != nil {
@@ -108,6 +108,7 @@ on-demand pipelines (default: --now). Times are UTC, yyyy-MM-ddTHH:mm:ss.`,
 	f.StringArrayVar(&params, "param", nil, "parameter value id=value (repeat an id for array parameters)")
 	f.StringVarP(&output, "output", "o", "text", "output format: text or json")
 	f.StringVar(&now, "now", "", "the current time for backfill decisions (default: the clock)")
+	addReadFlags(f)
 	addSetFlag(f, &sets)
 	rootCmd.AddCommand(cmd)
 }

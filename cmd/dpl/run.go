@@ -90,6 +90,7 @@ or was canceled, 2 usage or definition errors, 130 interrupted (resumable).`,
 	fl.IntVar(&f.parallel, "parallel", runtime.NumCPU(), "tasks run at once")
 	addBackendFlags(fl, &f.backend)
 	addSetFlag(fl, &f.sets)
+	addReadFlags(fl)
 	fl.DurationVar(&f.retryDelay, "retry-delay", 0, "override every retryDelay and precondition re-check interval (e.g. 2s)")
 	fl.StringVar(&f.until, "until", "", "create no instance starting at or after this time (yyyy-MM-ddTHH:mm:ss, UTC)")
 	fl.BoolVar(&f.fresh, "fresh", false, "start a new run even if an unfinished one exists")
@@ -151,12 +152,12 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 	pending := session.OpenStore(stateDir)
 
 	// Validate first; errors stop the run with the validator's report.
-	src, err := os.ReadFile(file)
+	name, src, _, err := readDefinition(file)
 	if err != nil {
 		pending.Discard()
-		return withCode(exitUsage, fmt.Errorf("read definition: %w", err))
+		return err
 	}
-	res, overrides, err := validateSource(file, src, validate.Options{Values: values}, f.sets)
+	res, overrides, err := validateSource(name, src, validate.Options{Values: values}, f.sets)
 	if err != nil {
 		pending.Discard()
 		return withCode(exitUsage, err)
@@ -167,8 +168,9 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 		_ = validate.WriteText(stderr, []*validate.Result{res}, validate.TextOptions{Color: colorOutput(stderr)})
 		return withCode(exitUsage, fmt.Errorf("%s has errors; nothing was run", file))
 	}
-	if len(overrides) > 0 {
-		// The run's definition is the file with its overrides: store that
+	if len(overrides) > 0 || res.Definition.Format == definition.FormatCloudFormation {
+		// The run's definition is the file with its overrides (and, for a
+		// template, its intrinsics resolved with --cfn-param): store that
 		// (so resume, dpl tui and set-status see what ran) and let its hash
 		// tell a run with other overrides apart.
 		src = convert.ToFile(res.Definition, convert.Options{}).MarshalIndent()

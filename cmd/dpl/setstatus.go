@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/dpl-dev/dpl/definition"
 	"github.com/dpl-dev/dpl/executor"
 	"github.com/dpl-dev/dpl/executor/control"
 	"github.com/dpl-dev/dpl/executor/store"
@@ -86,7 +85,7 @@ func runSetStatus(cmd *cobra.Command, stateFlag, pipeline, status string, ids []
 	if err != nil {
 		return withCode(exitFailed, fmt.Errorf("stored definition of run %d: %w", act.Seq, err))
 	}
-	d, err := definition.Parse(p.File, src)
+	d, err := parseStored(p.File, src)
 	if err != nil {
 		return withCode(exitFailed, fmt.Errorf("stored definition: %w", err))
 	}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/dpl-dev/dpl/definition"
 	"github.com/dpl-dev/dpl/executor"
 	"github.com/dpl-dev/dpl/executor/control"
 	"github.com/dpl-dev/dpl/executor/remote"
@@ -145,7 +144,7 @@ func openStored(db *store.DB, stateDir, pipeline string) (*tui.EngineSource, []e
 	if file == "" {
 		file = p.ID + ".json"
 	}
-	d, err := definition.Parse(file, src)
+	d, err := parseStored(file, src)
 	if err != nil {
 		return nil, nil, fmt.Errorf("stored definition of %s: %w", p.ID, err)
 	}

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"sort"
 	"strings"
@@ -34,7 +33,8 @@ func init() {
 without calling AWS: JSON syntax, object types and fields, references,
 inheritance, schedules, parameters, #{...} expressions and the service's limits.
 
-PATH is a file, a directory (searched recursively for *.json) or - for stdin.
+PATH is a file (JSON, or a CloudFormation YAML template), a directory
+(searched recursively for *.json) or - for stdin.
 
 Exit codes: 0 valid (warnings allowed), 1 definition errors, 2 usage or I/O error.`,
 		Example: `  dpl validate pipeline.json
@@ -48,6 +48,7 @@ Exit codes: 0 valid (warnings allowed), 1 definition errors, 2 usage or I/O erro
 	cmd.Flags().StringVar(&f.paramFile, "param-file", "", `JSON file of parameter values: {"values": {"myId": "value"}}`)
 	cmd.Flags().BoolVar(&f.strict, "strict", false, "treat the service's limits as errors")
 	addSetFlag(cmd.Flags(), &f.sets)
+	addReadFlags(cmd.Flags())
 	rootCmd.AddCommand(cmd)
 }
 
@@ -61,7 +62,7 @@ func runValidate(cmd *cobra.Command, f validateFlags, args []string) error {
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
-	paths, err := definition.ExpandPaths(args)
+	paths, err := expandPaths(args)
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
@@ -115,28 +116,21 @@ func addSetFlag(fs *pflag.FlagSet, sets *[]string) {
 // validate.File, applying --set overrides between parsing and validation.
 // A bad --set is returned as an error (a usage error).
 func validateFile(path string, opts validate.Options, sets []string) (*validate.Result, []definition.Override, error) {
-	var data []byte
-	var err error
-	name := path
-	if path == "-" {
-		data, err = io.ReadAll(os.Stdin)
-		name = "<stdin>"
-	} else {
-		data, err = os.ReadFile(path)
-	}
+	name, data, _, err := readDefinition(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("read definition: %w", err)
+		return nil, nil, err
 	}
 	return validateSource(name, data, opts, sets)
 }
 
-// validateSource is validateFile on bytes already read.
+// validateSource is validateFile on bytes already read: any format, with
+// the --cfn-param values.
 func validateSource(name string, data []byte, opts validate.Options, sets []string) (*validate.Result, []definition.Override, error) {
-	if len(sets) == 0 {
-		r, err := validate.Bytes(name, data, opts)
-		return r, nil, err
+	ropts, err := readOptions()
+	if err != nil {
+		return nil, nil, err
 	}
-	d, err := definition.Parse(name, data)
+	d, err := definition.ParseSource(name, data, ropts)
 	var se *definition.SyntaxError
 	switch {
 	case errors.As(err, &se):
@@ -145,9 +139,11 @@ func validateSource(name string, data []byte, opts validate.Options, sets []stri
 	case err != nil:
 		return nil, nil, fmt.Errorf("%s: %w", name, err)
 	}
-	ovs, err := definition.ApplyOverrides(d, sets)
-	if err != nil {
-		return nil, nil, err
+	var ovs []definition.Override
+	if len(sets) > 0 {
+		if ovs, err = definition.ApplyOverrides(d, sets); err != nil {
+			return nil, nil, err
+		}
 	}
 	return &validate.Result{File: name, Definition: d, Diagnostics: validate.Definition(d, opts)}, ovs, nil
 }

@@ -1,9 +1,8 @@
 package convert
 
 import (
-	"fmt"
-	"io"
-	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/dpl-dev/dpl/definition"
 )
@@ -17,18 +16,21 @@ type Source struct {
 	YAML bool    // the input was YAML
 }
 
-// Read parses a definition in any supported format, JSON or YAML.
+// Read parses a definition in any supported format, JSON or YAML, with
+// the default read options.
 func Read(file string, data []byte) (*Source, error) {
-	s := &Source{YAML: definition.LooksLikeYAML(data)}
+	return ReadWith(file, data, definition.ReadOptions{})
+}
+
+// ReadWith is Read with read options (CloudFormation parameters).
+func ReadWith(file string, data []byte, opts definition.ReadOptions) (*Source, error) {
+	s := &Source{YAML: !strings.EqualFold(filepath.Ext(file), ".json") && definition.LooksLikeYAML(data)}
 	var err error
-	if s.YAML {
-		s.Def, err = definition.ParseYAML(file, data)
-		if err == nil {
+	s.Def, err = definition.ParseSource(file, data, opts)
+	if err == nil {
+		if s.YAML {
 			s.Raw, err = DecodeYAML(data)
-		}
-	} else {
-		s.Def, err = definition.Parse(file, data)
-		if err == nil {
+		} else {
 			s.Raw, err = Decode(data)
 		}
 	}
@@ -39,20 +41,17 @@ func Read(file string, data []byte) (*Source, error) {
 	return s, nil
 }
 
-// ReadFile reads path ("-" is standard input) with Read.
-func ReadFile(path string) (*Source, error) {
-	var data []byte
-	var err error
-	if path == "-" {
-		data, err = io.ReadAll(os.Stdin)
-		path = "<stdin>"
-	} else {
-		data, err = os.ReadFile(path)
-	}
+// ReadFile is ReadFileWith with the default read options.
+func ReadFile(path string) (*Source, error) { return ReadFileWith(path, definition.ReadOptions{}) }
+
+// ReadFileWith reads path ("-" is standard input) the way every command
+// reads a definition (definition.ReadSource), then parses it with ReadWith.
+func ReadFileWith(path string, opts definition.ReadOptions) (*Source, error) {
+	name, data, err := definition.ReadSource(path, opts)
 	if err != nil {
-		return nil, fmt.Errorf("read definition: %w", err)
+		return nil, err
 	}
-	return Read(path, data)
+	return ReadWith(name, data, opts)
 }
 
 // sectionsOf finds which parameter/value sections the document wrote

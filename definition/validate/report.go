@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/dpl-dev/dpl/definition"
@@ -27,7 +26,7 @@ func (r *Result) Errored() bool { return Errored(r.Diagnostics) }
 // Bytes parses and validates one definition held in memory. Only a read
 // failure is returned as an error; bad JSON becomes a Result with Syntax.
 func Bytes(file string, data []byte, opts Options) (*Result, error) {
-	d, err := definition.Parse(file, data)
+	d, err := definition.ParseSource(file, data, definition.ReadOptions{})
 	var se *definition.SyntaxError
 	switch {
 	case errors.As(err, &se):
@@ -41,17 +40,9 @@ func Bytes(file string, data []byte, opts Options) (*Result, error) {
 
 // File reads and validates one file ("-" is standard input).
 func File(path string, opts Options) (*Result, error) {
-	var data []byte
-	var err error
-	name := path
-	if path == "-" {
-		data, err = io.ReadAll(os.Stdin)
-		name = "<stdin>"
-	} else {
-		data, err = os.ReadFile(path)
-	}
+	name, data, err := definition.ReadSource(path, definition.ReadOptions{})
 	if err != nil {
-		return nil, fmt.Errorf("read definition: %w", err)
+		return nil, err
 	}
 	return Bytes(name, data, opts)
 }

@@ -24,7 +24,7 @@ func (e *engine) fireActions(i *inst, ids []string, why string) {
 				Message: "Terminate (" + why + ")"})
 			switch {
 			case i.Kind == "resource":
-				e.terminateResource(i, Canceled, "terminated by "+id, now)
+				e.terminateResource(i, CauseTerminate, "terminated by "+id, now)
 			default:
 				e.cancelInstance(i, "terminated by "+id+" ("+why+")", now)
 			}

@@ -24,7 +24,7 @@ func (e *engine) startAttempt(i *inst, now time.Time) {
 		case Finished, ShuttingDown:
 			// A rerun after the resource shut down: launch it again.
 			res.Reruns++
-			e.setStatus(res, WaitingOnDependencies, "")
+			e.move(res, CauseWait, "")
 			e.launchResource(res, now)
 		}
 		if Status(res.Status).Terminal() {
@@ -40,14 +40,14 @@ func (e *engine) startAttempt(i *inst, now time.Time) {
 	}
 	i.Attempts++
 	i.NextAttempt = time.Time{}
-	a := &store.Attempt{ID: schedule.AttemptID(i.ID, i.Attempts), Instance: i.ID, N: i.Attempts,
-		Status: string(WaitingForRunner), Created: now}
+	a := &store.Attempt{ID: schedule.AttemptID(i.ID, i.Attempts), Instance: i.ID, N: i.Attempts, Created: now}
+	e.moveAttempt(a, CauseCreate)
 	i.att = a
 	e.atts[a.ID] = a
 	e.attList[i.ID] = append(e.attList[i.ID], a)
 	e.saveAttempt(a, Event{Kind: EventAttempt, Component: i.Component, Instance: i.ID, Attempt: a.ID, Status: WaitingForRunner})
 	if Status(i.Status) != WaitingForRunner {
-		e.setStatus(i, WaitingForRunner, "")
+		e.move(i, CauseQueue, "")
 	} else {
 		e.saveInst(i)
 	}
@@ -80,8 +80,8 @@ func (e *engine) attemptFailed(i *inst, a *store.Attempt, now time.Time) {
 	if i.Failures <= i.c.maxRetries {
 		i.NextAttempt = now.Add(i.c.retryDelay)
 		i.ErrorID, i.ErrorMessage, i.ErrorStack = a.ErrorID, a.ErrorMessage, a.ErrorStack
-		if i.Kind != "precondition" {
-			e.setStatus(i, WaitingForRunner, "")
+		if i.Kind != "precondition" && Status(i.Status) != WaitingForRunner {
+			e.move(i, CauseQueue, "")
 		}
 		e.saveInst(i, Event{Kind: EventWaiting, Component: i.Component, Instance: i.ID, Status: Status(i.Status),
 			Error: a.ErrorMessage, Message: fmt.Sprintf("attempt %d failed; retry %d of %d at %s", a.N, i.Failures, i.c.maxRetries, fmtTime(i.NextAttempt))})
@@ -98,7 +98,7 @@ func (e *engine) attemptFailed(i *inst, a *store.Attempt, now time.Time) {
 // telling its runner to stop.
 func (e *engine) endAttempt(i *inst, a *store.Attempt, st Status, errID, msg string, now time.Time) {
 	wasRunning := Status(a.Status) == Running
-	a.Status = string(st)
+	e.moveAttempt(a, attemptCause(st))
 	a.ActualEnd = now
 	a.ErrorID, a.ErrorMessage = errID, msg
 	if wasRunning {

@@ -105,4 +105,5 @@ type engine struct {
 	done    bool
 	pending store.Change // batched writes of the current operation
 	w       writer       // writes them in order, outside e.mu
+	invalid []error      // transitions the state machine refused (engine defects)
 }

@@ -169,6 +169,9 @@ func (r *run) wantStatus(id string, want Status) {
 func (r *run) checkCounters() {
 	r.t.Helper()
 	e := r.e.engine
+	if len(e.invalid) > 0 {
+		r.t.Fatalf("the state machine refused transitions: %v", e.invalid)
+	}
 	for _, i := range e.order {
 		notOK, bad := 0, 0
 		for _, w := range i.waits {

@@ -100,7 +100,7 @@ func (e *engine) evalRunnable(i *inst, now time.Time) {
 			if i.ActualStart.IsZero() {
 				i.ActualStart = now
 			}
-			e.setStatus(i, Finished, "")
+			e.move(i, CauseSucceed, "")
 			e.fireActions(i, i.c.onSuccess, "success")
 			return
 		}
@@ -168,11 +168,11 @@ func (e *engine) failInstance(i *inst, msg, id string, now time.Time) {
 		msg = "failed"
 	}
 	i.ErrorMessage, i.ErrorID = msg, id
-	e.setStatus(i, Failed, msg)
+	e.move(i, CauseFail, msg)
 	e.fireActions(i, i.c.onFail, "fail")
 	e.cancelPreconditions(i)
 	if r := e.resourceFor(i); r != nil && i.Kind == "activity" && r.c.taskTermin && !Status(r.Status).Terminal() {
-		e.terminateResource(r, Failed, "actionOnTaskFailure terminate: "+i.ID+" failed", now)
+		e.terminateResource(r, CauseFail, "actionOnTaskFailure terminate: "+i.ID+" failed", now)
 	}
 }
 
@@ -180,7 +180,7 @@ func (e *engine) failInstance(i *inst, msg, id string, now time.Time) {
 func (e *engine) cascadeFail(i *inst, from string) {
 	i.CascadeFrom = from
 	i.ErrorMessage = "upstream " + from + " did not finish"
-	e.setStatus(i, CascadeFailed, i.ErrorMessage)
+	e.move(i, CauseCascade, i.ErrorMessage)
 	e.fireActions(i, i.c.onFail, "fail")
 	e.cancelPreconditions(i)
 }
@@ -194,6 +194,6 @@ func (e *engine) cancelInstance(i *inst, why string, now time.Time) {
 		e.endAttempt(i, a, Canceled, "Canceled", why, now)
 	}
 	i.Reason = why
-	e.setStatus(i, Canceled, why)
+	e.move(i, CauseCancel, why)
 	e.cancelPreconditions(i)
 }

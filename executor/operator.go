@@ -37,8 +37,12 @@ func (e *engine) setStatusCmd(_ context.Context, pipelineID string, ids []string
 				return fmt.Errorf("%w: %s needs component ids; %q is not a component", ErrInvalidRequest, cmd, id)
 			}
 		case CmdTryCancel, CmdRerun, CmdMarkFinished:
-			if e.insts[id] == nil {
+			i := e.insts[id]
+			if i == nil {
 				return fmt.Errorf("%w: %s needs instance ids; %q is not an instance of activation %d", ErrInvalidRequest, cmd, id, e.act.Seq)
+			}
+			if _, err := machineFor(i).Next(Status(i.Status), Cause(cmd)); err != nil {
+				return fmt.Errorf("%w: %s: %w", ErrInvalidRequest, id, err)
 			}
 		default:
 			return fmt.Errorf("%w: status %q: want PAUSE, RESUME, TRY_CANCEL, RERUN or MARK_FINISHED", ErrInvalidRequest, status)
@@ -57,7 +61,11 @@ func (e *engine) setStatusCmd(_ context.Context, pipelineID string, ids []string
 			c := e.comps[id]
 			c.paused = true
 			for _, i := range e.order {
-				if i.c == c && (Status(i.Status) == WaitingOnDependencies || Status(i.Status) == WaitingForRunner && (i.att == nil || Status(i.att.Status) != Running)) {
+				if i.c != c {
+					continue
+				}
+				// The table's guard: an attempt already running is not paused.
+				if tr, err := machineFor(i).Next(Status(i.Status), ActionPause); err == nil && !tr.Ignored && (i.att == nil || Status(i.att.Status) != Running) {
 					if i.att != nil && Status(i.att.Status) == WaitingForRunner {
 						e.endAttempt(i, i.att, Canceled, "Paused", "component paused", now)
 						i.Attempts--
@@ -70,35 +78,38 @@ func (e *engine) setStatusCmd(_ context.Context, pipelineID string, ids []string
 						i.counted = false
 						c.active--
 					}
-					e.setStatus(i, Paused, "")
+					e.move(i, ActionPause, "")
 				}
 			}
 		case CmdResume:
 			c := e.comps[id]
 			c.paused = false
 			for _, i := range e.order {
-				if i.c == c && Status(i.Status) == Paused {
-					e.setStatus(i, WaitingOnDependencies, "")
+				if tr, err := machineFor(i).Next(Status(i.Status), ActionResume); i.c == c && err == nil && !tr.Ignored {
+					e.move(i, ActionResume, "")
 					e.markDirty(i)
 				}
 			}
 		case CmdTryCancel:
 			i := e.insts[id]
+			if tr, _ := machineFor(i).Next(Status(i.Status), ActionTryCancel); tr.Ignored {
+				continue
+			}
 			if i.Kind == "resource" {
-				e.terminateResource(i, Canceled, "canceled by the operator", now)
+				e.terminateResource(i, ActionTryCancel, "canceled by the operator", now)
 			} else {
 				e.cancelInstance(i, "canceled by the operator", now)
 			}
 		case CmdMarkFinished:
 			i := e.insts[id]
-			if Status(i.Status) == Finished {
+			if tr, _ := machineFor(i).Next(Status(i.Status), ActionMarkFinished); tr.Ignored {
 				continue
 			}
 			if a := i.att; a != nil && (Status(a.Status) == Running || Status(a.Status) == WaitingForRunner) {
 				e.endAttempt(i, a, Canceled, "MarkedFinished", "marked finished by the operator", now)
 			}
 			i.MarkedFinished = true
-			e.setStatus(i, Finished, "")
+			e.move(i, ActionMarkFinished, "")
 		case CmdRerun:
 			e.rerun(e.insts[id], now, map[string]bool{})
 		}
@@ -148,7 +159,7 @@ func (e *engine) rerun(i *inst, now time.Time, seen map[string]bool) {
 	for _, p := range i.pres {
 		e.rerun(p, now, seen)
 	}
-	e.setStatus(i, WaitingOnDependencies, "")
+	e.move(i, ActionRerun, "")
 	e.markDirty(i)
 	for _, w := range e.waiters[i.ID] {
 		if Status(w.Status) == CascadeFailed && w.CascadeFrom == i.ID {

@@ -89,7 +89,7 @@ func (e *engine) preconditionFalse(p *inst, a *store.Attempt, now time.Time) {
 	lc, nc := p.LastCheck, p.NextCheck
 	e.saveInst(p, Event{Kind: EventWaiting, Component: p.Component, Instance: p.ID, Status: Status(p.Status),
 		LastCheck: &lc, LastResult: "FALSE", NextCheck: &nc, Message: "precondition not met; checked again at " + fmtTime(nc)})
-	e.setStatus(p, WaitingOnDependencies, "")
+	e.move(p, CauseRecheck, "")
 	e.addTimer(p.NextCheck, p)
 	if p.c.precondTO > 0 {
 		e.addTimer(p.ActualStart.Add(p.c.precondTO), p)

@@ -48,7 +48,8 @@ func (e *engine) recoverInFlight(interrupted bool) {
 			if interrupted {
 				st, errID, msg = Canceled, ErrorIDReleased, "dpl was interrupted while this attempt was running; a new attempt starts on resume"
 			}
-			a.Status, a.ActualEnd, a.ErrorID, a.ErrorMessage = string(st), now, errID, msg
+			e.moveAttempt(a, attemptCause(st))
+			a.ActualEnd, a.ErrorID, a.ErrorMessage = now, errID, msg
 			e.saveAttempt(a, Event{Kind: EventAttempt, Component: i.Component, Instance: i.ID, Attempt: a.ID, Status: st, Error: msg})
 			if interrupted {
 				e.startAttempt(i, now)

@@ -22,7 +22,7 @@ func (e *engine) resourceFor(i *inst) *inst {
 // retryall (the default), and not at all with retrynone; when it finally
 // fails, the activities on it are CANCELED (runtime.md §3.4).
 func (e *engine) launchResource(r *inst, now time.Time) {
-	e.setStatus(r, Creating, "")
+	e.move(r, CauseStart, "")
 	r.NextAttempt = time.Time{}
 	if r.ActualStart.IsZero() || r.Reruns > 0 {
 		r.ActualStart = now
@@ -33,7 +33,7 @@ func (e *engine) launchResource(r *inst, now time.Time) {
 		r.ErrorID, r.ErrorMessage = "ResourceStartFailed", "cannot start the resource: "+err.Error()
 		if !r.c.retryNone && r.Failures <= r.c.maxRetries {
 			r.NextAttempt = now.Add(r.c.retryDelay)
-			e.setStatus(r, WaitingOnDependencies, r.ErrorMessage)
+			e.move(r, CauseWait, r.ErrorMessage)
 			e.saveInst(r, Event{Kind: EventWaiting, Component: r.Component, Instance: r.ID, Status: WaitingOnDependencies,
 				Error: r.ErrorMessage, Message: fmt.Sprintf("start %d failed; retry %d of %d at %s (actionOnResourceFailure retryall)",
 					r.Failures, r.Failures, r.c.maxRetries, fmtTime(r.NextAttempt))})
@@ -46,11 +46,11 @@ func (e *engine) launchResource(r *inst, now time.Time) {
 		} else if r.c.maxRetries > 0 {
 			msg += fmt.Sprintf(" (after %d retries)", r.c.maxRetries)
 		}
-		e.terminateResource(r, Failed, msg, now)
+		e.terminateResource(r, CauseFail, msg, now)
 		return
 	}
 	r.ErrorID, r.ErrorMessage = "", ""
-	e.setStatus(r, Running, "")
+	e.move(r, CauseReady, "")
 	if r.c.terminateAt > 0 {
 		e.addTimer(r.ActualStart.Add(r.c.terminateAt), r)
 	}
@@ -89,7 +89,7 @@ func (e *engine) evalResource(r *inst, now time.Time) {
 		}
 	}
 	if st == Running && r.c.terminateAt > 0 && !now.Before(r.ActualStart.Add(r.c.terminateAt)) {
-		e.terminateResource(r, TimedOut, fmt.Sprintf("terminateAfter (%s) reached", r.c.terminateAt), now)
+		e.terminateResource(r, CauseTimeout, fmt.Sprintf("terminateAfter (%s) reached", r.c.terminateAt), now)
 		return
 	}
 	// Done when no user can still need it.
@@ -111,9 +111,9 @@ func (e *engine) evalResource(r *inst, now time.Time) {
 		}
 	}
 	if st == Running || st == Creating {
-		e.setStatus(r, ShuttingDown, "")
+		e.move(r, CauseShutdown, "")
 	}
-	e.setStatus(r, Finished, "")
+	e.move(r, CauseSucceed, "")
 }
 
 // resourceUsers lists every instance that runs on r (created or not).
@@ -141,15 +141,15 @@ func contains(ss []string, s string) bool {
 // terminateResource stops a resource (TIMEDOUT, FAILED, CANCELED): its
 // running attempts are stopped and every user not finished is CANCELED
 // (their consumers then cascade per their failureAndRerunMode).
-func (e *engine) terminateResource(r *inst, st Status, why string, now time.Time) {
+func (e *engine) terminateResource(r *inst, on Cause, why string, now time.Time) {
 	r.ErrorMessage = why
-	e.setStatus(r, st, why)
+	e.move(r, on, why)
 	for _, id := range r.users {
 		u := e.insts[id]
 		if u == nil || Status(u.Status).Terminal() {
 			continue
 		}
-		e.cancelInstance(u, "resource "+r.ID+" "+string(st)+": "+why, now)
+		e.cancelInstance(u, "resource "+r.ID+" "+r.Status+": "+why, now)
 	}
 }
 

@@ -136,8 +136,8 @@ func (e *engine) finish(reason string) *Summary {
 	// service would; resources still up are shut down.
 	for _, i := range e.order {
 		if i.Kind == "resource" && (Status(i.Status) == Running || Status(i.Status) == Creating) {
-			e.setStatus(i, ShuttingDown, "")
-			e.setStatus(i, Finished, "")
+			e.move(i, CauseShutdown, "")
+			e.move(i, CauseSucceed, "")
 		}
 	}
 	sum := e.summary(reason)

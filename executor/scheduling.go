@@ -151,18 +151,20 @@ func (e *engine) materialize(pi schedule.Instance, now time.Time) {
 	i.Instance = store.Instance{
 		ID: pi.ID, Component: pi.Component, Type: c.typ, Kind: c.kind.String(),
 		ScheduledStart: pi.Start, ScheduledEnd: pi.End, RunnableAt: pi.RunnableAt,
-		Status: string(WaitingOnDependencies), Resource: pi.RunsOn,
+		Resource: pi.RunsOn,
 	}
+	created := CauseCreate
 	if !e.act.StartTimestamp.IsZero() && schedule.Skipped(pi, e.act.StartTimestamp) {
-		i.Status = string(Skipped)
+		created = CauseSkip
 	}
+	e.initStatus(i, created)
 	e.addInst(i)
 	if r := e.insts[pi.RunsOn]; r != nil {
 		r.users = append(r.users, i.ID)
 	}
 	e.saveInst(i, Event{Kind: EventStatus, Component: i.Component, Instance: i.ID, Status: Status(i.Status)})
 	if c.paused && Status(i.Status) == WaitingOnDependencies {
-		e.setStatus(i, Paused, "")
+		e.move(i, ActionPause, "")
 	}
 	if c.lateAfter > 0 && !e.plan.OnDemand {
 		e.addTimer(i.ScheduledStart.Add(c.lateAfter), i)

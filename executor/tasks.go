@@ -81,7 +81,7 @@ func (e *engine) handout(in PollInput) *task.Task {
 		now := e.now()
 		e.taskSeq++
 		a.TaskID = a.ID + "#" + strconv.Itoa(e.taskSeq)
-		a.Status = string(Running)
+		e.moveAttempt(a, CauseStart)
 		a.ActualStart = now
 		a.Hostname = in.Hostname
 		if e.opts.StateDir != "" {
@@ -92,7 +92,7 @@ func (e *engine) handout(in PollInput) *task.Task {
 		e.inflight++
 		t, err := e.buildTask(i, a)
 		if err != nil {
-			a.Status = string(Failed)
+			e.moveAttempt(a, CauseFail)
 			a.ActualEnd = now
 			a.ErrorID, a.ErrorMessage = task.ErrorIDExpression, err.Error()
 			e.inflight--
@@ -115,7 +115,7 @@ func (e *engine) handout(in PollInput) *task.Task {
 		if a.Stdout != "" {
 			e.emit(Event{Kind: EventLog, Component: i.Component, Instance: i.ID, Attempt: a.ID, Stdout: a.Stdout, Stderr: a.Stderr})
 		}
-		e.setStatus(i, Running, "")
+		e.move(i, CauseStart, "")
 		if i.c.attemptTO > 0 {
 			e.addTimer(now.Add(i.c.attemptTO), i)
 		}
@@ -218,16 +218,16 @@ func (e *engine) setTaskStatus(_ context.Context, taskID string, r task.Result) 
 	a.ErrorID, a.ErrorMessage, a.ErrorStack = r.ErrorID, r.ErrorMessage, r.ErrorStackTrace
 	switch {
 	case r.Status == task.Finished:
-		a.Status = string(Finished)
+		e.moveAttempt(a, CauseSucceed)
 		e.saveAttempt(a, Event{Kind: EventAttempt, Component: i.Component, Instance: i.ID, Attempt: a.ID, Status: Finished})
 		if i.Kind == "precondition" {
 			i.LastCheck, i.LastResult = now, "TRUE"
 		}
 		i.ErrorID, i.ErrorMessage, i.ErrorStack = "", "", ""
-		e.setStatus(i, Finished, "")
+		e.move(i, CauseSucceed, "")
 		e.fireActions(i, i.c.onSuccess, "success")
 	case r.Status == task.False && i.Kind == "precondition":
-		a.Status = string(Finished)
+		e.moveAttempt(a, CauseSucceed)
 		e.saveAttempt(a, Event{Kind: EventAttempt, Component: i.Component, Instance: i.ID, Attempt: a.ID, Status: Finished, Message: "precondition not met (FALSE)"})
 		e.preconditionFalse(i, a, now)
 	default:
@@ -237,7 +237,7 @@ func (e *engine) setTaskStatus(_ context.Context, taskID string, r task.Result) 
 		if a.ErrorMessage == "" {
 			a.ErrorMessage = "failed"
 		}
-		a.Status = string(Failed)
+		e.moveAttempt(a, CauseFail)
 		e.saveAttempt(a, Event{Kind: EventAttempt, Component: i.Component, Instance: i.ID, Attempt: a.ID, Status: Failed, Error: a.ErrorMessage})
 		if i.Kind == "precondition" {
 			i.LastCheck, i.LastResult = now, "ERROR"

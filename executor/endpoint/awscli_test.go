@@ -115,7 +115,7 @@ func TestAWSCLI(t *testing.T) {
 		ValidationWarnings []json.RawMessage
 	}
 	mustJSON(t, c.ok("put-pipeline-definition", "--pipeline-id", id, "--pipeline-definition", "file://testdata/groups.json",
-		"--parameter-values", "myMarkerDir="+marks, "mySleep=2"), &put)
+		"--parameter-values", "myMarkerDir="+marks, "mySleep=2", "myGate="+filepath.Join(marks, "gate")), &put)
 	if put.Errored || len(put.ValidationErrors) > 0 {
 		t.Fatalf("put: errored=%v errors=%s", put.Errored, put.ValidationErrors)
 	}
@@ -162,7 +162,9 @@ func TestAWSCLI(t *testing.T) {
 	h.runner("wg-a", 2)
 	h.runner("wg-b", 2)
 
-	// list-runs while it runs shows a RUNNING instance of ActA.
+	// list-runs while it runs shows a RUNNING instance of ActA: ActA waits
+	// for the gate file, opened once the row was seen (a CLI call can take
+	// longer than a task on a loaded machine).
 	var during []row
 	waitFor(t, 20*time.Second, "a RUNNING row in list-runs", func() bool {
 		during = listRuns(c.ok("list-runs", "--pipeline-id", id))
@@ -173,6 +175,9 @@ func TestAWSCLI(t *testing.T) {
 		}
 		return false
 	})
+	if err := os.WriteFile(filepath.Join(marks, "gate"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	waitFor(t, 60*time.Second, "the pipeline to finish", func() bool { return h.state(dp, id) == "FINISHED" })
 	after := listRuns(c.ok("list-runs", "--pipeline-id", id))
 	if len(after) != 6 {

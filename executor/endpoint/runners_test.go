@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/datapipeline"
 
+	"github.com/dpl-dev/dpl/executor/clock"
 	"github.com/dpl-dev/dpl/executor/endpoint"
 )
 
@@ -187,12 +188,22 @@ func attemptErrors(t *testing.T, dp *datapipeline.Client, id string) map[string]
 // different worker groups; one is killed (with its commands) mid-task and
 // restarted, the other is stopped with SIGTERM and restarted. Every
 // instance must complete exactly once.
+//
+// The server runs on a fake clock that only this test moves, and only
+// while the killed runner's task is the one remote task in flight: a lease
+// expires because the test says so, never because a loaded machine
+// delayed a live runner's progress report (which would run the task twice,
+// as the service's at-least-once hand-out does).
 func TestRemoteRunners(t *testing.T) {
 	if testing.Short() {
 		t.Skip("SKIPPED in -short: builds dpl and runs task runner processes")
 	}
 	bin := dplBinary(t)
-	h := startServer(t, func(o *endpoint.Options) { o.AckTimeout, o.ProgressTimeout = 3*time.Second, 3*time.Second })
+	fc := clock.NewFake(time.Now())
+	h := startServer(t, func(o *endpoint.Options) {
+		o.AckTimeout, o.ProgressTimeout = 3*time.Second, 3*time.Second
+		o.Clock = fc
+	})
 	dp := h.sdk()
 	ctx := context.Background()
 	marks := t.TempDir()
@@ -204,35 +215,41 @@ func TestRemoteRunners(t *testing.T) {
 	objs, params := apiDefinition(t, "testdata/groups.json")
 	const runs = 8
 	put, err := dp.PutPipelineDefinition(ctx, &datapipeline.PutPipelineDefinitionInput{PipelineId: &id, PipelineObjects: objs, ParameterObjects: params,
-		ParameterValues: pv("myMarkerDir", marks, "myRuns", strconv.Itoa(runs), "mySleep", "1", "myProgressTimeout", "3 seconds")})
+		ParameterValues: pv("myMarkerDir", marks, "myRuns", strconv.Itoa(runs), "mySleep", "1", "myProgressTimeout", "3 seconds",
+			"myGate", filepath.Join(marks, "gate"))})
 	if err != nil || put.Errored {
 		t.Fatalf("put: %+v %v", put, err)
 	}
 	outA, outB := t.TempDir(), t.TempDir()
 	a := h.startRunner(t, bin, "wg-a", outA)
-	b := h.startRunner(t, bin, "wg-b", outB)
 	if _, err := dp.ActivatePipeline(ctx, &datapipeline.ActivatePipelineInput{PipelineId: &id}); err != nil {
 		t.Fatal(err)
 	}
 
-	// Kill runner A while it runs an ActA task, after some work is done.
-	waitFor(t, 60*time.Second, "runner A to finish two tasks and start more", func() bool {
-		n := 0
-		for _, l := range doneLines(t, marks) {
-			if strings.HasPrefix(l, "@ActA_") {
-				n++
-			}
-		}
-		running := false
-		for inst, st := range instanceStatuses(t, dp, id) {
-			running = running || strings.HasPrefix(inst, "@ActA_") && st == "RUNNING"
-		}
-		return n >= 2 && running
+	// Kill runner A while it runs ActA tasks. ActA waits for the gate file,
+	// still closed: a command killed cannot have done its work already
+	// (killing one whose result was on its way would run it twice).
+	waitFor(t, 60*time.Second, "runner A to start two tasks", func() bool {
+		return strings.Count(a.log(), ": started") >= 2
 	})
 	a.killHard(t)
+	if n := len(doneLines(t, marks)); n != 0 {
+		t.Fatalf("%d tasks completed behind the closed gate", n)
+	}
+	if err := os.WriteFile(filepath.Join(marks, "gate"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	t.Logf("runner A killed; its log:\n%s", a.log())
-	time.Sleep(500 * time.Millisecond)
+	// Only A's tasks are handed out (B is not started yet): past their
+	// lease, they fail as lost and are retried (RetryDelay 100ms).
+	fc.Advance(4 * time.Second)
+	waitFor(t, 60*time.Second, "the lost attempt to fail", func() bool {
+		errs := attemptErrors(t, dp, id)
+		return errs["TaskRunnerLost"]+errs["TaskNotAcknowledged"]+errs["TaskStalled"] > 0
+	})
+	fc.Advance(time.Second)
 	a2 := h.startRunner(t, bin, "wg-a", outA)
+	b := h.startRunner(t, bin, "wg-b", outB)
 
 	// Stop runner B with SIGTERM while it works; it finishes its tasks.
 	waitFor(t, 60*time.Second, "an ActB task to run", func() bool {

@@ -1,0 +1,174 @@
+// Package hosttools finds the Hadoop-family tools of an edge node (hive,
+// beeline, pig, hadoop, spark-submit, sqoop) and builds the command lines
+// the service gave them on EMR, for dpl's host tools mode (--emr host, or
+// --emr auto when the tool is installed).
+package hosttools
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Mode says where EMR work runs.
+type Mode string
+
+const (
+	// Auto uses a host tool when it is installed, else the embedded engine.
+	Auto Mode = "auto"
+	// Host always uses the host tools; a missing tool fails the attempt.
+	Host Mode = "host"
+	// Embedded never uses host tools.
+	Embedded Mode = "embedded"
+)
+
+// ParseMode reads the --emr flag ("" is Auto).
+func ParseMode(s string) (Mode, error) {
+	switch Mode(strings.ToLower(s)) {
+	case "", Auto:
+		return Auto, nil
+	case Host:
+		return Host, nil
+	case Embedded:
+		return Embedded, nil
+	}
+	return "", fmt.Errorf("--emr %q: want host, auto or embedded", s)
+}
+
+// Tools are the host tools dpl drives, by command name.
+var Tools = []string{"hive", "beeline", "pig", "hadoop", "spark-submit", "sqoop"}
+
+// IsTool reports whether name (a command's base name) is a host tool.
+func IsTool(name string) bool {
+	for _, t := range Tools {
+		if t == name {
+			return true
+		}
+	}
+	return false
+}
+
+// EnvVar is the variable that points at a tool's executable: DPL_HIVE,
+// DPL_SPARK_SUBMIT, ...
+func EnvVar(tool string) string {
+	return "DPL_" + strings.ToUpper(strings.ReplaceAll(tool, "-", "_"))
+}
+
+// Find returns the executable of tool: $DPL_<TOOL> when set, else the
+// first on PATH. env is the child environment (os.Environ() plus dpl's).
+func Find(tool string, env []string) (string, bool) {
+	if p := lookupEnv(env, EnvVar(tool)); p != "" {
+		if _, err := os.Stat(p); err == nil {
+			return p, true
+		}
+		return "", false
+	}
+	if pathVar := lookupEnv(env, "PATH"); pathVar != "" {
+		for _, dir := range filepath.SplitList(pathVar) {
+			p := filepath.Join(dir, tool)
+			if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
+				return p, true
+			}
+		}
+		return "", false
+	}
+	p, err := exec.LookPath(tool)
+	return p, err == nil
+}
+
+func lookupEnv(env []string, key string) string {
+	v := ""
+	for _, kv := range env {
+		if k, val, ok := strings.Cut(kv, "="); ok && k == key {
+			v = val // the last one wins, as in exec
+		}
+	}
+	return v
+}
+
+// MissingError says which tool to install and which flag chose host mode.
+type MissingError struct {
+	Tool, What string
+	Mode       Mode
+}
+
+func (e *MissingError) Error() string {
+	why := "--emr host asks for host tools"
+	if e.Mode != Host {
+		why = "the embedded engine cannot run it"
+	}
+	return fmt.Sprintf("%s needs %s on this machine (%s): install it and put %s on PATH, or set %s to its path, then run with --emr host or --emr auto",
+		e.What, e.Tool, why, e.Tool, EnvVar(e.Tool))
+}
+
+// HiveArgs is the hive command line for a script: -f script, then -d
+// NAME=VALUE per variable and --hiveconf NAME=VALUE per setting, sorted by
+// name so invocations are reproducible.
+func HiveArgs(script string, vars, conf map[string]string) []string {
+	args := []string{"-f", script}
+	for _, k := range sortedKeys(vars) {
+		args = append(args, "-d", k+"="+vars[k])
+	}
+	for _, k := range sortedKeys(conf) {
+		args = append(args, "--hiveconf", k+"="+conf[k])
+	}
+	return args
+}
+
+// PigArgs is the pig command line: -param NAME=VALUE per variable, then
+// -f script.
+func PigArgs(script string, params map[string]string) []string {
+	var args []string
+	for _, k := range sortedKeys(params) {
+		args = append(args, "-param", k+"="+params[k])
+	}
+	return append(args, "-f", script)
+}
+
+// HadoopJarArgs is `hadoop jar <jar> [mainClass] args...`.
+func HadoopJarArgs(jar, mainClass string, args []string) []string {
+	out := []string{"jar", jar}
+	if mainClass != "" {
+		out = append(out, mainClass)
+	}
+	return append(out, args...)
+}
+
+// ShimDir makes dir hold one link per tool set through DPL_<TOOL>, so
+// scripts that call the tool by name (script-runner steps, shell commands)
+// reach it; it returns env with dir first on PATH. Without any DPL_<TOOL>
+// it returns env unchanged.
+func ShimDir(dir string, env []string) ([]string, error) {
+	made := false
+	for _, tool := range Tools {
+		target := lookupEnv(env, EnvVar(tool))
+		if target == "" {
+			continue
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return env, err
+		}
+		link := filepath.Join(dir, tool)
+		_ = os.Remove(link)
+		if err := os.Symlink(target, link); err != nil {
+			return env, fmt.Errorf("link %s to %s: %w", link, target, err)
+		}
+		made = true
+	}
+	if !made {
+		return env, nil
+	}
+	return append(env, "PATH="+dir+string(os.PathListSeparator)+lookupEnv(env, "PATH")), nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dpl-dev/dpl/executor"
 	"github.com/dpl-dev/dpl/executor/activity"
+	"github.com/dpl-dev/dpl/executor/activity/hosttools"
 	"github.com/dpl-dev/dpl/executor/awsx"
 	"github.com/dpl-dev/dpl/executor/sqlrun"
 	"github.com/dpl-dev/dpl/executor/storage"
@@ -23,6 +24,7 @@ type backendFlags struct {
 	endpoint    string
 	profile     string
 	dbEndpoints []string
+	emr         string
 }
 
 func addBackendFlags(fs *pflag.FlagSet, b *backendFlags) {
@@ -30,6 +32,7 @@ func addBackendFlags(fs *pflag.FlagSet, b *backendFlags) {
 	fs.StringVar(&b.region, "region", "", "AWS region with --backend aws (default: the SDK's configuration, else us-east-1)")
 	fs.StringVar(&b.endpoint, "aws-endpoint", "", "AWS endpoint URL with --backend aws, e.g. http://127.0.0.1:5000 for moto")
 	fs.StringVar(&b.profile, "profile", "", "AWS shared-config profile with --backend aws")
+	fs.StringVar(&b.emr, "emr", "auto", "where EMR work (Hive, Pig, Hadoop, Spark, Sqoop) runs: host (hive/pig/hadoop/spark-submit/sqoop on PATH or DPL_HIVE, DPL_PIG, ...), embedded (dpl's Hive engine and streaming only) or auto (a host tool when installed, else embedded)")
 	fs.StringArrayVar(&b.dbEndpoints, "db-endpoint", nil, "point an RdsDatabase rdsInstanceId or RedshiftDatabase clusterId at a JDBC URL: ID=jdbc:postgresql://127.0.0.1:5432/db (repeatable)")
 }
 
@@ -52,6 +55,19 @@ func (b *backendFlags) open(ctx context.Context, stateDir string) (*backend, err
 		}
 		endpoints[id] = url
 	}
+	emr, err := hosttools.ParseMode(b.emr)
+	if err != nil {
+		return nil, err
+	}
+	be, err := b.openKind(ctx, stateDir, endpoints)
+	if err != nil {
+		return nil, err
+	}
+	be.Runner.EMR = emr
+	return be, nil
+}
+
+func (b *backendFlags) openKind(ctx context.Context, stateDir string, endpoints map[string]string) (*backend, error) {
 	outbox := &executor.Outbox{Path: filepath.Join(stateDir, "outbox.jsonl")}
 	switch b.kind {
 	case "local", "":

@@ -218,10 +218,14 @@ func TestStagingRoundTrip(t *testing.T) {
 
 func TestUnsupportedTypesFailLoudly(t *testing.T) {
 	r, _ := newRunner(t)
-	a := obj("@Hive_Attempt=1", "type", "HiveActivity")
+	a := obj("@Ddb_Attempt=1", "type", "DynamoDBTableExists", "tableName", "t")
 	res, _, stderr := run(t, r, newTask(a))
-	if res.Status != task.Failed || !strings.Contains(res.ErrorMessage, "HiveActivity needs Hive") || !strings.Contains(stderr, "not supported") {
+	if res.Status != task.Failed || !strings.Contains(res.ErrorMessage, "--backend aws") || !strings.Contains(stderr, "not supported") {
 		t.Errorf("got %s %q %q", res.Status, res.ErrorMessage, stderr)
+	}
+	res, _, _ = run(t, r, newTask(obj("@Hive_Attempt=1", "type", "HiveActivity")))
+	if res.Status != task.Failed || !strings.Contains(res.ErrorMessage, "needs hiveScript or scriptUri") || res.ErrorID != task.ErrorIDInvalidTask {
+		t.Errorf("HiveActivity without a script: %s %s %q", res.Status, res.ErrorID, res.ErrorMessage)
 	}
 	res, _, _ = run(t, r, newTask(obj("@X_Attempt=1", "type", "Nope")))
 	if res.Status != task.Failed || !strings.Contains(res.ErrorMessage, `"Nope"`) {

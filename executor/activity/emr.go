@@ -60,6 +60,9 @@ func (r *Runner) runStep(ctx context.Context, t *task.Task, step string, args []
 			return err
 		}
 	}
+	if handled, err := r.runEMRToolStep(ctx, t, args, dir, env, logs); handled {
+		return err
+	}
 	jar := path.Base(args[0])
 	switch {
 	case jar == "command-runner.jar":

@@ -30,7 +30,7 @@ func TestEmrActivitySteps(t *testing.T) {
 
 	a = obj("@Emr_Attempt=2", "type", "EmrActivity", "step", "s3://mybucket/wordcount.jar,in,out")
 	res, _, _ = run(t, r, newTask(a))
-	if res.Status != task.Failed || !strings.Contains(res.ErrorMessage, "wordcount.jar") || !strings.Contains(res.ErrorMessage, "EMR cluster") {
+	if res.Status != task.Failed || !strings.Contains(res.ErrorMessage, "wordcount.jar") || !strings.Contains(res.ErrorMessage, "needs hadoop on this machine") || !strings.Contains(res.ErrorMessage, "--emr host") {
 		t.Errorf("unknown jar: %s %q", res.Status, res.ErrorMessage)
 	}
 }

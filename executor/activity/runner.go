@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dpl-dev/dpl/executor/activity/hosttools"
 	"github.com/dpl-dev/dpl/executor/awsx"
 	"github.com/dpl-dev/dpl/executor/sqlrun"
 	"github.com/dpl-dev/dpl/executor/storage"
@@ -44,6 +45,9 @@ type Options struct {
 	// The service's hosts are Amazon Linux, where sh is bash; set "bash" to
 	// run definitions that rely on bash syntax on a machine whose sh is dash.
 	Shell string
+	// EMR says where Hive, Pig, Hadoop, Spark and Sqoop work runs (--emr):
+	// host tools, the embedded engines, or auto (the default).
+	EMR hosttools.Mode
 	// KillGrace is how long a canceled command gets between SIGTERM and
 	// SIGKILL (default 5s).
 	KillGrace time.Duration
@@ -90,6 +94,7 @@ func New(opts Options) *Runner {
 	for typ, why := range unsupported {
 		r.handlers[typ] = unsupportedHandler(typ, why)
 	}
+	r.registerEMRTools()
 	if opts.AWS != nil {
 		r.registerAWS(opts.AWS)
 	}
@@ -194,10 +199,6 @@ func finished() task.Result { return task.Result{Status: task.Finished} }
 
 // unsupported lists the types the local runner cannot run yet, and why.
 var unsupported = map[string]string{
-	"HiveActivity":        "Hive on an EMR cluster",
-	"HiveCopyActivity":    "Hive on an EMR cluster",
-	"PigActivity":         "Pig on an EMR cluster",
-	"HadoopActivity":      "Hadoop MapReduce on an EMR cluster",
 	"DynamoDBTableExists": "the AWS backend (--backend aws)",
 	"DynamoDBDataExists":  "the AWS backend (--backend aws)",
 }

@@ -137,33 +137,6 @@ func HadoopJarArgs(jar, mainClass string, args []string) []string {
 	return append(out, args...)
 }
 
-// ShimDir makes dir hold one link per tool set through DPL_<TOOL>, so
-// scripts that call the tool by name (script-runner steps, shell commands)
-// reach it; it returns env with dir first on PATH. Without any DPL_<TOOL>
-// it returns env unchanged.
-func ShimDir(dir string, env []string) ([]string, error) {
-	made := false
-	for _, tool := range Tools {
-		target := lookupEnv(env, EnvVar(tool))
-		if target == "" {
-			continue
-		}
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return env, err
-		}
-		link := filepath.Join(dir, tool)
-		_ = os.Remove(link)
-		if err := os.Symlink(target, link); err != nil {
-			return env, fmt.Errorf("link %s to %s: %w", link, target, err)
-		}
-		made = true
-	}
-	if !made {
-		return env, nil
-	}
-	return append(env, "PATH="+dir+string(os.PathListSeparator)+lookupEnv(env, "PATH")), nil
-}
-
 func sortedKeys(m map[string]string) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {

@@ -750,7 +750,8 @@ func TestSQLCorpusUnrunnable(t *testing.T) {
 			append(placeholders("myDDBTableColMapping", "myDDBTableName", "myHiveSelectColumns", "myRedshiftCreateTableQuery", "myRedshiftEndpoint",
 				"myRedshiftPrimaryKeys", "myRedshiftTable", "myRedshiftUsername", "myS3SourceColMapping", "myS3TargetColMapping"),
 				"-p", "*myRedshiftPassword=never-printed", "-p", "myOutputS3Loc=s3://out", "-p", "myLogUri=s3://logs/", "--until", untilAfterFirst()),
-			1, []string{"@TableBackupStagingActivity_", "not supported by the local runner yet: HiveActivity needs Hive on an EMR cluster"}},
+			// The placeholder column list "x" is not a Hive column definition: the embedded Hive names the spot and does not retry.
+			1, []string{"@TableBackupStagingActivity_", "[Hive_SyntaxError] line 5, column 39: expected a column type, found ')'", "not retried"}},
 		{"samples__dynamo-db-to-redshift__dynamo-db-to-redshift.json", nil,
 			1, []string{"@DefaultRedshiftCopyActivity1_", "not supported by the local runner yet: RedshiftCopyActivity from a DynamoDBDataNode"}},
 		{"samples__RedshiftCopyActivityFromDynamoDBTable__RedshiftCopyActivityFromDynamoDBTable.json", nil,

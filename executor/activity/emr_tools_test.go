@@ -146,7 +146,9 @@ func TestHostToolsRecordingStandInsSeeEMRInvocations(t *testing.T) {
 			t.Fatalf("%s: %s %s\n%s", tk.AttemptID, res.Status, res.ErrorMessage, errs)
 		}
 	}
-	read := func(tool string) string { return strings.ReplaceAll(strings.TrimSpace(readFile(t, logs[tool])), "\n", " ") }
+	read := func(tool string) string {
+		return strings.ReplaceAll(strings.TrimSpace(readFile(t, logs[tool])), "\n", " ")
+	}
 	adir := func(id string) string { return filepath.Join(r.opts.Root, "work", "worker", safeName(id)) }
 	if got, want := read("pig"), "-param column1=First -param input1=s3://b/in -param output1=s3://b/out -param three=3 -f "+filepath.Join(adir("@Pig_Attempt=1"), "script-p.pig"); got != want {
 		t.Errorf("pig args:\n %s\nwant\n %s", got, want)

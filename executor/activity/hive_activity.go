@@ -188,7 +188,9 @@ func stagingTable(t *task.Task, node *task.Object, name string) (string, error) 
 		mapping = append(mapping, m[1]+":"+m[1])
 	}
 	head := fmt.Sprintf("CREATE EXTERNAL TABLE %s (%s)\n", name, strings.Join(cols, ", "))
-	q := func(s string) string { return "'" + strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), "'", `\'`) + "'" }
+	q := func(s string) string {
+		return "'" + strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), "'", `\'`) + "'"
+	}
 	if typ == "DynamoDBDataNode" {
 		table := node.Get("tableName")
 		if table == "" {

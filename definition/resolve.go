@@ -3,6 +3,8 @@ package definition
 import (
 	"sort"
 	"strings"
+
+	"github.com/dpl-dev/dpl/schemas"
 )
 
 // Effective is an object's field set after inheritance: its own fields,
@@ -181,11 +183,36 @@ func (d *Definition) effective(o *Object, visiting map[*Object]bool) *Effective 
 	if t := e.Fields["type"]; t != nil && len(t.Values) > 0 && !t.Values[0].IsRef {
 		e.Type = t.Values[0].Str
 	}
+	dropInapplicable(o, e)
 	// An object in a cycle under construction must not cache a partial view.
 	if len(visiting) == 0 || !inCycle(d, o) {
 		o.eff = e
 	}
 	return e
+}
+
+// dropInapplicable removes inherited fields that the object's type does
+// not have: Default and templates lend their fields to objects of every
+// type, and each takes only those that apply to it (runsOn on Default
+// is for activities; an Ec2Resource must not run on itself). Own fields,
+// user fields and objects of unknown type keep everything (validate
+// reports what is wrong with those).
+func dropInapplicable(o *Object, e *Effective) {
+	t, ok := schemas.TypeInfo(e.Type)
+	if !ok {
+		return
+	}
+	keep := e.Keys[:0]
+	for _, k := range e.Keys {
+		f := e.Fields[k]
+		_, applies := t.Field(k)
+		if applies || f.Owner == o.ID || k == "type" || IsUserKey(strings.TrimPrefix(k, "*")) {
+			keep = append(keep, k)
+			continue
+		}
+		delete(e.Fields, k)
+	}
+	e.Keys = keep
 }
 
 func inCycle(d *Definition, o *Object) bool { return d.ParentCycle(o) != nil }

@@ -192,8 +192,6 @@ func TestInvalid(t *testing.T) {
 			"releaseLabel", CodeInvalidCombination, "cannot be used together with 'amiVersion'", "", false},
 		{"wrong type value", "CSV", with("CSV", map[string]any{"type": "TSV"}),
 			"type", CodeInvalidValue, `is "TSV" but the object is checked as CSV`, "", false},
-		{"scriptArgument with scriptUri warns", "ShellCommandActivity", with("ShellCommandActivity", map[string]any{"scriptUri": "s3://b/x.sh"}, "command"),
-			"scriptArgument", CodeInvalidCombination, "should not be used together with 'scriptUri'", "samples", true},
 		{"deprecated field", "Schedule", with("Schedule", map[string]any{"startAt": "first_activation_date_time"}, "startDateTime"),
 			"startAt", CodeDeprecatedField, "is deprecated", "", true},
 		{"deprecated type", "MySqlDataNode", instance("MySqlDataNode"),
@@ -386,5 +384,28 @@ func TestNonJSONValueIsAnError(t *testing.T) {
 	inst := with("CSV", map[string]any{"column": []string{"a STRING"}})
 	if _, err := Validate("CSV", inst); err == nil || !strings.Contains(err.Error(), "[]string") {
 		t.Errorf("got %v, want an error naming the Go type", err)
+	}
+}
+
+// TestScriptUriTakesArguments: scriptUri with scriptArgument (and stage)
+// is what AWS's samples and real pipelines write, and the service runs it,
+// so neither shell type reports anything for it (issue 14 item 1).
+func TestScriptUriTakesArguments(t *testing.T) {
+	for _, tc := range []struct {
+		typ  string
+		inst map[string]any
+	}{
+		{"ShellCommandActivity", with("ShellCommandActivity",
+			map[string]any{"scriptUri": "s3://b/x.sh", "scriptArgument": []any{"--date", "2024-01-01"}, "stage": "true"}, "command")},
+		{"ShellCommandPrecondition", with("ShellCommandPrecondition",
+			map[string]any{"scriptUri": "s3://b/check.sh", "scriptArgument": "x"}, "command")},
+	} {
+		vs, err := ValidateWith(tc.typ, tc.inst, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(vs) != 0 {
+			t.Errorf("%s with scriptUri and scriptArgument: %v, want nothing", tc.typ, vs)
+		}
 	}
 }

@@ -82,7 +82,8 @@ var brokenFixtures = map[string][]expect{
 	"deprecated-type":             {{W, "DEPRECATED_TYPE", "Orders", "type", `"MySqlDataNode"`}},
 	"deprecated-field":            {{W, "DEPRECATED_FIELD", "Nightly", "startAt", `"startAt"`}},
 	"cascade-backfill":            {{W, codeBackfill, "Greet", "failureAndRerunMode", `"CASCADE"`}, {W, codeBackfill, "Worker", "failureAndRerunMode", `"CASCADE"`}},
-	"samples-win-scriptargument":  {{W, "INVALID_FIELD_COMBINATION", "Greet", "scriptArgument", `"scriptArgument"`}},
+	"step-count":                  {{W, codeLimit, "Steps", "step", `"command-runner.jar,echo,255"`}},
+	"nul-in-command":              {{E, codeInvalidValue, "Greet", "command", `"command": "echo a\u0000b"`}},
 	"limit-retries":               {{W, codeLimit, "Greet", "maximumRetries", `"maximumRetries": "9"`}},
 	"syntax-trailing-comma":       {{E, "SYNTAX_ERROR", "", "", `"ondemand",}`}},
 }

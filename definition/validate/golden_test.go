@@ -15,7 +15,7 @@ var update = flag.Bool("update", false, "rewrite the golden files under definiti
 // file, so every output shape is exercised.
 var goldenInputs = []string{
 	"../testdata/invalid/missing-ref.json",
-	"../testdata/invalid/samples-win-scriptargument.json",
+	"../testdata/invalid/limit-retries.json",
 	"../testdata/invalid/syntax-trailing-comma.json",
 	"../../fixtures/valid/ondemand.json",
 }

@@ -16,11 +16,14 @@ const (
 	maxValueBytes  = 10240
 	maxObjectBytes = 15360
 	maxIDBytes     = 256
-	maxStepBytes   = 255
+	maxStepValues  = 255
 	maxRetries     = 5
 )
 
-// stepFields hold EMR step-like strings limited to 255 bytes each.
+// stepFields may be repeated up to 255 times: the limit is the number of
+// values of the field ("to specify multiple steps, up to 255, add multiple
+// step fields"), not a length; each value is an ordinary field value
+// (format.md §4.3).
 var stepFields = []string{"step", "bootstrapAction", "preStepCommand", "postStepCommand"}
 
 func (c *checker) limit(w at, format string, args ...any) {
@@ -55,9 +58,10 @@ func (c *checker) checkLimits() {
 				size += len(f.Key) + n
 				if n > maxValueBytes {
 					c.limit(at{pos: v.Pos, id: o.ID, field: f.Key}, "the value is %d bytes long; the service allows %d", n, maxValueBytes)
-				} else if n > maxStepBytes && containsKey(stepFields, f.Key) {
-					c.limit(at{pos: v.Pos, id: o.ID, field: f.Key}, "the value is %d bytes long; each %s may be at most %d", n, f.Key, maxStepBytes)
 				}
+			}
+			if n := len(f.Values); n > maxStepValues && containsKey(stepFields, f.Key) {
+				c.limit(at{pos: f.Values[maxStepValues].Pos, id: o.ID, field: f.Key}, "has %d values; the service allows up to %d %s values per object", n, maxStepValues, f.Key)
 			}
 		}
 		if size > maxObjectBytes {

@@ -57,7 +57,9 @@ func (c *checker) checkType(o *definition.Object, e *definition.Effective) (stri
 		return "", ""
 	}
 	if o.ID == definition.DefaultID {
-		if tf != nil {
+		// `type: Default` is what the CloudFormation docs' own example
+		// writes; any other type on Default is a mistake.
+		if tf != nil && tf.First().Str != definition.DefaultID {
 			c.warnf(at{pos: tf.Pos, id: o.ID, field: "type"}, codeDefaultType,
 				"Default carries no type by convention; its fields are inherited by every object without a parent, whatever their type")
 		}
@@ -147,6 +149,10 @@ func (c *checker) checkValues(o *definition.Object, f *definition.Field) {
 			}
 		case v.Str == "" && f.Key != "type":
 			c.errorf(w, codeEmptyValue, "is empty; the service refuses to save empty values (remove the field instead)")
+		case strings.IndexByte(v.Str, 0) >= 0:
+			// No command line, path or name can hold one: a command with it
+			// could never be started (fork/exec refuses it).
+			c.errorf(w, codeInvalidValue, "contains a NUL character (\\u0000), which no command, path or name can hold")
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/dpl-dev/dpl/definition"
+	"github.com/dpl-dev/dpl/executor/store"
 )
 
 // scopeDef chains user fields 20 deep (deeper than the engine's old limit
@@ -72,5 +73,33 @@ func TestEngineUsesDefinitionResolver(t *testing.T) {
 		if f.Key == "stdout" {
 			t.Errorf("stdout = %v, want the field absent (optional parameter without a value)", f)
 		}
+	}
+}
+
+// TestRunsOnFromDefaultSkipsResources: runsOn written on Default is for
+// the activities; the Ec2Resource that inherits from Default does not run
+// on itself (which once left the run waiting forever), and the run ends.
+func TestRunsOnFromDefaultSkipsResources(t *testing.T) {
+	js := `{"objects": [
+  {"id": "Default", "scheduleType": "ondemand", "failureAndRerunMode": "CASCADE", "runsOn": {"ref": "Worker"}},
+  {"id": "Worker", "type": "Ec2Resource", "instanceType": "t3.micro", "terminateAfter": "1 hour"},
+  {"id": "Greet", "type": "ShellCommandActivity", "command": "echo hi"}
+ ]}`
+	r := newRun(t, js, Options{})
+	if got := r.e.engine.comps["Worker"].eff.Get("runsOn"); got != nil {
+		t.Fatalf("Worker's effective runsOn = %v, want none", got.Values)
+	}
+	if got := r.e.engine.comps["Greet"].eff.Refs("runsOn"); len(got) != 1 || got[0] != "Worker" {
+		t.Fatalf("Greet's runsOn = %v, want [Worker] from Default", got)
+	}
+	r.drive(always(ok()))
+	var greet store.Instance
+	for _, i := range r.e.engine.order {
+		if i.Component == "Greet" {
+			greet = i.Instance
+		}
+	}
+	if Status(greet.Status) != Finished {
+		t.Errorf("Greet ended %s, want FINISHED", greet.Status)
 	}
 }

@@ -110,8 +110,12 @@ func TestOverrideInheritedByChildren(t *testing.T) {
 	if _, err := ApplyOverrides(d, []string{"Default.failureAndRerunMode=cascade"}); err != nil {
 		t.Fatal(err)
 	}
-	if got := d.Effective(d.Object("RedshiftCluster")).Str("failureAndRerunMode"); got != "cascade" {
+	if got := d.Effective(d.Object("Copy.v2")).Str("failureAndRerunMode"); got != "cascade" {
 		t.Fatalf("inherited failureAndRerunMode = %q, want cascade", got)
+	}
+	// A database has no failureAndRerunMode: it does not inherit one.
+	if got := d.Effective(d.Object("RedshiftCluster")).Get("failureAndRerunMode"); got != nil {
+		t.Fatalf("RedshiftDatabase inherited failureAndRerunMode %v", got.Values)
 	}
 }
 

@@ -7,38 +7,20 @@ package local
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/dpl-dev/dpl/executor"
-	"github.com/dpl-dev/dpl/executor/clock"
 	"github.com/dpl-dev/dpl/executor/task"
+	"github.com/dpl-dev/dpl/executor/worker"
 )
 
 // Canceler is implemented by in-process engines: a channel closed when the
 // engine ends a task, so cancellation needs no progress polling.
-type Canceler interface {
-	TaskCanceled(taskID string) <-chan struct{}
-}
-
-// queuedStatus is implemented by in-process engines: SetTaskStatus that
-// does not wait for the store, so a slot takes its next task at once
-// (see executor's SetTaskStatusQueued for what a crash then means).
-type queuedStatus interface {
-	SetTaskStatusQueued(ctx context.Context, taskID string, r task.Result) error
-}
-
-// activity is implemented by in-process engines: a channel closed while
-// the activation is open. Once it has ended PollForTask returns at once,
-// so the worker waits on it instead of polling a finished engine.
-type activity interface {
-	Active() <-chan struct{}
-}
+type Canceler = worker.Canceler
 
 // ProgressInterval is how often a task's progress is reported when the API
 // is not in-process (runtime.md §5 recommends every 60 s).
@@ -66,127 +48,17 @@ type Worker struct {
 }
 
 // Run polls and runs tasks until ctx ends. In-flight tasks are canceled
-// when ctx ends and Run waits for them before returning.
-func (w *Worker) Run(ctx context.Context) error { return w.run(ctx) }
-
-func (w *Worker) run(ctx context.Context) error {
-	n := max(w.Parallel, 1)
-	if w.Clock == nil {
-		w.Clock = clock.Real{}
-	}
-	group := w.WorkerGroup
-	if group == "" {
-		group = executor.LocalWorkerGroup
-	}
+// when ctx ends and Run waits for them before returning; the engine
+// recovers them on resume. It is the worker loop (package executor/worker)
+// with the in-process policy: a failed poll or report stops the worker.
+func (w *Worker) Run(ctx context.Context) error {
 	host := w.Hostname
 	if host == "" {
 		host, _ = os.Hostname()
 	}
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ctx.Err() == nil {
-				t, err := w.API.PollForTask(ctx, executor.PollInput{WorkerGroup: group, Hostname: host})
-				if err != nil {
-					if ctx.Err() != nil {
-						return
-					}
-					errs <- fmt.Errorf("poll for task: %w", err)
-					return
-				}
-				if t == nil {
-					if a, ok := w.API.(activity); ok {
-						select {
-						case <-a.Active():
-						case <-ctx.Done():
-							return
-						}
-					}
-					continue
-				}
-				if err := w.runTask(ctx, t); err != nil && ctx.Err() == nil {
-					errs <- err
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	return errors.Join(collect(errs)...)
-}
-
-func collect(ch chan error) []error {
-	var out []error
-	for e := range ch {
-		out = append(out, e)
-	}
-	return out
-}
-
-func (w *Worker) runTask(ctx context.Context, t *task.Task) error {
-	canceled, err := w.API.ReportTaskProgress(ctx, t.TaskID, nil) // the acknowledgement
-	if err != nil {
-		return fmt.Errorf("acknowledge task %s: %w", t.TaskID, err)
-	}
-	if canceled {
-		return nil
-	}
-	tctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	stop := make(chan struct{})
-	defer close(stop)
-	if c, ok := w.API.(Canceler); ok {
-		ch := c.TaskCanceled(t.TaskID)
-		go func() {
-			select {
-			case <-ch:
-				cancel()
-			case <-stop:
-			}
-		}()
-	} else {
-		go func() {
-			for {
-				select {
-				case <-stop:
-					return
-				case <-w.Clock.After(ProgressInterval):
-					if c, err := w.API.ReportTaskProgress(ctx, t.TaskID, nil); err == nil && c {
-						cancel()
-						return
-					}
-				}
-			}
-		}()
-	}
-	logs := task.Logs{Stdout: io.Discard, Stderr: io.Discard}
-	if w.Logs != nil {
-		l, closeLogs, err := w.Logs(t)
-		if err != nil {
-			return w.API.SetTaskStatus(ctx, t.TaskID, task.Result{Status: task.Failed, ErrorID: "LogError", ErrorMessage: err.Error()})
-		}
-		defer closeLogs()
-		logs = l
-	}
-	res := w.Runner.Run(tctx, t, logs)
-	if tctx.Err() != nil && ctx.Err() == nil {
-		return nil // the engine ended the task; no status needed
-	}
-	if ctx.Err() != nil {
-		return nil // shutting down: the engine recovers the attempt on resume
-	}
-	report := w.API.SetTaskStatus
-	if q, ok := w.API.(queuedStatus); ok {
-		report = q.SetTaskStatusQueued
-	}
-	if err := report(ctx, t.TaskID, res); err != nil {
-		return fmt.Errorf("set status of task %s: %w", t.TaskID, err)
-	}
-	return nil
+	l := &worker.Loop{API: w.API, Runner: w.Runner, WorkerGroup: w.WorkerGroup, Hostname: host,
+		Slots: w.Parallel, Clock: w.Clock, Logs: w.Logs, ProgressInterval: ProgressInterval}
+	return l.Run(ctx)
 }
 
 // LogFiles returns a Logs function writing each attempt's streams to

@@ -5,15 +5,13 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"fmt"
-	"io"
 	"os"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/dpl-dev/dpl/executor"
 	"github.com/dpl-dev/dpl/executor/task"
+	"github.com/dpl-dev/dpl/executor/worker"
 )
 
 // Defaults of TaskRunner (runtime.md §4 and §5).
@@ -25,7 +23,7 @@ const (
 )
 
 // ErrorShutdown is the errorId of tasks a runner gives back on shutdown.
-const ErrorShutdown = "TaskRunnerShutdown"
+const ErrorShutdown = worker.ErrorShutdown
 
 // TaskRunner polls one worker group and runs tasks with Runner, Tasks at a
 // time: it acknowledges each task with ReportTaskProgress, keeps reporting
@@ -48,22 +46,21 @@ type TaskRunner struct {
 	ProgressInterval, HeartbeatInterval, ShutdownGrace time.Duration
 	// Logf reports what the runner does (nil: silent).
 	Logf func(format string, args ...any)
+	// Clock times progress, heartbeats and the grace (clock.Real when nil).
+	Clock task.Clock
 
-	ran, failed, returned atomic.Int64
+	loop atomic.Pointer[worker.Loop]
 }
 
 // Stats are counts of tasks since Run started.
-type Stats struct{ Finished, Failed, Returned int64 }
+type Stats = worker.Stats
 
 // Stats returns the runner's counts.
 func (r *TaskRunner) Stats() Stats {
-	return Stats{Finished: r.ran.Load(), Failed: r.failed.Load(), Returned: r.returned.Load()}
-}
-
-func (r *TaskRunner) logf(format string, args ...any) {
-	if r.Logf != nil {
-		r.Logf(format, args...)
+	if l := r.loop.Load(); l != nil {
+		return l.Stats()
 	}
+	return Stats{}
 }
 
 // Run polls and runs tasks until ctx ends or a heartbeat answers
@@ -93,182 +90,9 @@ func (r *TaskRunner) Run(ctx context.Context) error {
 		_, _ = rand.Read(b)
 		r.ID = "dpl-" + hex.EncodeToString(b)
 	}
-	pollCtx, stopPolling := context.WithCancel(ctx)
-	defer stopPolling()
-	// Tasks run under their own context: a shutdown gives them a grace period.
-	taskCtx, cancelTasks := context.WithCancel(context.Background())
-	defer cancelTasks()
-
-	var hbErr atomic.Value
-	// An empty poll also asks for a heartbeat (at most one a second): a
-	// server whose run ended answers polls at once and heartbeats with
-	// terminate, so the runner exits without waiting HeartbeatInterval.
-	hbNow := make(chan struct{}, 1)
-	go func() {
-		for {
-			last := time.Now()
-			term, err := r.API.ReportTaskRunnerHeartbeat(pollCtx, executor.HeartbeatInput{TaskRunnerID: r.ID, WorkerGroup: r.WorkerGroup, Hostname: r.Hostname})
-			if err != nil && pollCtx.Err() == nil {
-				hbErr.Store(err)
-				r.logf("heartbeat: %v", err)
-			}
-			if term {
-				r.logf("the service asked this runner to terminate")
-				stopPolling()
-				return
-			}
-			select {
-			case <-pollCtx.Done():
-				return
-			case <-time.After(r.HeartbeatInterval):
-			case <-hbNow:
-				if d := time.Second - time.Since(last); d > 0 {
-					select {
-					case <-pollCtx.Done():
-						return
-					case <-time.After(d):
-					}
-				}
-			}
-		}
-	}()
-
-	var wg sync.WaitGroup
-	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			backoff := 100 * time.Millisecond
-			for pollCtx.Err() == nil {
-				t, err := r.API.PollForTask(pollCtx, executor.PollInput{WorkerGroup: r.WorkerGroup, Hostname: r.Hostname})
-				if err != nil {
-					if pollCtx.Err() != nil {
-						return
-					}
-					r.logf("poll: %v (retrying in %s)", err, backoff)
-					select {
-					case <-pollCtx.Done():
-						return
-					case <-time.After(backoff):
-					}
-					backoff = min(backoff*2, 30*time.Second)
-					continue
-				}
-				backoff = 100 * time.Millisecond
-				if t != nil {
-					r.runTask(pollCtx, taskCtx, t)
-					continue
-				}
-				select {
-				case hbNow <- struct{}{}:
-				default:
-				}
-			}
-		}()
-	}
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-pollCtx.Done():
-	}
-	select {
-	case <-done:
-	case <-time.After(r.ShutdownGrace):
-		r.logf("shutdown grace of %s over: returning running tasks", r.ShutdownGrace)
-		cancelTasks()
-		<-done
-	}
-	return nil
-}
-
-// runTask runs one task to its end. stopping ends when the runner shuts
-// down; taskCtx ends when the grace period is over.
-func (r *TaskRunner) runTask(_, taskCtx context.Context, t *task.Task) {
-	api := context.Background() // reports must get through during shutdown
-	canceled, err := r.API.ReportTaskProgress(api, t.TaskID, nil)
-	if err != nil {
-		r.logf("%s: acknowledge: %v", t.AttemptID, err)
-		return
-	}
-	if canceled {
-		r.logf("%s: canceled before it started", t.AttemptID)
-		return
-	}
-	r.logf("%s: started (task of %s)", t.AttemptID, t.PipelineID)
-	ctx, cancel := context.WithCancel(taskCtx)
-	defer cancel()
-	var byService atomic.Bool
-	stop := make(chan struct{})
-	defer close(stop)
-	go func() {
-		tick := time.NewTicker(r.ProgressInterval)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-			}
-			c, err := r.API.ReportTaskProgress(api, t.TaskID, nil)
-			if err != nil {
-				r.logf("%s: progress: %v", t.AttemptID, err)
-				if errors.Is(err, executor.ErrTaskNotFound) {
-					byService.Store(true)
-					cancel()
-					return
-				}
-				continue
-			}
-			if c {
-				byService.Store(true)
-				cancel()
-				return
-			}
-		}
-	}()
-	logs := task.Logs{Stdout: io.Discard, Stderr: io.Discard}
-	if r.Logs != nil {
-		l, closeLogs, err := r.Logs(t)
-		if err != nil {
-			r.report(api, t, task.Result{Status: task.Failed, ErrorID: "LogError", ErrorMessage: err.Error()})
-			return
-		}
-		defer closeLogs()
-		logs = l
-	}
-	res := r.Runner.Run(ctx, t, logs)
-	switch {
-	case byService.Load():
-		r.logf("%s: canceled by the service", t.AttemptID)
-		return // no status needed after canceled=true
-	case taskCtx.Err() != nil:
-		r.returned.Add(1)
-		r.report(api, t, task.Result{Status: task.Failed, ErrorID: ErrorShutdown,
-			ErrorMessage: fmt.Sprintf("task runner %s on %s shut down before the task finished", r.ID, r.Hostname)})
-		return
-	}
-	if res.Status == task.Finished || res.Status == task.False {
-		r.ran.Add(1)
-	} else {
-		r.failed.Add(1)
-	}
-	r.report(api, t, res)
-}
-
-// report sends SetTaskStatus, retrying transient failures a few times.
-func (r *TaskRunner) report(ctx context.Context, t *task.Task, res task.Result) {
-	var err error
-	for i := range 5 {
-		if err = r.API.SetTaskStatus(ctx, t.TaskID, res); err == nil {
-			r.logf("%s: %s", t.AttemptID, res.Status)
-			return
-		}
-		if errors.Is(err, executor.ErrTaskNotFound) || errors.Is(err, executor.ErrInvalidRequest) {
-			break
-		}
-		time.Sleep(time.Duration(i+1) * 200 * time.Millisecond)
-	}
-	r.logf("%s: set status %s: %v", t.AttemptID, res.Status, err)
+	l := &worker.Loop{API: r.API, Runner: r.Runner, WorkerGroup: r.WorkerGroup, Hostname: r.Hostname, Slots: n,
+		Clock: r.Clock, Logs: r.Logs, ProgressInterval: r.ProgressInterval, Logf: r.Logf,
+		RetryPolls: true, HeartbeatInterval: r.HeartbeatInterval, RunnerID: r.ID, GiveBack: true, ShutdownGrace: r.ShutdownGrace}
+	r.loop.Store(l)
+	return l.Run(ctx)
 }

@@ -1,0 +1,220 @@
+package worker_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dpl-dev/dpl/executor"
+	"github.com/dpl-dev/dpl/executor/clock"
+	"github.com/dpl-dev/dpl/executor/task"
+	"github.com/dpl-dev/dpl/executor/worker"
+)
+
+// standInAPI is a stand-in for a remote service: it hands out the tasks it
+// is given, one per poll, and records what the loop reports. Polls with
+// nothing to hand out wait for ctx (a long poll). Unused operations are
+// the nil interface's: calling one panics the test.
+type standInAPI struct {
+	executor.API
+	tasks    chan *task.Task
+	mu       sync.Mutex
+	progress int
+	cancelAt int // answer canceled on this progress report (0: never)
+	results  []task.Result
+	reported chan struct{}
+}
+
+func newStandIn(ts ...*task.Task) *standInAPI {
+	a := &standInAPI{tasks: make(chan *task.Task, len(ts)), reported: make(chan struct{}, 10)}
+	for _, t := range ts {
+		a.tasks <- t
+	}
+	return a
+}
+
+func (a *standInAPI) PollForTask(ctx context.Context, _ executor.PollInput) (*task.Task, error) {
+	select {
+	case t := <-a.tasks:
+		return t, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (a *standInAPI) ReportTaskProgress(context.Context, string, []task.Field) (bool, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.progress++
+	return a.cancelAt > 0 && a.progress >= a.cancelAt, nil
+}
+
+func (a *standInAPI) ReportTaskRunnerHeartbeat(context.Context, executor.HeartbeatInput) (bool, error) {
+	return false, nil
+}
+
+func (a *standInAPI) SetTaskStatus(_ context.Context, _ string, r task.Result) error {
+	a.mu.Lock()
+	a.results = append(a.results, r)
+	a.mu.Unlock()
+	a.reported <- struct{}{}
+	return nil
+}
+
+func (a *standInAPI) counts() (int, []task.Result) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.progress, append([]task.Result(nil), a.results...)
+}
+
+// blockingRunner runs until its context ends, telling started and ended.
+type blockingRunner struct{ started, ended chan struct{} }
+
+func (r blockingRunner) Run(ctx context.Context, _ *task.Task, _ task.Logs) task.Result {
+	close(r.started)
+	<-ctx.Done()
+	close(r.ended)
+	return task.Result{Status: task.Failed, ErrorMessage: "stopped"}
+}
+
+// waitAfter blocks until n After calls are pending on the fake clock.
+func waitAfter(t *testing.T, fc *clock.Fake, n int) {
+	t.Helper()
+	for fc.Waiters() < n {
+		select {
+		case <-fc.Changed():
+		case <-time.After(30 * time.Second):
+			t.Fatalf("the loop never waited on the clock (%d waiters, want %d)", fc.Waiters(), n)
+		}
+	}
+}
+
+// Progress is reported on the injected clock, and a canceled answer stops
+// the task without a status report.
+func TestProgressOnTheInjectedClock(t *testing.T) {
+	fc := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	api := newStandIn(&task.Task{TaskID: "t1", AttemptID: "a1"})
+	api.cancelAt = 3 // the acknowledgement, one report, then canceled
+	run := blockingRunner{started: make(chan struct{}), ended: make(chan struct{})}
+	l := &worker.Loop{API: api, Runner: run, WorkerGroup: "g", Clock: fc, ProgressInterval: time.Minute, RetryPolls: true, GiveBack: true}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- l.Run(ctx) }()
+	<-run.started
+	for want := 2; want <= 3; want++ {
+		waitAfter(t, fc, 1)
+		fc.Advance(time.Minute)
+		for {
+			if n, _ := api.counts(); n >= want {
+				break
+			}
+			<-time.After(time.Millisecond)
+		}
+	}
+	<-run.ended
+	if n, res := api.counts(); n != 3 || len(res) != 0 {
+		t.Fatalf("after cancel: %d progress reports, results %v; want 3 and none", n, res)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A runner that gives tasks back lets a running task go on for the grace
+// period (on the injected clock), then cancels it and reports it FAILED
+// with ErrorShutdown.
+func TestGiveBackAfterGrace(t *testing.T) {
+	fc := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	api := newStandIn(&task.Task{TaskID: "t1", AttemptID: "a1"})
+	run := blockingRunner{started: make(chan struct{}), ended: make(chan struct{})}
+	l := &worker.Loop{API: api, Runner: run, WorkerGroup: "g", Clock: fc, ProgressInterval: time.Hour,
+		RetryPolls: true, GiveBack: true, ShutdownGrace: 30 * time.Second}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- l.Run(ctx) }()
+	<-run.started
+	waitAfter(t, fc, 1) // the progress timer
+	cancel()
+	waitAfter(t, fc, 2) // and the grace
+	select {
+	case <-run.ended:
+		t.Fatal("the task was stopped before the grace period was over")
+	default:
+	}
+	fc.Advance(30 * time.Second)
+	<-run.ended
+	<-api.reported
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	_, res := api.counts()
+	if len(res) != 1 || res[0].ErrorID != worker.ErrorShutdown {
+		t.Fatalf("results %+v, want one %s", res, worker.ErrorShutdown)
+	}
+	if st := l.Stats(); st.Returned != 1 {
+		t.Errorf("stats %+v, want one returned", st)
+	}
+}
+
+// completionAPI is a stand-in for an in-process engine whose activation
+// has ended: polls answer at once with nothing, and Active is a channel
+// the test closes to reopen it.
+type completionAPI struct {
+	executor.API
+	mu     sync.Mutex
+	polls  int
+	active chan struct{}
+	asked  chan struct{} // gets a value each time the loop asks for Active
+}
+
+func (a *completionAPI) PollForTask(ctx context.Context, _ executor.PollInput) (*task.Task, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.polls++
+	return nil, ctx.Err()
+}
+
+func (a *completionAPI) Active() <-chan struct{} {
+	a.mu.Lock()
+	ch := a.active
+	a.mu.Unlock()
+	a.asked <- struct{}{}
+	return ch
+}
+
+func (a *completionAPI) count() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.polls
+}
+
+// An idle slot waits on the engine's completion signal after an empty
+// poll instead of polling a finished engine again.
+func TestIdleSlotWaitsOnCompletion(t *testing.T) {
+	api := &completionAPI{active: make(chan struct{}), asked: make(chan struct{}, 4)}
+	l := &worker.Loop{API: api, Runner: blockingRunner{}, Slots: 1}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- l.Run(ctx) }()
+	<-api.asked
+	if n := api.count(); n != 1 {
+		t.Fatalf("%d polls before waiting on Active, want 1", n)
+	}
+	// Reopening (the channel closes) lets it poll once more, then wait on
+	// the next channel.
+	api.mu.Lock()
+	old := api.active
+	api.active = make(chan struct{})
+	api.mu.Unlock()
+	close(old)
+	<-api.asked
+	if n := api.count(); n != 2 {
+		t.Fatalf("%d polls after one reopen, want 2", n)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -109,6 +109,7 @@ func (s *Session) execCreate(ctx context.Context, p *parser) error {
 					return err
 				}
 			case p.accept("serde"):
+				st := p.peek()
 				if serdeClass, err = p.str("a SerDe class name"); err != nil {
 					return err
 				}
@@ -116,6 +117,10 @@ func (s *Session) execCreate(ctx context.Context, p *parser) error {
 					if serdeProps, err = p.properties(); err != nil {
 						return err
 					}
+				}
+				// Refuse an unknown class here, where it is named.
+				if err := applySerDe(st, tbl, serdeClass, serdeProps); err != nil {
+					return err
 				}
 			default:
 				return syntaxErr(p.peek(), "expected DELIMITED or SERDE after ROW FORMAT, found %s", p.peek())
@@ -187,11 +192,7 @@ func (s *Session) execCreate(ctx context.Context, p *parser) error {
 	if len(tbl.cols) == 0 && ctas == nil && storedBy == "" {
 		return semanticErr(create, "CREATE TABLE %s needs columns", name)
 	}
-	if serdeClass != "" {
-		if err := applySerDe(create, tbl, serdeClass, serdeProps); err != nil {
-			return err
-		}
-	} else if serdeProps != nil && tbl.format.kind == serdeDelimited {
+	if serdeClass == "" && serdeProps != nil && tbl.format.kind == serdeDelimited {
 		applyDelimitedProps(tbl.format, serdeProps)
 	}
 	if v, ok := tbl.props["serialization.null.format"]; ok && tbl.format.kind == serdeDelimited {

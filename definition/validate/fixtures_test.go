@@ -53,7 +53,7 @@ var brokenFixtures = map[string][]expect{
 	"one-of-missing":              {{E, codeMissingField, "Greet", "command", `"id": "Greet"`}},
 	"required-missing":            {{E, codeMissingField, "Alarm", "topicArn", `"id": "Alarm"`}},
 	"value-kind":                  {{E, codeInvalidValue, "Greet", "maximumRetries", `"maximumRetries": "three"`}},
-	"inherited-value":             {{E, codeInvalidValue, "Worker", "maximumRetries", `"maximumRetries": "lots"`}},
+	"inherited-value":             {{E, codeInvalidValue, "Default", "maximumRetries", `"maximumRetries": "lots"`}},
 	"ondemand-not-default":        {{E, codeSchedule, "Greet", "scheduleType", `"scheduleType": "ondemand"`}},
 	"ondemand-with-schedule":      {{E, codeSchedule, "Default", "schedule", `"schedule"`}, {E, codeSchedule, "Nightly", "type", `"id": "Nightly"`}},
 	"missing-schedule":            {{E, codeMissingSchedule, "Greet", "schedule", `"id": "Greet"`}},
@@ -81,11 +81,13 @@ var brokenFixtures = map[string][]expect{
 	"expr-unknown-function":       {{E, codeExpression, "Greet", "command", `fromat(`}},
 	"deprecated-type":             {{W, "DEPRECATED_TYPE", "Orders", "type", `"MySqlDataNode"`}},
 	"deprecated-field":            {{W, "DEPRECATED_FIELD", "Nightly", "startAt", `"startAt"`}},
-	"cascade-backfill":            {{W, codeBackfill, "Greet", "failureAndRerunMode", `"CASCADE"`}, {W, codeBackfill, "Worker", "failureAndRerunMode", `"CASCADE"`}},
+	"cascade-backfill":            {{W, codeBackfill, "Default", "failureAndRerunMode", `"CASCADE"`}},
 	"step-count":                  {{W, codeLimit, "Steps", "step", `"command-runner.jar,echo,255"`}},
 	"nul-in-command":              {{E, codeInvalidValue, "Greet", "command", `"command": "echo a\u0000b"`}},
-	"limit-retries":               {{W, codeLimit, "Greet", "maximumRetries", `"maximumRetries": "9"`}},
-	"syntax-trailing-comma":       {{E, "SYNTAX_ERROR", "", "", `"ondemand",}`}},
+	"param-built-values": {{E, codeInvalidValue, "Worker", "terminateAfter", `"#{myHours} hours"`},
+		{E, codeInvalidValue, "Worker", "actionOnTaskFailure", `"#{myAction}"`}, {E, codeInvalidValue, "Greet", "maximumRetries", `"#{myRetries}"`}},
+	"limit-retries":         {{W, codeLimit, "Greet", "maximumRetries", `"maximumRetries": "9"`}},
+	"syntax-trailing-comma": {{E, "SYNTAX_ERROR", "", "", `"ondemand",}`}},
 }
 
 func TestBrokenFixtures(t *testing.T) {

@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -203,11 +204,18 @@ func (c *checker) checkParamValues(p *definition.Parameter, pv *paramValue) {
 			// put-pipeline-definition, so this is only an error when the
 			// caller supplied values (a concrete run) or asked for --strict.
 			w := at{pos: p.IDPos, id: p.ID, field: "values"}
+			msg := fmt.Sprintf("parameter %q has no value and no default, and is not optional", p.ID)
+			if uses := c.paramUses()[p.ID]; len(uses) > 0 {
+				if len(uses) > 3 {
+					uses = append(uses[:3:3], fmt.Sprintf("%d more", len(uses)-3))
+				}
+				msg += "; it is read by " + strings.Join(uses, ", ")
+			}
 			if len(c.opts.Values) > 0 || c.opts.Strict {
-				c.errorf(w, codeMissingValue, "parameter %q has no value and no default, and is not optional", p.ID)
+				c.errorf(w, codeMissingValue, "%s", msg)
 			} else {
 				w.hint = "give one with --param " + p.ID + "=VALUE; an error with --strict"
-				c.warnf(w, codeMissingValue, "parameter %q has no value and no default, and is not optional", p.ID)
+				c.warnf(w, codeMissingValue, "%s", msg)
 			}
 		}
 		return

@@ -23,7 +23,7 @@ func (c *checker) checkSchema(o *definition.Object, e *definition.Effective, typ
 	inherited := func(k string) bool { return e.Origin(k) != o.ID }
 	res, ok := c.pre[o]
 	if !ok {
-		res = c.run.violations(o, e, typ)
+		res = c.run.violations(o, c.res.Effective(o), typ)
 	}
 	vs, err := res.vs, res.err
 	if err != nil && !errors.Is(err, schemas.ErrUnknownType) {
@@ -47,6 +47,9 @@ func (c *checker) checkSchema(o *definition.Object, e *definition.Effective, typ
 		}
 		w.hint = joinHint(w.hint, v.Hint)
 		msg := serviceText(v)
+		if sub, ok := res.subs[subKey{v.Field, max(v.Index, 0)}]; ok {
+			msg += sub.note()
+		}
 		if v.Warning {
 			c.warnf(w, v.Code, "%s", msg)
 		} else {
@@ -105,22 +108,35 @@ func serviceText(v schemas.Violation) string {
 type schemaRun struct {
 	inst map[string]any
 	refs map[string]map[string]any
+	// static evaluates values built from parameters (checker.staticValue),
+	// so the schemas check what the service would store.
+	static func(o *definition.Object, s string) (substitution, bool)
+	subs   map[subKey]substitution
+}
+
+// subKey names one value of a field.
+type subKey struct {
+	field string
+	index int
 }
 
 type schemaResult struct {
-	vs  []schemas.Violation
-	err error
+	vs   []schemas.Violation
+	err  error
+	subs map[subKey]substitution // values checked after substitution
 }
 
 func (r *schemaRun) violations(o *definition.Object, e *definition.Effective, typ string) schemaResult {
 	inherited := func(k string) bool { return e.Origin(k) != o.ID }
-	vs, err := schemas.ValidateWith(typ, r.instance(e), schemas.Options{Inherited: inherited})
-	return schemaResult{vs, err}
+	r.subs = nil
+	vs, err := schemas.ValidateWith(typ, r.instance(o, e), schemas.Options{Inherited: inherited})
+	return schemaResult{vs, err, r.subs}
 }
 
 // instance renders effective fields the way schemas.Validate expects:
-// strings, {"ref": id} maps, or lists of those.
-func (r *schemaRun) instance(e *definition.Effective) map[string]any {
+// strings, {"ref": id} maps, or lists of those; values built from
+// parameters are substituted.
+func (r *schemaRun) instance(o *definition.Object, e *definition.Effective) map[string]any {
 	if r.inst == nil {
 		r.inst = make(map[string]any, 16)
 		r.refs = make(map[string]map[string]any)
@@ -129,20 +145,36 @@ func (r *schemaRun) instance(e *definition.Effective) map[string]any {
 	for _, k := range e.Keys {
 		f := e.Fields[k]
 		if !f.List && len(f.Values) == 1 {
-			r.inst[k] = r.jsonValue(f.Values[0])
+			r.inst[k] = r.jsonValue(o, k, 0, f.Values[0])
 			continue
 		}
 		list := make([]any, len(f.Values))
 		for i, v := range f.Values {
-			list[i] = r.jsonValue(v)
+			list[i] = r.jsonValue(o, k, i, v)
 		}
 		r.inst[k] = list
 	}
 	return r.inst
 }
 
-func (r *schemaRun) jsonValue(v definition.Value) any {
+func (r *schemaRun) jsonValue(o *definition.Object, key string, i int, v definition.Value) any {
 	if !v.IsRef {
+		if r.static != nil && key != "type" && strings.Contains(v.Str, "#{") {
+			// The owner's scope: an inherited value is what its writer says.
+			owner := o
+			if f := o.Field(key); f == nil {
+				owner = nil
+			}
+			if owner != nil {
+				if sub, ok := r.static(owner, v.Str); ok {
+					if r.subs == nil {
+						r.subs = map[subKey]substitution{}
+					}
+					r.subs[subKey{key, i}] = sub
+					return sub.value
+				}
+			}
+		}
 		return v.Str
 	}
 	m, ok := r.refs[v.Ref]
@@ -175,7 +207,7 @@ func (c *checker) precomputeSchemas() {
 		if c.ids[o.ID] != o {
 			continue
 		}
-		e := c.d.Effective(o)
+		e := c.res.Effective(o)
 		if _, ok := schemas.TypeInfo(e.Type); ok && o.ID != definition.DefaultID {
 			jobs = append(jobs, job{o, e, e.Type})
 		}
@@ -192,6 +224,7 @@ func (c *checker) precomputeSchemas() {
 		go func() {
 			defer wg.Done()
 			var r schemaRun
+			r.static = c.staticValue
 			for i := lo; i < hi; i++ {
 				results[i] = r.violations(jobs[i].o, jobs[i].e, jobs[i].typ)
 			}

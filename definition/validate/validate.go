@@ -75,6 +75,10 @@ type checker struct {
 	// values holds each parameter's single effective value (--param, then
 	// values, then default) for substitution into literal-only fields.
 	values map[string]string
+	// res evaluates expressions (definition.Resolver, the one scope);
+	// uses lists the fields reading each parameter.
+	res  *definition.Resolver
+	uses map[string][]string
 	// run is the serial schema scratch space; pre holds results computed
 	// in parallel for large definitions.
 	run schemaRun
@@ -91,6 +95,8 @@ func Definition(d *definition.Definition, opts Options) []definition.Diagnostic 
 	d.Resolve()
 	c := &checker{d: d, opts: opts, g: definition.NewGraph(d), seen: map[string]bool{},
 		ids: make(map[string]*definition.Object, len(d.Objects)), params: map[string]*definition.Parameter{}, values: map[string]string{}}
+	c.res = definition.NewResolver(d, opts.Values)
+	c.run.static = c.staticValue
 	c.diags = append(c.diags, d.Diagnostics...)
 	c.checkIDs()
 	c.checkParameters()
@@ -164,15 +170,18 @@ func (c *checker) inheritedOnce(f *definition.Field, code string) bool {
 	return true
 }
 
-// fieldAt locates an effective field of o: at the field itself, noting in
-// the hint when it was inherited from another object.
+// fieldAt locates an effective field of o: at the field itself. A finding
+// about an inherited field is filed under the object that writes it (the
+// hint names the heir it was found on), so that fixing it is one edit and
+// the finding is not repeated for every heir.
 func (c *checker) fieldAt(o *definition.Object, e *definition.Effective, key string) at {
 	f := e.Get(key)
 	w := at{id: o.ID, field: key, pos: o.IDPos}
 	if f != nil {
 		w.pos = f.Pos
-		if from := e.Origin(key); from != o.ID {
-			w.hint = "inherited from " + from
+		if from := e.Origin(key); from != o.ID && from != "" {
+			w.id = from
+			w.hint = "inherited by " + o.ID
 		}
 	}
 	if !w.pos.IsValid() {

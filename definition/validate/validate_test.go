@@ -193,8 +193,8 @@ func TestInheritedReportedOnce(t *testing.T) {
 	for _, d := range ds {
 		if d.Field == "maximumRetries" {
 			n++
-			if !strings.Contains(d.Hint, "inherited from Default") {
-				t.Errorf("hint %q does not say where the value comes from", d.Hint)
+			if d.ObjectID != "Default" || !strings.Contains(d.Hint, "inherited by ") {
+				t.Errorf("filed under %q with hint %q; want it under Default, the object that writes it, naming an heir", d.ObjectID, d.Hint)
 			}
 		}
 	}

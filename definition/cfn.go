@@ -162,12 +162,13 @@ func intrinsicName(n *jnode) string {
 // resolveProperties rewrites the pipeline resource's Properties in place:
 // intrinsic calls become their values and typed scalars become strings.
 func (r *cfnResolver) resolveProperties(props *jnode) {
-	r.walk(props, "", "")
+	_ = r.walk(props, "", "")
 }
 
 // walk resolves inside n; owner and field name the object and field being
-// read, for the diagnostics.
-func (r *cfnResolver) walk(n *jnode, owner, field string) {
+// read, for the diagnostics. It reports whether n was a field entry whose
+// value was AWS::NoValue: the whole entry is then left out.
+func (r *cfnResolver) walk(n *jnode, owner, field string) (vanished bool) {
 	switch n.kind {
 	case jObject:
 		// Id, Key and Name first: they name the diagnostics of the rest.
@@ -189,12 +190,15 @@ func (r *cfnResolver) walk(n *jnode, owner, field string) {
 		for _, m := range n.keys {
 			v, keep := r.value(m.val, owner, cmpOr(field, m.key))
 			if !keep {
-				continue // Ref AWS::NoValue: as if not written
+				// Ref AWS::NoValue: as if not written.
+				vanished = vanished || m.key == "StringValue" || m.key == "RefValue"
+				continue
 			}
 			m.val = v
 			kept = append(kept, m)
 		}
 		n.keys = kept
+		return vanished && n.index("StringValue") < 0 && n.index("RefValue") < 0
 	case jArray:
 		kept := n.elems[:0]
 		for _, e := range n.elems {
@@ -204,6 +208,7 @@ func (r *cfnResolver) walk(n *jnode, owner, field string) {
 		}
 		n.elems = kept
 	}
+	return false
 }
 
 func cmpOr(a, b string) string {
@@ -220,8 +225,7 @@ func (r *cfnResolver) value(n *jnode, owner, field string) (*jnode, bool) {
 		// CloudFormation passes typed scalars on as their text.
 		return &jnode{kind: jString, pos: n.pos, str: n.str}, true
 	case intrinsicName(n) == "":
-		r.walk(n, owner, field)
-		return n, true
+		return n, !r.walk(n, owner, field)
 	}
 	v := r.eval(n)
 	switch v.kind {

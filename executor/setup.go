@@ -196,7 +196,11 @@ func (e *engine) readComponents() error {
 			p, e2 := period.Parse(s)
 			if e2 != nil {
 				// EmrCluster.terminateAfter may be a bare number of hours.
-				if n, e3 := strconv.Atoi(s); e3 == nil && n > 0 {
+				if n, e3 := strconv.Atoi(s); e3 == nil && n > 0 && !errors.Is(e2, period.ErrTooLarge) {
+					if n > period.Max(period.Hour) {
+						err = fmt.Errorf("%s: field %s: %q hours is too large: at most %d", id, key, s, period.Max(period.Hour))
+						return 0
+					}
 					return time.Duration(n) * time.Hour
 				}
 				err = fmt.Errorf("%s: field %s: %w", id, key, e2)

@@ -346,6 +346,11 @@ func extraChecks(t *Type, inst map[string]any, drop []string, inherited func(str
 				out = append(out, v)
 			}
 		}
+		if !hasViolation(prior, k) {
+			if v, bad := boundsProblem(fi, val); bad {
+				out = append(out, v)
+			}
+		}
 	}
 	for _, p := range t.Exclusive {
 		if !p.Warning {

@@ -3,7 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -103,4 +107,65 @@ func expandPaths(args []string) ([]string, error) {
 		return nil, withCode(exitUsage, err)
 	}
 	return paths, err
+}
+
+// durationFlag is a time.Duration flag whose overflow is reported as too
+// large, with the maximum, instead of time's "invalid duration".
+type durationFlag struct{ d *time.Duration }
+
+func (f durationFlag) String() string {
+	if f.d == nil || *f.d == 0 {
+		return "0" // pflag shows no default for "0"
+	}
+	return f.d.String()
+}
+
+func (f durationFlag) Type() string { return "duration" }
+
+func (f durationFlag) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if err == nil {
+		if d < 0 {
+			return fmt.Errorf("%q is negative", s)
+		}
+		*f.d = d
+		return nil
+	}
+	// ParseDuration says "invalid duration" for overflow too: retry the
+	// number in big arithmetic to tell the two apart.
+	if overflows(s) {
+		return fmt.Errorf("%q is too large: at most %s (about 292 years)", s, time.Duration(math.MaxInt64))
+	}
+	return fmt.Errorf("%q is not a duration such as 2s, 500ms or 1h30m", s)
+}
+
+// overflows reports whether s is a well-formed duration too long for int64
+// nanoseconds.
+func overflows(s string) bool {
+	units := map[string]float64{"ns": 1, "us": 1e3, "µs": 1e3, "ms": 1e6, "s": 1e9, "m": 60e9, "h": 3600e9}
+	total, rest := 0.0, strings.TrimPrefix(s, "+")
+	if rest == "" {
+		return false
+	}
+	for rest != "" {
+		i := 0
+		for i < len(rest) && (rest[i] >= '0' && rest[i] <= '9' || rest[i] == '.') {
+			i++
+		}
+		n, err := strconv.ParseFloat(rest[:i], 64)
+		if i == 0 || err != nil {
+			return false
+		}
+		j := i
+		for j < len(rest) && !(rest[j] >= '0' && rest[j] <= '9' || rest[j] == '.') {
+			j++
+		}
+		u, ok := units[rest[i:j]]
+		if !ok {
+			return false
+		}
+		total += n * u
+		rest = rest[j:]
+	}
+	return total > math.MaxInt64
 }

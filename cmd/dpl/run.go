@@ -91,7 +91,7 @@ or was canceled, 2 usage or definition errors, 130 interrupted (resumable).`,
 	addBackendFlags(fl, &f.backend)
 	addSetFlag(fl, &f.sets)
 	addReadFlags(fl)
-	fl.DurationVar(&f.retryDelay, "retry-delay", 0, "override every retryDelay and precondition re-check interval (e.g. 2s)")
+	fl.Var(durationFlag{&f.retryDelay}, "retry-delay", "override every retryDelay and precondition re-check interval (e.g. 2s)")
 	fl.StringVar(&f.until, "until", "", "create no instance starting at or after this time (yyyy-MM-ddTHH:mm:ss, UTC)")
 	fl.BoolVar(&f.fresh, "fresh", false, "start a new run even if an unfinished one exists")
 	fl.StringVarP(&f.output, "output", "o", "text", "progress format: text or jsonl")

@@ -3,7 +3,9 @@
 package period
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -44,6 +46,20 @@ func (p Period) String() string {
 	return fmt.Sprintf("%d %ss", p.N, p.Unit)
 }
 
+// ErrTooLarge is wrapped by the error of a period whose length does not
+// fit the arithmetic (about 292 years: the range of time.Duration).
+var ErrTooLarge = errors.New("too large")
+
+// Max returns the largest count of unit that Parse accepts: the most whose
+// nominal length (months as 30 days, years as 365) fits a time.Duration.
+func Max(u Unit) int { return int(math.MaxInt64 / int64(unitLength[u])) }
+
+// TooLarge explains a value over the maximum; callers that build periods
+// or durations from other sources use it for the same message.
+func TooLarge(s string, u Unit) error {
+	return fmt.Errorf("period %q is %w: at most %d %ss", s, ErrTooLarge, Max(u), u)
+}
+
 // Parse reads "N unit" case-insensitively, singular or plural, with any
 // amount of blank space between number and unit. Seconds are accepted
 // (callers warn where the service would not take them).
@@ -53,7 +69,8 @@ func Parse(s string) (Period, error) {
 		return Period{}, fmt.Errorf("period %q: want \"N unit\" such as \"15 minutes\" or \"1 day\"", s)
 	}
 	n, err := strconv.Atoi(fields[0])
-	if err != nil || n <= 0 || fields[0][0] == '+' {
+	digits := fields[0] != "" && strings.Trim(fields[0], "0123456789") == ""
+	if (err != nil && !digits) || (err == nil && n <= 0) || fields[0][0] == '+' {
 		return Period{}, fmt.Errorf("period %q: %q is not a positive whole number", s, fields[0])
 	}
 	unit := strings.ToLower(fields[1])
@@ -62,6 +79,10 @@ func Parse(s string) (Period, error) {
 	}
 	for i, name := range unitNames {
 		if unit == name {
+			// err != nil here means more digits than an int holds.
+			if err != nil || n > Max(Unit(i)) {
+				return Period{}, TooLarge(s, Unit(i))
+			}
 			return Period{N: n, Unit: Unit(i)}, nil
 		}
 	}
@@ -122,4 +143,39 @@ func floorMod(a, b int) int { return a - floorDiv(a, b)*b }
 // 365 days), for comparisons such as "at least 15 minutes".
 func (p Period) Approx() time.Duration {
 	return time.Duration(p.N) * unitLength[p.Unit]
+}
+
+// AddToChecked is AddTo for k periods that may leave the years dpl can
+// represent (1 to 9999): an error instead of a wrapped or clamped time.
+func (p Period) AddToChecked(t time.Time, k int) (time.Time, error) {
+	n, ok := mulInt(p.N, k)
+	if !ok || n > 12*10000 && p.Unit >= Month || p.Unit < Month && !durationFits(p, n) {
+		return time.Time{}, fmt.Errorf("%d × %s from %s: %w: past the year 9999", k, p, t.Format(time.DateTime), ErrOutOfRange)
+	}
+	r := p.AddTo(t, k)
+	if y := r.Year(); y < 1 || y > 9999 {
+		return time.Time{}, fmt.Errorf("%d × %s from %s: %w: year %d", k, p, t.Format(time.DateTime), ErrOutOfRange, y)
+	}
+	return r, nil
+}
+
+// ErrOutOfRange is wrapped by errors about times outside years 1 to 9999.
+var ErrOutOfRange = errors.New("out of range")
+
+func mulInt(a, b int) (int, bool) {
+	if a == 0 || b == 0 {
+		return 0, true
+	}
+	c := a * b
+	if c/b != a || (a == -1 && b == math.MinInt) || (b == -1 && a == math.MinInt) {
+		return 0, false
+	}
+	return c, true
+}
+
+// durationFits reports whether n units of a sub-month period stay within
+// 10,000 years (the span of representable dates).
+func durationFits(p Period, n int) bool {
+	const span = 10000 * 366 * 24 * float64(time.Hour)
+	return math.Abs(float64(n)*float64(unitLength[p.Unit])) <= span
 }

@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -126,8 +127,30 @@ func (c *checker) checkScheduleObject(o *definition.Object, e *definition.Effect
 		if s, ok := c.substitute(f.First().Str); ok {
 			if n, err := strconv.Atoi(strings.TrimSpace(s)); err != nil || n < 1 {
 				c.errorf(c.fieldAt(o, e, "occurrences"), codeInvalidValue, "%s is not a positive whole number", fromParam(f.First().Str, s))
+			} else if okStart {
+				c.checkScheduleEnd(o, e, start, n)
 			}
 		}
+	}
+}
+
+// checkScheduleEnd reports a schedule whose occurrences run past the last
+// representable time, 9999-12-31T23:59:59.
+func (c *checker) checkScheduleEnd(o *definition.Object, e *definition.Effective, start time.Time, occurrences int) {
+	f := e.Get("period")
+	if f == nil || f.First().IsRef {
+		return
+	}
+	s, ok := c.substitute(f.First().Str)
+	if !ok {
+		return
+	}
+	p, err := period.Parse(s)
+	if err != nil {
+		return // reported by checkPeriod
+	}
+	if _, err := p.AddToChecked(start, occurrences); err != nil {
+		c.errorf(c.fieldAt(o, e, "occurrences"), codeInvalidValue, "%d occurrences of %s from %s run past 9999-12-31T23:59:59, the last time dpl and the service can represent", occurrences, p, start.Format(dateTimeLayout))
 	}
 }
 
@@ -142,6 +165,8 @@ func (c *checker) checkPeriod(w at, raw string) {
 	p, err := period.Parse(s)
 	shown := fromParam(raw, s)
 	switch {
+	case errors.Is(err, period.ErrTooLarge):
+		c.errorf(w, codeInvalidValue, "%v", err)
 	case err != nil:
 		w.hint = joinHint(w.hint, `e.g. "15 minutes", "1 day", "1 month"`)
 		c.errorf(w, codeInvalidValue, "%s is not a period (\"N unit\" with unit minutes, hours, days, weeks, months or years)", shown)
@@ -181,6 +206,10 @@ func (c *checker) literalDateTime(o *definition.Object, e *definition.Effective,
 		}
 	}
 	t, err := time.Parse(dateTimeLayout, strings.TrimSpace(s))
+	if y, out := yearOutOfRange(s, t, err); out {
+		c.errorf(c.fieldAt(o, e, key), codeInvalidValue, "year %s is out of range: dates run from 0001-01-01T00:00:00 to 9999-12-31T23:59:59", y)
+		return time.Time{}, false
+	}
 	if v.IsRef || err != nil {
 		w := c.fieldAt(o, e, key)
 		if !v.IsRef && !hasExpr(s) {
@@ -193,4 +222,19 @@ func (c *checker) literalDateTime(o *definition.Object, e *definition.Effective,
 		return time.Time{}, false
 	}
 	return t, true
+}
+
+// yearOutOfRange finds a datetime whose year is 0 or has five digits or
+// more, which no Data Pipeline date can hold.
+func yearOutOfRange(s string, t time.Time, err error) (string, bool) {
+	if err == nil {
+		return fmt.Sprintf("%04d", t.Year()), t.Year() < 1
+	}
+	s = strings.TrimSpace(s)
+	i := strings.IndexByte(s, '-')
+	if i < 5 || strings.Trim(s[:i], "0123456789") != "" || !strings.HasPrefix(s[i:], "-") {
+		return "", false
+	}
+	_, rest := time.Parse(dateTimeLayout, "2000"+s[i:])
+	return s[:i], rest == nil
 }

@@ -3,6 +3,7 @@ package schedule
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -55,6 +56,7 @@ type Schedule struct {
 
 	step   time.Duration // fixed length of a period, 0 for months/years
 	length time.Duration // nominal length, cached (Period.Approx allocates)
+	safeK  int           // intervals below this end before MaxTime (pastMax)
 }
 
 // Error is a schedule that cannot be read, located at the offending field.
@@ -150,6 +152,7 @@ func NewSchedule(id string, p period.Period, start, end time.Time, occurrences i
 
 func (s *Schedule) init() {
 	s.length = s.Period.Approx()
+	defer s.setSafeK()
 	switch s.Period.Unit {
 	case period.Second, period.Minute, period.Hour, period.Day, period.Week:
 		// In UTC days and weeks have a fixed length too.
@@ -163,11 +166,21 @@ func (s *Schedule) init() {
 func ParseTime(s string) (time.Time, error) {
 	for _, layout := range []string{TimeLayout, time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05", "2006-01-02T15:04", "2006-01-02"} {
 		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC(), nil
+			if t = t.UTC(); t.Before(MinTime) || t.After(MaxTime) {
+				return time.Time{}, fmt.Errorf("%q is out of range: dates run from %s to %s", s, MinTime.Format(TimeLayout), MaxTime.Format(TimeLayout))
+			}
+			return t, nil
 		}
 	}
 	return time.Time{}, fmt.Errorf("%q is not a DateTime (want yyyy-MM-ddTHH:mm:ss)", s)
 }
+
+// MinTime and MaxTime bound every date of a definition (years 1 to 9999);
+// a schedule ends at MaxTime however it is written.
+var (
+	MinTime = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
+	MaxTime = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+)
 
 // Bounded reports whether the schedule has a finite number of intervals.
 func (s *Schedule) Bounded() bool { return s.OnDemand || s.Occurrences > 0 || !s.End.IsZero() }
@@ -178,7 +191,15 @@ func (s *Schedule) Interval(k int) (start, end time.Time) {
 		return s.Start, s.Start
 	}
 	if s.step > 0 {
-		start = s.Start.Add(time.Duration(k) * s.step)
+		// k * step would overflow a Duration after about 292 years: add
+		// in chunks that cannot.
+		whole := int(math.MaxInt64 / int64(s.step))
+		start = s.Start
+		for k > whole {
+			start = start.Add(time.Duration(whole) * s.step)
+			k -= whole
+		}
+		start = start.Add(time.Duration(k) * s.step)
 		return start, start.Add(s.step)
 	}
 	return s.Period.AddTo(s.Start, k), s.Period.AddTo(s.Start, k+1)
@@ -191,6 +212,8 @@ func (s *Schedule) Has(k int) bool {
 		return false
 	case s.OnDemand:
 		return k == 0
+	case s.pastMax(k):
+		return false // no date after 9999-12-31T23:59:59
 	case s.Occurrences > 0:
 		return k < s.Occurrences
 	case !s.End.IsZero():
@@ -259,4 +282,31 @@ func (s *Schedule) Length() time.Duration {
 		return s.Period.Approx() // a Schedule built without init
 	}
 	return s.length
+}
+
+// pastMax reports whether interval k would end after MaxTime. Intervals
+// below safeK end well before it; only the last ones are computed.
+func (s *Schedule) pastMax(k int) bool {
+	if k < s.safeK {
+		return false
+	}
+	_, end := s.Interval(k)
+	return end.After(MaxTime) || end.Before(s.Start)
+}
+
+// setSafeK computes how many intervals surely end before MaxTime, using the
+// longest a period can be (31-day months, 366-day years).
+func (s *Schedule) setSafeK() {
+	longest := float64(s.length)
+	switch s.Period.Unit {
+	case period.Month:
+		longest = longest / 30 * 31
+	case period.Year:
+		longest = longest / 365 * 366
+	}
+	if longest <= 0 {
+		return
+	}
+	span := float64(MaxTime.Unix()-s.Start.Unix()) * float64(time.Second)
+	s.safeK = int(math.Min(span/longest-2, 1<<60))
 }

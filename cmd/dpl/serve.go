@@ -34,6 +34,10 @@ type serveFlags struct {
 	maxBody         int64
 	maxObjects      int
 	retryDelay      time.Duration
+	headerTimeout   time.Duration
+	bodyTimeout     time.Duration
+	maxConns        int
+	rateLimit       float64
 	backend         backendFlags
 }
 
@@ -82,6 +86,10 @@ address, and even then any local user can run commands as this server's user.`,
 	fl.Int64Var(&f.maxBody, "max-body", endpoint.DefaultMaxBody, "largest request body accepted, in bytes")
 	fl.IntVar(&f.maxObjects, "max-objects", endpoint.DefaultMaxObjects, "most objects a pipeline definition may have")
 	fl.DurationVar(&f.retryDelay, "retry-delay", 0, "override every retryDelay (e.g. 2s)")
+	fl.DurationVar(&f.headerTimeout, "header-timeout", endpoint.DefaultHeaderTimeout, "close connections whose request headers take longer")
+	fl.DurationVar(&f.bodyTimeout, "body-timeout", endpoint.DefaultBodyTimeout, "answer RequestTimeoutException when a request body takes longer")
+	fl.IntVar(&f.maxConns, "max-conns-per-client", endpoint.DefaultMaxConnsPerClient, "connections one IP address may hold open (more are closed at once; -1: no cap)")
+	fl.Float64Var(&f.rateLimit, "rate-limit", endpoint.DefaultRateLimit, "requests per second one IP address may make before ThrottlingException (bursts of twice that; -1: no limit)")
 	addBackendFlags(fl, &f.backend)
 	rootCmd.AddCommand(cmd)
 }
@@ -109,6 +117,7 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 		Runner:   activity.New(be.Runner),
 		Parallel: f.parallel, PollTimeout: f.pollTimeout, AckTimeout: f.ackTimeout, ProgressTimeout: f.progressTimeout,
 		MaxBodyBytes: f.maxBody, MaxObjects: f.maxObjects, RetryDelay: f.retryDelay,
+		HeaderTimeout: f.headerTimeout, BodyTimeout: f.bodyTimeout, MaxConnsPerClient: f.maxConns, RateLimit: f.rateLimit,
 		Notifier: be.Notifier,
 		Logf:     func(format string, args ...any) { fmt.Fprintf(stderr, "dpl serve: "+format+"\n", args...) },
 	})

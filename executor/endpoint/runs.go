@@ -666,6 +666,7 @@ func (s *Server) pruneLeases() {
 		case <-t.C:
 		}
 		now := time.Now()
+		s.limiter.prune(now.Add(-clientIdle))
 		s.mu.Lock()
 		for id, l := range s.leases {
 			if (l.finished || l.expired) && now.Sub(l.last) > time.Hour {

@@ -83,8 +83,20 @@ type Options struct {
 	// answering heartbeats with terminate so that runners exit cleanly
 	// (default DefaultEndGrace).
 	EndGrace time.Duration
-	// MaxBodyBytes refuses larger requests (default 24 MiB).
+	// MaxBodyBytes refuses larger requests (default 24 MiB). Bodies read
+	// at once hold at most twice that; beyond it requests are throttled.
 	MaxBodyBytes int64
+	// HeaderTimeout and BodyTimeout bound reading a request's headers and
+	// body (defaults DefaultHeaderTimeout, DefaultBodyTimeout).
+	HeaderTimeout, BodyTimeout time.Duration
+	// MaxConnsPerClient is how many connections one IP address may hold
+	// open in Serve (default DefaultMaxConnsPerClient; negative: no cap).
+	MaxConnsPerClient int
+	// RateLimit is the requests per second one IP address may make, with
+	// bursts of RateBurst, before ThrottlingException (defaults
+	// DefaultRateLimit, DefaultRateBurst; negative: no limit).
+	RateLimit float64
+	RateBurst int
 	// MaxObjects per definition (default 100, the service's limit).
 	MaxObjects int
 	// RetryDelay, when > 0, overrides every retryDelay (tests, demos).
@@ -100,14 +112,18 @@ type Options struct {
 // Server is the HTTP endpoint. Create with New, serve with Handler or
 // Serve, stop with Close.
 type Server struct {
-	opts   Options
-	reg    *registry
-	db     *store.DB
-	ownDB  bool
-	epoch  string
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	opts  Options
+	reg   *registry
+	db    *store.DB
+	ownDB bool
+	epoch string
+	// limiter and bodies protect the server from floods and from many
+	// large bodies at once.
+	limiter *rateLimiter
+	bodies  *bodyBudget
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
 
 	mu      sync.Mutex
 	runs    map[string]*pipelineRun
@@ -152,6 +168,21 @@ func newServer(opts Options, persist bool) (*Server, error) {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = DefaultMaxBody
 	}
+	if opts.HeaderTimeout <= 0 {
+		opts.HeaderTimeout = DefaultHeaderTimeout
+	}
+	if opts.BodyTimeout <= 0 {
+		opts.BodyTimeout = DefaultBodyTimeout
+	}
+	if opts.MaxConnsPerClient == 0 {
+		opts.MaxConnsPerClient = DefaultMaxConnsPerClient
+	}
+	if opts.RateLimit == 0 {
+		opts.RateLimit = DefaultRateLimit
+	}
+	if opts.RateBurst <= 0 {
+		opts.RateBurst = max(DefaultRateBurst, int(2*opts.RateLimit))
+	}
 	if opts.MaxObjects <= 0 {
 		opts.MaxObjects = DefaultMaxObjects
 	}
@@ -173,6 +204,7 @@ func newServer(opts Options, persist bool) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{opts: opts, reg: reg, db: opts.Store, runs: map[string]*pipelineRun{},
+		limiter: newRateLimiter(opts.RateLimit, opts.RateBurst), bodies: newBodyBudget(bodyBudgetFactor * opts.MaxBodyBytes),
 		wake: map[string]chan struct{}{}, leases: map[string]*lease{}, runners: map[string]*RunnerInfo{}}
 	if s.db == nil && persist {
 		if s.db, err = store.Open(opts.StateDir); err != nil {
@@ -218,7 +250,9 @@ func (s *Server) Close() error {
 // Serve answers requests on l until ctx ends, then shuts the HTTP server
 // down (in-flight long polls are answered empty).
 func (s *Server) Serve(ctx context.Context, l net.Listener) error {
-	hs := &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 5 * time.Minute}
+	hs := &http.Server{Handler: s, ReadHeaderTimeout: s.opts.HeaderTimeout, IdleTimeout: 2 * time.Minute,
+		MaxHeaderBytes: 64 << 10, ErrorLog: log.New(logWriter(s.opts.Logf), "", 0)}
+	l = newConnLimitListener(l, s.opts.MaxConnsPerClient, s.opts.Logf)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(l) }()
 	select {
@@ -250,20 +284,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &apiError{Status: http.StatusMethodNotAllowed, Code: CodeUnsupportedMethod, Message: "only POST is supported"})
 		return
 	}
+	client := clientKey(r.RemoteAddr)
+	if !s.limiter.allow(client, time.Now()) {
+		refuseUnread(w, throttled("too many requests from "+client))
+		return
+	}
 	if r.ContentLength > s.opts.MaxBodyBytes {
-		writeError(w, tooLarge(s.opts.MaxBodyBytes))
+		refuseUnread(w, tooLarge(s.opts.MaxBodyBytes))
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			writeError(w, tooLarge(s.opts.MaxBodyBytes))
-			return
-		}
-		writeError(w, &apiError{Status: 400, Code: CodeSerialization, Message: "the request body could not be read completely"})
+	body, ae := s.readBody(w, r)
+	if ae != nil {
+		refuseUnread(w, ae)
 		return
 	}
+	defer s.bodies.give(int64(len(body)))
 	if !s.opts.NoAuth {
 		if ae := verifySigV4(r, body, s.opts.Credentials, s.opts.Region, time.Now()); ae != nil {
 			writeError(w, ae)
@@ -306,6 +341,70 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 	_, _ = w.Write(data)
+}
+
+// reserved is what a request's body takes of the body budget.
+func reserved(r *http.Request, maxBody int64) int64 {
+	if r.ContentLength >= 0 {
+		return r.ContentLength
+	}
+	return maxBody
+}
+
+// readBody reads the request body within the body budget and
+// BodyTimeout. On success the reservation is len(body), which the caller
+// gives back when the request is answered.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *apiError) {
+	n := reserved(r, s.opts.MaxBodyBytes)
+	if !s.bodies.take(n) {
+		return nil, throttled("too many large request bodies in flight; retry later")
+	}
+	rc := http.NewResponseController(w)
+	// Errors: not supported outside a real connection (tests), harmless.
+	_ = rc.SetReadDeadline(time.Now().Add(s.opts.BodyTimeout))
+	lr := http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
+	var body []byte
+	var err error
+	if r.ContentLength >= 0 {
+		body = make([]byte, r.ContentLength)
+		_, err = io.ReadFull(lr, body)
+	} else {
+		body, err = io.ReadAll(lr)
+	}
+	if err == nil {
+		// Long polls start now: the deadline was for reading only.
+		_ = rc.SetReadDeadline(time.Time{})
+		s.bodies.give(n - int64(len(body)))
+		return body, nil
+	}
+	s.bodies.give(n)
+	var mbe *http.MaxBytesError
+	var ne net.Error
+	switch {
+	case errors.As(err, &mbe):
+		return nil, tooLarge(s.opts.MaxBodyBytes)
+	case errors.As(err, &ne) && ne.Timeout():
+		return nil, &apiError{Status: http.StatusRequestTimeout, Code: CodeRequestTimeout, Message: fmt.Sprintf("the request body was not received within %s", s.opts.BodyTimeout)}
+	}
+	return nil, &apiError{Status: 400, Code: CodeSerialization, Message: "the request body could not be read completely"}
+}
+
+// refuseUnread answers a request whose body was not (wholly) read and
+// closes the connection: the server would otherwise wait to drain the
+// rest of a body that a slow or hostile client may never send.
+func refuseUnread(w http.ResponseWriter, e *apiError) {
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now())
+	w.Header().Set("Connection", "close")
+	writeError(w, e)
+}
+
+// logWriter sends the HTTP server's own messages (TLS, accept errors) to
+// Logf.
+type logWriter func(string, ...any)
+
+func (f logWriter) Write(p []byte) (int, error) {
+	f("endpoint: %s", strings.TrimRight(string(p), "\n"))
+	return len(p), nil
 }
 
 func tooLarge(n int64) *apiError {

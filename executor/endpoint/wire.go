@@ -130,6 +130,7 @@ const (
 	CodeInvalidSignature    = "InvalidSignatureException"
 	CodeIncompleteSignature = "IncompleteSignatureException"
 	CodeThrottling          = "ThrottlingException"
+	CodeRequestTimeout      = "RequestTimeoutException"
 	CodeUnrecognized        = "UnrecognizedClientException"
 	CodeTooLarge            = "RequestEntityTooLargeException"
 	CodeUnsupportedMethod   = "UnsupportedOperationException"

@@ -31,7 +31,9 @@ type Options struct {
 	// gives a stable id for a local file).
 	PipelineID   string
 	PipelineName string
-	// Store persists the run; nil keeps everything in memory.
+	// Store persists the run; nil keeps everything in memory. A store
+	// opened with store.OpenReadOnly is only looked at (dpl tui on a
+	// stored run): New finds the activation to show and writes nothing.
 	Store *store.DB
 	// StateDir holds attempt logs (logs/) and resource working folders
 	// (resources/). Required when Store is set.

@@ -64,9 +64,12 @@ func newEngine(opts Options) (*engine, error) {
 	if e.name == "" {
 		e.name = filepath.Base(d.File)
 	}
+	// A read-only store (dpl tui on a stored run) is only looked at: the
+	// activation is found, nothing is written.
+	readOnly := e.db != nil && e.db.ReadOnly()
 	// Find an activation to resume.
 	if e.db != nil {
-		if p, err := e.db.Pipeline(e.pipelineID); errors.Is(err, store.ErrNotFound) {
+		if p, err := e.db.Pipeline(e.pipelineID); errors.Is(err, store.ErrNotFound) && !readOnly {
 			if err := e.db.PutPipeline(&store.Pipeline{ID: e.pipelineID, Name: e.name, File: d.File, Created: now}); err != nil {
 				return nil, fmt.Errorf("engine: %w", err)
 			}
@@ -94,8 +97,13 @@ func newEngine(opts Options) (*engine, error) {
 				StartTimestamp: opts.StartTimestamp, Params: opts.Params, RetryDelay: opts.RetryDelay,
 				Until: opts.Until, State: store.ActRunning}
 		}
-		if err := e.db.PutDefinition(e.pipelineID, hash, opts.Source); err != nil {
-			return nil, fmt.Errorf("engine: %w", err)
+		if readOnly && !e.resumed {
+			return nil, fmt.Errorf("engine: no run of %s to show in the read-only store", e.pipelineID)
+		}
+		if !readOnly {
+			if err := e.db.PutDefinition(e.pipelineID, hash, opts.Source); err != nil {
+				return nil, fmt.Errorf("engine: %w", err)
+			}
 		}
 	} else {
 		e.act = &store.Activation{Pipeline: e.pipelineID, Seq: 1, Hash: hash, Started: now,
@@ -125,8 +133,10 @@ func newEngine(opts Options) (*engine, error) {
 	e.it = plan.Iter(schedule.Window{To: e.act.Until})
 
 	if e.db != nil {
-		if err := e.db.PutActivation(e.act); err != nil {
-			return nil, fmt.Errorf("engine: %w", err)
+		if !readOnly {
+			if err := e.db.PutActivation(e.act); err != nil {
+				return nil, fmt.Errorf("engine: %w", err)
+			}
 		}
 		if e.resumed {
 			if err := e.load(); err != nil {

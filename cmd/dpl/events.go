@@ -62,7 +62,7 @@ func runEvents(cmd *cobra.Command, f eventsFlags) error {
 	if f.follow {
 		return followEvents(cmd, stateDirFor(f.stateDir), out, print)
 	}
-	db, dir, err := openState(f.stateDir)
+	db, dir, err := openState(f.stateDir, false)
 	if err != nil {
 		if c, cerr := control.Dial(dir); cerr == nil {
 			return liveEvents(cmd, c, print)

@@ -46,14 +46,19 @@ dpl run is using the state folder, its live state is asked of it.`,
 	rootCmd.AddCommand(cmd)
 }
 
-// openState opens the state folder's store for a command that reads or
-// changes a stopped run.
-func openState(flag string) (*store.DB, string, error) {
+// openState opens the state folder's store for a command on a stopped
+// run: read-only for the views (no file of the folder changes), for
+// writing for the operator commands.
+func openState(flag string, write bool) (*store.DB, string, error) {
 	dir := stateDirFor(flag)
 	if _, err := os.Stat(filepath.Join(dir, "db")); err != nil {
 		return nil, dir, fmt.Errorf("no dpl state in %s (run `dpl run` first, or give --state-dir)", dir)
 	}
-	db, err := store.Open(dir)
+	open := store.OpenReadOnly
+	if write {
+		open = store.Open
+	}
+	db, err := open(dir)
 	if err != nil {
 		return nil, dir, fmt.Errorf("%w — is a `dpl run` using %s right now? (`dpl events --follow` works during a run)", err, dir)
 	}
@@ -115,7 +120,7 @@ func runRuns(cmd *cobra.Command, f runsFlags) error {
 			want[st] = true
 		}
 	}
-	db, dir, err := openState(f.stateDir)
+	db, dir, err := openState(f.stateDir, false)
 	if err != nil {
 		if c, cerr := control.Dial(dir); cerr == nil {
 			return liveRuns(cmd, f, c, want)

@@ -48,7 +48,7 @@ using the folder, that run applies the change at once. Ids are as shown by
 }
 
 func runSetStatus(cmd *cobra.Command, stateFlag, pipeline, status string, ids []string) error {
-	db, dir, err := openState(stateFlag)
+	db, dir, err := openState(stateFlag, true)
 	if err != nil {
 		if c, cerr := control.Dial(dir); cerr == nil {
 			// A run is in progress: it applies the change itself.

@@ -111,7 +111,7 @@ func browseStored(ctx context.Context, stateDir, pipeline string, noMouse bool) 
 	if _, err := os.Stat(filepath.Join(stateDir, "db")); err != nil {
 		return withCode(exitUsage, fmt.Errorf("no stored run in %s (run a pipeline with dpl run first, or pass --state-dir)", stateDir))
 	}
-	db, err := store.Open(stateDir)
+	db, err := store.OpenReadOnly(stateDir)
 	if err != nil {
 		if c, cerr := control.Dial(stateDir); cerr == nil {
 			return attachLive(ctx, c, stateDir, pipeline, noMouse)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -28,15 +29,76 @@ import (
 
 // DB is the badger-backed store. Safe for concurrent use.
 type DB struct {
-	db *badger.DB
+	db       *badger.DB
+	readOnly bool
+	// tmpCopy is the private copy a read-only store was opened on (see
+	// OpenReadOnly), removed on Close.
+	tmpCopy string
 }
 
 // ErrNotFound is returned for missing records.
 var ErrNotFound = errors.New("not found")
 
-// Open opens (creating) the store under dir/db.
+// Open opens (creating) the store under dir/db, holding its lock.
 func Open(stateDir string) (*DB, error) {
-	opts := badger.DefaultOptions(filepath.Join(stateDir, "db")).
+	db, err := badger.Open(badgerOptions(filepath.Join(stateDir, "db")))
+	if err != nil {
+		return nil, fmt.Errorf("open state store in %s: %w", stateDir, err)
+	}
+	return &DB{db: db}, nil
+}
+
+// ErrReadOnly is returned by writes to a store opened with OpenReadOnly.
+var ErrReadOnly = errors.New("the state store is open read-only")
+
+// OpenReadOnly opens the store under dir/db for looking only: no file of
+// the state folder is created, changed or removed (shared lock, no pid
+// file, no compaction, no replay written back). It fails like Open while
+// a writer holds the store. A store left by a killed process has a write
+// log to replay, which badger only does by truncating it; then the store
+// is copied to a temporary folder and opened there, so the state folder
+// stays untouched and its unflushed writes are still seen.
+func OpenReadOnly(stateDir string) (*DB, error) {
+	dir := filepath.Join(stateDir, "db")
+	db, err := badger.Open(badgerOptions(dir).WithReadOnly(true))
+	// badger flattens the error it wraps into text (y.Wrap).
+	if err != nil && (errors.Is(err, badger.ErrTruncateNeeded) || strings.Contains(err.Error(), badger.ErrTruncateNeeded.Error())) {
+		return openCopy(stateDir, dir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open state store in %s: %w", stateDir, err)
+	}
+	return &DB{db: db, readOnly: true}, nil
+}
+
+// openCopy opens a private copy of the store in dir (see OpenReadOnly).
+func openCopy(stateDir, dir string) (*DB, error) {
+	tmp, err := os.MkdirTemp("", "dpl-store-")
+	if err != nil {
+		return nil, fmt.Errorf("open state store in %s: %w", stateDir, err)
+	}
+	// A shared lock on the folder keeps a writer out while it is copied.
+	unlock, err := sharedLock(dir)
+	if err != nil {
+		os.RemoveAll(tmp)
+		return nil, fmt.Errorf("open state store in %s: %w", stateDir, err)
+	}
+	defer unlock()
+	if err := os.CopyFS(tmp, os.DirFS(dir)); err != nil {
+		os.RemoveAll(tmp)
+		return nil, fmt.Errorf("open state store in %s: copy for reading: %w", stateDir, err)
+	}
+	// The copy is ours: badger may replay and truncate it.
+	db, err := badger.Open(badgerOptions(tmp))
+	if err != nil {
+		os.RemoveAll(tmp)
+		return nil, fmt.Errorf("open state store in %s: %w", stateDir, err)
+	}
+	return &DB{db: db, readOnly: true, tmpCopy: tmp}, nil
+}
+
+func badgerOptions(dir string) badger.Options {
+	return badger.DefaultOptions(dir).
 		WithLogger(nil).
 		WithSyncWrites(false).
 		WithNumVersionsToKeep(1).
@@ -51,11 +113,6 @@ func Open(stateDir string) (*DB, error) {
 		// once per run; compressing tables costs more CPU than it saves.
 		WithDetectConflicts(false).
 		WithCompression(options.None)
-	db, err := badger.Open(opts)
-	if err != nil {
-		return nil, fmt.Errorf("open state store in %s: %w", stateDir, err)
-	}
-	return &DB{db: db}, nil
 }
 
 // OpenMemory opens a store that lives in memory only (tests).
@@ -68,10 +125,33 @@ func OpenMemory() (*DB, error) {
 }
 
 // Close flushes and closes the store.
-func (s *DB) Close() error { return s.db.Close() }
+func (s *DB) Close() error {
+	err := s.db.Close()
+	if s.tmpCopy != "" {
+		os.RemoveAll(s.tmpCopy)
+	}
+	return err
+}
+
+// ReadOnly reports whether the store was opened with OpenReadOnly.
+func (s *DB) ReadOnly() bool { return s.readOnly }
+
+// update runs fn in a read-write transaction, refusing on a read-only
+// store.
+func (s *DB) update(fn func(txn *badger.Txn) error) error {
+	if s.readOnly {
+		return ErrReadOnly
+	}
+	return s.db.Update(fn)
+}
 
 // Sync forces written data to disk.
-func (s *DB) Sync() error { return s.db.Sync() }
+func (s *DB) Sync() error {
+	if s.readOnly {
+		return nil
+	}
+	return s.db.Sync()
+}
 
 func actPrefix(pipeline string, seq int) string {
 	return pipeline + "/" + fmt.Sprintf("%08x", seq) + "/"
@@ -98,7 +178,7 @@ func get(txn *badger.Txn, key string, v any) error {
 
 // PutPipeline stores a pipeline record.
 func (s *DB) PutPipeline(p *Pipeline) error {
-	return s.db.Update(func(txn *badger.Txn) error { return put(txn, "p/"+p.ID, p) })
+	return s.update(func(txn *badger.Txn) error { return put(txn, "p/"+p.ID, p) })
 }
 
 // Pipeline loads a pipeline record.
@@ -127,7 +207,7 @@ func (s *DB) Pipelines() ([]*Pipeline, error) {
 
 // PutDefinition stores a definition version.
 func (s *DB) PutDefinition(pipeline, hash string, data []byte) error {
-	return s.db.Update(func(txn *badger.Txn) error {
+	return s.update(func(txn *badger.Txn) error {
 		return txn.Set([]byte("d/"+pipeline+"/"+hash), data)
 	})
 }
@@ -151,7 +231,7 @@ func (s *DB) Definition(pipeline, hash string) ([]byte, error) {
 
 // PutActivation stores an activation record.
 func (s *DB) PutActivation(a *Activation) error {
-	return s.db.Update(func(txn *badger.Txn) error {
+	return s.update(func(txn *badger.Txn) error {
 		return put(txn, "a/"+a.Pipeline+"/"+fmt.Sprintf("%08x", a.Seq), a)
 	})
 }
@@ -200,6 +280,9 @@ type Event struct {
 // badger transaction (every normal state change), else in several (the
 // creation of thousands of instances at once).
 func (s *DB) Write(pipeline string, seq int, c Change) error {
+	if s.readOnly {
+		return ErrReadOnly
+	}
 	pre := actPrefix(pipeline, seq)
 	type kv struct {
 		k   []byte
@@ -343,7 +426,7 @@ func (s *DB) DeletePipeline(id string) error {
 	if id == "" || strings.Contains(id, "/") {
 		return fmt.Errorf("store: delete pipeline %q: not a pipeline id", id)
 	}
-	if err := s.db.Update(func(txn *badger.Txn) error { return txn.Delete([]byte("p/" + id)) }); err != nil {
+	if err := s.update(func(txn *badger.Txn) error { return txn.Delete([]byte("p/" + id)) }); err != nil {
 		return fmt.Errorf("store: delete pipeline %s: %w", id, err)
 	}
 	var pre [][]byte

@@ -1,0 +1,7 @@
+//go:build !unix
+
+package store
+
+// sharedLock is a no-op where badger's read-only mode is unsupported
+// (OpenReadOnly fails there before it is needed).
+func sharedLock(string) (func(), error) { return func() {}, nil }

@@ -325,33 +325,8 @@ func (m *Model) visibleEvents() []executor.Event {
 	return out
 }
 
-// eventLine is an event as one line, in the words of `dpl run`'s
-// progress output.
-func eventLine(ev executor.Event) string {
-	ts := ev.Time.UTC().Format("15:04:05")
-	switch ev.Kind {
-	case executor.EventRun:
-		return fmt.Sprintf("%s  run             %s", ts, ev.Message)
-	case executor.EventStatus:
-		line := fmt.Sprintf("%s  %-15s %s", ts, statusText(ev.Status), ev.Instance)
-		if ev.Error != "" {
-			line += ": " + ev.Error
-		}
-		return line
-	case executor.EventWaiting:
-		return fmt.Sprintf("%s  %-15s %s: %s", ts, "waiting", ev.Instance, ev.Message)
-	case executor.EventAlarm:
-		return fmt.Sprintf("%s  %-15s %s for %s → %s: %s — %s", ts, "⚑ ALARM", ev.Object, ev.Node, ev.TopicArn, ev.Subject, ev.Message)
-	case executor.EventAction:
-		if ev.Error != "" {
-			return fmt.Sprintf("%s  %-15s %s: %s", ts, "action", ev.Object, ev.Error)
-		}
-		return fmt.Sprintf("%s  %-15s %s on %s: %s", ts, "action", ev.Object, ev.Node, ev.Message)
-	case executor.EventAttempt:
-		return fmt.Sprintf("%s  %-15s %s: %s", ts, "attempt "+lookOf(ev.Status).word, ev.Attempt, ev.Error)
-	}
-	return fmt.Sprintf("%s  %-15s %s", ts, ev.Kind, ev.Instance)
-}
+// eventLine is an event as one line, in the words of the views.
+func eventLine(ev executor.Event) string { return EventLine(ev, GlyphWords) }
 
 func (m *Model) eventsKey(msg tea.KeyMsg) {
 	k := m.keys

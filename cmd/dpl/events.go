@@ -15,6 +15,7 @@ import (
 	"github.com/dpl-dev/dpl/executor"
 	"github.com/dpl-dev/dpl/executor/control"
 	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/tui"
 )
 
 type eventsFlags struct {
@@ -55,7 +56,9 @@ func runEvents(cmd *cobra.Command, f eventsFlags) error {
 		}
 		if f.output == "jsonl" {
 			out.Write(append(raw, '\n'))
-		} else if line := textLine(ev); line != "" {
+		} else if ev.Kind == executor.EventAttempt && !ev.Status.Terminal() {
+			// an attempt handed out: its RUNNING status line says it
+		} else if line := tui.EventLine(ev, tui.ServiceWords); line != "" {
 			out.WriteString(ev.Time.UTC().Format("2006-01-02 ") + line + "\n")
 		}
 	}

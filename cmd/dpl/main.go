@@ -93,9 +93,6 @@ func init() {
 			fmt.Fprintf(cmd.OutOrStdout(), "dpl %s\n", versionString())
 		},
 	})
-	rootCmd.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		return withCode(exitUsage, fmt.Errorf("%w\nRun '%s --help' for usage.", err, cmd.CommandPath()))
-	})
 }
 
 func main() {
@@ -149,6 +146,7 @@ func profiled(f func() int) int {
 }
 
 func run() int {
+	registerCompletions(rootCmd)
 	err := rootCmd.Execute()
 	if err == nil {
 		return exitOK

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -12,10 +11,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
-	"sort"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -28,7 +25,6 @@ import (
 	"github.com/dpl-dev/dpl/executor/activity"
 	"github.com/dpl-dev/dpl/executor/schedule"
 	"github.com/dpl-dev/dpl/executor/session"
-	"github.com/dpl-dev/dpl/executor/store"
 )
 
 type runFlags struct {
@@ -44,6 +40,8 @@ type runFlags struct {
 	output     string
 	serve      string
 	sets       []string
+	verbose    bool
+	summary    string
 }
 
 // runInteractive is the TUI hook: when set (by the TUI's file) and the
@@ -95,6 +93,8 @@ or was canceled, 2 usage or definition errors, 130 interrupted (resumable).`,
 	fl.StringVar(&f.until, "until", "", "create no instance starting at or after this time (yyyy-MM-ddTHH:mm:ss, UTC)")
 	fl.BoolVar(&f.fresh, "fresh", false, "start a new run even if an unfinished one exists")
 	fl.StringVarP(&f.output, "output", "o", "text", "progress format: text or jsonl")
+	fl.BoolVarP(&f.verbose, "verbose", "v", false, "text: print every status change, not only attempt ends and failures")
+	fl.StringVar(&f.summary, "summary", "short", "text: short (counts per component, failed instances) or full (every instance)")
 	fl.StringVar(&f.serve, "serve", "", "ADDR: also serve the Data Pipeline API on this loopback address (e.g. 127.0.0.1:8998): objects with a workerGroup then wait for dpl taskrunner (or Task Runner) polling it")
 	rootCmd.AddCommand(cmd)
 }
@@ -118,6 +118,9 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 	}
 	if f.output != "text" && f.output != "jsonl" {
 		return withCode(exitUsage, fmt.Errorf("--output %q: want text or jsonl", f.output))
+	}
+	if f.summary != "short" && f.summary != "full" {
+		return withCode(exitUsage, fmt.Errorf("--summary %q: want short or full", f.summary))
 	}
 	if f.parallel < 1 {
 		return withCode(exitUsage, fmt.Errorf("--parallel %d: want at least 1", f.parallel))
@@ -249,12 +252,12 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 	printed := make(chan struct{})
 	go func() {
 		defer close(printed)
-		printEvents(stdout, stderr, s.Events, f.output)
+		printEvents(stdout, stderr, s.Events, progressOptions{format: f.output, verbose: f.verbose, parallel: f.parallel, instances: len(s.Engine.Instances())})
 	}()
 	sum, runErr := s.Wait()
 	<-printed
 	if sum != nil && f.output == "text" {
-		printSummary(stdout, sum)
+		printSummary(stdout, sum, f.summary == "full")
 	}
 	switch {
 	case s.Interrupted():
@@ -288,151 +291,4 @@ func promoteRunBlockers(res *validate.Result) {
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
-}
-
-// printEvents writes progress: one line per status change (text) or one
-// JSON object per event (jsonl).
-func printEvents(stdout, stderr io.Writer, events <-chan executor.Event, format string) {
-	out := bufio.NewWriter(stdout)
-	defer out.Flush()
-	live := format == "text" && isTerminal(stderr)
-	counts := map[string]executor.Status{}
-	for ev := range events {
-		if format == "jsonl" {
-			b, _ := ev.MarshalJSON()
-			out.Write(append(b, '\n'))
-		} else if line := textLine(ev); line != "" {
-			out.WriteString(line + "\n")
-		}
-		if ev.Kind == executor.EventStatus {
-			counts[ev.Instance] = ev.Status
-		}
-		if len(events) == 0 {
-			out.Flush()
-			if live {
-				fmt.Fprintf(stderr, "\r\033[K%s", liveLine(counts))
-			}
-		}
-	}
-	if live {
-		fmt.Fprint(stderr, "\r\033[K")
-	}
-}
-
-func liveLine(m map[string]executor.Status) string {
-	c := map[executor.Status]int{}
-	for _, s := range m {
-		c[s]++
-	}
-	var parts []string
-	for _, s := range []executor.Status{executor.Running, executor.WaitingForRunner, executor.WaitingOnDependencies, executor.Finished, executor.Failed, executor.CascadeFailed} {
-		if c[s] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", c[s], strings.ToLower(string(s))))
-		}
-	}
-	return strings.Join(parts, ", ")
-}
-
-func textLine(ev executor.Event) string {
-	ts := ev.Time.UTC().Format("15:04:05")
-	switch ev.Kind {
-	case executor.EventRun:
-		return fmt.Sprintf("%s  run       %s", ts, ev.Message)
-	case executor.EventStatus:
-		line := fmt.Sprintf("%s  %-23s %s", ts, ev.Status, ev.Instance)
-		if ev.Error != "" {
-			line += ": " + ev.Error
-		}
-		return line
-	case executor.EventWaiting:
-		if ev.Message != "" {
-			return fmt.Sprintf("%s  %-23s %s: %s", ts, "waiting", ev.Instance, ev.Message)
-		}
-	case executor.EventAlarm:
-		return fmt.Sprintf("%s  %-23s %s for %s → %s: %s — %s", ts, "ALARM", ev.Object, ev.Node, ev.TopicArn, ev.Subject, ev.Message)
-	case executor.EventAction:
-		if ev.Object == "" { // an operator command
-			target := ev.Instance
-			if target == "" {
-				target = ev.Component
-			}
-			return fmt.Sprintf("%s  %-23s %s: %s", ts, "command", target, ev.Message)
-		}
-		if ev.Error != "" {
-			return fmt.Sprintf("%s  %-23s %s: %s", ts, "action", ev.Object, ev.Error)
-		}
-		return fmt.Sprintf("%s  %-23s %s on %s: %s", ts, "action", ev.Object, ev.Node, ev.Message)
-	case executor.EventAttempt:
-		if ev.Status == executor.Failed && ev.Error != "" {
-			return fmt.Sprintf("%s  %-23s %s: %s", ts, "attempt failed", ev.Attempt, ev.Error)
-		}
-	}
-	return ""
-}
-
-func printSummary(w io.Writer, s *executor.Summary) {
-	type row struct {
-		comp   string
-		counts map[string]int
-	}
-	byComp := map[string]*row{}
-	var comps []string
-	for _, i := range s.Instances {
-		r := byComp[i.Component]
-		if r == nil {
-			r = &row{comp: i.Component, counts: map[string]int{}}
-			byComp[i.Component] = r
-			comps = append(comps, i.Component)
-		}
-		r.counts[i.Status]++
-	}
-	sort.Strings(comps)
-	fmt.Fprintln(w)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "COMPONENT\tINSTANCES\tSTATUS")
-	for _, c := range comps {
-		r := byComp[c]
-		var st []string
-		n := 0
-		for k, v := range r.counts {
-			st = append(st, fmt.Sprintf("%d %s", v, k))
-			n += v
-		}
-		sort.Strings(st)
-		fmt.Fprintf(tw, "%s\t%d\t%s\n", c, n, strings.Join(st, ", "))
-	}
-	tw.Flush()
-	var bad []store.Instance
-	for _, i := range s.Instances {
-		if executor.Status(i.Status).Bad() {
-			bad = append(bad, i)
-		}
-	}
-	if len(bad) > 0 {
-		fmt.Fprintln(w)
-		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "INSTANCE\tSTATUS\tATTEMPTS\tERROR")
-		for _, i := range bad {
-			msg := i.ErrorMessage
-			if i.CascadeFrom != "" {
-				msg = "cascade from " + i.CascadeFrom
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", i.ID, i.Status, i.Attempts, oneLine(msg))
-		}
-		tw.Flush()
-	}
-	fmt.Fprintln(w)
-	if s.OK {
-		fmt.Fprintf(w, "run %d of %s finished: %d instances\n", s.Activation, s.PipelineID, len(s.Instances))
-	} else {
-		fmt.Fprintf(w, "run %d of %s did not finish: %s\n", s.Activation, s.PipelineID, s.Reason)
-	}
-}
-
-func oneLine(s string) string {
-	s = strings.ReplaceAll(s, "\n", " ")
-	if len(s) > 120 {
-		s = s[:117] + "..."
-	}
-	return s
 }

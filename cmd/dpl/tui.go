@@ -90,7 +90,7 @@ func runTUI(ctx context.Context, s *session.Session) error {
 	s.Stop()
 	sum, runErr := s.Wait()
 	if sum != nil {
-		printSummary(os.Stdout, sum)
+		printSummary(os.Stdout, sum, false)
 	}
 	switch {
 	case stopped:

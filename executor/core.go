@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dpl-dev/dpl/definition"
+	"github.com/dpl-dev/dpl/executor/provider"
 	"github.com/dpl-dev/dpl/executor/schedule"
 	"github.com/dpl-dev/dpl/executor/store"
 	"github.com/dpl-dev/dpl/executor/task"
@@ -26,6 +27,7 @@ type comp struct {
 	lateAfter   time.Duration
 	precondTO   time.Duration
 	terminateAt time.Duration // resources: terminateAfter
+	initTO      time.Duration // resources: initTimeout
 	cascade     bool
 	maxActive   int // 0: unlimited
 	group       string
@@ -60,6 +62,8 @@ type inst struct {
 	att     *store.Attempt
 	counted bool               // holds a maxActiveInstances slot
 	users   []string           // resources: instance ids running on it
+	prov    provider.Resource  // resources: the provisioned resource, while up
+	launch  int                // resources: provisioning generation (stale ready calls are ignored)
 	wakeAt  map[time.Time]bool // timers pending for this instance
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/dpl-dev/dpl/definition"
+	"github.com/dpl-dev/dpl/executor/provider"
 	"github.com/dpl-dev/dpl/executor/store"
 	"github.com/dpl-dev/dpl/executor/task"
 )
@@ -72,6 +73,10 @@ type Options struct {
 	// TaskRunnerLost) and retried per its policy. Zero: the package
 	// defaults AckTimeout and ProgressTimeout.
 	AckTimeout, ProgressTimeout time.Duration
+	// Registry gives the provider of each resource type (provider.Default
+	// when nil); types without one run on the local worker
+	// (provider/local).
+	Registry *provider.Registry
 }
 
 // Summary is how a run ended.

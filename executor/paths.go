@@ -3,7 +3,6 @@
 package executor
 
 import (
-	"os"
 	"path/filepath"
 )
 
@@ -17,5 +16,3 @@ func LogPaths(stateDir, pipelineID, attemptID string) (stdout, stderr string) {
 func ResourceDir(stateDir, pipelineID, resourceInstanceID string) string {
 	return filepath.Join(stateDir, "resources", pipelineID, resourceInstanceID)
 }
-
-func mkdir(p string) error { return os.MkdirAll(p, 0o755) }

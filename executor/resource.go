@@ -3,8 +3,14 @@
 package executor
 
 import (
+	"context"
 	"fmt"
+	"strings"
+	"sync"
 	"time"
+
+	"github.com/dpl-dev/dpl/executor/provider"
+	localprovider "github.com/dpl-dev/dpl/executor/provider/local"
 )
 
 // resourceFor returns the resource instance an instance runs on: its own
@@ -16,11 +22,8 @@ func (e *engine) resourceFor(i *inst) *inst {
 	return e.insts[i.Resource]
 }
 
-// launchResource starts a resource: CREATING, then RUNNING once its
-// working folder exists. A failed start is retried after the resource's
-// retryDelay up to its maximumRetries with actionOnResourceFailure
-// retryall (the default), and not at all with retrynone; when it finally
-// fails, the activities on it are CANCELED (runtime.md §3.4).
+// launchResource starts a resource through its provider: CREATING, then
+// RUNNING once the provider says it is ready (resourceStarted).
 func (e *engine) launchResource(r *inst, now time.Time) {
 	e.move(r, CauseStart, "")
 	r.NextAttempt = time.Time{}
@@ -28,7 +31,108 @@ func (e *engine) launchResource(r *inst, now time.Time) {
 		r.ActualStart = now
 		r.ActualEnd = time.Time{}
 	}
-	if err := e.startResource(r); err != nil {
+	r.launch++
+	gen := r.launch
+	// ready may come during Provision (under e.mu: recorded and applied
+	// below) or later from the provider's goroutine.
+	var mu sync.Mutex
+	inProvision, readyNow, called := true, error(nil), false
+	ready := func(err error) {
+		mu.Lock()
+		if called {
+			mu.Unlock()
+			return
+		}
+		called = true
+		if inProvision {
+			readyNow = err
+			mu.Unlock()
+			return
+		}
+		mu.Unlock()
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if r.launch != gen || Status(r.Status) != Creating {
+			return // a stale answer: the resource was terminated or relaunched
+		}
+		e.resourceStarted(r, err, e.now())
+		e.step()
+		e.flush()
+		e.wake()
+	}
+	res, err := e.providerFor(r).Provision(context.Background(), e.resourceSpec(r), ready)
+	mu.Lock()
+	inProvision = false
+	answered, readyErr := called, readyNow
+	mu.Unlock()
+	if err != nil {
+		e.resourceStarted(r, err, now)
+		return
+	}
+	r.prov = res
+	if answered {
+		e.resourceStarted(r, readyErr, now)
+		return
+	}
+	if r.c.initTO > 0 {
+		e.addTimer(r.ActualStart.Add(r.c.initTO), r)
+	}
+}
+
+// providerFor is the provider of a resource's type: the registry's, else
+// the local worker's.
+func (e *engine) providerFor(r *inst) provider.Provider {
+	reg := e.opts.Registry
+	if reg == nil {
+		reg = provider.Default
+	}
+	if p, ok := reg.Provider(r.Type); ok {
+		return p
+	}
+	return localprovider.Provider{}
+}
+
+// resourceSpec tells a provider what to create.
+func (e *engine) resourceSpec(r *inst) provider.Spec {
+	s := provider.Spec{PipelineID: e.pipelineID, InstanceID: r.ID, Type: r.Type,
+		InitTimeout: r.c.initTO, TerminateAfter: r.c.terminateAt,
+		ActionOnResourceFailure: "retryall", ActionOnTaskFailure: "continue"}
+	if r.c.retryNone {
+		s.ActionOnResourceFailure = "retrynone"
+	}
+	if r.c.taskTermin {
+		s.ActionOnTaskFailure = "terminate"
+	}
+	if e.opts.StateDir != "" {
+		s.WorkDir = ResourceDir(e.opts.StateDir, e.pipelineID, r.ID)
+	}
+	o := r.c.obj
+	s.Field = func(key string) (string, bool) {
+		f := r.c.eff.Get(key)
+		if f == nil || len(f.Values) == 0 {
+			return "", false
+		}
+		v := f.Values[0].Str
+		if strings.Contains(v, "#{") {
+			ss, err := e.evalStrings(v, e.componentScope(o))
+			if err != nil {
+				return "", false
+			}
+			v = strings.Join(ss, ",")
+		}
+		return v, true
+	}
+	return s
+}
+
+// resourceStarted applies a provider's answer: RUNNING, or a failed start,
+// retried after the resource's retryDelay up to its maximumRetries with
+// actionOnResourceFailure retryall (the default), and not at all with
+// retrynone; when it finally fails, the activities on it are CANCELED
+// (runtime.md §3.4).
+func (e *engine) resourceStarted(r *inst, err error, now time.Time) {
+	if err != nil {
+		r.prov = nil
 		r.Failures++
 		r.ErrorID, r.ErrorMessage = "ResourceStartFailed", "cannot start the resource: "+err.Error()
 		if !r.c.retryNone && r.Failures <= r.c.maxRetries {
@@ -64,15 +168,17 @@ func (e *engine) launchResource(r *inst, now time.Time) {
 	}
 }
 
-// startResource makes a local resource ready: its working folder.
-func (e *engine) startResource(r *inst) error {
-	if e.opts.StateDir == "" {
-		return nil
+// releaseResource tells the provider the resource is done with.
+func (e *engine) releaseResource(r *inst, why string) {
+	res := r.prov
+	if res == nil {
+		return
 	}
-	if err := mkdir(ResourceDir(e.opts.StateDir, e.pipelineID, r.ID)); err != nil {
-		return fmt.Errorf("working folder: %w", err)
+	r.prov = nil
+	r.launch++ // a ready still on its way is stale
+	if err := res.Terminate(context.Background(), why); err != nil {
+		e.emit(Event{Kind: EventRun, Component: r.Component, Instance: r.ID, Error: "terminate resource: " + err.Error()})
 	}
-	return nil
 }
 
 func (e *engine) evalResource(r *inst, now time.Time) {
@@ -87,6 +193,10 @@ func (e *engine) evalResource(r *inst, now time.Time) {
 			e.launchResource(r, now)
 			return
 		}
+	}
+	if st == Creating && r.c.initTO > 0 && !now.Before(r.ActualStart.Add(r.c.initTO)) {
+		e.terminateResource(r, CauseFail, fmt.Sprintf("initTimeout (%s) reached before the resource was ready", r.c.initTO), now)
+		return
 	}
 	if st == Running && r.c.terminateAt > 0 && !now.Before(r.ActualStart.Add(r.c.terminateAt)) {
 		e.terminateResource(r, CauseTimeout, fmt.Sprintf("terminateAfter (%s) reached", r.c.terminateAt), now)
@@ -113,6 +223,7 @@ func (e *engine) evalResource(r *inst, now time.Time) {
 	if st == Running || st == Creating {
 		e.move(r, CauseShutdown, "")
 	}
+	e.releaseResource(r, "no work left")
 	e.move(r, CauseSucceed, "")
 }
 
@@ -143,6 +254,7 @@ func contains(ss []string, s string) bool {
 // (their consumers then cascade per their failureAndRerunMode).
 func (e *engine) terminateResource(r *inst, on Cause, why string, now time.Time) {
 	r.ErrorMessage = why
+	e.releaseResource(r, why)
 	e.move(r, on, why)
 	for _, id := range r.users {
 		u := e.insts[id]

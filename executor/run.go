@@ -101,6 +101,9 @@ func (e *engine) finishedCheck() (bool, string) {
 	var open []*inst
 	for _, i := range e.order {
 		if !Status(i.Status).Terminal() {
+			if Status(i.Status) == Creating && i.prov != nil {
+				return false, "" // its provider has yet to say it is ready
+			}
 			open = append(open, i)
 		}
 	}
@@ -137,6 +140,7 @@ func (e *engine) finish(reason string) *Summary {
 	for _, i := range e.order {
 		if i.Kind == "resource" && (Status(i.Status) == Running || Status(i.Status) == Creating) {
 			e.move(i, CauseShutdown, "")
+			e.releaseResource(i, "the run ended")
 			e.move(i, CauseSucceed, "")
 		}
 	}

@@ -238,6 +238,7 @@ func (e *engine) readComponents() error {
 		c.lateAfter = dur("lateAfterTimeout")
 		c.precondTO = dur("preconditionTimeout")
 		c.terminateAt = dur("terminateAfter")
+		c.initTO = dur("initTimeout")
 		c.cascade = strings.EqualFold(str("failureAndRerunMode"), "cascade")
 		if s := str("maxActiveInstances"); s != "" {
 			if n, e2 := strconv.Atoi(s); e2 == nil && n > 0 {

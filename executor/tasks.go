@@ -292,6 +292,12 @@ func (e *engine) releaseLocked(a *store.Attempt, errID, why string) error {
 // groupFor is the worker group that serves an instance's attempts.
 func (e *engine) groupFor(i *inst) string {
 	if r := e.resourceFor(i); r != nil {
+		// The provider says where its work is polled from.
+		if r.prov != nil {
+			if g := r.prov.WorkerGroup(); g != "" {
+				return g
+			}
+		}
 		return LocalWorkerGroup
 	}
 	g := i.c.group

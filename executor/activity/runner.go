@@ -16,6 +16,7 @@ import (
 
 	"github.com/dpl-dev/dpl/executor/activity/hosttools"
 	"github.com/dpl-dev/dpl/executor/awsx"
+	"github.com/dpl-dev/dpl/executor/provider"
 	"github.com/dpl-dev/dpl/executor/sqlrun"
 	"github.com/dpl-dev/dpl/executor/storage"
 	"github.com/dpl-dev/dpl/executor/task"
@@ -51,12 +52,17 @@ type Options struct {
 	// KillGrace is how long a canceled command gets between SIGTERM and
 	// SIGKILL (default 5s).
 	KillGrace time.Duration
+	// Registry holds activity runners by type, registered by packages
+	// that add types (provider.Default when nil). Its entries win over the
+	// built-in ones; the Runner adds the built-ins to its own copy.
+	Registry *provider.Registry
 }
 
 // Runner runs tasks by type.
 type Runner struct {
 	opts     Options
-	handlers map[string]handler
+	handlers map[string]handler // the built-ins, while New fills reg
+	reg      *provider.Registry
 	made     sync.Map // working folders already created
 	// shellPath is shellName (Options.Shell) resolved on PATH once.
 	shellName, shellPath string
@@ -108,16 +114,37 @@ func New(opts Options) *Runner {
 	r.handlers["RedshiftCopyActivity"] = func(ctx context.Context, _ *Runner, t *task.Task, logs task.Logs) task.Result {
 		return sb.runRedshiftCopy(ctx, t, logs)
 	}
+	// One table of types: the registry's registrations, then the
+	// built-ins it does not override.
+	reg := opts.Registry
+	if reg == nil {
+		reg = provider.Default
+	}
+	r.reg = reg.Clone()
+	for typ, h := range r.handlers {
+		if _, ok := r.reg.Activity(typ); !ok {
+			r.reg.RegisterActivity(typ, r.bind(h))
+		}
+	}
+	r.handlers = nil
 	return r
 }
 
-// Register adds or replaces the handler of a task type; backends (SQL,
-// DynamoDB) plug their activities in this way.
-func (r *Runner) Register(typ string, h func(ctx context.Context, t *task.Task, logs task.Logs) task.Result) {
-	r.handlers[typ] = func(ctx context.Context, _ *Runner, t *task.Task, logs task.Logs) task.Result {
-		return h(ctx, t, logs)
-	}
+// bind makes a built-in handler a registry entry.
+func (r *Runner) bind(h handler) provider.ActivityFunc {
+	return func(ctx context.Context, t *task.Task, logs task.Logs) task.Result { return h(ctx, r, t, logs) }
 }
+
+// Register adds or replaces the runner of a task type in this Runner's
+// registry; backends (SQL, DynamoDB) plug their activities in this way.
+// Packages that add a type for every runner register it in
+// provider.Default instead.
+func (r *Runner) Register(typ string, h func(ctx context.Context, t *task.Task, logs task.Logs) task.Result) {
+	r.reg.RegisterActivity(typ, h)
+}
+
+// Registry returns the runner's table of types.
+func (r *Runner) Registry() *provider.Registry { return r.reg }
 
 // Run executes t and reports its outcome. It returns when ctx is done,
 // after stopping everything it started.
@@ -127,7 +154,7 @@ func (r *Runner) Run(ctx context.Context, t *task.Task, logs task.Logs) task.Res
 		return failf(task.ErrorIDNoAttempt, "task %s carries no attempt object %q", t.TaskID, t.AttemptID)
 	}
 	typ := a.Get("type")
-	h, ok := r.handlers[typ]
+	h, ok := r.reg.Activity(typ)
 	if !ok {
 		return failf(task.ErrorIDUnknownType, "the local runner does not know how to run objects of type %q", typ)
 	}
@@ -135,7 +162,7 @@ func (r *Runner) Run(ctx context.Context, t *task.Task, logs task.Logs) task.Res
 	if err != nil {
 		fmt.Fprintf(logs.Stderr, "dpl: warning: attempt logs will not be uploaded: %v\n", err)
 	}
-	res := h(ctx, r, t, logs)
+	res := h(ctx, t, logs)
 	if pl != nil {
 		// The service keeps running a task whose log upload fails; so do we,
 		// with a warning in the local log.

@@ -1,0 +1,153 @@
+// Package provider is the engine's port to compute: the interface a
+// resource type (Ec2Resource, EmrCluster, …) is provisioned through, and
+// the one registry by object type of resource providers and activity
+// runners. A provider is one package that registers itself; the engine
+// knows resources only through this port (provider/local is today's local
+// worker slots; EC2, EMR, Kubernetes or Nomad providers are its siblings).
+//
+// The lifecycle is the service's (runtime.md §3.4): the engine calls
+// Provision when the first activity needs the resource (CREATING); the
+// provider calls ready once the resource can run work (RUNNING) or could
+// not start (the engine retries per actionOnResourceFailure, and fails it
+// after InitTimeout); the engine hands the resource's work out to
+// Resource.WorkerGroup; and it calls Terminate when the work is done, at
+// terminateAfter, on actionOnTaskFailure terminate, or when canceled.
+package provider
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/dpl-dev/dpl/executor/task"
+)
+
+// Spec is what a provider is told about the resource instance to create.
+type Spec struct {
+	PipelineID string
+	InstanceID string // the resource instance, e.g. @MyEc2_2024-01-01T00:00:00
+	Type       string // Ec2Resource, EmrCluster, …
+	// Field returns an effective field of the resource (parameters
+	// expanded, secrets as they are: never log them).
+	Field func(key string) (string, bool)
+	// WorkDir is the instance's working folder under the state folder
+	// ("" when the run keeps no state folder).
+	WorkDir string
+
+	InitTimeout             time.Duration // 0: none
+	TerminateAfter          time.Duration // 0: none; enforced by the engine
+	ActionOnResourceFailure string        // retryall (default) or retrynone; applied by the engine
+	ActionOnTaskFailure     string        // continue (default) or terminate; applied by the engine
+}
+
+// Provider creates resources of one or more types.
+type Provider interface {
+	// Provision starts creating the resource and returns without waiting
+	// for it. It calls ready exactly once: with nil when the resource can
+	// run work, or with the reason it could not start. ready may be called
+	// before Provision returns (a resource that is ready at once) or later
+	// from any goroutine. An error means nothing was started.
+	Provision(ctx context.Context, spec Spec, ready func(error)) (Resource, error)
+}
+
+// Resource is one provisioned resource.
+type Resource interface {
+	// WorkerGroup is the worker group its work is polled from; "" means
+	// the engine's own local worker.
+	WorkerGroup() string
+	// Terminate shuts the resource down; why says what ended it.
+	Terminate(ctx context.Context, why string) error
+}
+
+// ActivityFunc runs one task of an activity or precondition type.
+type ActivityFunc func(ctx context.Context, t *task.Task, logs task.Logs) task.Result
+
+// Registry maps object types to their resource provider or activity
+// runner. It is safe for concurrent use.
+type Registry struct {
+	mu         sync.RWMutex
+	providers  map[string]Provider
+	activities map[string]ActivityFunc
+}
+
+// NewRegistry returns an empty registry.
+func NewRegistry() *Registry {
+	return &Registry{providers: map[string]Provider{}, activities: map[string]ActivityFunc{}}
+}
+
+// Default is the registry packages register their types in from init;
+// engines and activity runners use it unless given another.
+var Default = NewRegistry()
+
+// RegisterProvider makes p provision resources of type typ, replacing an
+// earlier registration.
+func (r *Registry) RegisterProvider(typ string, p Provider) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.providers[typ] = p
+}
+
+// Provider returns the provider of typ.
+func (r *Registry) Provider(typ string) (Provider, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	p, ok := r.providers[typ]
+	return p, ok
+}
+
+// RegisterActivity makes run execute tasks of type typ, replacing an
+// earlier registration.
+func (r *Registry) RegisterActivity(typ string, run ActivityFunc) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.activities[typ] = run
+}
+
+// Activity returns the runner of typ.
+func (r *Registry) Activity(typ string) (ActivityFunc, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	f, ok := r.activities[typ]
+	return f, ok
+}
+
+// Clone returns a registry with the same registrations, to add to without
+// changing r.
+func (r *Registry) Clone() *Registry {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	c := NewRegistry()
+	for k, v := range r.providers {
+		c.providers[k] = v
+	}
+	for k, v := range r.activities {
+		c.activities[k] = v
+	}
+	return c
+}
+
+// Types lists the registered types of each kind, sorted.
+func (r *Registry) Types() (providers, activities []string) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	for k := range r.providers {
+		providers = append(providers, k)
+	}
+	for k := range r.activities {
+		activities = append(activities, k)
+	}
+	sort.Strings(providers)
+	sort.Strings(activities)
+	return providers, activities
+}
+
+// StartError is a resource that could not be provisioned.
+type StartError struct {
+	InstanceID string
+	Err        error
+}
+
+func (e *StartError) Error() string { return fmt.Sprintf("resource %s: %v", e.InstanceID, e.Err) }
+func (e *StartError) Unwrap() error { return e.Err }

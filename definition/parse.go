@@ -27,7 +27,9 @@ func ParseFile(path string) (*Definition, error) {
 // JSON, so their errors are JSON ones.
 func ParseSource(file string, data []byte, opts ReadOptions) (*Definition, error) {
 	if !strings.EqualFold(filepath.Ext(file), ".json") && LooksLikeYAML(data) {
-		return parseYAML(file, data, opts)
+		d, err := parseYAML(file, data, opts)
+		maskSyntaxLine(err, data)
+		return d, err
 	}
 	return parseJSONWith(file, data, opts)
 }
@@ -35,6 +37,7 @@ func ParseSource(file string, data []byte, opts ReadOptions) (*Definition, error
 func parseJSONWith(file string, data []byte, opts ReadOptions) (*Definition, error) {
 	root, err := parseJSON(file, data)
 	if err != nil {
+		maskSyntaxLine(err, data) // the excerpt must not show secrets
 		return nil, err
 	}
 	return fromTree(file, root, opts)

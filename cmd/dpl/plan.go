@@ -18,6 +18,7 @@ import (
 func init() {
 	var (
 		start, end, now, output string
+		paramFile               string
 		count                   int
 		params, sets            []string
 	)
@@ -62,9 +63,11 @@ on-demand pipelines (default: --now). Times are UTC, yyyy-MM-ddTHH:mm:ss.`,
 			default:
 				return withCode(exitUsage, fmt.Errorf("--output %q: want text or json", output))
 			}
-			if req.Params, err = parseParams(params); err != nil {
+			values, err := paramValues(paramFile, params)
+			if err != nil {
 				return withCode(exitUsage, err)
 			}
+			req.Params = values
 			d, _, err := loadDefinition(args[0])
 			if err != nil {
 				return err
@@ -106,24 +109,12 @@ on-demand pipelines (default: --now). Times are UTC, yyyy-MM-ddTHH:mm:ss.`,
 	f.StringVar(&end, "end", "", "show scheduled starts before this time")
 	f.IntVar(&count, "count", 0, "show at most N instances per component")
 	f.StringArrayVar(&params, "param", nil, "parameter value id=value (repeat an id for array parameters)")
+	f.StringVar(&paramFile, "param-file", "", `parameter values file {"values": {...}} (as the AWS CLI takes); --param wins`)
 	f.StringVarP(&output, "output", "o", "text", "output format: text or json")
 	f.StringVar(&now, "now", "", "the current time for backfill decisions (default: the clock)")
 	addReadFlags(f)
 	addSetFlag(f, &sets)
 	rootCmd.AddCommand(cmd)
-}
-
-// parseParams reads repeated id=value flags; a repeated id builds an array.
-func parseParams(flags []string) (schedule.Params, error) {
-	out := schedule.Params{}
-	for _, p := range flags {
-		id, val, ok := strings.Cut(p, "=")
-		if !ok || id == "" {
-			return nil, fmt.Errorf("--param %q: want id=value", p)
-		}
-		out[id] = append(out[id], val)
-	}
-	return out, nil
 }
 
 // writeOverrides lists the --set values the plan was made with (secrets

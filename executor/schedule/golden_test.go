@@ -105,3 +105,35 @@ func diffLines(want, got string) string {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// TestFirstActivationIsNotBackfill: a startAt FIRST_ACTIVATION_DATE_TIME
+// schedule starts at the activation, so its instances are never labelled
+// backfill, even when the activation (--start) is before --now; a schedule
+// with a startDateTime in the past is.
+func TestFirstActivationIsNotBackfill(t *testing.T) {
+	now := mustTime(t, "2024-03-10T00:00:00")
+	for _, tc := range []struct {
+		fixture  string
+		req      Request
+		backfill bool
+	}{
+		{"firstactivation.json", Request{From: mustTime(t, "2024-03-05T10:00:00"), Count: 2}, false},
+		{"firstactivation.json", Request{Count: 2}, false},
+		{"backfill.json", Request{Count: 2}, true},
+	} {
+		d := loadFixture(t, tc.fixture)
+		tc.req.Now = now
+		var out bytes.Buffer
+		notes, err := Render(&out, d, tc.req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := strings.Contains(out.String(), "backfill")
+		for _, n := range notes {
+			got = got || strings.Contains(n, "backfill")
+		}
+		if got != tc.backfill {
+			t.Errorf("%s %+v: backfill labels %v, want %v:\n%s%s", tc.fixture, tc.req, got, tc.backfill, out.String(), strings.Join(notes, "\n"))
+		}
+	}
+}

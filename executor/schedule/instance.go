@@ -139,7 +139,10 @@ func (p *Plan) instance(c *Component, k int, buf []byte) Instance {
 		Index:         k,
 		Preconditions: c.Preconditions,
 	}
-	inst.Backfill = inst.RunnableAt.Before(p.Now)
+	// A schedule that starts at the activation (startAt
+	// FIRST_ACTIVATION_DATE_TIME, on-demand) runs its first instance then,
+	// as the service does: that is the activation, not a backfill.
+	inst.Backfill = inst.RunnableAt.Before(p.Now) && (c.Schedule == nil || !c.Schedule.FromActivation && !c.Schedule.OnDemand)
 	for _, b := range c.waits {
 		inst.WaitsOn = appendLinks(inst.WaitsOn, c, b, start, end, buf)
 	}

@@ -307,7 +307,7 @@ func (p *Plan) checkBackfill(d *definition.Definition) {
 	warned := map[string]bool{}
 	for _, c := range p.Components {
 		s := c.Schedule
-		if s == nil || !s.Start.Before(p.Now) {
+		if s == nil || !s.Start.Before(p.Now) || s.FromActivation {
 			continue
 		}
 		if s.Start.Before(dayAgo) && !warned[s.ID] {

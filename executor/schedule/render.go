@@ -55,7 +55,7 @@ func Render(w io.Writer, d *definition.Definition, req Request) (notes []string,
 	if req.JSON {
 		jw = NewJSONWriter(w)
 	} else {
-		tw = NewTextWriter(w, p.Now)
+		tw = NewTextWriter(w)
 	}
 	for inst, ok := it.Next(); ok; inst, ok = it.Next() {
 		if tw != nil {

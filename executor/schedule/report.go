@@ -102,13 +102,12 @@ type TextWriter struct {
 	tw    *tabwriter.Writer
 	group time.Time
 	n     int
-	now   time.Time
 }
 
-// NewTextWriter prints to w; instances runnable before now are marked
-// "backfill".
-func NewTextWriter(w io.Writer, now time.Time) *TextWriter {
-	return &TextWriter{w: w, now: now}
+// NewTextWriter prints to w; backfill instances (runnable before now, on
+// a schedule that does not start at the activation) are marked.
+func NewTextWriter(w io.Writer) *TextWriter {
+	return &TextWriter{w: w}
 }
 
 // Write adds one instance.
@@ -118,7 +117,7 @@ func (t *TextWriter) Write(inst Instance) error {
 			return err
 		}
 		note := ""
-		if inst.RunnableAt.Before(t.now) {
+		if inst.Backfill {
 			note = "  (backfill: runnable at once)"
 		}
 		sep := "\n"

@@ -53,6 +53,9 @@ type Schedule struct {
 	End         time.Time // zero when not bounded by endDateTime
 	Occurrences int       // 0 when not bounded by occurrences
 	OnDemand    bool      // the ONDEMAND_PERIOD / ONDEMAND_ACTIVATION_TIME schedule
+	// FromActivation: startAt FIRST_ACTIVATION_DATE_TIME, the schedule
+	// starts when the pipeline is activated, so nothing is ever backfill.
+	FromActivation bool
 
 	step   time.Duration // fixed length of a period, 0 for months/years
 	length time.Duration // nominal length, cached (Period.Approx allocates)
@@ -115,6 +118,7 @@ func FromObject(d *definition.Definition, o *definition.Object, activation time.
 		}
 	case strings.EqualFold(startAt, FirstActivation):
 		s.Start = activation.UTC().Truncate(time.Second)
+		s.FromActivation = true
 	case startAt != "":
 		return fail("startAt", fmt.Errorf("%q: want %s", startAt, FirstActivation))
 	default:

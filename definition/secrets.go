@@ -139,7 +139,6 @@ func lineStart(src []byte, line int) int {
 	return off
 }
 
-
 // secretSpans returns the byte ranges of the contents of secret string
 // values in src (JSON, tolerant of errors; YAML `*key: value` lines).
 func secretSpans(src []byte) [][2]int {

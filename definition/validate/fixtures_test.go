@@ -86,6 +86,7 @@ var brokenFixtures = map[string][]expect{
 	"nul-in-command":              {{E, codeInvalidValue, "Greet", "command", `"command": "echo a\u0000b"`}},
 	"param-built-values": {{E, codeInvalidValue, "Worker", "terminateAfter", `"#{myHours} hours"`},
 		{E, codeInvalidValue, "Worker", "actionOnTaskFailure", `"#{myAction}"`}, {E, codeInvalidValue, "Greet", "maximumRetries", `"#{myRetries}"`}},
+	"param-suggest-tie":     {{E, codeUnknownParam, "Greet", "command", `#{myAa}`}},
 	"limit-retries":         {{W, codeLimit, "Greet", "maximumRetries", `"maximumRetries": "9"`}},
 	"syntax-trailing-comma": {{E, "SYNTAX_ERROR", "", "", `"ondemand",}`}},
 }

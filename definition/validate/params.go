@@ -2,6 +2,7 @@ package validate
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -129,6 +130,7 @@ func (c *checker) paramIDs() []string {
 	for id := range c.params {
 		ids = append(ids, id)
 	}
+	sort.Strings(ids) // suggest keeps the first of equally close names
 	return ids
 }
 

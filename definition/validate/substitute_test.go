@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
@@ -57,5 +58,24 @@ func TestRequiredParameterNamesItsFields(t *testing.T) {
 	}
 	if d := ds[0]; d.Code != codeMissingValue || d.ObjectID != "myName" || !strings.Contains(d.Message, "Greet.command (line 4)") {
 		t.Errorf("got %s; want MISSING_PARAMETER_VALUE for myName naming Greet.command (line 4)", d.Error())
+	}
+}
+
+// TestHintsAreDeterministic: when several names are equally close, the
+// hint is the same every time (the first in order), not whichever a map
+// iteration met first.
+func TestHintsAreDeterministic(t *testing.T) {
+	data, err := os.ReadFile("../testdata/invalid/param-suggest-tie.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 30; i++ {
+		r, err := Bytes("tie.json", data, Options{Now: testNow})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Diagnostics) != 1 || r.Diagnostics[0].Hint != `did you mean "myAb"?` {
+			t.Fatalf("run %d: want one finding with the hint did you mean \"myAb\"?, got:\n%s", i, dump(r.Diagnostics))
+		}
 	}
 }

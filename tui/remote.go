@@ -53,7 +53,8 @@ func PickRemotePipeline(ctx context.Context, c *remote.Client) (string, error) {
 	var ids []string
 	in := &datapipeline.ListPipelinesInput{}
 	for {
-		out, err := c.DP.ListPipelines(ctx, in)
+		var out *datapipeline.ListPipelinesOutput
+		err := c.Do(ctx, func(dp *datapipeline.Client) (err error) { out, err = dp.ListPipelines(ctx, in); return err })
 		if err != nil {
 			return "", fmt.Errorf("list pipelines: %w", err)
 		}
@@ -73,7 +74,12 @@ func PickRemotePipeline(ctx context.Context, c *remote.Client) (string, error) {
 	}
 	var scheduled []string
 	for i := 0; i < len(ids); i += 25 {
-		out, err := c.DP.DescribePipelines(ctx, &datapipeline.DescribePipelinesInput{PipelineIds: ids[i:min(i+25, len(ids))]})
+		batch := ids[i:min(i+25, len(ids))]
+		var out *datapipeline.DescribePipelinesOutput
+		err := c.Do(ctx, func(dp *datapipeline.Client) (err error) {
+			out, err = dp.DescribePipelines(ctx, &datapipeline.DescribePipelinesInput{PipelineIds: batch})
+			return err
+		})
 		if err != nil {
 			return "", fmt.Errorf("describe pipelines: %w", err)
 		}
@@ -99,14 +105,22 @@ const describeBatch = 100
 // and definition and takes a first snapshot of its instances.
 func NewRemote(ctx context.Context, c *remote.Client, endpoint, pipelineID string) (*RemoteSource, error) {
 	s := &RemoteSource{client: c, endpoint: endpoint, pid: pipelineID, kinds: map[string]string{}}
-	desc, err := c.DP.DescribePipelines(ctx, &datapipeline.DescribePipelinesInput{PipelineIds: []string{pipelineID}})
+	var desc *datapipeline.DescribePipelinesOutput
+	err := c.Do(ctx, func(dp *datapipeline.Client) (err error) {
+		desc, err = dp.DescribePipelines(ctx, &datapipeline.DescribePipelinesInput{PipelineIds: []string{pipelineID}})
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("describe pipeline %s: %w", pipelineID, err)
 	}
 	for _, p := range desc.PipelineDescriptionList {
 		s.name = aws.ToString(p.Name)
 	}
-	def, err := c.DP.GetPipelineDefinition(ctx, &datapipeline.GetPipelineDefinitionInput{PipelineId: aws.String(pipelineID)})
+	var def *datapipeline.GetPipelineDefinitionOutput
+	err = c.Do(ctx, func(dp *datapipeline.Client) (err error) {
+		def, err = dp.GetPipelineDefinition(ctx, &datapipeline.GetPipelineDefinitionInput{PipelineId: aws.String(pipelineID)})
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("definition of %s: %w", pipelineID, err)
 	}

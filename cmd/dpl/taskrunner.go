@@ -37,7 +37,9 @@ func init() {
 		Long: `Poll a Data Pipeline endpoint (dpl serve, or any server of the API) for tasks of one
 worker group and run them with dpl's activity runner — the same code the local
 worker uses. Each task is acknowledged, its progress reported, and its result sent
-back; heartbeats tell the server the runner is alive.
+back; heartbeats tell the server the runner is alive. With several endpoints
+(--endpoint URL,URL,...) a call that cannot reach one (connection refused or
+reset, timeout, HTTP 502/503/504) goes to the next, which then stays in use.
 
 Credentials and region come from the usual AWS environment (AWS_ACCESS_KEY_ID,
 AWS_SECRET_ACCESS_KEY, AWS_PROFILE, ...). On SIGTERM or SIGINT the runner stops
@@ -49,7 +51,7 @@ polling, lets running tasks finish for --shutdown-grace, then gives the rest bac
 		RunE: func(cmd *cobra.Command, _ []string) error { return runTaskRunner(cmd, f) },
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.endpoint, "endpoint", "", "endpoint URL (e.g. http://127.0.0.1:8642)")
+	fl.StringVar(&f.endpoint, "endpoint", "", "endpoint URL (e.g. http://127.0.0.1:8642), or URL,URL,... to fail over between several")
 	fl.StringVar(&f.workerGroup, "worker-group", "", "worker group to poll (exact, case-sensitive)")
 	fl.IntVar(&f.tasks, "tasks", remote.DefaultTasks, "tasks run at once")
 	fl.StringVar(&f.id, "taskrunner-id", "", "id sent with heartbeats (default: random)")
@@ -80,11 +82,12 @@ func runTaskRunner(cmd *cobra.Command, f taskRunnerFlags) error {
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
-	client, err := remote.Dial(ctx, remote.ClientOptions{Endpoint: f.endpoint, Region: f.region})
+	stderr := cmd.ErrOrStderr()
+	client, err := remote.Dial(ctx, remote.ClientOptions{Endpoint: f.endpoint, Region: f.region,
+		Logf: func(format string, args ...any) { fmt.Fprintf(stderr, "dpl taskrunner: "+format+"\n", args...) }})
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
-	stderr := cmd.ErrOrStderr()
 	r := &remote.TaskRunner{API: client, WorkerGroup: f.workerGroup, ID: f.id, Tasks: f.tasks,
 		Runner: activity.New(be.Runner), Logs: local.LogFiles(root),
 		ProgressInterval: f.progress, HeartbeatInterval: f.heartbeat, ShutdownGrace: f.grace}

@@ -57,7 +57,7 @@ Keys: arrows or h j k l move, enter opens, esc goes back, tab switches pane,
 			return browseStored(cmd.Context(), stateDirFor(stateDir), pipeline, noMouse)
 		},
 	}
-	cmd.Flags().StringVar(&endpoint, "endpoint", "", "attach to the Data Pipeline API at this URL (dpl serve)")
+	cmd.Flags().StringVar(&endpoint, "endpoint", "", "attach to the Data Pipeline API at this URL (dpl serve); URL,URL,... fails over between several")
 	cmd.Flags().StringVar(&region, "region", "", "signing region with --endpoint (default us-east-1)")
 	cmd.Flags().StringVar(&stateDir, "state-dir", "", "state folder (default $DPL_STATE_DIR or ./.dpl)")
 	cmd.Flags().StringVar(&pipeline, "pipeline", "", "pipeline id when the folder holds several (default: the most recently run)")

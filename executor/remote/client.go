@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -22,17 +23,28 @@ import (
 	"github.com/dpl-dev/dpl/executor/task"
 )
 
-// Client is executor.API over the service's HTTP API.
+// Client is executor.API over the service's HTTP API, on one endpoint or
+// several that it fails over between (see Do).
 type Client struct {
+	// DP is the first endpoint's SDK client; calls through it do not fail
+	// over (use Do).
 	DP *datapipeline.Client
+
+	endpoints []string
+	clients   []*datapipeline.Client
+	current   atomic.Int32
+	logf      func(string, ...any)
 }
 
 var _ executor.API = (*Client)(nil)
 
 // ClientOptions configure Dial.
 type ClientOptions struct {
-	// Endpoint is the service URL, e.g. http://127.0.0.1:8642.
+	// Endpoint is the service URL, e.g. http://127.0.0.1:8642, or several
+	// separated by commas: the client fails over between them.
 	Endpoint string
+	// Logf reports a change of endpoint (nil: silent).
+	Logf func(format string, args ...any)
 	// Region signs requests (default us-east-1, the Task Runner's default).
 	Region string
 	// Credentials override the default chain (environment, shared files).
@@ -60,13 +72,22 @@ func Dial(ctx context.Context, o ClientOptions) (*Client, error) {
 	}
 	hc := &http.Client{Timeout: o.PollTimeout + 30*time.Second, Transport: &http.Transport{
 		Proxy: http.ProxyFromEnvironment, MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second}}
-	dp := datapipeline.NewFromConfig(cfg, func(do *datapipeline.Options) {
-		if o.Endpoint != "" {
-			do.BaseEndpoint = aws.String(o.Endpoint)
-		}
-		do.HTTPClient = hc
-	})
-	return &Client{DP: dp}, nil
+	endpoints := splitEndpoints(o.Endpoint)
+	c := &Client{endpoints: endpoints, logf: o.Logf}
+	for _, ep := range endpoints {
+		c.clients = append(c.clients, datapipeline.NewFromConfig(cfg, func(do *datapipeline.Options) {
+			if ep != "" {
+				do.BaseEndpoint = aws.String(ep)
+			}
+			do.HTTPClient = hc
+			if len(endpoints) > 1 {
+				// Fail over soon rather than back off on a dead endpoint.
+				do.RetryMaxAttempts = 2
+			}
+		}))
+	}
+	c.DP = c.clients[0]
+	return c, nil
 }
 
 // mapErr turns the service's error codes into the engine's errors.
@@ -115,15 +136,19 @@ func (c *Client) Activate(ctx context.Context, in executor.ActivateInput) error 
 	if !in.StartTimestamp.IsZero() {
 		req.StartTimestamp = aws.Time(in.StartTimestamp)
 	}
-	_, err := c.DP.ActivatePipeline(ctx, req)
+	err := c.Do(ctx, func(dp *datapipeline.Client) error { _, err := dp.ActivatePipeline(ctx, req); return err })
 	return mapErr("ActivatePipeline", err)
 }
 
 // PollForTask implements executor.API; no retries, so that a canceled poll
 // ends at once.
 func (c *Client) PollForTask(ctx context.Context, in executor.PollInput) (*task.Task, error) {
-	out, err := c.DP.PollForTask(ctx, &datapipeline.PollForTaskInput{WorkerGroup: aws.String(in.WorkerGroup), Hostname: aws.String(in.Hostname)},
-		func(o *datapipeline.Options) { o.RetryMaxAttempts = 1 })
+	var out *datapipeline.PollForTaskOutput
+	err := c.Do(ctx, func(dp *datapipeline.Client) (err error) {
+		out, err = dp.PollForTask(ctx, &datapipeline.PollForTaskInput{WorkerGroup: aws.String(in.WorkerGroup), Hostname: aws.String(in.Hostname)},
+			func(o *datapipeline.Options) { o.RetryMaxAttempts = 1 })
+		return err
+	})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -143,7 +168,11 @@ func (c *Client) PollForTask(ctx context.Context, in executor.PollInput) (*task.
 
 // ReportTaskProgress implements executor.API.
 func (c *Client) ReportTaskProgress(ctx context.Context, taskID string, fields []task.Field) (bool, error) {
-	out, err := c.DP.ReportTaskProgress(ctx, &datapipeline.ReportTaskProgressInput{TaskId: aws.String(taskID), Fields: toWireFields(fields)})
+	var out *datapipeline.ReportTaskProgressOutput
+	err := c.Do(ctx, func(dp *datapipeline.Client) (err error) {
+		out, err = dp.ReportTaskProgress(ctx, &datapipeline.ReportTaskProgressInput{TaskId: aws.String(taskID), Fields: toWireFields(fields)})
+		return err
+	})
 	if err != nil {
 		return false, mapErr("ReportTaskProgress", err)
 	}
@@ -152,8 +181,12 @@ func (c *Client) ReportTaskProgress(ctx context.Context, taskID string, fields [
 
 // ReportTaskRunnerHeartbeat implements executor.API.
 func (c *Client) ReportTaskRunnerHeartbeat(ctx context.Context, in executor.HeartbeatInput) (bool, error) {
-	out, err := c.DP.ReportTaskRunnerHeartbeat(ctx, &datapipeline.ReportTaskRunnerHeartbeatInput{
-		TaskrunnerId: aws.String(in.TaskRunnerID), WorkerGroup: aws.String(in.WorkerGroup), Hostname: aws.String(in.Hostname)})
+	var out *datapipeline.ReportTaskRunnerHeartbeatOutput
+	err := c.Do(ctx, func(dp *datapipeline.Client) (err error) {
+		out, err = dp.ReportTaskRunnerHeartbeat(ctx, &datapipeline.ReportTaskRunnerHeartbeatInput{
+			TaskrunnerId: aws.String(in.TaskRunnerID), WorkerGroup: aws.String(in.WorkerGroup), Hostname: aws.String(in.Hostname)})
+		return err
+	})
 	if err != nil {
 		return false, mapErr("ReportTaskRunnerHeartbeat", err)
 	}
@@ -172,7 +205,7 @@ func (c *Client) SetTaskStatus(ctx context.Context, taskID string, r task.Result
 	if r.ErrorStackTrace != "" {
 		in.ErrorStackTrace = aws.String(r.ErrorStackTrace)
 	}
-	_, err := c.DP.SetTaskStatus(ctx, in)
+	err := c.Do(ctx, func(dp *datapipeline.Client) error { _, err := dp.SetTaskStatus(ctx, in); return err })
 	return mapErr("SetTaskStatus", err)
 }
 
@@ -192,7 +225,8 @@ func (c *Client) QueryObjects(ctx context.Context, in executor.QueryInput) (exec
 				Operator: &types.Operator{Type: types.OperatorType(s.Operator), Values: s.Values}})
 		}
 	}
-	out, err := c.DP.QueryObjects(ctx, req)
+	var out *datapipeline.QueryObjectsOutput
+	err := c.Do(ctx, func(dp *datapipeline.Client) (err error) { out, err = dp.QueryObjects(ctx, req); return err })
 	if err != nil {
 		return executor.QueryOutput{}, mapErr("QueryObjects", err)
 	}
@@ -205,7 +239,8 @@ func (c *Client) DescribeObjects(ctx context.Context, in executor.DescribeInput)
 	if in.Marker != "" {
 		req.Marker = aws.String(in.Marker)
 	}
-	out, err := c.DP.DescribeObjects(ctx, req)
+	var out *datapipeline.DescribeObjectsOutput
+	err := c.Do(ctx, func(dp *datapipeline.Client) (err error) { out, err = dp.DescribeObjects(ctx, req); return err })
 	if err != nil {
 		return executor.DescribeOutput{}, mapErr("DescribeObjects", err)
 	}
@@ -218,13 +253,20 @@ func (c *Client) DescribeObjects(ctx context.Context, in executor.DescribeInput)
 
 // SetStatus implements executor.API.
 func (c *Client) SetStatus(ctx context.Context, pipelineID string, ids []string, status string) error {
-	_, err := c.DP.SetStatus(ctx, &datapipeline.SetStatusInput{PipelineId: aws.String(pipelineID), ObjectIds: ids, Status: aws.String(status)})
+	err := c.Do(ctx, func(dp *datapipeline.Client) error {
+		_, err := dp.SetStatus(ctx, &datapipeline.SetStatusInput{PipelineId: aws.String(pipelineID), ObjectIds: ids, Status: aws.String(status)})
+		return err
+	})
 	return mapErr("SetStatus", err)
 }
 
 // EvaluateExpression implements executor.API.
 func (c *Client) EvaluateExpression(ctx context.Context, pipelineID, objectID, expression string) (string, error) {
-	out, err := c.DP.EvaluateExpression(ctx, &datapipeline.EvaluateExpressionInput{PipelineId: aws.String(pipelineID), ObjectId: aws.String(objectID), Expression: aws.String(expression)})
+	var out *datapipeline.EvaluateExpressionOutput
+	err := c.Do(ctx, func(dp *datapipeline.Client) (err error) {
+		out, err = dp.EvaluateExpression(ctx, &datapipeline.EvaluateExpressionInput{PipelineId: aws.String(pipelineID), ObjectId: aws.String(objectID), Expression: aws.String(expression)})
+		return err
+	})
 	if err != nil {
 		return "", mapErr("EvaluateExpression", err)
 	}

@@ -89,7 +89,7 @@ func BenchmarkReload100x100(b *testing.B) {
 
 func TestLayoutBig(t *testing.T) {
 	m := New(Options{Source: bigSource(500, 1), Now: fixedNow, Tick: -1})
-	g := m.graph
+	g := layoutGraph(m.comps)
 	// Every edge goes left to right and boxes never overlap.
 	type cell struct{ x, y int }
 	owner := map[cell]int{}

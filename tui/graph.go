@@ -379,13 +379,14 @@ func boxLine(k int, label, status string, selected bool) string {
 
 // nodeLook is what a box shows for a component at render time.
 type nodeLook struct {
+	label  string
 	status string
 	pen    pen
 }
 
 // render paints the window [x0, x0+w) × [y0, y0+h) of the graph; look
 // gives each component's text and pen.
-func (g *graphLayout) render(b *strings.Builder, x0, y0, w, h int, comps []Component, sel int, look func(i int) nodeLook, edge pen) {
+func (g *graphLayout) render(b *strings.Builder, x0, y0, w, h int, sel int, look func(i int) nodeLook, edge pen) {
 	for y := y0; y < y0+h; y++ {
 		if y > y0 {
 			b.WriteByte('\n')
@@ -416,7 +417,7 @@ func (g *graphLayout) render(b *strings.Builder, x0, y0, w, h int, comps []Compo
 			i := int(row[k])
 			v := &g.nodes[i]
 			lk := look(i)
-			line := []rune(boxLine(y-v.y, comps[i].ID, lk.status, i == sel))
+			line := []rune(boxLine(y-v.y, lk.label, lk.status, i == sel))
 			from, to := x-v.x, min(boxW, end-v.x)
 			lk.pen.paint(b, string(line[from:to]))
 			x = v.x + to

@@ -1,6 +1,12 @@
 package tui
 
-import "github.com/charmbracelet/bubbles/key"
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/x/ansi"
+)
 
 // KeyMap is every binding of the UI; the help footer and the full help
 // (`?`) are generated from it so they never drift from the code.
@@ -18,6 +24,9 @@ type KeyMap struct {
 	Next, Prev, Wrap        key.Binding
 	Yes, No                 key.Binding
 	Mark, Last, History     key.Binding
+	// Graph pane.
+	AllEdges, Expand, Compact         key.Binding
+	Upstream, Downstream, FirstFailed key.Binding
 }
 
 // DefaultKeys follows k9s and lazygit: vim motions, enter/esc, `/` filter,
@@ -58,6 +67,13 @@ func DefaultKeys() KeyMap {
 		Mark:      key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "mark (r/c/m on all)")),
 		Last:      key.NewBinding(key.WithKeys("-"), key.WithHelp("-", "last view")),
 		History:   key.NewBinding(key.WithKeys("[", "]"), key.WithHelp("[/]", "view history")),
+
+		AllEdges:    key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "resources and data nodes on/off")),
+		Expand:      key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "expand/collapse siblings")),
+		Compact:     key.NewBinding(key.WithKeys("z"), key.WithHelp("z", "boxes/compact list")),
+		Upstream:    key.NewBinding(key.WithKeys("<"), key.WithHelp("<", "upstream")),
+		Downstream:  key.NewBinding(key.WithKeys(">"), key.WithHelp(">", "downstream")),
+		FirstFailed: key.NewBinding(key.WithKeys("F"), key.WithHelp("F", "first failed")),
 	}
 }
 
@@ -93,8 +109,89 @@ func (m *Model) helpFor() helpMap {
 			full:  [][]key.Binding{move[:2], move[4:], general, {k.Mark, k.Rerun, k.Cancel, k.Finish}},
 		}
 	}
+	if m.view == viewGrid {
+		return helpMap{
+			short: []key.Binding{k.Move, k.Open, k.Tab, k.Filter, k.Command, k.Help, k.Quit},
+			full:  [][]key.Binding{move, general, actions},
+		}
+	}
+	graph := []key.Binding{k.AllEdges, k.Expand, k.Compact, k.Upstream, k.Downstream, k.FirstFailed}
 	return helpMap{
 		short: []key.Binding{k.Move, k.Open, k.Tab, k.Filter, k.Command, k.Help, k.Quit},
-		full:  [][]key.Binding{move, general, actions},
+		full:  [][]key.Binding{move, general, actions, graph},
 	}
+}
+
+// fullHelp is `?`: the view's key groups side by side as far as they fit
+// in width, the rest below (one column on a narrow terminal).
+func (m *Model) fullHelp(width int) string {
+	var cols [][]string
+	for _, g := range m.helpFor().full {
+		kw := 0
+		for _, b := range g {
+			kw = max(kw, ansi.StringWidth(b.Help().Key))
+		}
+		var lines []string
+		for _, b := range g {
+			if !b.Enabled() {
+				continue
+			}
+			h := b.Help()
+			lines = append(lines, m.th.key.Render(fmt.Sprintf("%-*s", kw, h.Key))+" "+h.Desc)
+		}
+		if len(lines) > 0 {
+			cols = append(cols, lines)
+		}
+	}
+	if len(cols) == 0 {
+		return ""
+	}
+	var rows []string
+	for len(cols) > 0 {
+		// As many columns as fit, at least one.
+		n, used := 0, 0
+		for n < len(cols) {
+			w := colWidth(cols[n]) + 4
+			if n > 0 && used+w > width {
+				break
+			}
+			used += w
+			n++
+		}
+		rows = append(rows, joinColumns(cols[:n]))
+		cols = cols[n:]
+	}
+	return strings.Join(rows, "\n\n")
+}
+
+func colWidth(lines []string) int {
+	w := 0
+	for _, l := range lines {
+		w = max(w, ansi.StringWidth(l))
+	}
+	return w
+}
+
+func joinColumns(cols [][]string) string {
+	h := 0
+	for _, c := range cols {
+		h = max(h, len(c))
+	}
+	var b strings.Builder
+	for r := range h {
+		if r > 0 {
+			b.WriteByte('\n')
+		}
+		for i, c := range cols {
+			cell := ""
+			if r < len(c) {
+				cell = c[r]
+			}
+			if i < len(cols)-1 {
+				cell += spaces(colWidth(c) + 4 - ansi.StringWidth(cell))
+			}
+			b.WriteString(cell)
+		}
+	}
+	return b.String()
 }

@@ -82,18 +82,25 @@ type Model struct {
 	pane          view // the last of graph, grid, events
 	back          []view
 
-	comps     []Component
-	compIdx   map[string]int
-	graph     *graphLayout
-	rowOrder  []int // components in reading order of the graph (grid rows)
-	insts     []store.Instance
-	instIdx   map[string]int
-	compInsts [][]int // instance indices per component, by scheduled start
-	compCur   []int   // the instance a component's box shows, -1 none
-	periods   []time.Time
-	cells     [][]int32 // per component: instance index per period, -1 none
-	counts    map[executor.Status]int
-	paused    map[string]bool
+	comps    []Component
+	compIdx  map[string]int
+	graph    *graphLayout // the graph view's layout
+	gview    *graphView
+	gorder   []int           // graph view nodes in reading order
+	expanded map[string]bool // sibling families shown one by one
+	// showAllEdges shows resources and data nodes with their edges;
+	// compact is the one-line-per-node layout, compactChosen when the
+	// operator picked it (else it follows the screen size).
+	showAllEdges, compact, compactChosen bool
+	rowOrder                             []int // components in reading order of the graph (grid rows)
+	insts                                []store.Instance
+	instIdx                              map[string]int
+	compInsts                            [][]int // instance indices per component, by scheduled start
+	compCur                              []int   // the instance a component's box shows, -1 none
+	periods                              []time.Time
+	cells                                [][]int32 // per component: instance index per period, -1 none
+	counts                               map[executor.Status]int
+	paused                               map[string]bool
 
 	gsel, gx, gy         int
 	grow, gcol           int // selected grid row (index into gridRows) and period
@@ -153,13 +160,10 @@ func New(opts Options) *Model {
 	for i, c := range m.comps {
 		m.compIdx[c.ID] = i
 	}
-	m.graph = layoutGraph(m.comps)
-	for _, l := range m.graph.layers {
+	for _, l := range layoutGraph(m.comps).layers {
 		m.rowOrder = append(m.rowOrder, l...)
 	}
-	if len(m.rowOrder) > 0 {
-		m.gsel = m.rowOrder[0]
-	}
+	m.expanded = map[string]bool{}
 	for i := len(opts.History) - 1; i >= 0 && len(m.events) < maxEvents; i-- {
 		if keepEvent(opts.History[i]) {
 			m.events = append(m.events, opts.History[i])
@@ -171,6 +175,7 @@ func New(opts Options) *Model {
 	m.detail = viewport.New(80, 20)
 	m.logs.vp = viewport.New(80, 20)
 	m.reload()
+	m.rebuildGraph()
 	return m
 }
 
@@ -555,7 +560,7 @@ func (m *Model) resize() {
 	m.detail.Width, m.detail.Height = m.width, h
 	m.logs.vp.Width, m.logs.vp.Height = m.width, max(h-1, 1)
 	m.help.Width = m.width
-	m.scrollGraphToSel()
+	m.fitGraph()
 	m.clampGrid()
 	if m.view == viewDetail {
 		m.renderDetail()
@@ -680,6 +685,8 @@ func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
 			m.openLogs(id)
 		}
 		return m.tick()
+	case key.Matches(msg, k.Open) && m.view == viewGraph:
+		return m.openGraphNode()
 	case key.Matches(msg, k.Open):
 		if id := m.selectedInstance(); id != "" {
 			m.openDetail(id)
@@ -873,24 +880,32 @@ func (m *Model) applyFilter() {
 
 // jumpToMatch moves the graph selection to the first matching component.
 func (m *Model) jumpToMatch() {
-	if m.filter == nil || m.matches(m.comps[m.gsel].ID) {
+	if m.filter == nil || m.nodeMatches(&m.gview.nodes[m.gsel]) {
 		return
 	}
-	for _, c := range m.rowOrder {
-		if m.matches(m.comps[c].ID) {
-			m.gsel = c
+	for _, v := range m.gorder {
+		if m.nodeMatches(&m.gview.nodes[v]) {
+			m.gsel = v
 			m.scrollGraphToSel()
 			return
 		}
 	}
 }
 
+// graphComp is the selected graph node's component, -1 for a group.
+func (m *Model) graphComp() int {
+	if m.gview == nil || m.gsel >= len(m.gview.nodes) {
+		return -1
+	}
+	return m.gview.nodes[m.gsel].comp
+}
+
 // selectedInstance is the instance the verbs act on in the current view.
 func (m *Model) selectedInstance() string {
 	switch m.view {
 	case viewGraph:
-		if len(m.comps) > 0 {
-			if k := m.compCur[m.gsel]; k >= 0 {
+		if c := m.graphComp(); c >= 0 {
+			if k := m.compCur[c]; k >= 0 {
 				return m.insts[k].ID
 			}
 		}
@@ -913,8 +928,8 @@ func (m *Model) selectedInstance() string {
 func (m *Model) selectedComponent() string {
 	switch m.view {
 	case viewGraph:
-		if len(m.comps) > 0 {
-			return m.comps[m.gsel].ID
+		if c := m.graphComp(); c >= 0 {
+			return m.comps[c].ID
 		}
 	case viewGrid:
 		if m.grow < len(m.gridRows) {
@@ -1084,9 +1099,7 @@ func (m *Model) View() string {
 	var body string
 	switch {
 	case m.showHelp:
-		m.help.ShowAll = true
-		body = m.help.View(m.helpFor())
-		m.help.ShowAll = false
+		body = m.fullHelp(m.width)
 	case m.view == viewGraph:
 		body = m.graphView(h)
 	case m.view == viewGrid:
@@ -1193,3 +1206,41 @@ func (m *Model) statusLine() string {
 // Stopped reports whether the operator asked to stop the run on the way
 // out (q then y, or ctrl+c).
 func (m *Model) Stopped() bool { return m.stopRequested }
+
+// openGraphNode is enter on the graph: a group expands; a component with
+// several instances opens its row of the instances grid (every period,
+// the current one selected); one with a single instance opens it.
+func (m *Model) openGraphNode() tea.Cmd {
+	n := &m.gview.nodes[m.gsel]
+	if n.comp < 0 {
+		m.toggleExpand()
+		return nil
+	}
+	list := m.compInsts[n.comp]
+	switch {
+	case len(list) == 0:
+		m.setFlash("no instance here yet", true)
+	case len(list) == 1:
+		m.openDetail(m.insts[list[0]].ID)
+	default:
+		if m.filterText != "" && !m.matches(m.comps[n.comp].ID) {
+			m.setFilter("")
+		}
+		m.setPane(viewGrid)
+		for r, c := range m.gridRows {
+			if c == n.comp {
+				m.grow = r
+			}
+		}
+		if k := m.compCur[n.comp]; k >= 0 {
+			for p, t := range m.periods {
+				if t.Equal(m.insts[k].ScheduledStart) {
+					m.gcol = p
+				}
+			}
+		}
+		m.clampGrid()
+		m.setFlash(fmt.Sprintf("%s: %d instances — enter opens one", m.comps[n.comp].ID, len(list)), false)
+	}
+	return nil
+}

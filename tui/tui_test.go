@@ -122,27 +122,29 @@ func TestGraphView(t *testing.T) {
 	m := start(t, newFake(), Options{}, 80, 24).frame()
 	v := m.View()
 	// Readable at 80×24: component names and statuses as words.
-	mustContain(t, v, "Worker", "Input", "▶ running", "[1 Graph]", "q quit")
+	// Resources are badges and data nodes are left out until e.
+	mustContain(t, v, "⚙Worker", "ReadyFlag", "▶ running", "[1 Graph]", "q quit")
 	if n := strings.Count(v, "\n") + 1; n != 24 {
 		t.Errorf("frame has %d lines, want 24", n)
 	}
 }
 
 func TestGraphNavigate(t *testing.T) {
-	// Right twice reaches CopyData; down moves within the column.
-	m := start(t, newFake(), Options{}, 80, 24).press("l", "l").frame()
-	if got := m.comps[m.gsel].ID; got != "CopyData" {
+	// Right reaches CopyData (after the precondition its input waits on).
+	m := start(t, newFake(), Options{}, 80, 24).press("l").frame()
+	if got := m.comps[m.graphComp()].ID; got != "CopyData" {
 		t.Errorf("selected %s, want CopyData", got)
 	}
 }
 
 func TestGraphScrollsToSelection(t *testing.T) {
-	// Far right at 80 columns: the window follows the selection.
-	m := start(t, newFake(), Options{}, 80, 24).press("right", "right", "right", "right").frame()
+	// Far right at 80 columns with every edge: the window follows the
+	// selection.
+	m := start(t, newFake(), Options{}, 80, 24).press("e", "right", "right", "right", "right").frame()
 	if m.gx == 0 {
-		t.Errorf("graph did not scroll right (gx=0) with %s selected", m.comps[m.gsel].ID)
+		t.Errorf("graph did not scroll right (gx=0) with %s selected", m.comps[m.graphComp()].ID)
 	}
-	mustContain(t, m.View(), m.comps[m.gsel].ID)
+	mustContain(t, m.View(), m.comps[m.graphComp()].ID)
 }
 
 func TestGridView(t *testing.T) {
@@ -331,7 +333,9 @@ func TestLiveEventsRefresh(t *testing.T) {
 	close(ch)
 	s.waitFor("■ finished")
 	m := s.frame()
-	mustContain(t, m.View(), "✓ finished 3/3")
+	if got := m.insts[m.instIdx["@Worker_2024-01-01T11:00:00"]].Status; got != string(executor.Finished) {
+		t.Errorf("Worker shows %s after the stream closed, want FINISHED", got)
+	}
 	if m.runActive {
 		t.Error("run still active after the stream closed")
 	}

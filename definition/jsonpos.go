@@ -1,6 +1,7 @@
 package definition
 
 import (
+	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
@@ -12,7 +13,7 @@ import (
 // not keep, so this small scanner builds its own tree.
 type jnode struct {
 	kind  jkind
-	pos   Pos
+	pos   srcOff    // byte offset of the value; the builder turns it into line:col
 	str   string    // string contents, or the literal text of numbers/true/false/null
 	keys  []jmember // object members in source order
 	elems []*jnode  // array elements
@@ -20,8 +21,53 @@ type jnode struct {
 
 type jmember struct {
 	key    string
-	keyPos Pos
+	keyPos srcOff
 	val    *jnode
+}
+
+// srcOff is a byte offset into the parsed data. Nodes keep offsets rather
+// than line:col positions (4 bytes instead of 32), which halves the tree a
+// large definition builds; lineIndex resolves the ones the model keeps.
+type srcOff int32
+
+// maxParseSize is the most the reader takes: offsets are 32-bit.
+const maxParseSize = 1<<31 - 1
+
+// lineIndex turns offsets into positions with a cursor: the builder asks in
+// nearly increasing order, so each answer costs the bytes since the last.
+type lineIndex struct {
+	file      string
+	data      []byte
+	off       int // the cursor's offset, line, column and line start
+	line, col int
+	lineStart int
+}
+
+func newLineIndex(file string, data []byte) *lineIndex {
+	return &lineIndex{file: file, data: data, line: 1, col: 1}
+}
+
+func (li *lineIndex) pos(o srcOff) Pos {
+	off := min(int(o), len(li.data))
+	switch {
+	case off >= li.off:
+		seg := li.data[li.off:off]
+		if nl := bytes.LastIndexByte(seg, '\n'); nl >= 0 {
+			li.line += bytes.Count(seg, []byte{'\n'})
+			li.lineStart = li.off + nl + 1
+			li.col = 1 + utf8.RuneCount(li.data[li.lineStart:off])
+		} else {
+			li.col += utf8.RuneCount(seg)
+		}
+	case off >= li.lineStart: // back on the same line
+		li.col -= utf8.RuneCount(li.data[off:li.off])
+	default:
+		li.line -= bytes.Count(li.data[off:li.off], []byte{'\n'})
+		li.lineStart = bytes.LastIndexByte(li.data[:off], '\n') + 1
+		li.col = 1 + utf8.RuneCount(li.data[li.lineStart:off])
+	}
+	li.off = off
+	return Pos{File: li.file, Line: li.line, Col: li.col}
 }
 
 type jkind uint8
@@ -104,6 +150,42 @@ type scanner struct {
 	// since the line start (minified files are one long line).
 	colAt, col int
 	slab       []jnode // nodes are carved from blocks: one allocation per 256
+	// Members and elements collect on these stacks while an object or array
+	// is read, then move to an exact-size window of a shared block.
+	keyStack  []jmember
+	elemStack []*jnode
+	keySlab   []jmember
+	elemSlab  []*jnode
+}
+
+// keysOf moves the members above base on the stack into an exact-size
+// window (its capacity capped, so an append never overwrites a neighbour).
+func (s *scanner) keysOf(base int) []jmember {
+	n := len(s.keyStack) - base
+	if n == 0 {
+		return nil
+	}
+	if len(s.keySlab)+n > cap(s.keySlab) {
+		s.keySlab = make([]jmember, 0, max(1024, n))
+	}
+	at := len(s.keySlab)
+	s.keySlab = append(s.keySlab, s.keyStack[base:]...)
+	s.keyStack = s.keyStack[:base]
+	return s.keySlab[at : at+n : at+n]
+}
+
+func (s *scanner) elemsOf(base int) []*jnode {
+	n := len(s.elemStack) - base
+	if n == 0 {
+		return nil
+	}
+	if len(s.elemSlab)+n > cap(s.elemSlab) {
+		s.elemSlab = make([]*jnode, 0, max(1024, n))
+	}
+	at := len(s.elemSlab)
+	s.elemSlab = append(s.elemSlab, s.elemStack[base:]...)
+	s.elemStack = s.elemStack[:base]
+	return s.elemSlab[at : at+n : at+n]
 }
 
 // node returns a pointer to a copy of n carved from the current block.
@@ -119,6 +201,9 @@ const maxDepth = 512
 
 func parseJSON(file string, data []byte) (*jnode, error) {
 	s := &scanner{file: file, data: data, line: 1}
+	if len(data) > maxParseSize {
+		return nil, &SyntaxError{Pos: Pos{File: file, Line: 1, Col: 1}, Msg: "larger than 2 GiB, the most the reader takes"}
+	}
 	if len(data) >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF {
 		s.off = 3
 		s.lineStart = 3
@@ -213,7 +298,7 @@ func (s *scanner) value() (*jnode, error) {
 	case c == '[':
 		return s.array()
 	case c == '"':
-		p := s.pos()
+		p := srcOff(s.off)
 		str, err := s.string()
 		if err != nil {
 			return nil, err
@@ -247,7 +332,10 @@ func (s *scanner) object() (*jnode, error) {
 		return nil, err
 	}
 	defer func() { s.depth-- }()
-	n := s.node(jnode{kind: jObject, pos: s.pos(), keys: make([]jmember, 0, 8)})
+	open := s.pos()
+	n := s.node(jnode{kind: jObject, pos: srcOff(s.off)})
+	base := len(s.keyStack)
+	defer func() { n.keys = s.keysOf(base) }()
 	s.off++ // {
 	s.skipSpace()
 	if s.off < len(s.data) && s.data[s.off] == '}' {
@@ -258,7 +346,7 @@ func (s *scanner) object() (*jnode, error) {
 	for {
 		s.skipSpace()
 		if s.off >= len(s.data) {
-			return nil, s.errf("unexpected end of input inside an object opened at line %d, column %d: the file looks truncated", n.pos.Line, n.pos.Col)
+			return nil, s.errf("unexpected end of input inside an object opened at line %d, column %d: the file looks truncated", open.Line, open.Col)
 		}
 		if s.data[s.off] != '"' {
 			if s.data[s.off] == '}' {
@@ -266,7 +354,7 @@ func (s *scanner) object() (*jnode, error) {
 			}
 			return nil, s.errf("unexpected %s: expected a member name in double quotes", s.describe())
 		}
-		kp := s.pos()
+		kp := srcOff(s.off)
 		key, err := s.string()
 		if err != nil {
 			return nil, err
@@ -284,10 +372,10 @@ func (s *scanner) object() (*jnode, error) {
 		if err != nil {
 			return nil, err
 		}
-		n.keys = append(n.keys, jmember{key: key, keyPos: kp, val: v})
+		s.keyStack = append(s.keyStack, jmember{key: key, keyPos: kp, val: v})
 		s.skipSpace()
 		if s.off >= len(s.data) {
-			return nil, s.errf("unexpected end of input inside an object opened at line %d, column %d: the file looks truncated", n.pos.Line, n.pos.Col)
+			return nil, s.errf("unexpected end of input inside an object opened at line %d, column %d: the file looks truncated", open.Line, open.Col)
 		}
 		switch s.data[s.off] {
 		case ',':
@@ -309,7 +397,10 @@ func (s *scanner) array() (*jnode, error) {
 		return nil, err
 	}
 	defer func() { s.depth-- }()
-	n := s.node(jnode{kind: jArray, pos: s.pos()})
+	open := s.pos()
+	n := s.node(jnode{kind: jArray, pos: srcOff(s.off)})
+	base := len(s.elemStack)
+	defer func() { n.elems = s.elemsOf(base) }()
 	s.off++ // [
 	s.skipSpace()
 	if s.off < len(s.data) && s.data[s.off] == ']' {
@@ -326,10 +417,10 @@ func (s *scanner) array() (*jnode, error) {
 		if err != nil {
 			return nil, err
 		}
-		n.elems = append(n.elems, v)
+		s.elemStack = append(s.elemStack, v)
 		s.skipSpace()
 		if s.off >= len(s.data) {
-			return nil, s.errf("unexpected end of input inside an array opened at line %d, column %d: the file looks truncated", n.pos.Line, n.pos.Col)
+			return nil, s.errf("unexpected end of input inside an array opened at line %d, column %d: the file looks truncated", open.Line, open.Col)
 		}
 		switch s.data[s.off] {
 		case ',':
@@ -345,7 +436,7 @@ func (s *scanner) array() (*jnode, error) {
 }
 
 func (s *scanner) literal(word string, kind jkind) (*jnode, error) {
-	p := s.pos()
+	p := srcOff(s.off)
 	if !strings.HasPrefix(string(s.data[s.off:min(s.off+len(word), len(s.data))]), word) {
 		return nil, s.errf("unexpected %s: expected a value (did you forget the quotes around a string?)", s.describe())
 	}
@@ -354,7 +445,7 @@ func (s *scanner) literal(word string, kind jkind) (*jnode, error) {
 }
 
 func (s *scanner) number() (*jnode, error) {
-	p := s.pos()
+	p := srcOff(s.off)
 	start := s.off
 	if s.data[s.off] == '-' {
 		s.off++

@@ -40,26 +40,59 @@ func parseJSONWith(file string, data []byte, opts ReadOptions) (*Definition, err
 		maskSyntaxLine(err, data) // the excerpt must not show secrets
 		return nil, err
 	}
-	return fromTree(file, root, opts)
+	return fromTree(file, root, newLineIndex(file, data), opts)
 }
 
 type builder struct {
-	d *Definition
+	d  *Definition
+	li *lineIndex
+	// Fields and values are carved from blocks, like the JSON nodes: a
+	// large definition makes one allocation per block, not one per value.
+	fieldSlab []Field
+	valueSlab []Value
 }
 
-func (b *builder) errorf(pos Pos, obj, field, code, format string, args ...any) {
-	b.d.Diagnostics = append(b.d.Diagnostics, Diagnostic{Severity: SeverityError, Code: code, ObjectID: obj, Field: field, Message: fmt.Sprintf(format, args...), Pos: pos})
+// at resolves a node offset to the position the model keeps.
+func (b *builder) at(off srcOff) Pos { return b.li.pos(off) }
+
+func (b *builder) errorf(off srcOff, obj, field, code, format string, args ...any) {
+	b.d.Diagnostics = append(b.d.Diagnostics, Diagnostic{Severity: SeverityError, Code: code, ObjectID: obj, Field: field, Message: fmt.Sprintf(format, args...), Pos: b.at(off)})
 }
 
-func (b *builder) warnf(pos Pos, obj, field, code, format string, args ...any) {
-	b.d.Diagnostics = append(b.d.Diagnostics, Diagnostic{Severity: SeverityWarning, Code: code, ObjectID: obj, Field: field, Message: fmt.Sprintf(format, args...), Pos: pos})
+func (b *builder) warnf(off srcOff, obj, field, code, format string, args ...any) {
+	b.d.Diagnostics = append(b.d.Diagnostics, Diagnostic{Severity: SeverityWarning, Code: code, ObjectID: obj, Field: field, Message: fmt.Sprintf(format, args...), Pos: b.at(off)})
 }
 
-func fromTree(file string, root *jnode, opts ReadOptions) (*Definition, error) {
-	if root.kind != jObject {
-		return nil, &SyntaxError{Pos: root.pos, Msg: fmt.Sprintf("the top level is a JSON %s: a pipeline definition is an object with an \"objects\" list", root.kind)}
+// newField returns a zeroed Field from the current block.
+func (b *builder) newField() *Field {
+	if len(b.fieldSlab) == cap(b.fieldSlab) {
+		b.fieldSlab = make([]Field, 0, 256)
 	}
-	b := &builder{d: &Definition{File: file}}
+	b.fieldSlab = b.fieldSlab[:len(b.fieldSlab)+1]
+	return &b.fieldSlab[len(b.fieldSlab)-1]
+}
+
+// values returns room for n values from the current block, capacity capped
+// so that appending (overrides, repeated API keys) copies instead of
+// overwriting the next field's values.
+func (b *builder) values(vs ...Value) []Value {
+	n := len(vs)
+	if n == 0 {
+		return nil
+	}
+	if len(b.valueSlab)+n > cap(b.valueSlab) {
+		b.valueSlab = make([]Value, 0, max(512, n))
+	}
+	at := len(b.valueSlab)
+	b.valueSlab = append(b.valueSlab, vs...)
+	return b.valueSlab[at : at+n : at+n]
+}
+
+func fromTree(file string, root *jnode, li *lineIndex, opts ReadOptions) (*Definition, error) {
+	if root.kind != jObject {
+		return nil, &SyntaxError{Pos: li.pos(root.pos), Msg: fmt.Sprintf("the top level is a JSON %s: a pipeline definition is an object with an \"objects\" list", root.kind)}
+	}
+	b := &builder{d: &Definition{File: file}, li: li}
 	b.warnDuplicateKeys(root, "")
 	switch {
 	case root.get("pipelineObjects") != nil || isAPIObjects(root.get("objects")):
@@ -77,12 +110,19 @@ func fromTree(file string, root *jnode, opts ReadOptions) (*Definition, error) {
 }
 
 func (b *builder) warnDuplicateKeys(n *jnode, where string) {
-	seen := make(map[string]bool, len(n.keys))
-	for _, m := range n.keys {
-		if seen[m.key] {
+	dup := func(i int) bool { return repeatsKey(n.keys[:i], n.keys[i].key) }
+	if len(n.keys) > 32 { // a set beats the pairwise scan on wide objects
+		seen := make(map[string]bool, len(n.keys))
+		dup = func(i int) bool {
+			d := seen[n.keys[i].key]
+			seen[n.keys[i].key] = true
+			return d
+		}
+	}
+	for i, m := range n.keys {
+		if dup(i) {
 			b.warnf(m.keyPos, where, m.key, "DUPLICATE_KEY", "appears twice in the same JSON object; the last value is used (as the AWS CLI does)")
 		}
-		seen[m.key] = true
 	}
 }
 
@@ -134,7 +174,7 @@ func (b *builder) readObject(e *jnode) {
 		b.errorf(e.pos, "", "", "INVALID_OBJECT", "each element of \"objects\" must be a JSON object, not a %s", e.kind)
 		return
 	}
-	o := &Object{Pos: e.pos}
+	o := &Object{Pos: b.at(e.pos)}
 	idn := e.get("id")
 	switch {
 	case idn == nil:
@@ -142,7 +182,7 @@ func (b *builder) readObject(e *jnode) {
 	case idn.kind != jString:
 		b.errorf(idn.pos, "", "id", "INVALID_ID", "\"id\" must be a string, not a %s", idn.kind)
 	default:
-		o.ID, o.IDPos = idn.str, idn.pos
+		o.ID, o.IDPos = idn.str, b.at(idn.pos)
 		if o.ID == "" {
 			b.errorf(idn.pos, "", "id", "INVALID_ID", "\"id\" is empty")
 		}
@@ -153,20 +193,29 @@ func (b *builder) readObject(e *jnode) {
 		if nn.kind != jString {
 			b.errorf(nn.pos, o.ID, "name", "INVALID_FIELD_VALUE", "\"name\" must be a string, not a %s", nn.kind)
 		} else {
-			o.Name, o.NamePos, o.HasName = nn.str, nn.pos, true
+			o.Name, o.NamePos, o.HasName = nn.str, b.at(nn.pos), true
 		}
 	}
-	at := map[string]int{}
-	for _, m := range e.keys {
+	o.Fields = make([]*Field, 0, len(e.keys))
+	var at map[string]int // only for objects with repeated keys
+	for i, m := range e.keys {
 		if m.key == "id" || m.key == "name" {
 			continue
 		}
 		f := b.field(o.ID, m)
-		if i, dup := at[m.key]; dup {
-			o.Fields[i] = f // the last duplicate wins, as in the CLI
-			continue
+		if at == nil && repeatsKey(e.keys[:i], m.key) {
+			at = map[string]int{}
+			for j, g := range o.Fields {
+				at[g.Key] = j
+			}
 		}
-		at[m.key] = len(o.Fields)
+		if at != nil {
+			if j, dup := at[m.key]; dup {
+				o.Fields[j] = f // the last duplicate wins, as in the CLI
+				continue
+			}
+			at[m.key] = len(o.Fields)
+		}
 		o.Fields = append(o.Fields, f)
 	}
 	b.d.Objects = append(b.d.Objects, o)
@@ -176,21 +225,25 @@ func (b *builder) readObject(e *jnode) {
 // list of those. Other JSON kinds are reported (the service only takes
 // strings) but kept as their literal text so nothing is lost.
 func (b *builder) field(objID string, m jmember) *Field {
-	f := &Field{Key: m.key, Pos: m.keyPos, Owner: objID}
+	f := b.newField()
+	*f = Field{Key: m.key, Pos: b.at(m.keyPos), Owner: objID}
 	if m.val.kind == jArray {
 		f.List = true
+		var one [8]Value
+		vs := one[:0]
 		for _, el := range m.val.elems {
 			if v, ok := b.value(objID, m.key, el); ok {
-				f.Values = append(f.Values, v)
+				vs = append(vs, v)
 			}
 		}
+		f.Values = b.values(vs...)
 		if len(m.val.elems) == 0 {
 			b.warnf(m.val.pos, objID, m.key, "EMPTY_LIST", "is an empty list, which the service receives as no value at all")
 		}
 		return f
 	}
 	if v, ok := b.value(objID, m.key, m.val); ok {
-		f.Values = append(f.Values, v)
+		f.Values = b.values(v)
 	}
 	return f
 }
@@ -198,7 +251,7 @@ func (b *builder) field(objID string, m jmember) *Field {
 func (b *builder) value(objID, key string, n *jnode) (Value, bool) {
 	switch n.kind {
 	case jString:
-		return Value{Str: n.str, Pos: n.pos}, true
+		return Value{Str: n.str, Pos: b.at(n.pos)}, true
 	case jObject:
 		if len(n.keys) == 1 && n.keys[0].key == "ref" {
 			r := n.keys[0].val
@@ -206,7 +259,7 @@ func (b *builder) value(objID, key string, n *jnode) (Value, bool) {
 				b.errorf(r.pos, objID, key, "INVALID_REF", "\"ref\" must name an object id as a string, not a %s", r.kind)
 				return Value{}, false
 			}
-			return Value{Ref: r.str, IsRef: true, Pos: n.pos}, true
+			return Value{Ref: r.str, IsRef: true, Pos: b.at(n.pos)}, true
 		}
 		b.errorf(n.pos, objID, key, "INVALID_FIELD_VALUE", "an object value must be exactly {\"ref\": \"<id>\"}")
 		return Value{}, false
@@ -215,7 +268,7 @@ func (b *builder) value(objID, key string, n *jnode) (Value, bool) {
 		return Value{}, false
 	default:
 		b.errorf(n.pos, objID, key, "INVALID_FIELD_VALUE", "value %s is a JSON %s; write it as a string (\"%s\")", n.str, n.kind, n.str)
-		return Value{Str: n.str, Pos: n.pos}, true
+		return Value{Str: n.str, Pos: b.at(n.pos)}, true
 	}
 }
 
@@ -229,11 +282,11 @@ func (b *builder) readParameters(ps *jnode, idKey string) {
 			b.errorf(e.pos, "", "", "INVALID_PARAMETER", "each parameter must be a JSON object, not a %s", e.kind)
 			continue
 		}
-		p := &Parameter{Pos: e.pos}
+		p := &Parameter{Pos: b.at(e.pos)}
 		if idn := e.get(idKey); idn == nil || idn.kind != jString || idn.str == "" {
 			b.errorf(e.pos, "", "id", "MISSING_ID", "parameter has no string \"id\"")
 		} else {
-			p.ID, p.IDPos = idn.str, idn.pos
+			p.ID, p.IDPos = idn.str, b.at(idn.pos)
 		}
 		b.warnDuplicateKeys(e, p.ID)
 		for _, m := range e.keys {
@@ -258,7 +311,7 @@ func (b *builder) readValues(vs *jnode) {
 	b.warnDuplicateKeys(vs, "values")
 	for _, m := range vs.keys {
 		f := b.field(m.key, m)
-		b.d.Values = append(b.d.Values, &ParamValue{ID: m.key, Values: f.Values, List: f.List, Pos: m.keyPos})
+		b.d.Values = append(b.d.Values, &ParamValue{ID: m.key, Values: f.Values, List: f.List, Pos: b.at(m.keyPos)})
 	}
 }
 
@@ -293,15 +346,15 @@ func (b *builder) readAPIObject(e *jnode) {
 		b.errorf(e.pos, "", "", "INVALID_OBJECT", "each pipeline object must be a JSON object, not a %s", e.kind)
 		return
 	}
-	o := &Object{Pos: e.pos}
+	o := &Object{Pos: b.at(e.pos)}
 	if idn := e.get("id"); idn == nil || idn.kind != jString || idn.str == "" {
 		b.errorf(e.pos, "", "id", "MISSING_ID", "pipeline object has no string \"id\"")
 	} else {
-		o.ID, o.IDPos = idn.str, idn.pos
+		o.ID, o.IDPos = idn.str, b.at(idn.pos)
 	}
 	o.Name = o.ID
 	if nn := e.get("name"); nn != nil && nn.kind == jString {
-		o.Name, o.NamePos, o.HasName = nn.str, nn.pos, true
+		o.Name, o.NamePos, o.HasName = nn.str, b.at(nn.pos), true
 	} else {
 		b.errorf(e.pos, o.ID, "name", "MISSING_NAME", "pipeline object has no \"name\" (the API requires one)")
 	}
@@ -335,9 +388,9 @@ func (b *builder) readKeyValues(owner string, list *jnode, keyName string, add f
 			b.errorf(kv.pos, owner, kn.str, "INVALID_FIELD", "has both stringValue and refValue")
 			continue
 		case sv != nil && sv.kind == jString:
-			v = Value{Str: sv.str, Pos: sv.pos}
+			v = Value{Str: sv.str, Pos: b.at(sv.pos)}
 		case rv != nil && rv.kind == jString:
-			v = Value{Ref: rv.str, IsRef: true, Pos: rv.pos}
+			v = Value{Ref: rv.str, IsRef: true, Pos: b.at(rv.pos)}
 		default:
 			b.errorf(kv.pos, owner, kn.str, "INVALID_FIELD", "has neither a string stringValue nor refValue")
 			continue
@@ -347,7 +400,7 @@ func (b *builder) readKeyValues(owner string, list *jnode, keyName string, add f
 			f.List = true
 			continue
 		}
-		f := &Field{Key: kn.str, Values: []Value{v}, Pos: kn.pos, Owner: owner}
+		f := &Field{Key: kn.str, Values: []Value{v}, Pos: b.at(kn.pos), Owner: owner}
 		byKey[kn.str] = f
 		add(f)
 	}
@@ -365,13 +418,13 @@ func (b *builder) readAPIValues(vs *jnode) {
 			b.errorf(e.pos, "", "parameterValues", "INVALID_DEFINITION", "each parameter value must be {\"id\": ..., \"stringValue\": ...}")
 			continue
 		}
-		v := Value{Str: sv.str, Pos: sv.pos}
+		v := Value{Str: sv.str, Pos: b.at(sv.pos)}
 		if pv := byID[idn.str]; pv != nil {
 			pv.Values = append(pv.Values, v)
 			pv.List = true
 			continue
 		}
-		pv := &ParamValue{ID: idn.str, Values: []Value{v}, Pos: idn.pos}
+		pv := &ParamValue{ID: idn.str, Values: []Value{v}, Pos: b.at(idn.pos)}
 		byID[idn.str] = pv
 		b.d.Values = append(b.d.Values, pv)
 	}
@@ -437,4 +490,14 @@ func lowerKeys(n *jnode) *jnode {
 		}
 	}
 	return &c
+}
+
+// repeatsKey reports whether key is among the members already read.
+func repeatsKey(before []jmember, key string) bool {
+	for _, m := range before {
+		if m.key == key {
+			return true
+		}
+	}
+	return false
 }

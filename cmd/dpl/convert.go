@@ -8,6 +8,7 @@ import (
 
 	"github.com/dpl-dev/dpl/definition"
 	"github.com/dpl-dev/dpl/definition/convert"
+	"github.com/dpl-dev/dpl/executor/errcode"
 )
 
 type convertFlags struct {
@@ -114,14 +115,14 @@ func readInput(path string) (string, []byte, error) {
 func readSource(path string) (*convert.Source, error) { return readConvertSource(path) }
 
 // code 2); other errors get code.
-func readError(err error, code int) error {
+func readError(err error, code errcode.Code) error {
 	var se *definition.SyntaxError
 	if errors.As(err, &se) {
 		msg := se.Error()
 		if ex := se.Excerpt(); ex != "" {
 			msg += "\n" + ex
 		}
-		return withCode(exitUsage, errors.New(msg))
+		return withCode(errcode.Definition, errors.New(msg))
 	}
 	return withCode(code, err)
 }

@@ -2,11 +2,12 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/dpl-dev/dpl/executor/errcode"
 )
 
 func runEval(t *testing.T, args ...string) (string, error) {
@@ -54,17 +55,16 @@ func TestEvalCommand(t *testing.T) {
 		code int
 		msg  string
 	}{
-		{[]string{"#{foo(1)} x"}, exitFailed, "column 3: unknown function \"foo\"\n  #{foo(1)} x\n    ^"},
-		{[]string{"a #{myMissing}"}, exitFailed, `column 5: unknown name "myMissing"`},
-		{[]string{"--object", "X", "#{1}"}, exitUsage, "--object needs --file"},
-		{[]string{"--scheduled-start", "soon", "#{1}"}, exitUsage, "--scheduled-start"},
-		{[]string{"--param", "novalue", "#{1}"}, exitUsage, "want id=value"},
-		{[]string{"--file", def, "--object", "Nope", "#{1}"}, exitUsage, `no object with id "Nope"`},
+		{[]string{"#{foo(1)} x"}, errcode.ExitFailed, "column 3: unknown function \"foo\"\n  #{foo(1)} x\n    ^"},
+		{[]string{"a #{myMissing}"}, errcode.ExitFailed, `column 5: unknown name "myMissing"`},
+		{[]string{"--object", "X", "#{1}"}, errcode.ExitUsage, "--object needs --file"},
+		{[]string{"--scheduled-start", "soon", "#{1}"}, errcode.ExitUsage, "--scheduled-start"},
+		{[]string{"--param", "novalue", "#{1}"}, errcode.ExitUsage, "want id=value"},
+		{[]string{"--file", def, "--object", "Nope", "#{1}"}, errcode.ExitUsage, `no object with id "Nope"`},
 	}
 	for _, tt := range errs {
 		_, err := runEval(t, tt.args...)
-		var ee *exitError
-		if !errors.As(err, &ee) || ee.code != tt.code || !strings.Contains(err.Error(), tt.msg) {
+		if errcode.ExitCode(err) != tt.code || !strings.Contains(err.Error(), tt.msg) {
 			t.Errorf("dpl eval %q: error %v, want code %d and %q", tt.args, err, tt.code, tt.msg)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/dpl-dev/dpl/executor"
 	"github.com/dpl-dev/dpl/executor/control"
+	"github.com/dpl-dev/dpl/executor/errcode"
 	"github.com/dpl-dev/dpl/executor/store"
 	"github.com/dpl-dev/dpl/tui"
 )
@@ -70,7 +71,7 @@ func runEvents(cmd *cobra.Command, f eventsFlags) error {
 		if c, cerr := control.Dial(dir); cerr == nil {
 			return liveEvents(cmd, c, print)
 		}
-		return withCode(exitUsage, err)
+		return withCode(errcode.IO, err)
 	}
 	defer db.Close()
 	pipes, err := db.Pipelines()

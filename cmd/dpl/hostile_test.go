@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dpl-dev/dpl/executor/errcode"
 )
 
 // hostileBound is how long any command may take on a hostile input. It is
@@ -77,35 +79,35 @@ func TestHostileInputs(t *testing.T) {
 		code   int
 		output string // a substring of stdout+stderr
 	}{
-		{"FIFO as a file", []string{"validate", pipe}, nil, exitUsage, "is a named pipe (FIFO); only regular files and - (standard input) are read"},
-		{"FIFO for plan", []string{"plan", pipe}, nil, exitUsage, "is a named pipe (FIFO)"},
-		{"FIFO for run", []string{"run", "--headless", "--state-dir", filepath.Join(dir, "st"), pipe}, nil, exitUsage, "is a named pipe (FIFO)"},
-		{"FIFO for convert", []string{"convert", "--to", "api", pipe}, nil, exitUsage, "is a named pipe (FIFO)"},
-		{"FIFO for fmt", []string{"fmt", "--check", pipe}, nil, exitUsage, "is a named pipe (FIFO)"},
-		{"device", []string{"validate", "/dev/zero"}, nil, exitUsage, "/dev/zero: is a device"},
-		{"device for diff", []string{"diff", small, "/dev/zero"}, nil, exitUsage, "/dev/zero: is a device"},
-		{"directory with a stray FIFO and link loops", []string{"validate", walk}, nil, exitOK, "stray.json: skipped: is a named pipe"},
-		{"link loop reported", []string{"validate", walk}, nil, exitOK, "loop.json: skipped: a symbolic link to a directory"},
-		{"dangling link reported", []string{"validate", walk}, nil, exitOK, "dangling.json: skipped"},
-		{"endless stdin", []string{"validate", "-"}, zeros{}, exitUsage, "<stdin>: larger than 64 MiB (the service's own limit is far lower — see limits)"},
-		{"oversize stdin under --max-size", []string{"validate", "--max-size", "1KiB", "-"}, strings.NewReader(valid + strings.Repeat(" ", 2048)), exitUsage, "<stdin>: larger than 1 KiB"},
-		{"oversize file under --max-size", []string{"validate", "--max-size", "100B", small}, nil, exitUsage, "larger than 100 B"},
-		{"bad --max-size", []string{"validate", "--max-size", "lots", small}, nil, exitUsage, "--max-size"},
-		{"schedule period overflows", []string{"validate", write("p.json", scheduleDef("300 years", "2030-01-01T00:00:00", "", "10 minutes", "1 hour"))}, nil, exitFailed,
+		{"FIFO as a file", []string{"validate", pipe}, nil, errcode.ExitUsage, "is a named pipe (FIFO); only regular files and - (standard input) are read"},
+		{"FIFO for plan", []string{"plan", pipe}, nil, errcode.ExitUsage, "is a named pipe (FIFO)"},
+		{"FIFO for run", []string{"run", "--headless", "--state-dir", filepath.Join(dir, "st"), pipe}, nil, errcode.ExitUsage, "is a named pipe (FIFO)"},
+		{"FIFO for convert", []string{"convert", "--to", "api", pipe}, nil, errcode.ExitUsage, "is a named pipe (FIFO)"},
+		{"FIFO for fmt", []string{"fmt", "--check", pipe}, nil, errcode.ExitUsage, "is a named pipe (FIFO)"},
+		{"device", []string{"validate", "/dev/zero"}, nil, errcode.ExitUsage, "/dev/zero: is a device"},
+		{"device for diff", []string{"diff", small, "/dev/zero"}, nil, errcode.ExitUsage, "/dev/zero: is a device"},
+		{"directory with a stray FIFO and link loops", []string{"validate", walk}, nil, errcode.ExitOK, "stray.json: skipped: is a named pipe"},
+		{"link loop reported", []string{"validate", walk}, nil, errcode.ExitOK, "loop.json: skipped: a symbolic link to a directory"},
+		{"dangling link reported", []string{"validate", walk}, nil, errcode.ExitOK, "dangling.json: skipped"},
+		{"endless stdin", []string{"validate", "-"}, zeros{}, errcode.ExitUsage, "<stdin>: larger than 64 MiB (the service's own limit is far lower — see limits)"},
+		{"oversize stdin under --max-size", []string{"validate", "--max-size", "1KiB", "-"}, strings.NewReader(valid + strings.Repeat(" ", 2048)), errcode.ExitUsage, "<stdin>: larger than 1 KiB"},
+		{"oversize file under --max-size", []string{"validate", "--max-size", "100B", small}, nil, errcode.ExitUsage, "larger than 100 B"},
+		{"bad --max-size", []string{"validate", "--max-size", "lots", small}, nil, errcode.ExitUsage, "--max-size"},
+		{"schedule period overflows", []string{"validate", write("p.json", scheduleDef("300 years", "2030-01-01T00:00:00", "", "10 minutes", "1 hour"))}, nil, errcode.ExitFailed,
 			`period "300 years" is too large: at most 292 years`},
-		{"retryDelay overflows", []string{"validate", write("rd.json", scheduleDef("1 day", "2030-01-01T00:00:00", "", "300 years", "1 hour"))}, nil, exitFailed,
+		{"retryDelay overflows", []string{"validate", write("rd.json", scheduleDef("1 day", "2030-01-01T00:00:00", "", "300 years", "1 hour"))}, nil, errcode.ExitFailed,
 			`"retryDelay": INVALID_FIELD_VALUE: period "300 years" is too large`},
-		{"attemptTimeout overflows", []string{"validate", write("at.json", scheduleDef("1 day", "2030-01-01T00:00:00", "", "10 minutes", "99999999999999999999 minutes"))}, nil, exitFailed,
+		{"attemptTimeout overflows", []string{"validate", write("at.json", scheduleDef("1 day", "2030-01-01T00:00:00", "", "10 minutes", "99999999999999999999 minutes"))}, nil, errcode.ExitFailed,
 			`"attemptTimeout": INVALID_FIELD_VALUE: period "99999999999999999999 minutes" is too large: at most 153722867 minutes`},
-		{"plan refuses an overflowing period", []string{"plan", filepath.Join(dir, "p.json")}, nil, exitUsage, "too large"},
-		{"--retry-delay overflows", []string{"run", "--retry-delay", "3000000h", small}, nil, exitUsage, `"3000000h" is too large: at most 2562047h47m16.854775807s`},
-		{"year 0", []string{"validate", write("y0.json", scheduleDef("1 day", "0000-01-01T00:00:00", "", "10 minutes", "1 hour"))}, nil, exitFailed,
+		{"plan refuses an overflowing period", []string{"plan", filepath.Join(dir, "p.json")}, nil, errcode.ExitUsage, "too large"},
+		{"--retry-delay overflows", []string{"run", "--retry-delay", "3000000h", small}, nil, errcode.ExitUsage, `"3000000h" is too large: at most 2562047h47m16.854775807s`},
+		{"year 0", []string{"validate", write("y0.json", scheduleDef("1 day", "0000-01-01T00:00:00", "", "10 minutes", "1 hour"))}, nil, errcode.ExitFailed,
 			`y0.json:3:54: error: Object "S" field "startDateTime": INVALID_FIELD_VALUE: year 0000 is out of range`},
-		{"year 10000", []string{"validate", write("y10k.json", scheduleDef("1 day", "10000-01-01T00:00:00", "", "10 minutes", "1 hour"))}, nil, exitFailed,
+		{"year 10000", []string{"validate", write("y10k.json", scheduleDef("1 day", "10000-01-01T00:00:00", "", "10 minutes", "1 hour"))}, nil, errcode.ExitFailed,
 			`y10k.json:3:54: error: Object "S" field "startDateTime": INVALID_FIELD_VALUE: year 10000 is out of range`},
-		{"schedule past 9999-12-31", []string{"validate", write("past.json", scheduleDef("1 year", "9998-01-01T00:00:00", `, "occurrences": "5"`, "10 minutes", "1 hour"))}, nil, exitFailed,
+		{"schedule past 9999-12-31", []string{"validate", write("past.json", scheduleDef("1 year", "9998-01-01T00:00:00", `, "occurrences": "5"`, "10 minutes", "1 hour"))}, nil, errcode.ExitFailed,
 			`field "occurrences": INVALID_FIELD_VALUE: 5 occurrences of 1 year from 9998-01-01T00:00:00 run past 9999-12-31T23:59:59`},
-		{"plan of a schedule ending at 9999", []string{"plan", "--count", "3", write("late.json", scheduleDef("1 day", "9999-12-30T00:00:00", "", "10 minutes", "1 hour"))}, nil, exitOK, "9999-12-31T00:00:00"},
+		{"plan of a schedule ending at 9999", []string{"plan", "--count", "3", write("late.json", scheduleDef("1 day", "9999-12-30T00:00:00", "", "10 minutes", "1 hour"))}, nil, errcode.ExitOK, "9999-12-31T00:00:00"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dpl-dev/dpl/executor/errcode"
 )
 
 // TestLiveRunCommands: while `dpl run` holds the state folder, `dpl runs`,
@@ -83,12 +85,12 @@ func TestLiveRunCommands(t *testing.T) {
 	if out, errs, code := dpl("events", "--output", "jsonl"); code != 0 || !strings.Contains(out, `"component":"Hold"`) || !strings.Contains(out, `"status":"RUNNING"`) {
 		t.Fatalf("dpl events during the run: exit %d, stderr %s\n%s", code, errs, out)
 	}
-	if _, errs, code := dpl("cancel", "@NoSuchInstance"); code != exitUsage || !strings.Contains(errs, "@NoSuchInstance") {
-		t.Fatalf("cancel of an unknown instance: exit %d, stderr %q; want %d naming it", code, errs, exitUsage)
+	if _, errs, code := dpl("cancel", "@NoSuchInstance"); code != errcode.ExitUsage || !strings.Contains(errs, "@NoSuchInstance") {
+		t.Fatalf("cancel of an unknown instance: exit %d, stderr %q; want %d naming it", code, errs, errcode.ExitUsage)
 	}
 	// A second run on the same folder is refused, naming the run that holds it.
-	if _, errs, code := dpl("run", "--headless", file); code != exitUsage || !strings.Contains(errs, "is in use by run 1 of") {
-		t.Fatalf("second run on a busy state folder: exit %d, stderr %q; want %d naming the run", code, errs, exitUsage)
+	if _, errs, code := dpl("run", "--headless", file); code != errcode.ExitUsage || !strings.Contains(errs, "is in use by run 1 of") {
+		t.Fatalf("second run on a busy state folder: exit %d, stderr %q; want %d naming the run", code, errs, errcode.ExitUsage)
 	}
 	if out, errs, code := dpl("cancel", live["After"].ID); code != 0 || !strings.Contains(out, "in the run in progress") {
 		t.Fatalf("cancel during the run: exit %d: %s%s", code, out, errs)
@@ -100,8 +102,8 @@ func TestLiveRunCommands(t *testing.T) {
 	select {
 	case err := <-runDone:
 		ended = true
-		if code := exitCode(err); code != exitFailed {
-			t.Fatalf("run exit %d, want %d (an instance was canceled)\n%s", code, exitFailed, runOut.String())
+		if code := exitCode(err); code != errcode.ExitFailed {
+			t.Fatalf("run exit %d, want %d (an instance was canceled)\n%s", code, errcode.ExitFailed, runOut.String())
 		}
 	case <-time.After(60 * time.Second):
 		t.Fatalf("the run did not end after its command was released\n%s", runOut.String())

@@ -11,14 +11,18 @@ import (
 	"runtime/pprof"
 
 	"github.com/spf13/cobra"
+
+	"github.com/dpl-dev/dpl/executor/errcode"
 )
 
-// Exit codes shared by every command.
+// The error codes commands return most (errcode.ExitCode maps every code
+// to its exit status, the README's table): exitUsage for bad flags and
+// unreadable input, exitFailed when the work was done and failed (a run,
+// validate's errors, diff's differences), exitInterrupted on a signal.
 const (
-	exitOK          = 0
-	exitFailed      = 1 // definition errors, failed runs
-	exitUsage       = 2 // bad flags, unreadable files
-	exitInterrupted = 130
+	exitUsage       = errcode.Usage
+	exitFailed      = errcode.Failed
+	exitInterrupted = errcode.Interrupted
 )
 
 // version is set at link time (-ldflags "-X main.version=v1.2.3"); builds
@@ -35,24 +39,9 @@ their #{...} expressions and schedules, and runs them on a local executor.`,
 	SilenceErrors: true,
 }
 
-// exitError carries an exit code out of a command. A nil err means the
-// command already printed what it had to say.
-type exitError struct {
-	code int
-	err  error
-}
-
-func (e *exitError) Error() string {
-	if e.err == nil {
-		return fmt.Sprintf("exit status %d", e.code)
-	}
-	return e.err.Error()
-}
-
-func (e *exitError) Unwrap() error { return e.err }
-
-// withCode wraps err (which may be nil) so main exits with code.
-func withCode(code int, err error) error { return &exitError{code: code, err: err} }
+// withCode gives err (which may be nil: the command already printed what
+// it had to say) a code; main turns it into the exit status.
+func withCode(code errcode.Code, err error) error { return errcode.Wrap(code, err) }
 
 func versionString() string {
 	if version != "" {
@@ -149,16 +138,12 @@ func run() int {
 	registerCompletions(rootCmd)
 	err := rootCmd.Execute()
 	if err == nil {
-		return exitOK
+		return errcode.ExitOK
 	}
-	code := exitUsage // cobra's own errors: unknown command, bad args
-	var ee *exitError
-	if errors.As(err, &ee) {
-		code = ee.code
-		err = ee.err
-	}
-	if err != nil {
+	// A coded error with no message was reported by its command.
+	var e *errcode.Error
+	if !errors.As(err, &e) || e.Err != nil {
 		fmt.Fprintln(os.Stderr, "dpl: "+err.Error())
 	}
-	return code
+	return errcode.ExitCode(err)
 }

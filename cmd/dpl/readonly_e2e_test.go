@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dpl-dev/dpl/executor/errcode"
 )
 
 // stateHashes maps every file of a state folder to the SHA-256 of its
@@ -91,8 +93,8 @@ func TestReadOnlyViewsChangeNoFile(t *testing.T) {
 	t.Run("after a finished run", func(t *testing.T) {
 		state := filepath.Join(dir, "done")
 		out, err := exec.Command(bin, "run", "--headless", "--state-dir", state, def).CombinedOutput()
-		if code := exitCode(err); code != exitFailed {
-			t.Fatalf("run: exit %d, want %d (Sad fails)\n%s", code, exitFailed, out)
+		if code := exitCode(err); code != errcode.ExitFailed {
+			t.Fatalf("run: exit %d, want %d (Sad fails)\n%s", code, errcode.ExitFailed, out)
 		}
 		before := stateHashes(t, state)
 		browse(t, bin, state)

@@ -23,6 +23,7 @@ import (
 	"github.com/dpl-dev/dpl/definition/validate"
 	"github.com/dpl-dev/dpl/executor"
 	"github.com/dpl-dev/dpl/executor/activity"
+	"github.com/dpl-dev/dpl/executor/errcode"
 	"github.com/dpl-dev/dpl/executor/schedule"
 	"github.com/dpl-dev/dpl/executor/session"
 )
@@ -169,7 +170,7 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 	if res.Errored() || res.Definition == nil {
 		pending.Discard()
 		_ = validate.WriteText(stderr, []*validate.Result{res}, validate.TextOptions{Color: colorOutput(stderr)})
-		return withCode(exitUsage, fmt.Errorf("%s has errors; nothing was run", file))
+		return withCode(errcode.Definition, fmt.Errorf("%s has errors; nothing was run", file))
 	}
 	if len(overrides) > 0 || res.Definition.Format == definition.FormatCloudFormation {
 		// The run's definition is the file with its overrides (and, for a
@@ -195,7 +196,7 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 		if busy := session.BusyError(cmd.Context(), stateDir); busy != nil {
 			err = busy
 		}
-		return withCode(exitUsage, err)
+		return withCode(errcode.IO, err)
 	}
 	defer db.Close()
 	be, err := f.backend.open(cmd.Context(), stateDir)
@@ -213,7 +214,7 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 	})
 	if errors.Is(err, executor.ErrDefinitionChanged) {
 		// --set overrides are part of the run's definition.
-		return withCode(exitUsage, fmt.Errorf("%w (--set flags count as part of the definition: give the ones the run started with)", err))
+		return withCode(errcode.Definition, fmt.Errorf("%w (--set flags count as part of the definition: give the ones the run started with)", err))
 	}
 	if err != nil {
 		return withCode(exitUsage, err)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/dpl-dev/dpl/executor"
 	"github.com/dpl-dev/dpl/executor/control"
+	"github.com/dpl-dev/dpl/executor/errcode"
 	"github.com/dpl-dev/dpl/executor/store"
 )
 
@@ -125,7 +126,7 @@ func runRuns(cmd *cobra.Command, f runsFlags) error {
 		if c, cerr := control.Dial(dir); cerr == nil {
 			return liveRuns(cmd, f, c, want)
 		}
-		return withCode(exitUsage, err)
+		return withCode(errcode.IO, err)
 	}
 	defer db.Close()
 	pipes, err := db.Pipelines()

@@ -3,12 +3,12 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/dpl-dev/dpl/executor/errcode"
 	"github.com/dpl-dev/dpl/schemas"
 )
 
@@ -44,8 +44,7 @@ func TestSchemaCommand(t *testing.T) {
 	}
 
 	_, err = runSchema(t, "Shedule")
-	var ee *exitError
-	if !errors.As(err, &ee) || ee.code != exitUsage || !strings.Contains(err.Error(), `did you mean "Schedule"`) {
+	if errcode.ExitCode(err) != errcode.ExitUsage || !strings.Contains(err.Error(), `did you mean "Schedule"`) {
 		t.Errorf("unknown type: %v", err)
 	}
 
@@ -62,7 +61,7 @@ func TestSchemaCommand(t *testing.T) {
 		t.Errorf("bundle: %v %v", err, doc["title"])
 	}
 
-	if _, err := runSchema(t, "--bundle", "Schedule"); !errors.As(err, &ee) || ee.code != exitUsage {
+	if _, err := runSchema(t, "--bundle", "Schedule"); errcode.ExitCode(err) != errcode.ExitUsage {
 		t.Errorf("--bundle with TYPE: %v", err)
 	}
 	out, err = runSchema(t, "--catalog")

@@ -17,6 +17,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/datapipeline"
 
+	"github.com/dpl-dev/dpl/executor/errcode"
 	"github.com/dpl-dev/dpl/executor/remote"
 )
 
@@ -31,8 +32,8 @@ func TestServeRefusesUnsafeAuthSettings(t *testing.T) {
 		{"a missing credentials file", []string{"--credentials", filepath.Join(dir, "missing")}},
 		{"a credentials file without keys", []string{"--listen", "0.0.0.0:0", "--credentials", writeFile(t, dir, "empty", "[default]\n")}},
 	} {
-		if _, code := runCLI(t, append([]string{"serve", "--state-dir", dir}, c.args...)...); code != exitUsage {
-			t.Errorf("serve with %s: exit %d, want %d", c.name, code, exitUsage)
+		if _, code := runCLI(t, append([]string{"serve", "--state-dir", dir}, c.args...)...); code != errcode.ExitUsage {
+			t.Errorf("serve with %s: exit %d, want %d", c.name, code, errcode.ExitUsage)
 		}
 	}
 }
@@ -175,11 +176,11 @@ func TestServeNoAuthOnLoopback(t *testing.T) {
 }
 
 func TestTaskRunnerFlags(t *testing.T) {
-	if _, code := runCLI(t, "taskrunner", "--worker-group", "g"); code != exitUsage {
-		t.Fatalf("taskrunner without --endpoint: exit %d, want %d", code, exitUsage)
+	if _, code := runCLI(t, "taskrunner", "--worker-group", "g"); code != errcode.ExitUsage {
+		t.Fatalf("taskrunner without --endpoint: exit %d, want %d", code, errcode.ExitUsage)
 	}
-	if _, code := runCLI(t, "taskrunner", "--endpoint", "http://127.0.0.1:1", "--worker-group", "g", "--tasks", "0", "--output", t.TempDir()); code != exitUsage {
-		t.Fatalf("taskrunner --tasks 0: exit %d, want %d", code, exitUsage)
+	if _, code := runCLI(t, "taskrunner", "--endpoint", "http://127.0.0.1:1", "--worker-group", "g", "--tasks", "0", "--output", t.TempDir()); code != errcode.ExitUsage {
+		t.Fatalf("taskrunner --tasks 0: exit %d, want %d", code, errcode.ExitUsage)
 	}
 }
 

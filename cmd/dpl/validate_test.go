@@ -3,12 +3,12 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/dpl-dev/dpl/executor/errcode"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -24,15 +24,7 @@ func runCLI(t *testing.T, args ...string) (string, int) {
 	rootCmd.SetArgs(args)
 	defer rootCmd.SetArgs(nil)
 	err := rootCmd.Execute()
-	code := exitOK
-	if err != nil {
-		code = exitUsage
-		var ee *exitError
-		if errors.As(err, &ee) {
-			code = ee.code
-		}
-	}
-	return out.String(), code
+	return out.String(), errcode.ExitCode(err)
 }
 
 func TestValidateExitCodes(t *testing.T) {
@@ -42,16 +34,16 @@ func TestValidateExitCodes(t *testing.T) {
 		code int
 		want string
 	}{
-		{"valid", []string{"validate", "../../fixtures/valid/ondemand.json"}, exitOK, "0 errors, 0 warnings in 1 file: valid"},
-		{"warnings only", []string{"validate", "../../definition/testdata/invalid/limit-retries.json"}, exitOK, "LIMIT_EXCEEDED"},
-		{"strict turns limits into errors", []string{"validate", "--strict", "../../definition/testdata/invalid/limit-retries.json"}, exitFailed, "error: Object \"Greet\""},
-		{"errors", []string{"validate", "../../definition/testdata/invalid/missing-ref.json"}, exitFailed, "MISSING_REF"},
-		{"not JSON", []string{"validate", "../../definition/testdata/invalid/syntax-trailing-comma.json"}, exitFailed, "^"},
-		{"missing file", []string{"validate", "no/such/file.json"}, exitUsage, ""},
-		{"bad output", []string{"validate", "-o", "xml", "../../fixtures/valid/ondemand.json"}, exitUsage, ""},
-		{"bad param", []string{"validate", "--param", "novalue", "../../fixtures/valid/ondemand.json"}, exitUsage, ""},
-		{"undeclared param", []string{"validate", "--param", "myNope=1", "../../fixtures/valid/parameters.json"}, exitUsage, ""},
-		{"param override", []string{"validate", "--param", "myPeriod=2 days", "../../fixtures/valid/parameters.json"}, exitFailed, "allowedValues"},
+		{"valid", []string{"validate", "../../fixtures/valid/ondemand.json"}, errcode.ExitOK, "0 errors, 0 warnings in 1 file: valid"},
+		{"warnings only", []string{"validate", "../../definition/testdata/invalid/limit-retries.json"}, errcode.ExitOK, "LIMIT_EXCEEDED"},
+		{"strict turns limits into errors", []string{"validate", "--strict", "../../definition/testdata/invalid/limit-retries.json"}, errcode.ExitFailed, "error: Object \"Greet\""},
+		{"errors", []string{"validate", "../../definition/testdata/invalid/missing-ref.json"}, errcode.ExitFailed, "MISSING_REF"},
+		{"not JSON", []string{"validate", "../../definition/testdata/invalid/syntax-trailing-comma.json"}, errcode.ExitFailed, "^"},
+		{"missing file", []string{"validate", "no/such/file.json"}, errcode.ExitUsage, ""},
+		{"bad output", []string{"validate", "-o", "xml", "../../fixtures/valid/ondemand.json"}, errcode.ExitUsage, ""},
+		{"bad param", []string{"validate", "--param", "novalue", "../../fixtures/valid/ondemand.json"}, errcode.ExitUsage, ""},
+		{"undeclared param", []string{"validate", "--param", "myNope=1", "../../fixtures/valid/parameters.json"}, errcode.ExitUsage, ""},
+		{"param override", []string{"validate", "--param", "myPeriod=2 days", "../../fixtures/valid/parameters.json"}, errcode.ExitFailed, "allowedValues"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -72,8 +64,8 @@ func TestValidateParamFileAndJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, code := runCLI(t, "validate", "-o", "json", "--param-file", pf, "../../fixtures/valid/parameters.json")
-	if code != exitFailed {
-		t.Fatalf("exit %d, want %d:\n%s", code, exitFailed, out)
+	if code != errcode.ExitFailed {
+		t.Fatalf("exit %d, want %d:\n%s", code, errcode.ExitFailed, out)
 	}
 	var rep struct {
 		File             string `json:"file"`
@@ -99,7 +91,7 @@ func TestValidateParamFileAndJSON(t *testing.T) {
 		}
 	}
 	out, code = runCLI(t, "validate", "-o", "sarif", "../../definition/testdata/invalid/missing-ref.json")
-	if code != exitFailed || !strings.Contains(out, `"version": "2.1.0"`) {
+	if code != errcode.ExitFailed || !strings.Contains(out, `"version": "2.1.0"`) {
 		t.Errorf("sarif: exit %d\n%s", code, out)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/dpl-dev/dpl/definition/validate"
 	"github.com/dpl-dev/dpl/executor"
+	"github.com/dpl-dev/dpl/executor/errcode"
 )
 
 // Wire shapes of the Data Pipeline JSON 1.1 protocol (format.md §2.1,
@@ -155,8 +156,8 @@ func taskNotFound(id string) error {
 	return &apiError{Status: http.StatusBadRequest, Code: CodeTaskNotFound, Message: fmt.Sprintf("Task %q not found or no longer owned by this runner.", id)}
 }
 
-// toAPIError maps engine errors to the service's codes; anything unknown
-// is an InternalServiceError (500).
+// toAPIError maps engine errors to the service's codes; anything else by
+// its errcode (an error without one is an InternalServiceError, 500).
 func toAPIError(err error) *apiError {
 	var ae *apiError
 	if errors.As(err, &ae) {
@@ -174,7 +175,9 @@ func toAPIError(err error) *apiError {
 	case errors.Is(err, executor.ErrInvalidRequest):
 		return &apiError{Status: 400, Code: CodeInvalidRequest, Message: msg}
 	}
-	return &apiError{Status: 500, Code: CodeInternal, Message: msg}
+	// Errors without a service code are shaped by their errcode.
+	shape := errcode.APIShape(err)
+	return &apiError{Status: shape.Status, Code: shape.Type, Message: msg}
 }
 
 func writeError(w http.ResponseWriter, e *apiError) {

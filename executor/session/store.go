@@ -7,6 +7,7 @@ import (
 	"os"
 	"sync"
 
+	"github.com/dpl-dev/dpl/executor/errcode"
 	"github.com/dpl-dev/dpl/executor/store"
 )
 
@@ -32,12 +33,12 @@ func OpenStore(stateDir string) *PendingStore {
 	p := &PendingStore{stateDir: stateDir, created: errors.Is(statErr, fs.ErrNotExist), ch: make(chan openedStore, 1)}
 	go func() {
 		if err := os.MkdirAll(stateDir, 0o755); err != nil {
-			p.ch <- openedStore{err: fmt.Errorf("state folder: %w", err)}
+			p.ch <- openedStore{err: errcode.Wrap(errcode.IO, fmt.Errorf("state folder: %w", err))}
 			return
 		}
 		db, err := store.Open(stateDir)
 		if err != nil {
-			err = fmt.Errorf("%w (is another dpl using %s?)", err, stateDir)
+			err = errcode.Wrap(errcode.IO, fmt.Errorf("%w (is another dpl using %s?)", err, stateDir))
 		}
 		p.ch <- openedStore{db, err}
 	}()

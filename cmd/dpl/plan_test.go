@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/dpl-dev/dpl/executor/errcode"
 )
 
 // TestPlanParamFile: plan takes --param-file like run and validate, and
@@ -30,7 +32,7 @@ func TestPlanParamFile(t *testing.T) {
 		{[]string{"plan", "--output", "json", "--param-file", vals, "--param", "myName=flag", def}, `"command": "echo flag 2"`},
 	} {
 		out, code := runCLI(t, tc.args...)
-		if code != exitOK || !strings.Contains(out, tc.want) {
+		if code != errcode.ExitOK || !strings.Contains(out, tc.want) {
 			t.Errorf("dpl %s: exit %d, want %s in:\n%s", strings.Join(tc.args, " "), code, tc.want, out)
 		}
 	}

@@ -52,8 +52,43 @@ func BenchmarkGraphView500(b *testing.B) {
 	m := New(Options{Source: bigSource(500, 3), Now: fixedNow, Tick: -1})
 	m.width, m.height = 140, 45
 	m.resize()
-	m.gsel = m.rowOrder[250]
+	m.gsel = m.gorder[len(m.gorder)/2]
 	m.scrollGraphToSel()
+	benchView(b, m)
+}
+
+// BenchmarkGraphView500Boxes is the same frame with the boxes layout
+// (what z shows) rather than the compact list chosen for that size.
+func BenchmarkGraphView500Boxes(b *testing.B) {
+	m := New(Options{Source: bigSource(500, 3), Now: fixedNow, Tick: -1})
+	m.width, m.height = 140, 45
+	m.resize()
+	m.compact, m.compactChosen = false, true
+	m.gsel = m.gorder[len(m.gorder)/2]
+	m.scrollGraphToSel()
+	benchView(b, m)
+}
+
+// BenchmarkGraphViewBuild500AllEdges is the graph view of 500 components with
+// every edge (grouping, contraction and layout): the cost of e, x and of
+// opening the UI.
+func BenchmarkGraphViewBuild500AllEdges(b *testing.B) {
+	comps := bigSource(500, 0).comps
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = buildGraphView(comps, true, map[string]bool{})
+	}
+}
+
+// BenchmarkGridView2000 renders the grid of 2,000 instances (20
+// components × 100 periods).
+func BenchmarkGridView2000(b *testing.B) {
+	m := New(Options{Source: bigSource(20, 100), Now: fixedNow, Tick: -1})
+	m.width, m.height = 140, 45
+	m.setPane(viewGrid)
+	m.resize()
+	m.grow, m.gcol = 10, 50
+	m.clampGrid()
 	benchView(b, m)
 }
 
@@ -69,13 +104,46 @@ func BenchmarkGridView100x100(b *testing.B) {
 	benchView(b, m)
 }
 
-// BenchmarkLayout500 is the one-off cost of laying out the graph.
+// BenchmarkLayout500 is the graph view the UI opens with for 500
+// components: resources as badges, data nodes contracted, laid out.
 func BenchmarkLayout500(b *testing.B) {
+	comps := bigSource(500, 0).comps
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = buildGraphView(comps, false, map[string]bool{})
+	}
+}
+
+// BenchmarkLayout500AllEdges lays out the same 500 components with every
+// edge (e): the shared resource's edges to every activity cross up to
+// 250 layers.
+func BenchmarkLayout500AllEdges(b *testing.B) {
 	comps := bigSource(500, 0).comps
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = layoutGraph(comps)
 	}
+}
+
+// BenchmarkLayoutFanIn500 lays out 500 activities into one join, siblings
+// expanded (the collapsed view is a handful of nodes).
+func BenchmarkLayoutFanIn500(b *testing.B) {
+	comps := fanInComps(500)
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = buildGraphView(comps, false, map[string]bool{"Task*": true})
+	}
+}
+
+func fanInComps(n int) []Component {
+	join := Component{ID: "Join", Type: "ShellCommandActivity", Kind: "activity"}
+	var comps []Component
+	for i := range n {
+		id := fmt.Sprintf("Task%03d", i)
+		comps = append(comps, Component{ID: id, Type: "ShellCommandActivity", Kind: "activity"})
+		join.DependsOn = append(join.DependsOn, id)
+	}
+	return append(comps, join)
 }
 
 // BenchmarkReload100x100 is the cost of taking a snapshot after events.

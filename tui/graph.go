@@ -1,8 +1,8 @@
 package tui
 
 import (
+	"cmp"
 	"slices"
-	"sort"
 	"strings"
 )
 
@@ -225,8 +225,8 @@ func layoutGraph(comps []Component) *graphLayout {
 		}
 	}
 	setRank()
+	key := make([]float64, len(g.nodes)) // barycenter of each node, reused
 	bary := func(l []int, nb [][]int) {
-		key := make(map[int]float64, len(l))
 		for _, v := range l {
 			if len(nb[v]) == 0 {
 				key[v] = rank[v]
@@ -238,7 +238,7 @@ func layoutGraph(comps []Component) *graphLayout {
 			}
 			key[v] = sum / float64(len(nb[v]))
 		}
-		sort.SliceStable(l, func(i, j int) bool { return key[l[i]] < key[l[j]] })
+		slices.SortStableFunc(l, func(a, b int) int { return cmp.Compare(key[a], key[b]) })
 		for k, v := range l {
 			rank[v] = float64(k)
 		}

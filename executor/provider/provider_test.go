@@ -11,6 +11,7 @@ import (
 
 	"github.com/dpl-dev/dpl/definition"
 	"github.com/dpl-dev/dpl/executor"
+	"github.com/dpl-dev/dpl/executor/clock"
 	"github.com/dpl-dev/dpl/executor/local"
 	"github.com/dpl-dev/dpl/executor/provider"
 	"github.com/dpl-dev/dpl/executor/task"
@@ -203,5 +204,55 @@ func TestRegistryHoldsActivities(t *testing.T) {
 	provs, acts := c.Types()
 	if strings.Join(provs, ",") != "EmrCluster" || strings.Join(acts, ",") != "HiveActivity" {
 		t.Errorf("types %v %v", provs, acts)
+	}
+}
+
+// A resource its provider never reports ready fails at initTimeout (on the
+// engine's clock), and its work is CANCELED; the provider is told to
+// terminate it.
+func TestTestProviderInitTimeout(t *testing.T) {
+	p := &testProvider{provisions: make(chan func(error), 1)}
+	src := []byte(fmt.Sprintf(ec2Def, "0", `,"initTimeout":"30 minutes"`))
+	d, err := definition.Parse("ec2.json", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := provider.NewRegistry()
+	reg.RegisterProvider("Ec2Resource", p)
+	fc := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	eng, err := executor.New(executor.Options{Definition: d, Source: src, PipelineID: "df-EC2", Clock: fc, Registry: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan *executor.Summary, 1)
+	go func() {
+		s, err := eng.Run(context.Background())
+		if err != nil {
+			t.Error(err)
+		}
+		done <- s
+	}()
+	<-p.provisions // never answered
+	var sum *executor.Summary
+	for sum == nil {
+		changed := fc.Changed()
+		if at, ok := fc.Next(); ok { // the engine waits on the clock: move it there
+			fc.Set(at)
+		}
+		select {
+		case sum = <-done:
+		case <-changed:
+		}
+	}
+	if st := status(eng, "@Box_"); st != string(executor.Failed) {
+		t.Errorf("Box is %s, want FAILED", st)
+	}
+	if st := status(eng, "@Work_"); st != string(executor.Canceled) {
+		t.Errorf("Work is %s, want CANCELED", st)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.terminated) != 1 || !strings.Contains(p.terminated[0], "initTimeout") {
+		t.Errorf("terminated %v, want one naming initTimeout", p.terminated)
 	}
 }

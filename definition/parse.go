@@ -318,6 +318,7 @@ func (b *builder) readValues(vs *jnode) {
 // readAPI reads {"pipelineObjects": [{id, name, fields: [{key, stringValue|refValue}]}],
 // "parameterObjects": [{id, attributes: [{key, stringValue}]}], "parameterValues": [{id, stringValue}]}.
 func (b *builder) readAPI(root *jnode) {
+	b.checkMembers(root, "", "", "pipelineObjects", "parameterObjects", "parameterValues", "objects", "parameters", "values", "metadata")
 	objs := root.get("pipelineObjects")
 	if objs == nil {
 		objs = root.get("objects")
@@ -352,6 +353,7 @@ func (b *builder) readAPIObject(e *jnode) {
 	} else {
 		o.ID, o.IDPos = idn.str, b.at(idn.pos)
 	}
+	b.checkMembers(e, o.ID, "", "id", "name", "fields")
 	o.Name = o.ID
 	if nn := e.get("name"); nn != nil && nn.kind == jString {
 		o.Name, o.NamePos, o.HasName = nn.str, b.at(nn.pos), true
@@ -382,6 +384,7 @@ func (b *builder) readKeyValues(owner string, list *jnode, keyName string, add f
 			continue
 		}
 		var v Value
+		mistyped := b.checkMembers(kv, owner, kn.str, keyName, "stringValue", "refValue")
 		sv, rv := kv.get("stringValue"), kv.get("refValue")
 		switch {
 		case sv != nil && rv != nil:
@@ -392,7 +395,9 @@ func (b *builder) readKeyValues(owner string, list *jnode, keyName string, add f
 		case rv != nil && rv.kind == jString:
 			v = Value{Ref: rv.str, IsRef: true, Pos: b.at(rv.pos)}
 		default:
-			b.errorf(kv.pos, owner, kn.str, "INVALID_FIELD", "has neither a string stringValue nor refValue")
+			if !mistyped { // else already reported with a did-you-mean
+				b.errorf(kv.pos, owner, kn.str, "INVALID_FIELD", "has neither a string stringValue nor refValue")
+			}
 			continue
 		}
 		if f := byKey[kn.str]; f != nil {
@@ -413,6 +418,9 @@ func (b *builder) readAPIValues(vs *jnode) {
 	}
 	byID := map[string]*ParamValue{}
 	for _, e := range vs.elems {
+		if b.checkMembers(e, "", "parameterValues", "id", "stringValue") {
+			continue
+		}
 		idn, sv := e.get("id"), e.get("stringValue")
 		if e.kind != jObject || idn == nil || idn.kind != jString || sv == nil || sv.kind != jString {
 			b.errorf(e.pos, "", "parameterValues", "INVALID_DEFINITION", "each parameter value must be {\"id\": ..., \"stringValue\": ...}")
@@ -455,6 +463,7 @@ func cloudFormationPipeline(root *jnode) *jnode {
 func (b *builder) readCloudFormation(root *jnode, params map[string]string) {
 	props := cloudFormationPipeline(root)
 	newCFNResolver(b, root, params).resolveProperties(props)
+	b.checkMembers(lowerKeys(props), "", "", "name", "description", "activate", "parameterObjects", "parameterValues", "pipelineObjects", "pipelineTags")
 	if objs := props.get("PipelineObjects"); objs != nil && objs.kind == jArray {
 		for _, e := range objs.elems {
 			b.readAPIObject(lowerKeys(e))

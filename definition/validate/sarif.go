@@ -111,6 +111,7 @@ var ruleText = map[string]string{
 	"INVALID_REF":               "Malformed reference",
 	"INVALID_OBJECT":            "Malformed object",
 	"INVALID_DEFINITION":        "Malformed definition",
+	"UNKNOWN_KEY":               "Member the API or CloudFormation shape does not have",
 }
 
 // WriteSARIF writes every result as one SARIF 2.1.0 run of the tool dpl.

@@ -105,3 +105,66 @@ func TestCorpus(t *testing.T) {
 	}
 	t.Logf("%d files: %d JSON definitions validated, %d syntax errors located", len(files), jsonFiles, syntax)
 }
+
+// corpusInvalid are the corpus files that the service would refuse as
+// written (STATS.md "Notable oddities" and the review above): everything
+// else must validate without errors. Outside awslabs: the harrystech files
+// are Python string.Template sources (${...} filled in before upload), the
+// switch180 sample declares a parameter id without the mandatory "my"
+// prefix, and the pushpeshg sample reads parameters it never declares.
+var corpusInvalid = map[string]bool{
+	"samples__DynamoDBExportAbsoluteCapacity__ddb-export-abs-cap.json": true,
+	"samples__S3ToPostgresRDS__s3ToPostgresRDS@a6ab05d.json":           true,
+}
+
+// TestCorpusVerdicts: every corpus file gets the expected verdict (valid
+// or not), and the real-world shapes dpl once flagged are accepted: no
+// INVALID_FIELD_COMBINATION on scriptUri with scriptArgument (the AWS
+// samples python-template, kinesis-to-s3 and HadoopTerasort use it), no
+// LIMIT_EXCEEDED on a long step or bootstrapAction string.
+func TestCorpusVerdicts(t *testing.T) {
+	files := corpusFiles(t)
+	right, scriptArgs := 0, 0
+	for _, path := range files {
+		base := filepath.Base(path)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := Bytes(path, data, Options{Now: testNow})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantInvalid := len(awslabsDefects[base]) > 0 || corpusInvalid[base] || strings.Contains(path, "/harrystech-arthur-redshift-etl/")
+		if r.Errored() == wantInvalid {
+			right++
+		} else {
+			t.Errorf("%s: errored=%v, want %v:\n%s", base, r.Errored(), wantInvalid, dump(r.Diagnostics))
+		}
+		for _, d := range r.Diagnostics {
+			switch {
+			case d.Code == "INVALID_FIELD_COMBINATION" && (d.Field == "scriptArgument" || d.Field == "scriptUri"):
+				t.Errorf("%s: %s", base, d.Error())
+			case d.Code == codeLimit && containsKey(stepFields, d.Field):
+				t.Errorf("%s: false limit: %s", base, d.Error())
+			}
+		}
+		if r.Definition == nil {
+			continue
+		}
+		for _, o := range r.Definition.Objects {
+			if o.Field("scriptUri") != nil && o.Field("scriptArgument") != nil {
+				scriptArgs++
+				for _, d := range r.Diagnostics {
+					if d.ObjectID == o.ID && d.Severity == definition.SeverityError {
+						t.Errorf("%s: %s uses scriptUri with scriptArgument and gets %s", base, o.ID, d.Error())
+					}
+				}
+			}
+		}
+	}
+	if scriptArgs < 3 {
+		t.Errorf("found %d objects with scriptUri and scriptArgument, want the 3 AWS samples at least", scriptArgs)
+	}
+	t.Logf("%d of %d corpus files get the expected verdict; %d objects use scriptUri with scriptArgument", right, len(files), scriptArgs)
+}

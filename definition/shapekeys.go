@@ -36,7 +36,7 @@ func (b *builder) checkMembers(n *jnode, owner, field string, known ...string) b
 		if s := closestName(shown, cands); s != "" {
 			b.d.Diagnostics = append(b.d.Diagnostics, Diagnostic{Severity: SeverityError, Code: "UNKNOWN_KEY", ObjectID: owner,
 				Field: where, Message: fmt.Sprintf("%q is not a member here (%s); it is ignored", shown, strings.Join(cands, ", ")),
-				Hint: fmt.Sprintf("did you mean %q?", s), Pos: m.keyPos})
+				Hint: fmt.Sprintf("did you mean %q?", s), Pos: b.at(m.keyPos)})
 			reported = true
 			continue
 		}

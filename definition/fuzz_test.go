@@ -18,7 +18,7 @@ import (
 func FuzzParse(f *testing.F) {
 	for _, dir := range []string{"testdata", "../fixtures", "/work/shared/corpus/files"} {
 		_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-			if err == nil && !d.IsDir() && strings.HasSuffix(p, ".json") {
+			if err == nil && !d.IsDir() && (strings.HasSuffix(p, ".json") || strings.HasSuffix(p, ".yaml")) {
 				if data, err := os.ReadFile(p); err == nil {
 					f.Add(data)
 				}
@@ -29,6 +29,14 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(`{"objects": [{"id": "A", "parent": {"ref": "A"}}]}`))
 	f.Add([]byte(`{"pipelineObjects": [{"id": "A", "name": "A", "fields": [{"key": "type", "stringValue": "Schedule"}]}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// The YAML/CloudFormation path (intrinsics included) must hold too.
+		if d, err := definition.ParseSource("fuzz.yaml", data, definition.ReadOptions{CloudFormation: map[string]string{"Env": "x"}}); err != nil {
+			if se, ok := err.(*definition.SyntaxError); !ok || se.Pos.Line < 1 {
+				t.Fatalf("YAML: %T %v", err, err)
+			}
+		} else {
+			_ = validate.Definition(d, validate.Options{})
+		}
 		d, err := definition.Parse("fuzz.json", data)
 		if err != nil {
 			se, ok := err.(*definition.SyntaxError)

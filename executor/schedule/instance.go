@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 )
 
 // Instance is one component's run for one interval (or one activation).
@@ -128,10 +129,10 @@ func (p *Plan) Lookup(instanceID string) (Instance, bool) {
 }
 
 // instance builds interval k of c; buf, when non-nil, is reused for ids.
-func (p *Plan) instance(c *Component, k int, buf []byte) Instance {
+func (p *Plan) instance(c *Component, k int, ids *idArena) Instance {
 	start, end := c.Schedule.Interval(k)
 	inst := Instance{
-		ID:            string(appendInstanceID(buf[:0], c.ID, start)),
+		ID:            ids.id(c.ID, start),
 		Component:     c.ID,
 		Start:         start,
 		End:           end,
@@ -143,13 +144,20 @@ func (p *Plan) instance(c *Component, k int, buf []byte) Instance {
 	// FIRST_ACTIVATION_DATE_TIME, on-demand) runs its first instance then,
 	// as the service does: that is the activation, not a backfill.
 	inst.Backfill = inst.RunnableAt.Before(p.Now) && (c.Schedule == nil || !c.Schedule.FromActivation && !c.Schedule.OnDemand)
-	for _, b := range c.waits {
-		inst.WaitsOn = appendLinks(inst.WaitsOn, c, b, start, end, buf)
+	if len(c.waits) > 0 {
+		var waits []string
+		if ids != nil {
+			waits = ids.scratch[:0]
+		}
+		for _, b := range c.waits {
+			waits = appendLinks(waits, c, b, start, end, ids)
+		}
+		inst.WaitsOn = ids.list(waits)
 	}
 	if r := c.runs; r != nil {
 		if j := r.Schedule.IndexAt(start); r.Schedule.Has(j) {
 			rs, _ := r.Schedule.Interval(j)
-			inst.RunsOn = string(appendInstanceID(buf[:0], r.ID, rs))
+			inst.RunsOn = ids.id(r.ID, rs)
 		}
 	}
 	return inst
@@ -157,12 +165,12 @@ func (p *Plan) instance(c *Component, k int, buf []byte) Instance {
 
 // appendLinks adds the ids of b's instances that an instance of c over
 // [start, end) waits on (see the package rules).
-func appendLinks(ids []string, c, b *Component, start, end time.Time, buf []byte) []string {
+func appendLinks(ids []string, c, b *Component, start, end time.Time, arena *idArena) []string {
 	bs := b.Schedule
 	if bs.OnDemand || c.Schedule.OnDemand || bs.Length() >= c.Schedule.Length() {
 		if j := bs.IndexAt(start); bs.Has(j) {
 			s, _ := bs.Interval(j)
-			ids = append(ids, string(appendInstanceID(buf[:0], b.ID, s)))
+			ids = append(ids, arena.id(b.ID, s))
 		}
 		return ids
 	}
@@ -176,7 +184,7 @@ func appendLinks(ids []string, c, b *Component, start, end time.Time, buf []byte
 		if !s.Before(end) {
 			break
 		}
-		ids = append(ids, string(appendInstanceID(buf[:0], b.ID, s)))
+		ids = append(ids, arena.id(b.ID, s))
 	}
 	return ids
 }
@@ -248,7 +256,7 @@ type Iterator struct {
 	p    *Plan
 	w    Window
 	heap []*cursor
-	buf  []byte
+	ids  idArena
 	// capped records that UnboundedLimit cut a component short.
 	capped bool
 }
@@ -264,7 +272,7 @@ type cursor struct {
 
 // Iter returns a lazy iterator over the window.
 func (p *Plan) Iter(w Window) *Iterator {
-	it := &Iterator{p: p, w: w, buf: make([]byte, 0, 64)}
+	it := &Iterator{p: p, w: w}
 	for _, c := range p.Components {
 		if c.Schedule == nil || (w.Only != nil && !contains(w.Only, c.ID)) {
 			continue
@@ -319,7 +327,7 @@ func (it *Iterator) Next() (Instance, bool) {
 		return Instance{}, false
 	}
 	cur := it.heap[0]
-	inst := it.p.instance(cur.c, cur.k, it.buf)
+	inst := it.p.instance(cur.c, cur.k, &it.ids)
 	cur.k++
 	cur.n++
 	if it.load(cur) {
@@ -381,4 +389,56 @@ func contains(ids []string, id string) bool {
 		}
 	}
 	return false
+}
+
+// idArena hands out instance ids and WaitsOn lists carved from shared
+// blocks: planning a year of 15-minute instances would otherwise allocate
+// every id and list on its own (three allocations per instance). Bytes
+// handed out are never written again, so the strings stay immutable. A nil
+// arena allocates each string, for one-off lookups.
+type idArena struct {
+	bytes    []byte
+	strs     []string
+	scratch  []string
+	lastTime time.Time
+	lastText []byte
+}
+
+func (a *idArena) id(componentID string, start time.Time) string {
+	if a == nil {
+		return string(appendInstanceID(nil, componentID, start))
+	}
+	if need := len(componentID) + 32; cap(a.bytes)-len(a.bytes) < need {
+		a.bytes = make([]byte, 0, max(64<<10, need))
+	}
+	at := len(a.bytes)
+	if !start.Equal(a.lastTime) || a.lastText == nil {
+		// Ids of one instance and of what it waits on mostly share a time:
+		// format each time once.
+		a.lastTime, a.lastText = start, appendTime(a.lastText[:0], start)
+	}
+	a.bytes = append(a.bytes, '@')
+	a.bytes = append(a.bytes, componentID...)
+	a.bytes = append(a.bytes, '_')
+	a.bytes = append(a.bytes, a.lastText...)
+	b := a.bytes[at:]
+	return unsafe.String(&b[0], len(b))
+}
+
+// list copies ids into an exact-size window (capacity capped: appending to
+// it copies instead of overwriting the next list).
+func (a *idArena) list(ids []string) []string {
+	if len(ids) == 0 {
+		return nil
+	}
+	if a == nil {
+		return append([]string(nil), ids...)
+	}
+	a.scratch = ids[:0]
+	if len(a.strs)+len(ids) > cap(a.strs) {
+		a.strs = make([]string, 0, max(4096, len(ids)))
+	}
+	at := len(a.strs)
+	a.strs = append(a.strs, ids...)
+	return a.strs[at : at+len(ids) : at+len(ids)]
 }

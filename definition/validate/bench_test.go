@@ -3,6 +3,8 @@ package validate
 import (
 	"fmt"
 	"os"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -44,14 +46,35 @@ func generated(n int) []byte {
 
 // TestWriteBenchFile writes the generated definition for comparing with
 // `jq empty`: DPL_BENCH_FILE=/tmp/bench5000.json go test -run WriteBench.
+// DPL_BENCH_OBJECTS sets the size (100000 gives the 20 MB definition of the
+// memory row of the README's performance table) and DPL_BENCH_ERRORS=1
+// breaks two fields of every chain (about 40,000 errors per 100,000 objects).
 func TestWriteBenchFile(t *testing.T) {
 	path := os.Getenv("DPL_BENCH_FILE")
 	if path == "" {
 		t.Skip("set DPL_BENCH_FILE to write the generated 5,000-object definition")
 	}
-	if err := os.WriteFile(path, generated(5000), 0o644); err != nil {
+	n := 5000
+	if s := os.Getenv("DPL_BENCH_OBJECTS"); s != "" {
+		var err error
+		if n, err = strconv.Atoi(s); err != nil || n < 10 {
+			t.Fatalf("DPL_BENCH_OBJECTS=%q: want a number of objects >= 10", s)
+		}
+	}
+	data := generated(n)
+	if os.Getenv("DPL_BENCH_ERRORS") == "1" {
+		data = withErrors(data)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// withErrors breaks every chain twice: a non-integer maximumRetries and a
+// misspelt instanceType.
+func withErrors(data []byte) []byte {
+	s := strings.ReplaceAll(string(data), `"maximumRetries": "2"`, `"maximumRetries": "x"`)
+	return []byte(strings.ReplaceAll(s, `"instanceType": "t3.small"`, `"instanceTyp": "t3.small"`))
 }
 
 func TestGeneratedIsValid(t *testing.T) {
@@ -131,4 +154,34 @@ func BenchmarkPhases5000(b *testing.B) {
 			definition.NewGraph(d).Cycle()
 		}
 	})
+}
+
+// BenchmarkValidateLarge validates 100,000 objects (20 MB), valid and with
+// about 40,000 errors, and reports the heap the result keeps (live-MB) next
+// to the input size; peak RSS of the command is measured with
+// /usr/bin/time -v (see the README's performance table).
+func BenchmarkValidateLarge(b *testing.B) {
+	valid := generated(100000)
+	for _, c := range []struct {
+		name string
+		data []byte
+	}{{"valid", valid}, {"errors", withErrors(valid)}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(c.data)))
+			b.ReportAllocs()
+			var r *Result
+			for b.Loop() {
+				var err error
+				if r, err = Bytes("large.json", c.data, Options{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			runtime.GC()
+			var m runtime.MemStats
+			runtime.ReadMemStats(&m)
+			b.ReportMetric(float64(m.HeapAlloc)/(1<<20), "live-MB")
+			b.ReportMetric(float64(len(c.data))/(1<<20), "input-MB")
+			runtime.KeepAlive(r)
+		})
+	}
 }

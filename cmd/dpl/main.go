@@ -113,8 +113,7 @@ func writeHeapProfile() {
 }
 
 // profiled runs f, writing a CPU profile to $DPL_CPUPROFILE when set (for
-// measuring dpl itself; see executor/bench) and a heap profile to
-// $DPL_MEMPROFILE.
+// measuring dpl itself; see executor/bench).
 func profiled(f func() int) int {
 	path := os.Getenv("DPL_CPUPROFILE")
 	if path == "" {

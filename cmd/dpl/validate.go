@@ -87,6 +87,7 @@ func runValidate(cmd *cobra.Command, f validateFlags, args []string) error {
 		}
 		results = append(results, r)
 	}
+	writeHeapProfile() // DPL_MEMPROFILE: every result is in memory here
 	out := cmd.OutOrStdout()
 	switch f.output {
 	case "json":

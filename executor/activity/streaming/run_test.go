@@ -3,8 +3,10 @@ package streaming
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -180,5 +182,36 @@ func TestParseErrors(t *testing.T) {
 		if _, err := Parse(args); err == nil {
 			t.Errorf("Parse(%q) succeeded", args)
 		}
+	}
+}
+
+// The streaming job and the shell pipeline (mapper | sort | reducer) agree
+// on a few hundred kilobytes of text.
+func TestAggregateMatchesShellPipeline(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "mapper.sh"), benchMapper)
+	writeFile(t, filepath.Join(dir, "reducer.sh"), benchReducer)
+	var sb strings.Builder
+	for i := 0; i < 20000; i++ {
+		sb.WriteString([]string{"alpha beta", "gamma alpha", "delta", "beta beta epsilon"}[i%4] + " w" + strconv.Itoa(i%97) + "\n")
+	}
+	writeFile(t, filepath.Join(dir, "in", "text"), sb.String())
+	job, err := Parse([]string{"-files", filepath.Join(dir, "mapper.sh"), "-mapper", "mapper.sh", "-reducer", "aggregate",
+		"-input", filepath.Join(dir, "in"), "-output", filepath.Join(dir, "out"), "-D", "mapred.max.split.size=50000"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := job.Run(context.Background(), Env{Dir: filepath.Join(dir, "work"), Parallel: 2}); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("sh", "-c", "./mapper.sh < in/text | LC_ALL=C sort | ./reducer.sh")
+	cmd.Dir = dir
+	want, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(filepath.Join(dir, "out", "part-00000"))
+	if string(got) != string(want) {
+		t.Errorf("streaming job:\n%s\nshell pipeline:\n%s", got, want)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -515,5 +514,3 @@ func (w *dynamoWriter) flush(ctx context.Context) error {
 	}
 	return nil
 }
-
-var _ = sort.Strings

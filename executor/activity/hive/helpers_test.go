@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -93,13 +92,4 @@ func (e *testEnv) fail(script string) *Error {
 		e.t.Fatalf("error %T %v is not *Error", err, err)
 	}
 	return he
-}
-
-func readFileT(t *testing.T, p string) string {
-	t.Helper()
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }

@@ -1,7 +1,6 @@
 package hive
 
 import (
-	"fmt"
 	"strings"
 )
 
@@ -272,8 +271,6 @@ func (p *parser) separator(what string) (string, error) {
 	return s, nil
 }
 
-func (p *parser) rest() token { return p.peek() }
-
 func (p *parser) expectEnd() error {
 	if t := p.peek(); t.kind != tEOF {
 		return syntaxErr(t, "unexpected %s", t)
@@ -291,5 +288,3 @@ func keywordsAt(toks []token, n int) string {
 	}
 	return strings.Join(w, " ")
 }
-
-var _ = fmt.Sprintf

@@ -191,3 +191,22 @@ func readFile(t *testing.T, p string) string {
 	}
 	return string(b)
 }
+
+// In host mode a staged HiveActivity hands hive its staging DDL first.
+func TestHiveActivityHostModeStagesTablesInScript(t *testing.T) {
+	bin := t.TempDir()
+	recordingStandIn(t, bin, "hive")
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	r, _ := newRunner(t)
+	r.opts.EMR = hosttools.Auto
+	tsv := obj("TsvFmt", "type", "TSV", "column", "k STRING")
+	in := obj("@In_1", "type", "S3DataNode", "directoryPath", "s3://b/in", "dataFormat", "ref:TsvFmt")
+	a := obj("@Hive_Attempt=1", "type", "HiveActivity", "input", "ref:@In_1", "hiveScript", "SELECT * FROM ${input1};")
+	if res, _, errs := run(t, r, newTask(a, in, tsv)); res.Status != task.Finished {
+		t.Fatalf("%s %s\n%s", res.Status, res.ErrorMessage, errs)
+	}
+	script := readFile(t, filepath.Join(r.opts.Root, "work", "worker", safeName(a.ID), "script.q"))
+	if want := "CREATE EXTERNAL TABLE input1 (`k` STRING)\nROW FORMAT DELIMITED FIELDS TERMINATED BY '\t' LOCATION 's3://b/in';\nSELECT * FROM ${input1};"; script != want {
+		t.Errorf("script =\n%s\nwant\n%s", script, want)
+	}
+}

@@ -44,7 +44,9 @@ func runHiveActivity(ctx context.Context, r *Runner, t *task.Task, logs task.Log
 			vars[k] = v
 		}
 	}
-	if res, ok := r.runHiveOnHost(ctx, t, script, vars, adir, logs); ok {
+	// On the host's hive the staged tables are made by the same DDL, run
+	// first in the script.
+	if res, ok := r.runHiveOnHost(ctx, t, staging+script, vars, adir, logs); ok {
 		return res
 	}
 	s, err := r.newHiveSession(adir, vars, logs)

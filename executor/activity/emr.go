@@ -2,11 +2,14 @@ package activity
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path"
 	"strings"
 
+	"github.com/dpl-dev/dpl/executor/activity/hive"
+	"github.com/dpl-dev/dpl/executor/activity/hosttools"
 	"github.com/dpl-dev/dpl/executor/awsx"
 	"github.com/dpl-dev/dpl/executor/task"
 )
@@ -46,6 +49,14 @@ func runEmrActivity(ctx context.Context, r *Runner, t *task.Task, logs task.Logs
 func stepFailure(ctx context.Context, what, step string, err error) task.Result {
 	if ctx.Err() != nil {
 		return failf("Runner_Canceled", "%s stopped: %v", what, context.Cause(ctx))
+	}
+	var missing *hosttools.MissingError
+	switch {
+	case hive.IsPermanent(err):
+		// A Hive script outside the subset or with an error cannot succeed.
+		return failf(task.ErrorIDInvalidTask, "%s (%s) failed: %v", what, step, err)
+	case errors.As(err, &missing):
+		return failf(task.ErrorIDCommandNotFound, "%s (%s) failed: %v", what, step, err)
 	}
 	return failf("Runner_StepFailed", "%s (%s) failed: %v", what, step, err)
 }

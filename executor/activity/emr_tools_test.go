@@ -210,3 +210,14 @@ func TestHiveActivityHostModeStagesTablesInScript(t *testing.T) {
 		t.Errorf("script =\n%s\nwant\n%s", script, want)
 	}
 }
+
+// A Hive step whose script is outside the subset fails without retries.
+func TestEmrActivityHiveStepBadScriptIsPermanent(t *testing.T) {
+	r, st := newRunner(t)
+	r.opts.EMR = hosttools.Embedded
+	putObj(t, st, "s3://b/scripts/bad.q", "SET a=1;\nCREATE TABLE t (a STRING) STORED AS ORC;\n")
+	res, _, _ := run(t, r, newTask(obj("@E_Attempt=1", "type", "EmrActivity", "step", "command-runner.jar,hive-script,--run-hive-script,--args,-f,s3://b/scripts/bad.q")))
+	if res.Status != task.Failed || !task.Permanent(res.ErrorID) || !strings.Contains(res.ErrorMessage, "line 2") || !strings.Contains(res.ErrorMessage, "STORED AS ORC") {
+		t.Errorf("got %s %s %q", res.Status, res.ErrorID, res.ErrorMessage)
+	}
+}

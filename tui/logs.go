@@ -174,6 +174,8 @@ func (m *Model) renderLogs() {
 			out = []string{"this attempt recorded no " + m.streamName() + " file"}
 		case strings.Contains(l.path, "://"):
 			out = []string{m.streamName() + " goes to " + l.path + " (written when the command ends)"}
+		case l.err == "nothing written yet" && m.attemptEnded():
+			out = []string{"the attempt wrote nothing to " + m.streamName()}
 		case l.err != "":
 			out = []string{l.path + ": " + l.err}
 		default:
@@ -234,7 +236,11 @@ func (m *Model) logsView() string {
 	if l.follow {
 		follow = "following"
 	}
-	head := fmt.Sprintf("%s · %s · %s · %s · %d lines", l.instance, att, m.streamName(), follow, len(m.allLogLines()))
+	n := len(m.allLogLines())
+	head := fmt.Sprintf("%s · %s · %s · %s · %d lines", l.instance, att, m.streamName(), follow, n)
+	if m.attemptEnded() {
+		head = fmt.Sprintf("%s · %s · %s · finished, %d %s", l.instance, att, m.streamName(), n, plural(n, "line"))
+	}
 	if m.info.Endpoint != "" {
 		head = fmt.Sprintf("%s · %s · errorMessage only: logs are not served over the API", l.instance, att)
 	}
@@ -295,4 +301,11 @@ func (m *Model) logsKey(msg tea.KeyMsg) tea.Cmd {
 		return m.tick()
 	}
 	return nil
+}
+
+// attemptEnded reports whether the attempt shown has ended: its logs are
+// complete.
+func (m *Model) attemptEnded() bool {
+	l := &m.logs
+	return l.ai >= 0 && l.ai < len(l.attempts) && statusOf(l.attempts[l.ai].Status).Terminal()
 }

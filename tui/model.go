@@ -974,6 +974,12 @@ func (m *Model) askInstance(cmd, id string) tea.Cmd {
 		m.setFlash("select an instance first", true)
 		return nil
 	}
+	if k, ok := m.instIdx[id]; ok && cmd == executor.CmdTryCancel {
+		if st := executor.Status(m.insts[k].Status); st.Terminal() {
+			m.setFlash(fmt.Sprintf("%s is %s: nothing to cancel", id, statusText(st)), true)
+			return nil
+		}
+	}
 	if m.info.ReadOnly {
 		m.setFlash("read-only: this stored run is not running; continue it with dpl run", true)
 		return nil
@@ -1136,41 +1142,157 @@ func fitLines(s string, w, h int) string {
 	return strings.Join(lines, "\n")
 }
 
+// headerLine names the run — pipeline name, activation, state, how this
+// view relates to it (its own run, attached to another process's, a
+// stored one, a remote API), the pipeline id, counts per status, elapsed
+// time and an estimate of the rest — and the tab bar. On a narrow
+// terminal the header gives up its least useful parts first, the tabs
+// last.
 func (m *Model) headerLine() string {
 	name := m.info.Name
 	if name == "" {
 		name = m.info.PipelineID
 	}
-	left := "dpl · " + name
+	title := "dpl · " + name
 	if m.info.Activation > 0 {
-		left += fmt.Sprintf(" · run %d", m.info.Activation)
+		title += fmt.Sprintf(" · run %d", m.info.Activation)
 	}
+	var state, mode string
 	switch {
 	case m.info.Endpoint != "":
-		left += " · ⇄ " + strings.TrimPrefix(strings.TrimPrefix(m.info.Endpoint, "http://"), "https://")
+		state, mode = "⇄ "+strings.TrimPrefix(strings.TrimPrefix(m.info.Endpoint, "http://"), "https://"), "remote"
 	case m.runActive:
-		left += " · ● running"
+		state = "● running"
 	case m.runEnd != "":
-		left += " · ■ " + m.runEnd
+		state = "■ " + m.runEnd
 	case m.info.ReadOnly:
-		left += " · stored (read-only)"
+		state = "stored (read-only)"
 	}
-	var tabs []string
+	if mode == "" && m.opts.Events != nil {
+		mode = "attached"
+		if m.opts.Stop != nil {
+			mode = "own run"
+		}
+	}
+	// Parts in the order shown, each with the priority it is kept by.
+	type part struct {
+		text string
+		keep int
+	}
+	parts := []part{{title, 9}, {state, 8}, {mode, 3}, {m.info.PipelineID, 2}, {shortCounts(m.counts), 5}, {m.progressText(), 4}}
+	if m.info.Name == "" || m.info.Name == m.info.PipelineID {
+		parts[3].text = ""
+	}
+	join := func(minKeep int) string {
+		var out []string
+		for _, p := range parts {
+			if p.text != "" && p.keep >= minKeep {
+				out = append(out, p.text)
+			}
+		}
+		return strings.Join(out, " · ")
+	}
+	var tabs, short []string
 	for i, n := range paneNames {
 		t := fmt.Sprintf("%d %s", i+1, n)
 		if view(i) == m.pane {
 			tabs = append(tabs, m.th.tabOn.Render("["+t+"]"))
+			short = append(short, m.th.tabOn.Render(fmt.Sprintf("[%d]", i+1)))
 		} else {
 			tabs = append(tabs, m.th.tabOff.Render(" "+t+" "))
+			short = append(short, m.th.tabOff.Render(fmt.Sprintf(" %d ", i+1)))
 		}
 	}
 	right := strings.Join(tabs, "")
+	left := join(8)
+	for keep := 0; keep < 8; keep++ {
+		if l := join(keep); ansi.StringWidth(l)+1+ansi.StringWidth(right) <= m.width {
+			left = l
+			break
+		}
+	}
+	if ansi.StringWidth(left)+1+ansi.StringWidth(right) > m.width {
+		right = strings.Join(short, "") // the tab bar shrinks last
+		left = ansi.Truncate(left, max(m.width-1-ansi.StringWidth(right), 1), "…")
+	}
 	l := m.th.title.Render(left)
 	gap := m.width - ansi.StringWidth(l) - ansi.StringWidth(right)
 	if gap < 1 {
 		return ansi.Truncate(l+" "+right, m.width, "…")
 	}
 	return l + spaces(gap) + right
+}
+
+// progressText is "2m10s · ETA 40s": time since the run started (to its
+// end once ended), and while it runs an estimate from the pace so far.
+func (m *Model) progressText() string {
+	var start, end time.Time
+	for _, ev := range m.events {
+		if ev.Kind != executor.EventRun {
+			continue
+		}
+		if strings.HasSuffix(ev.Message, " started") || strings.HasSuffix(ev.Message, " resumed") || ev.Message == "started" {
+			start, end = ev.Time, time.Time{}
+		} else if !start.IsZero() {
+			end = ev.Time
+		}
+	}
+	if start.IsZero() {
+		return ""
+	}
+	if end.IsZero() || m.runActive {
+		end = m.now()
+	}
+	elapsed := end.Sub(start)
+	s := shortDuration(elapsed)
+	done := 0
+	for st, n := range m.counts {
+		if st.Terminal() {
+			done += n
+		}
+	}
+	if total := len(m.insts); m.runActive && done > 0 && total > done {
+		s += " · ETA " + shortDuration(time.Duration(float64(elapsed)/float64(done)*float64(total-done)))
+	}
+	return s
+}
+
+// shortDuration is 5s, 1m05s or 2h03m.
+func shortDuration(d time.Duration) string {
+	d = max(d.Round(time.Second), 0)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+	}
+	return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+}
+
+// breadcrumbs say where the view is: Graph › Component › Instance ›
+// Attempt › Logs.
+func (m *Model) breadcrumbs() string {
+	crumbs := []string{paneNames[m.pane]}
+	inst := ""
+	switch m.view {
+	case viewDetail:
+		inst = m.detailID
+	case viewLogs:
+		inst = m.logs.instance
+	}
+	if inst != "" {
+		if k, ok := m.instIdx[inst]; ok {
+			crumbs = append(crumbs, m.insts[k].Component)
+		}
+		crumbs = append(crumbs, inst)
+	}
+	if m.view == viewLogs {
+		if l := &m.logs; l.ai >= 0 && l.ai < len(l.attempts) {
+			crumbs = append(crumbs, fmt.Sprintf("Attempt %d", l.attempts[l.ai].N))
+		}
+		crumbs = append(crumbs, "Logs ("+m.streamName()+")")
+	}
+	return strings.Join(crumbs, " › ")
 }
 
 func (m *Model) statusLine() string {
@@ -1196,6 +1318,9 @@ func (m *Model) statusLine() string {
 	}
 	if n := len(m.markedIDs()); n > 0 && m.view != viewLogs && m.view != viewDetail {
 		parts = append(parts, fmt.Sprintf("%d marked • r/c/m act on all • space unmarks • esc clears", n))
+	}
+	if m.view == viewDetail || m.view == viewLogs {
+		parts = append([]string{m.breadcrumbs()}, parts...)
 	}
 	if len(parts) == 0 {
 		return ""

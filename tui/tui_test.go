@@ -184,7 +184,7 @@ func TestLogsStderr(t *testing.T) {
 	s := start(t, newFake(), Options{}, 80, 24).press(":", "type:logs @CopyData_2024-01-01T10:00:00", "enter", "s")
 	s.waitFor("stderr")
 	m := s.frame()
-	mustContain(t, m.View(), "nothing written yet")
+	mustContain(t, m.View(), "the attempt wrote nothing to stderr")
 }
 
 func TestEventsNewestFirst(t *testing.T) {

@@ -68,17 +68,19 @@ type inst struct {
 }
 
 type engine struct {
-	mu         sync.Mutex
-	opts       Options
-	d          *definition.Definition
-	plan       *schedule.Plan
-	clock      task.Clock
-	db         *store.DB
-	pipelineID string
-	name       string
-	act        *store.Activation
-	resumed    bool
-	res        *definition.Resolver // the expression scope: parameters, fields, refs
+	mu           sync.Mutex
+	opts         Options
+	d            *definition.Definition
+	plan         *schedule.Plan
+	clock        task.Clock
+	db           *store.DB
+	pipelineID   string
+	name         string
+	act          *store.Activation
+	resumed      bool
+	res          *definition.Resolver // the expression scope: parameters, fields, refs
+	secrets      []string             // secret values, masked in what viewers see
+	secretsKnown bool                 // secrets computed (lazily, on first view)
 
 	comps   map[string]*comp
 	it      *schedule.Iterator

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dpl-dev/dpl/definition"
 	"github.com/dpl-dev/dpl/definition/expr"
 	"github.com/dpl-dev/dpl/executor/store"
 	"github.com/dpl-dev/dpl/executor/task"
@@ -202,16 +203,22 @@ func (e *engine) DescribeObjects(_ context.Context, in DescribeInput) (DescribeO
 	return out, nil
 }
 
-// secretMask replaces the values of `*` fields in what DescribeObjects
-// returns: secrets go to runners in tasks, never to viewers.
-const secretMask = "********"
-
-func maskSecrets(o *task.Object) *task.Object {
+// maskSecrets hides secrets in what DescribeObjects returns: the values of
+// `*` fields, and secret values (of `*` parameters and fields) expanded
+// into ordinary fields. Secrets go to runners in tasks, never to viewers.
+func (e *engine) maskSecrets(o *task.Object) *task.Object {
+	if !e.secretsKnown {
+		e.secrets, e.secretsKnown = e.res.Secrets(), true
+	}
 	for k, f := range o.Fields {
-		if strings.HasPrefix(f.Key, "*") && f.StringValue != nil {
-			m := secretMask
-			o.Fields[k].StringValue = &m
+		if f.StringValue == nil {
+			continue
 		}
+		m := definition.Mask
+		if !strings.HasPrefix(f.Key, "*") {
+			m = definition.MaskText(*f.StringValue, e.secrets)
+		}
+		o.Fields[k].StringValue = &m
 	}
 	return o
 }
@@ -221,7 +228,7 @@ func (e *engine) describe(id string, evaluate bool) (*task.Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	return maskSecrets(o), nil
+	return e.maskSecrets(o), nil
 }
 
 func (e *engine) describeRaw(id string, evaluate bool) (*task.Object, error) {

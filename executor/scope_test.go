@@ -9,6 +9,7 @@ import (
 
 	"github.com/dpl-dev/dpl/definition"
 	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/task"
 )
 
 // scopeDef chains user fields 20 deep (deeper than the engine's old limit
@@ -101,5 +102,32 @@ func TestRunsOnFromDefaultSkipsResources(t *testing.T) {
 	}
 	if Status(greet.Status) != Finished {
 		t.Errorf("Greet ended %s, want FINISHED", greet.Status)
+	}
+}
+
+// TestDescribeMasksExpandedSecrets: what viewers get (DescribeObjects:
+// the TUI, dpl serve) shows a secret parameter expanded into an ordinary
+// field masked; the task handed to the runner carries the real value.
+func TestDescribeMasksExpandedSecrets(t *testing.T) {
+	ctx := context.Background()
+	js := `{"objects": [
+  {"id": "Default", "scheduleType": "ondemand", "failureAndRerunMode": "CASCADE"},
+  {"id": "Login", "type": "ShellCommandActivity", "workerGroup": "wg", "command": "login --pw=#{*myPw}"}],
+ "parameters": [{"id": "*myPw", "type": "String", "default": "topsecret42"}]}`
+	r := newRun(t, js, Options{})
+	var executed string
+	r.drive(func(tk *task.Task) outcome {
+		executed = tk.Attempt().Get("command")
+		return ok()
+	})
+	if executed != "login --pw=topsecret42" {
+		t.Errorf("the runner got command %q, want the real value", executed)
+	}
+	objs, err := r.e.DescribeObjects(ctx, DescribeInput{ObjectIDs: []string{"Login"}, EvaluateExpressions: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := objs.Objects[0].Get("command"); got != "login --pw="+definition.Mask {
+		t.Errorf("described command = %q, want the secret masked", got)
 	}
 }

@@ -22,7 +22,7 @@ type fieldLine struct {
 	ref        bool
 }
 
-const secretMask = "********"
+const secretMask = definition.Mask
 
 // fieldLines flattens described fields, masking `*` secrets.
 func fieldLines(fs []task.Field) []fieldLine {

@@ -214,8 +214,12 @@ func TestRemoteRunners(t *testing.T) {
 	id := aws.ToString(c.PipelineId)
 	objs, params := apiDefinition(t, "testdata/groups.json")
 	const runs = 8
+	// The service has no sub-minute periods (validate refuses "3 seconds"
+	// once substituted): an empty myProgressTimeout leaves
+	// reportProgressTimeout unset, so the server's 3-second ProgressTimeout
+	// applies.
 	put, err := dp.PutPipelineDefinition(ctx, &datapipeline.PutPipelineDefinitionInput{PipelineId: &id, PipelineObjects: objs, ParameterObjects: params,
-		ParameterValues: pv("myMarkerDir", marks, "myRuns", strconv.Itoa(runs), "mySleep", "1", "myProgressTimeout", "3 seconds",
+		ParameterValues: pv("myMarkerDir", marks, "myRuns", strconv.Itoa(runs), "mySleep", "1", "myProgressTimeout", "",
 			"myGate", filepath.Join(marks, "gate"))})
 	if err != nil || put.Errored {
 		t.Fatalf("put: %+v %v", put, err)

@@ -147,12 +147,11 @@ func secretSpans(src []byte) [][2]int {
 		key    string
 	}
 	type frame struct {
-		array         bool
-		key           string // the key whose value is being read
-		secretKey     bool   // inside the value of a `*` key
-		strs          []str  // string values by key, for the id rule
-		secretHolder  bool   // id/key of this object starts with *
-		afterKeyColon bool
+		array        bool
+		key          string // the key whose value is being read
+		secretKey    bool   // inside the value of a `*` key
+		strs         []str  // string values by key, for the id rule
+		secretHolder bool   // id/key of this object starts with *
 	}
 	var spans [][2]int
 	stack := []*frame{{}}

@@ -3,7 +3,6 @@ package executor
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -43,7 +42,6 @@ type run struct {
 	fc    *clock.Fake
 	tasks []*task.Task
 	at    map[string][]time.Time // component → times its tasks were handed out
-	mu    sync.Mutex
 	hung  []*task.Task
 }
 

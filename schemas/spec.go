@@ -43,7 +43,6 @@ func (f *FieldInfo) undocumented() *FieldInfo         { f.Undocumented = true; r
 func (f *FieldInfo) secret() *FieldInfo               { f.Secret = true; return f }
 func (f *FieldInfo) in(def string) *FieldInfo         { f.def = def; return f }
 func (f *FieldInfo) as(key string) *FieldInfo         { f.defKey = key; return f }
-func (f *FieldInfo) runtime() *FieldInfo              { f.Runtime = true; return f }
 func (f *FieldInfo) bounds(min, max float64, exclusive bool) *FieldInfo {
 	f.Min, f.Max, f.Exclusive = &min, &max, exclusive
 	return f

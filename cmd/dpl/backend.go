@@ -51,6 +51,7 @@ func (b *backendFlags) open(ctx context.Context, stateDir string) (*backend, err
 	for _, e := range b.dbEndpoints {
 		id, url, ok := strings.Cut(e, "=")
 		if !ok || id == "" || !strings.HasPrefix(url, "jdbc:") {
+			//lint:ignore ST1005 the message shows the flag's form, ending in "..."
 			return nil, fmt.Errorf("--db-endpoint %q: want ID=jdbc:...", e)
 		}
 		endpoints[id] = url

@@ -36,6 +36,7 @@ func init() {
 		if hint := flagSuggestion(cmd, msg); hint != "" {
 			msg += " (did you mean " + hint + "?)"
 		}
+		//lint:ignore ST1005 cobra's usage hint, a sentence of its own on the last line
 		return withCode(exitUsage, fmt.Errorf("%s\nRun '%s --help' for usage.", msg, cmd.CommandPath()))
 	})
 }

@@ -16,7 +16,7 @@ import (
 // scenarios (testdata/script/*.txtar): `exec dpl ...` there runs main's
 // run() in a child process, exactly as the installed binary would.
 func TestMain(m *testing.M) {
-	os.Exit(testscript.RunMain(m, map[string]func() int{"dpl": run}))
+	testscript.Main(m, map[string]func(){"dpl": func() { os.Exit(run()) }})
 }
 
 // TestScripts runs the scenarios in testdata/script: each is a txtar file

@@ -50,10 +50,9 @@ func NewRow(inst Instance, fields []FieldValue) Row {
 // JSONWriter streams rows as one JSON array, so that a long plan is never
 // held in memory.
 type JSONWriter struct {
-	w     io.Writer
-	n     int
-	err   error
-	close bool
+	w   io.Writer
+	n   int
+	err error
 }
 
 // NewJSONWriter starts an array on w.

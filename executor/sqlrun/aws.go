@@ -80,6 +80,7 @@ func NewAWSRedshiftResolver(cfg aws.Config, endpoint string) func(ctx context.Co
 			return "", fmt.Errorf("DescribeClusters: %w", err)
 		}
 		if len(out.Clusters) == 0 || out.Clusters[0].Address == "" {
+			//lint:ignore ST1005 starts with the product name
 			return "", fmt.Errorf("Redshift cluster %q not found or has no endpoint", clusterID)
 		}
 		return out.Clusters[0].Address + ":" + strconv.Itoa(out.Clusters[0].Port), nil
@@ -124,6 +125,7 @@ func redshiftQuery(ctx context.Context, cfg aws.Config, ep, region string, form 
 			Message string `xml:"Error>Message"`
 		}
 		xml.Unmarshal(data, &e)
+		//lint:ignore ST1005 starts with the product name
 		return nil, fmt.Errorf("Redshift %s: HTTP %d %s %s", form.Get("Action"), resp.StatusCode, e.Code, e.Message)
 	}
 	return data, nil

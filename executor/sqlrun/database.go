@@ -196,6 +196,7 @@ func schemeForEngine(engine string) (string, error) {
 func driverDSN(jdbc string, db Database) (driver, dsn string, d Dialect, err error) {
 	rest, ok := strings.CutPrefix(jdbc, "jdbc:")
 	if !ok {
+		//lint:ignore ST1005 ends with the scheme it wants, "jdbc:"
 		return "", "", "", fmt.Errorf("connection string %q does not start with jdbc:", redactURL(jdbc))
 	}
 	scheme, body, _ := strings.Cut(rest, ":")
@@ -213,6 +214,7 @@ func driverDSN(jdbc string, db Database) (driver, dsn string, d Dialect, err err
 	case "sqlite":
 		path := body
 		if path == "" {
+			//lint:ignore ST1005 ends with the SQLite name ":memory:"
 			return "", "", "", errors.New("jdbc:sqlite: needs a file path or :memory:")
 		}
 		if path == ":memory:" {

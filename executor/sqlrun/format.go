@@ -73,6 +73,7 @@ func (f DataFormat) codec() (codec, error) {
 		c.esc = sepOr(f.EscapeChar, '\\', "escapeChar")
 	case "CUSTOM":
 		if f.ColumnSeparator == "" {
+			//lint:ignore ST1005 starts with the object type name Custom
 			return c, errors.New("Custom data format needs columnSeparator")
 		}
 		c = codec{sep: sepOr(f.ColumnSeparator, 0, "columnSeparator")}

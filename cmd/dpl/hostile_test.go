@@ -140,3 +140,20 @@ func (zeros) Read(p []byte) (int, error) {
 	clear(p)
 	return len(p), nil
 }
+
+// TestRunRefusesUnresolvedIntrinsics: validate warns about a value only
+// CloudFormation knows, and run refuses it like an unset parameter.
+func TestRunRefusesUnresolvedIntrinsics(t *testing.T) {
+	bin := dplBinary(t)
+	tmpl := filepath.Join("..", "..", "definition", "testdata", "cfn", "intrinsics.yaml")
+	ctx, cancel := context.WithTimeout(context.Background(), hostileBound)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, bin, "validate", "--cfn-param", "Bucket=b", tmpl).CombinedOutput()
+	if code := exitCode(err); code != errcode.ExitOK || !strings.Contains(string(out), `intrinsics.yaml:70:28: warning: Object "Say" field "command": CFN_UNRESOLVED: is Fn::ImportValue "SharedBucketName"`) {
+		t.Errorf("validate: exit %d, output:\n%s", code, out)
+	}
+	out, err = exec.CommandContext(ctx, bin, "run", "--headless", "--state-dir", t.TempDir(), "--cfn-param", "Bucket=b", tmpl).CombinedOutput()
+	if code := exitCode(err); code != errcode.ExitUsage || !strings.Contains(string(out), "error: Object \"Say\" field \"command\": CFN_UNRESOLVED") {
+		t.Errorf("run: exit %d, want 2 with the CFN_UNRESOLVED error; output:\n%s", code, out)
+	}
+}

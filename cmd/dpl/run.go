@@ -277,7 +277,9 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 // is neither a parameter nor a field. A run has been activated, so they
 // are errors here, reported before anything runs rather than as a failed
 // attempt later.
-var runBlockers = map[string]bool{"MISSING_PARAMETER_VALUE": true, "UNKNOWN_PARAMETER": true}
+// A CloudFormation value only a deployed stack knows blocks a run like an
+// unset parameter: running its placeholder would run something else.
+var runBlockers = map[string]bool{"MISSING_PARAMETER_VALUE": true, "UNKNOWN_PARAMETER": true, definition.CodeCFNUnresolved: true}
 
 func promoteRunBlockers(res *validate.Result) {
 	for i, d := range res.Diagnostics {

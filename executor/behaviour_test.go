@@ -373,7 +373,7 @@ func TestResumeAfterCrash(t *testing.T) {
 		t.Errorf("after resume B ran %d times, C %d", len(r2.at["B"]), len(r2.at["C"]))
 	}
 	atts := r2.e.Attempts(iB)
-	if len(atts) != 2 || atts[0].Status != string(Failed) || atts[0].ErrorID != "ProcessStopped" || atts[1].Status != string(Finished) {
+	if len(atts) != 2 || atts[0].Status != string(Canceled) || atts[0].ErrorID != ErrorIDCrashed || atts[1].Status != string(Finished) {
 		t.Errorf("B attempts %+v", atts)
 	}
 	// History intact: events of both sessions, numbered without gaps.

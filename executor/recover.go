@@ -4,7 +4,9 @@ package executor
 
 import (
 	"fmt"
+	"time"
 
+	"github.com/dpl-dev/dpl/executor/proc"
 	"github.com/dpl-dev/dpl/executor/store"
 )
 
@@ -26,10 +28,47 @@ func (e *engine) resumeInFlight() error {
 	return nil
 }
 
+// MaxCrashes is how many crashes of dpl in a row may interrupt an
+// instance before it fails instead of running again.
+const MaxCrashes = 3
+
+// Error ids of attempts ended by a crash of dpl.
+const (
+	// ErrorIDCrashed: dpl died while the attempt ran; it runs again.
+	ErrorIDCrashed = "DplCrashed"
+	// ErrorIDCrashLoop: MaxCrashes crashes in a row; the instance failed.
+	ErrorIDCrashLoop = "DplCrashLoop"
+)
+
+// killLeftovers stops what a killed dpl left running on this state
+// folder: the recorded process groups of attempts still RUNNING in the
+// store (only when their leader is still the recorded process), and every
+// process marked with the folder whose dpl is gone. It runs before
+// anything is queued, so an attempt never runs beside its leftover.
+// Called with e.mu held.
+func (e *engine) killLeftovers() {
+	if e.opts.StateDir == "" {
+		return
+	}
+	var groups []proc.Group
+	for _, a := range e.atts {
+		if Status(a.Status) == Running && a.Pgid > 0 {
+			groups = append(groups, proc.Group{Pgid: a.Pgid, Start: a.PgidStart})
+		}
+	}
+	n, err := proc.KillLeftovers(e.opts.StateDir, groups, 10*time.Second)
+	switch {
+	case err != nil:
+		e.emit(Event{Kind: EventRun, Error: "stopping what the killed run left: " + err.Error()})
+	case n > 0:
+		e.emit(Event{Kind: EventRun, Message: fmt.Sprintf("stopped %d processes the killed run left behind", n)})
+	}
+}
+
 // recoverInFlight runs once when a resumed activation starts: attempts
-// that were running when the process died failed (retried per policy);
-// after an interrupt they are given back and queued again at once; queued
-// ones are queued again.
+// that were running when the process died (crash or interrupt) are given
+// back and queued again at once, without using a retry; queued ones are
+// queued again.
 func (e *engine) recoverInFlight(interrupted bool) {
 	now := e.now()
 	for _, i := range e.order {
@@ -39,23 +78,31 @@ func (e *engine) recoverInFlight(interrupted bool) {
 		}
 		switch Status(a.Status) {
 		case Running:
-			// After a crash the attempt failed and is retried per its policy.
-			// After an interrupt dpl stopped the command on purpose: the
-			// attempt is given back like a runner's at shutdown — CANCELED,
-			// and a new one queued at once, without retryDelay and without
-			// using one of maximumRetries.
-			st, errID, msg := Failed, "ProcessStopped", "dpl stopped while this attempt was running; it is retried per its retry policy"
-			if interrupted {
-				st, errID, msg = Canceled, ErrorIDReleased, "dpl was interrupted while this attempt was running; a new attempt starts on resume"
+			// Neither a crash of dpl nor an interrupt is the task's failure:
+			// the attempt is given back — CANCELED, and a new one queued at
+			// once, without retryDelay and without using one of
+			// maximumRetries (what the killed run left of its processes was
+			// stopped by killLeftovers). Only a crash loop fails it: the
+			// same instance interrupted by MaxCrashes crashes in a row.
+			st, errID, msg := Canceled, ErrorIDReleased, "dpl was interrupted while this attempt was running; a new attempt starts on resume"
+			if !interrupted {
+				i.Crashes++
+				st, errID = Canceled, ErrorIDCrashed
+				msg = fmt.Sprintf("dpl was killed while this attempt was running (crash %d in a row); it runs again without using a retry", i.Crashes)
+				if i.Crashes >= MaxCrashes {
+					st, errID = Failed, ErrorIDCrashLoop
+					msg = fmt.Sprintf("dpl was killed %d times in a row while this instance was running; it is not run again (a crash loop: look at what the command does to dpl, then dpl rerun %s)", i.Crashes, i.ID)
+				}
 			}
 			e.moveAttempt(a, attemptCause(st))
 			a.ActualEnd, a.ErrorID, a.ErrorMessage = now, errID, msg
 			e.saveAttempt(a, Event{Kind: EventAttempt, Component: i.Component, Instance: i.ID, Attempt: a.ID, Status: st, Error: msg})
-			if interrupted {
-				e.startAttempt(i, now)
-			} else {
-				e.attemptFailed(i, a, now)
+			if st == Failed {
+				i.Crashes = 0 // a rerun starts a new count
+				e.failInstance(i, msg, errID, now)
+				continue
 			}
+			e.startAttempt(i, now)
 		case WaitingForRunner:
 			e.enqueue(i, a)
 			// Pollers (the endpoint's wake-ups) learn of it like of any

@@ -19,6 +19,7 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 		what = "resumed"
 	}
 	e.emit(Event{Kind: EventRun, Status: Running, Message: fmt.Sprintf("activation %d %s", e.act.Seq, what)})
+	e.killLeftovers()
 	if e.resumed {
 		if err := e.resumeInFlight(); err != nil {
 			e.mu.Unlock()

@@ -40,10 +40,12 @@ func (e *engine) PollForTask(ctx context.Context, in PollInput) (*task.Task, err
 	for {
 		e.mu.Lock()
 		if t := e.handout(in); t != nil {
+			target := e.w.queued()
 			e.mu.Unlock()
-			// Not waiting for the write: should the process die before it
-			// lands, the attempt is queued again on resume — the one in
-			// flight runs twice, as after any crash.
+			// The task starts only once its attempt — and every result
+			// before it, such as its upstream's FINISHED — is in the store:
+			// after a crash, a step never reruns when a later one started.
+			e.w.waitFor(target)
 			return t, nil
 		}
 		if e.done {
@@ -171,6 +173,23 @@ func (e *engine) ReportTaskProgress(_ context.Context, taskID string, _ []task.F
 	return Status(a.Status) != Running, nil
 }
 
+// RecordProcess records a process group the local runner started for a
+// task, so that should dpl die mid-attempt the next run stops what is left
+// of it before running the attempt again. Queued, not waited for: the
+// command is already running, and the environment marker (executor/proc)
+// covers a crash before the write lands.
+func (e *engine) RecordProcess(taskID string, p task.Process) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	a := e.tasks[taskID]
+	if a == nil || Status(a.Status) != Running {
+		return
+	}
+	a.Pgid, a.PgidStart = p.Pgid, p.Start
+	e.saveAttempt(a)
+	e.flush()
+}
+
 // ReportTaskRunnerHeartbeat implements API: terminate once the run ended.
 func (e *engine) ReportTaskRunnerHeartbeat(_ context.Context, _ HeartbeatInput) (bool, error) {
 	e.mu.Lock()
@@ -216,6 +235,7 @@ func (e *engine) setTaskStatus(_ context.Context, taskID string, r task.Result) 
 	a.ActualEnd = now
 	a.Result = string(r.Status)
 	a.ErrorID, a.ErrorMessage, a.ErrorStack = r.ErrorID, r.ErrorMessage, r.ErrorStackTrace
+	i.Crashes = 0 // an attempt ran to its end: the crash loop is broken
 	switch {
 	case r.Status == task.Finished:
 		e.moveAttempt(a, CauseSucceed)

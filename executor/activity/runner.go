@@ -158,6 +158,7 @@ func (r *Runner) Run(ctx context.Context, t *task.Task, logs task.Logs) task.Res
 	if !ok {
 		return failf(task.ErrorIDUnknownType, "the local runner does not know how to run objects of type %q", typ)
 	}
+	ctx = context.WithValue(ctx, attemptKey{}, t.AttemptID)
 	pl, err := r.startPipelineLog(t, &logs)
 	if err != nil {
 		fmt.Fprintf(logs.Stderr, "dpl: warning: attempt logs will not be uploaded: %v\n", err)
@@ -171,6 +172,14 @@ func (r *Runner) Run(ctx context.Context, t *task.Task, logs task.Logs) task.Res
 		}
 	}
 	return res
+}
+
+type attemptKey struct{}
+
+// attemptOf is the attempt whose task ctx runs ("" outside Run).
+func attemptOf(ctx context.Context) string {
+	id, _ := ctx.Value(attemptKey{}).(string)
+	return id
 }
 
 // workDir returns (creating it once) the working folder commands run in:

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dpl-dev/dpl/executor/proc"
 	"github.com/dpl-dev/dpl/executor/storage"
 	"github.com/dpl-dev/dpl/executor/task"
 )
@@ -151,15 +152,24 @@ func (r *Runner) exec(ctx context.Context, argv []string, dir string, env []stri
 	} else {
 		cmd = exec.Command(argv[0], argv[1:]...)
 	}
+	if id := attemptOf(ctx); id != "" {
+		// Marks every process of the attempt, so that leftovers of a dpl
+		// killed mid-attempt are found and stopped by the next run.
+		env = append(env[:len(env):len(env)], proc.EnvVar+"="+proc.Marker(r.opts.Root, id))
+	}
 	cmd.Dir, cmd.Env = dir, env
 	cmd.Stdout, cmd.Stderr = pooledCopy{stdout}, pooledCopy{stderr}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Pdeathsig (Linux): the command dies with the dpl thread that started
+	// it, so a kill -9 of dpl does not leave it running beside its rerun.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: proc.Pdeathsig}
 	// A background child holding the output pipe must not block Wait forever.
 	cmd.WaitDelay = r.opts.KillGrace + time.Second
 	if err := cmd.Start(); err != nil {
 		return err
 	}
 	pgid := cmd.Process.Pid
+	start, _ := proc.StartTime(pgid)
+	task.ProcessStarted(ctx, task.Process{Pgid: pgid, Start: start})
 	done := make(chan struct{})
 	go func() {
 		select {

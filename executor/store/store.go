@@ -75,6 +75,9 @@ type Instance struct {
 	MarkedFinished bool      `json:"markedFinished,omitempty"`
 	Reruns         int       `json:"reruns,omitempty"`
 	Reason         string    `json:"reason,omitempty"` // cancellationReason / failure reason
+	// Crashes counts the crashes of dpl in a row that interrupted this
+	// instance's attempts (reset when an attempt reports a result).
+	Crashes int `json:"crashes,omitempty"`
 }
 
 // MaxWaitingOn bounds Instance.WaitingOn so that a fan-in over hundreds of
@@ -101,4 +104,8 @@ type Attempt struct {
 	ErrorStack   string    `json:"errorStackTrace,omitempty"`
 	Stdout       string    `json:"stdout,omitempty"` // log file paths
 	Stderr       string    `json:"stderr,omitempty"`
+	// The process group the local runner started for the attempt (its
+	// leader's pid and start time), killed on resume if dpl crashed.
+	Pgid      int    `json:"pgid,omitempty"`
+	PgidStart uint64 `json:"pgidStart,omitempty"`
 }

@@ -148,3 +148,27 @@ var permanent = map[string]bool{
 // Permanent reports whether a failure with this error id is one no retry
 // can fix.
 func Permanent(errorID string) bool { return permanent[errorID] }
+
+// Process is a process group a runner started for a task: the leader's
+// pid (the group id) and its start time from /proc (0 when unknown). The
+// engine records it so that a dpl killed mid-attempt can be cleaned up
+// after: the next run kills the group if its leader is still that process.
+type Process struct {
+	Pgid  int
+	Start uint64
+}
+
+type processHookKey struct{}
+
+// WithProcessHook returns a context whose runner reports every process
+// group it starts to fn (the local worker records them in the engine).
+func WithProcessHook(ctx context.Context, fn func(Process)) context.Context {
+	return context.WithValue(ctx, processHookKey{}, fn)
+}
+
+// ProcessStarted reports a started process group to ctx's hook, if any.
+func ProcessStarted(ctx context.Context, p Process) {
+	if fn, ok := ctx.Value(processHookKey{}).(func(Process)); ok {
+		fn(p)
+	}
+}

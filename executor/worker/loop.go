@@ -29,6 +29,13 @@ type Canceler interface {
 	TaskCanceled(taskID string) <-chan struct{}
 }
 
+// ProcessRecorder is implemented by in-process engines: it records the
+// process groups an attempt starts, so that after a crash of dpl the next
+// run can stop what is left of them before running the attempt again.
+type ProcessRecorder interface {
+	RecordProcess(taskID string, p task.Process)
+}
+
 // QueuedReporter is implemented by in-process engines: SetTaskStatus that
 // does not wait for the store, so a slot takes its next task at once (see
 // executor's SetTaskStatusQueued for what a crash then means).
@@ -275,6 +282,9 @@ func (l *Loop) runTask(ctx context.Context, t *task.Task) error {
 		}
 		defer closeLogs()
 		logs = lg
+	}
+	if rec, ok := l.API.(ProcessRecorder); ok {
+		tctx = task.WithProcessHook(tctx, func(p task.Process) { rec.RecordProcess(t.TaskID, p) })
 	}
 	res := l.Runner.Run(tctx, t, logs)
 	switch {

@@ -1,0 +1,280 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/dpl-dev/dpl/executor/proc"
+)
+
+// stepLine is one line a crash-test step appends to the shared log.
+type stepLine struct {
+	what, step string // what: start, end, overlap
+	pid        int
+}
+
+func readStepLog(t *testing.T, path string) []stepLine {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	var out []stepLine
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		f := strings.Fields(l)
+		if len(f) != 3 {
+			continue // a line cut by the kill
+		}
+		pid, _ := strconv.Atoi(f[2])
+		out = append(out, stepLine{f[0], f[1], pid})
+	}
+	return out
+}
+
+// finishedSteps asks dpl runs which instances are FINISHED in the store.
+func finishedSteps(t *testing.T, bin, state string) map[string]bool {
+	t.Helper()
+	out, err := exec.Command(bin, "runs", "--state-dir", state, "--output", "json").Output()
+	if err != nil {
+		t.Fatalf("dpl runs: %v", err)
+	}
+	var recs []map[string]any
+	if err := json.Unmarshal(out, &recs); err != nil {
+		t.Fatalf("dpl runs json: %v\n%s", err, out)
+	}
+	done := map[string]bool{}
+	for _, r := range recs {
+		if r["@status"] == "FINISHED" {
+			done[r["@componentParent"].(string)] = true
+		}
+	}
+	return done
+}
+
+// TestCrashPolicyRandomKills kills `dpl run` with SIGKILL at random moments
+// in a chain of steps, then runs it again until it ends, in several trials
+// with maximumRetries 0 and the default (2) and the default retryDelay of
+// 10 minutes. Each step holds an exclusive flock while it runs and logs
+// start/end lines (O_APPEND). It checks: the run ends with every step
+// FINISHED and exit 0 (a crash used no retry and waited no retryDelay), no
+// two copies of a step overlap (flock -n never fails), a step the store
+// had FINISHED at a kill never starts again, no step starts again once the
+// next one started, and no process of a killed run survives.
+func TestCrashPolicyRandomKills(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("SKIPPING: needs /proc and the parent-death signal (Linux)")
+	}
+	if _, err := exec.LookPath("flock"); err != nil {
+		t.Skip("SKIPPING: needs flock(1) (util-linux) to detect overlapping copies")
+	}
+	bin := dplBinary(t)
+	const steps, killsPerTrial = 6, 3
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 7))
+	trial := 0
+	for _, retries := range []string{"0", ""} {
+		for range 3 {
+			trial++
+			name := fmt.Sprintf("trial %d maximumRetries=%q", trial, retries)
+			t.Run(name, func(t *testing.T) {
+				dir := t.TempDir()
+				state, logf := filepath.Join(dir, "state"), filepath.Join(dir, "steps.log")
+				def := crashChain(t, dir, logf, steps, retries)
+				var kills int
+				var pids []int
+				for session := 0; ; session++ {
+					if session > killsPerTrial+3 {
+						t.Fatalf("still not finished after %d sessions", session)
+					}
+					before := len(readStepLog(t, logf))
+					ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+					cmd := exec.CommandContext(ctx, bin, "run", "--headless", "--state-dir", state, def)
+					var out bytes.Buffer
+					cmd.Stdout, cmd.Stderr = &out, &out
+					if err := cmd.Start(); err != nil {
+						cancel()
+						t.Fatal(err)
+					}
+					waited := make(chan error, 1)
+					go func() { waited <- cmd.Wait() }()
+					var err error
+					killed := false
+					if kills < killsPerTrial {
+						// Kill once this session has finished a step (so the
+						// same instance is not crashed three times in a row),
+						// at a random moment after that.
+						err, killed = killAfterProgress(t, cmd, waited, logf, before, time.Duration(rng.IntN(400))*time.Millisecond)
+					} else {
+						err = <-waited
+					}
+					hung := ctx.Err() == context.DeadlineExceeded
+					cancel()
+					if hung {
+						t.Fatalf("session %d hung (a retryDelay waited?):\n%s", session, out.String())
+					}
+					if killed {
+						kills++
+						for _, l := range readStepLog(t, logf)[before:] {
+							pids = append(pids, l.pid)
+						}
+						done := finishedSteps(t, bin, state)
+						// Whatever the store had FINISHED must never start again.
+						checkNoRestart(t, logf, len(readStepLog(t, logf)), done)
+						continue
+					}
+					if code := exitCode(err); code != 0 {
+						t.Fatalf("session %d: exit %d\n%s", session, code, out.String())
+					}
+					break
+				}
+				lines := readStepLog(t, logf)
+				checkChain(t, lines, steps)
+				done := finishedSteps(t, bin, state)
+				for k := 1; k <= steps; k++ {
+					if !done[fmt.Sprintf("S%d", k)] {
+						t.Errorf("S%d is not FINISHED at the end", k)
+					}
+				}
+				for _, l := range lines {
+					pids = append(pids, l.pid)
+				}
+				for _, pid := range pids {
+					if processAlive(pid) {
+						t.Errorf("process %d of a killed run survives", pid)
+					}
+				}
+				if n, _ := proc.KillLeftovers(state, nil, time.Second); n != 0 {
+					t.Errorf("%d marked processes of the state folder were still running", n)
+				}
+				t.Logf("%d kills, %d step lines", kills, len(lines))
+			})
+		}
+	}
+}
+
+// crashChain writes a chain S1 → … → Sn whose steps lock, log and sleep.
+func crashChain(t *testing.T, dir, logf string, n int, retries string) string {
+	t.Helper()
+	def := `{"id":"Default","name":"Default","scheduleType":"ondemand","workerGroup":"wg"`
+	if retries != "" {
+		def += `,"maximumRetries":"` + retries + `"`
+	}
+	objs := []string{def + "}"}
+	for k := 1; k <= n; k++ {
+		lock := filepath.Join(dir, fmt.Sprintf("S%d.lock", k))
+		// flock -n fails at once if another copy of the step holds the lock.
+		script := fmt.Sprintf(`flock -n %[1]s sh -c 'echo "start S%[2]d $$" >> %[3]s; sleep 0.%[4]d; echo "end S%[2]d $$" >> %[3]s' || { echo "overlap S%[2]d $$" >> %[3]s; exit 1; }`,
+			lock, k, logf, 1+k%3)
+		b, _ := json.Marshal(script)
+		o := fmt.Sprintf(`{"id":"S%d","name":"S%d","type":"ShellCommandActivity","command":%s`, k, k, b)
+		if k > 1 {
+			o += fmt.Sprintf(`,"dependsOn":{"ref":"S%d"}`, k-1)
+		}
+		objs = append(objs, o+"}")
+	}
+	path := filepath.Join(dir, "chain.json")
+	if err := os.WriteFile(path, []byte(`{"objects":[`+strings.Join(objs, ",\n")+`]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// killAfterProgress waits for a step to end in this session, then after
+// delay kills dpl with SIGKILL. It returns the run's result and whether it
+// was killed (false: the run ended first).
+func killAfterProgress(t *testing.T, cmd *exec.Cmd, waited chan error, logf string, before int, delay time.Duration) (error, bool) {
+	t.Helper()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-waited:
+			return err, false
+		case <-tick.C:
+		}
+		ended := false
+		for _, l := range readStepLog(t, logf)[before:] {
+			ended = ended || l.what == "end"
+		}
+		if ended {
+			break
+		}
+	}
+	select {
+	case err := <-waited:
+		return err, false
+	case <-time.After(delay):
+	}
+	_ = cmd.Process.Signal(syscall.SIGKILL)
+	<-waited
+	return nil, true
+}
+
+// checkNoRestart arranges that no step FINISHED in the store at a kill
+// starts again after line `from` of the log (checked at the end).
+func checkNoRestart(t *testing.T, logf string, from int, done map[string]bool) {
+	t.Cleanup(func() {
+		for _, l := range readStepLog(t, logf)[from:] {
+			if l.what == "start" && done[l.step] {
+				t.Errorf("%s was FINISHED in the store at a kill and started again (pid %d)", l.step, l.pid)
+			}
+		}
+	})
+}
+
+// checkChain verifies the log of the whole trial: no overlap, every step
+// ended, and no step started again after its successor started.
+func checkChain(t *testing.T, lines []stepLine, n int) {
+	t.Helper()
+	lastStart := map[string]int{}
+	firstStart := map[string]int{}
+	ended := map[string]bool{}
+	for k, l := range lines {
+		switch l.what {
+		case "overlap":
+			t.Errorf("two copies of %s ran at once (pid %d could not take the step's lock)", l.step, l.pid)
+		case "start":
+			lastStart[l.step] = k
+			if _, ok := firstStart[l.step]; !ok {
+				firstStart[l.step] = k
+			}
+		case "end":
+			ended[l.step] = true
+		}
+	}
+	for k := 1; k <= n; k++ {
+		s := fmt.Sprintf("S%d", k)
+		if !ended[s] {
+			t.Errorf("%s never ran to its end", s)
+		}
+		if k < n {
+			next := fmt.Sprintf("S%d", k+1)
+			if f, ok := firstStart[next]; ok && lastStart[s] > f {
+				t.Errorf("%s started again after %s had started", s, next)
+			}
+		}
+	}
+}
+
+// processAlive reports whether pid runs (a zombie does not count).
+func processAlive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	i := bytes.LastIndexByte(b, ')')
+	return i >= 0 && i+2 < len(b) && b[i+2] != 'Z'
+}

@@ -60,8 +60,11 @@ func openState(flag string, write bool) (*store.DB, string, error) {
 		open = store.Open
 	}
 	db, err := open(dir)
+	if errors.Is(err, store.ErrLocked) {
+		return nil, dir, fmt.Errorf("%w (`dpl events --follow` works during a run)", err)
+	}
 	if err != nil {
-		return nil, dir, fmt.Errorf("%w — is a `dpl run` using %s right now? (`dpl events --follow` works during a run)", err, dir)
+		return nil, dir, err
 	}
 	return db, dir, nil
 }

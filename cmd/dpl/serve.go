@@ -122,7 +122,7 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 		Logf:     func(format string, args ...any) { fmt.Fprintf(stderr, "dpl serve: "+format+"\n", args...) },
 	})
 	if err != nil {
-		return withCode(exitUsage, fmt.Errorf("%w (is another dpl using %s?)", err, stateDir))
+		return withCode(exitUsage, err)
 	}
 	defer srv.Close()
 	l, err := net.Listen("tcp", f.listen)

@@ -38,7 +38,8 @@ func OpenStore(stateDir string) *PendingStore {
 		}
 		db, err := store.Open(stateDir)
 		if err != nil {
-			err = errcode.Wrap(errcode.IO, fmt.Errorf("%w (is another dpl using %s?)", err, stateDir))
+			// The store's error says what happened (locked by PID, permission, damaged).
+			err = errcode.Wrap(errcode.IO, err)
 		}
 		p.ch <- openedStore{db, err}
 	}()

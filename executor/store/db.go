@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 
 	badger "github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
@@ -41,10 +43,14 @@ var ErrNotFound = errors.New("not found")
 
 // Open opens (creating) the store under dir/db, holding its lock.
 func Open(stateDir string) (*DB, error) {
-	db, err := badger.Open(badgerOptions(filepath.Join(stateDir, "db")))
+	dir := filepath.Join(stateDir, "db")
+	db, err := openBadger(badgerOptions(dir))
 	if err != nil {
-		return nil, fmt.Errorf("open state store in %s: %w", stateDir, err)
+		return nil, describeOpenError(stateDir, err)
 	}
+	// The store holds run state and (sealed) secrets: only the owner may
+	// list or read it, whatever the umask gave its files.
+	_ = os.Chmod(dir, 0o700)
 	return &DB{db: db}, nil
 }
 
@@ -60,13 +66,13 @@ var ErrReadOnly = errors.New("the state store is open read-only")
 // stays untouched and its unflushed writes are still seen.
 func OpenReadOnly(stateDir string) (*DB, error) {
 	dir := filepath.Join(stateDir, "db")
-	db, err := badger.Open(badgerOptions(dir).WithReadOnly(true))
+	db, err := openBadger(badgerOptions(dir).WithReadOnly(true))
 	// badger flattens the error it wraps into text (y.Wrap).
 	if err != nil && (errors.Is(err, badger.ErrTruncateNeeded) || strings.Contains(err.Error(), badger.ErrTruncateNeeded.Error())) {
 		return openCopy(stateDir, dir)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("open state store in %s: %w", stateDir, err)
+		return nil, describeOpenError(stateDir, err)
 	}
 	return &DB{db: db, readOnly: true}, nil
 }
@@ -89,10 +95,10 @@ func openCopy(stateDir, dir string) (*DB, error) {
 		return nil, fmt.Errorf("open state store in %s: copy for reading: %w", stateDir, err)
 	}
 	// The copy is ours: badger may replay and truncate it.
-	db, err := badger.Open(badgerOptions(tmp))
+	db, err := openBadger(badgerOptions(tmp))
 	if err != nil {
 		os.RemoveAll(tmp)
-		return nil, fmt.Errorf("open state store in %s: %w", stateDir, err)
+		return nil, describeOpenError(stateDir, err)
 	}
 	return &DB{db: db, readOnly: true, tmpCopy: tmp}, nil
 }
@@ -113,6 +119,66 @@ func badgerOptions(dir string) badger.Options {
 		// once per run; compressing tables costs more CPU than it saves.
 		WithDetectConflicts(false).
 		WithCompression(options.None)
+}
+
+// openBadger opens badger, turning a panic on a damaged file into an error.
+func openBadger(opts badger.Options) (db *badger.DB, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			db, err = nil, fmt.Errorf("%w: %v", errDamaged, r)
+		}
+	}()
+	return badger.Open(opts)
+}
+
+// errDamaged marks a store that badger cannot read.
+var errDamaged = errors.New("damaged store")
+
+// Open error kinds, for errors.Is.
+var (
+	ErrLocked     = errors.New("state store is in use")
+	ErrPermission = errors.New("no permission on the state store")
+	ErrCorrupt    = errors.New("state store is damaged")
+)
+
+// describeOpenError says what went wrong opening the store: held by
+// another process (naming it), not accessible, or damaged.
+func describeOpenError(stateDir string, err error) error {
+	dir := filepath.Join(stateDir, "db")
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "Cannot acquire directory lock"):
+		who := "another process"
+		if b, rerr := os.ReadFile(filepath.Join(dir, "LOCK")); rerr == nil {
+			if pid, perr := strconv.Atoi(strings.TrimSpace(string(b))); perr == nil && pid > 0 {
+				who = "process " + strconv.Itoa(pid)
+				if cmd := processCommand(pid); cmd != "" {
+					who += " (" + cmd + ")"
+				}
+			}
+		}
+		return fmt.Errorf("%w: %s is locked by %s; wait for it to end or use another --state-dir", ErrLocked, dir, who)
+	case errors.Is(err, fs.ErrPermission):
+		return fmt.Errorf("%w: %s: %v (the folder belongs to another user, or its mode forbids access)", ErrPermission, dir, err)
+	case errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EROFS) || errors.Is(err, syscall.EIO):
+		return fmt.Errorf("open state store in %s: %w", stateDir, err)
+	case errors.Is(err, errDamaged) || !errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%w: cannot read %s: %v; move the folder away to start afresh (its runs are lost) or restore it from a backup", ErrCorrupt, dir, err)
+	}
+	return fmt.Errorf("open state store in %s: %w", stateDir, err)
+}
+
+// processCommand is a process's command line, "" when unknown.
+func processCommand(pid int) string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+	if err != nil || len(b) == 0 {
+		return ""
+	}
+	s := strings.TrimSpace(strings.ReplaceAll(string(b), "\x00", " "))
+	if len(s) > 80 {
+		s = s[:77] + "..."
+	}
+	return s
 }
 
 // OpenMemory opens a store that lives in memory only (tests).

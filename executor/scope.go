@@ -1,6 +1,7 @@
 package executor
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/dpl-dev/dpl/definition"
@@ -50,7 +51,62 @@ func (b instBinding) Runtime(name string) (expr.Value, bool) {
 			return expr.DateTime(i.ActualEnd), true
 		}
 	}
+	if v, ok := b.runtimeField(name); ok {
+		return expr.String(v), true
+	}
 	return expr.Value{}, false
+}
+
+// runtimeField is one of the fields the service sets on instances and
+// attempts at run time (runtime.md): the latest attempt's when it has one.
+// Unset, it is empty — as the service renders it — never an unknown name,
+// so `#{node.errorMessage}` in an alarm works whether or not it failed.
+func (b instBinding) runtimeField(name string) (string, bool) {
+	i, a := b.i, b.i.att
+	switch name {
+	case "errorMessage":
+		if i.ErrorMessage == "" && a != nil {
+			return a.ErrorMessage, true
+		}
+		return i.ErrorMessage, true
+	case "errorId":
+		if i.ErrorID == "" && a != nil {
+			return a.ErrorID, true
+		}
+		return i.ErrorID, true
+	case "errorStackTrace":
+		if i.ErrorStack == "" && a != nil {
+			return a.ErrorStack, true
+		}
+		return i.ErrorStack, true
+	case "cancellationReason":
+		return i.Reason, true
+	case "hostname":
+		if a != nil {
+			return a.Hostname, true
+		}
+		return "", true
+	case "currentRetryCount":
+		return strconv.Itoa(max(i.Attempts-1, 0)), true
+	case "lastRetryTime":
+		switch {
+		case i.Kind == "precondition":
+			return fmtTime(i.LastCheck), true
+		case a != nil && a.N > 1:
+			return fmtTime(a.ActualStart), true
+		}
+		return "", true
+	case "reportProgressTime":
+		if a != nil {
+			return fmtTime(a.LastProgress), true
+		}
+		return "", true
+	case "@attemptCount":
+		return strconv.Itoa(i.Attempts), true
+	case "emrStepLog", "hadoopJobLog", "@resourceId", "@healthStatus":
+		return "", true // set by EMR and EC2 on the service; no local equivalent
+	}
+	return "", false
 }
 
 func (b instBinding) Node() (*definition.Object, definition.Binding) {

@@ -109,7 +109,9 @@ type engine struct {
 	subs    map[*subscriber]bool
 	memLog  []*Event // the event log when there is no store (pointers: appending stays cheap)
 	done    bool
-	pending store.Change // batched writes of the current operation
-	w       writer       // writes them in order, outside e.mu
-	invalid []error      // transitions the state machine refused (engine defects)
+	// announced is the instance the last EventNext named.
+	announced string
+	pending   store.Change // batched writes of the current operation
+	w         writer       // writes them in order, outside e.mu
+	invalid   []error      // transitions the state machine refused (engine defects)
 }

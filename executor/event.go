@@ -30,6 +30,10 @@ const (
 	EventLog EventKind = "log"
 	// EventAction is a non-alarm action fired (Terminate).
 	EventAction EventKind = "action"
+	// EventNext says the run is idle until its next instance is due:
+	// Instance and NextCheck (when it becomes runnable), Message in words
+	// ("next: @X at 2027-01-01T00:00:00, in 28 days").
+	EventNext EventKind = "next"
 )
 
 // Event is one entry of the engine's event stream. The same values feed the

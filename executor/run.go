@@ -44,6 +44,7 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 			e.w.sync() // alarm failures recorded after the end
 			return sum, nil
 		}
+		e.announceNext()
 		var tc <-chan time.Time
 		if at, ok := e.nextWake(); ok {
 			tc = e.clock.After(at.Sub(e.now()))
@@ -239,4 +240,49 @@ func closedChan() chan struct{} {
 	c := make(chan struct{})
 	close(c)
 	return c
+}
+
+// announceNext emits EventNext once per next instance when nothing runs
+// or waits for a runner and the next instance is due later: a scheduled
+// run that sleeps until then says what it waits for. Called with e.mu held.
+func (e *engine) announceNext() {
+	at, ok := e.it.Peek()
+	now := e.now()
+	if !ok || !at.After(now) || e.inflight > 0 {
+		return
+	}
+	for _, q := range e.queues {
+		if len(q) > 0 {
+			return
+		}
+	}
+	pi, _ := e.it.PeekInstance()
+	if pi.ID == e.announced {
+		return
+	}
+	e.announced = pi.ID
+	due := at
+	e.emit(Event{Kind: EventNext, Component: pi.Component, Instance: pi.ID, NextCheck: &due,
+		Message: fmt.Sprintf("next: %s at %s, in %s", pi.ID, fmtTime(at), humanDuration(at.Sub(now)))})
+	e.flush()
+}
+
+// humanDuration writes d the way a person says it: "28 days", "3 hours",
+// "12 minutes", "40 seconds".
+func humanDuration(d time.Duration) string {
+	unit := func(n int64, name string) string {
+		if n == 1 {
+			return "1 " + name
+		}
+		return fmt.Sprintf("%d %ss", n, name)
+	}
+	switch {
+	case d >= 48*time.Hour:
+		return unit(int64(d/(24*time.Hour)), "day")
+	case d >= 2*time.Hour:
+		return unit(int64(d/time.Hour), "hour")
+	case d >= 2*time.Minute:
+		return unit(int64(d/time.Minute), "minute")
+	}
+	return unit(int64(d.Round(time.Second)/time.Second), "second")
 }

@@ -79,6 +79,8 @@ func EventLine(ev executor.Event, w Words) string {
 			return col("action", ev.Object+": "+ev.Error)
 		}
 		return col("action", fmt.Sprintf("%s on %s: %s", ev.Object, ev.Node, ev.Message))
+	case executor.EventNext:
+		return col("next", strings.TrimPrefix(ev.Message, "next: "))
 	case executor.EventAttempt:
 		line := col(w.attempt(ev.Status), ev.Attempt)
 		switch {
@@ -97,7 +99,7 @@ func EventLine(ev executor.Event, w Words) string {
 // — not every WAITING or RUNNING transition.
 func Notable(ev executor.Event) bool {
 	switch ev.Kind {
-	case executor.EventRun, executor.EventAlarm, executor.EventAction:
+	case executor.EventRun, executor.EventAlarm, executor.EventAction, executor.EventNext:
 		return true
 	case executor.EventAttempt:
 		return ev.Status.Terminal()

@@ -321,6 +321,16 @@ func (it *Iterator) Peek() (time.Time, bool) {
 	return it.heap[0].runnable, true
 }
 
+// PeekInstance returns the next instance without consuming it (it is
+// built, so use Peek on hot paths).
+func (it *Iterator) PeekInstance() (Instance, bool) {
+	if len(it.heap) == 0 {
+		return Instance{}, false
+	}
+	cur := it.heap[0]
+	return it.p.instance(cur.c, cur.k, nil), true
+}
+
 // Next returns the next instance in runnable order.
 func (it *Iterator) Next() (Instance, bool) {
 	if len(it.heap) == 0 {

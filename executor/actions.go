@@ -46,7 +46,7 @@ func (e *engine) publishAlarm(i *inst, c *comp) {
 		if err != nil {
 			return fmt.Sprintf("<%s: %v>", key, err)
 		}
-		return strings.Join(ss, ",")
+		return e.mask(strings.Join(ss, ","))
 	}
 	a := Alarm{Time: e.now(), Object: c.obj.ID, Node: i.ID, TopicArn: get("topicArn"), Subject: get("subject"),
 		Message: get("message"), Role: get("role")}

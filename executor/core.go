@@ -9,6 +9,7 @@ import (
 	"github.com/dpl-dev/dpl/definition"
 	"github.com/dpl-dev/dpl/executor/provider"
 	"github.com/dpl-dev/dpl/executor/schedule"
+	"github.com/dpl-dev/dpl/executor/secret"
 	"github.com/dpl-dev/dpl/executor/store"
 	"github.com/dpl-dev/dpl/executor/task"
 )
@@ -109,6 +110,10 @@ type engine struct {
 	subs    map[*subscriber]bool
 	memLog  []*Event // the event log when there is no store (pointers: appending stays cheap)
 	done    bool
+	// sealer encrypts `*` values for the store (nil: no state folder).
+	sealer *secret.Sealer
+	// secrets are the run's secret values, masked in events and messages.
+	secrets []string
 	// announced is the instance the last EventNext named.
 	announced string
 	pending   store.Change // batched writes of the current operation

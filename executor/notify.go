@@ -39,10 +39,10 @@ type Outbox struct {
 func (o *Outbox) Publish(_ context.Context, a Alarm) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if err := os.MkdirAll(filepath.Dir(o.Path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(o.Path), 0o700); err != nil {
 		return fmt.Errorf("outbox: %w", err)
 	}
-	f, err := os.OpenFile(o.Path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	f, err := os.OpenFile(o.Path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
 		return fmt.Errorf("outbox: %w", err)
 	}

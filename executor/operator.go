@@ -120,7 +120,7 @@ func (e *engine) setStatusCmd(_ context.Context, pipelineID string, ids []string
 		e.act.Ended, e.act.Reason = time.Time{}, ""
 		e.reopen()
 		if e.db != nil {
-			if err := e.db.PutActivation(e.act); err != nil {
+			if err := e.putActivation(); err != nil {
 				return err
 			}
 		}

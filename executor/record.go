@@ -3,6 +3,7 @@
 package executor
 
 import (
+	"github.com/dpl-dev/dpl/definition"
 	"github.com/dpl-dev/dpl/executor/store"
 )
 
@@ -21,6 +22,9 @@ func (e *engine) flush() {
 // emit stamps an event, queues it for the store and hands it to
 // subscribers.
 func (e *engine) emit(ev Event) {
+	if len(e.secrets) > 0 {
+		ev.Error, ev.Message, ev.Subject = e.mask(ev.Error), e.mask(ev.Message), e.mask(ev.Subject)
+	}
 	e.seq++
 	ev.Seq = e.seq
 	ev.Time = e.now()
@@ -37,6 +41,9 @@ func (e *engine) emit(ev Event) {
 }
 
 func (e *engine) saveInst(i *inst, evs ...Event) {
+	if len(e.secrets) > 0 {
+		i.ErrorMessage, i.ErrorStack, i.Reason = e.mask(i.ErrorMessage), e.mask(i.ErrorStack), e.mask(i.Reason)
+	}
 	cp := i.Instance
 	cp.WaitingOn = append([]string(nil), i.WaitingOn...)
 	e.pending.Instances = append(e.pending.Instances, &cp)
@@ -46,9 +53,17 @@ func (e *engine) saveInst(i *inst, evs ...Event) {
 }
 
 func (e *engine) saveAttempt(a *store.Attempt, evs ...Event) {
+	if len(e.secrets) > 0 {
+		a.ErrorMessage, a.ErrorStack = e.mask(a.ErrorMessage), e.mask(a.ErrorStack)
+	}
 	cp := *a
 	e.pending.Attempts = append(e.pending.Attempts, &cp)
 	for _, ev := range evs {
 		e.emit(ev)
 	}
 }
+
+// mask hides the run's secret values in a message (a command's stderr
+// tail, an expression error, an alarm): the values of `*` parameters and
+// fields are never shown, logged or stored in clear.
+func (e *engine) mask(s string) string { return definition.MaskText(s, e.secrets) }

@@ -21,7 +21,7 @@ func (e *engine) resumeInFlight() error {
 	}
 	e.act.State = store.ActRunning
 	if e.db != nil {
-		if err := e.db.PutActivation(e.act); err != nil {
+		if err := e.putActivation(); err != nil {
 			return fmt.Errorf("engine: %w", err)
 		}
 	}

@@ -58,7 +58,7 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 			e.flush()
 			e.w.sync()
 			if e.db != nil {
-				_ = e.db.PutActivation(e.act)
+				_ = e.putActivation()
 				_ = e.db.Sync()
 			}
 			sum := e.summary("interrupted")
@@ -169,7 +169,7 @@ func (e *engine) finish(reason string) *Summary {
 	e.flush()
 	e.w.sync()
 	if e.db != nil {
-		_ = e.db.PutActivation(e.act)
+		_ = e.putActivation()
 		_ = e.db.Sync()
 	}
 	e.closeSubs()

@@ -17,6 +17,7 @@ import (
 	"github.com/dpl-dev/dpl/definition/period"
 	"github.com/dpl-dev/dpl/executor/clock"
 	"github.com/dpl-dev/dpl/executor/schedule"
+	"github.com/dpl-dev/dpl/executor/secret"
 	"github.com/dpl-dev/dpl/executor/store"
 )
 
@@ -78,9 +79,22 @@ func newEngine(opts Options) (*engine, error) {
 		} else if opts.PipelineName == "" && p.Name != "" {
 			e.name = p.Name
 		}
+		if opts.StateDir != "" {
+			// `*` values are sealed before they reach the store.
+			sealer, err := secret.ForStateDir(opts.StateDir, !readOnly)
+			if err != nil {
+				return nil, fmt.Errorf("engine: %w", err)
+			}
+			e.sealer = sealer
+		}
 		last, err := e.db.Latest(e.pipelineID)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return nil, fmt.Errorf("engine: read activations: %w", err)
+		}
+		if last != nil {
+			if last.Params, err = e.sealer.OpenParams(last.Params); err != nil {
+				return nil, fmt.Errorf("engine: activation %d: %w", last.Seq, err)
+			}
 		}
 		if last != nil && (last.Resumable() || opts.Latest) && !opts.Fresh {
 			if last.Hash != hash {
@@ -101,7 +115,7 @@ func newEngine(opts Options) (*engine, error) {
 			return nil, fmt.Errorf("engine: no run of %s to show in the read-only store", e.pipelineID)
 		}
 		if !readOnly {
-			if err := e.db.PutDefinition(e.pipelineID, hash, opts.Source); err != nil {
+			if err := e.db.PutDefinition(e.pipelineID, hash, e.sealer.Seal(opts.Source)); err != nil {
 				return nil, fmt.Errorf("engine: %w", err)
 			}
 		}
@@ -117,6 +131,7 @@ func newEngine(opts Options) (*engine, error) {
 		e.opts = opts
 	}
 	e.res = definition.NewResolver(d, e.act.Params)
+	e.secrets = e.res.Secrets()
 
 	// Instance ids carry whole seconds; an on-demand activation at a
 	// fractional time would name instances that a reloaded plan (parsing
@@ -134,7 +149,7 @@ func newEngine(opts Options) (*engine, error) {
 
 	if e.db != nil {
 		if !readOnly {
-			if err := e.db.PutActivation(e.act); err != nil {
+			if err := e.putActivation(); err != nil {
 				return nil, fmt.Errorf("engine: %w", err)
 			}
 		}
@@ -327,4 +342,11 @@ func (e *engine) load() error {
 		}
 	}
 	return nil
+}
+
+// putActivation writes the activation with its `*` parameter values sealed.
+func (e *engine) putActivation() error {
+	a := *e.act
+	a.Params = e.sealer.SealParams(a.Params)
+	return e.db.PutActivation(&a)
 }

@@ -234,7 +234,7 @@ func (e *engine) setTaskStatus(_ context.Context, taskID string, r task.Result) 
 	e.inflight--
 	a.ActualEnd = now
 	a.Result = string(r.Status)
-	a.ErrorID, a.ErrorMessage, a.ErrorStack = r.ErrorID, r.ErrorMessage, r.ErrorStackTrace
+	a.ErrorID, a.ErrorMessage, a.ErrorStack = r.ErrorID, e.mask(r.ErrorMessage), e.mask(r.ErrorStackTrace)
 	i.Crashes = 0 // an attempt ran to its end: the crash loop is broken
 	switch {
 	case r.Status == task.Finished:

@@ -81,7 +81,7 @@ func runSetStatus(cmd *cobra.Command, stateFlag, pipeline, status string, ids []
 	if err != nil {
 		return withCode(exitUsage, fmt.Errorf("pipeline %s has no run: %w", p.ID, err))
 	}
-	src, err := db.Definition(p.ID, act.Hash)
+	src, err := storedDefinition(db, dir, p.ID, act.Hash)
 	if err != nil {
 		return withCode(exitFailed, fmt.Errorf("stored definition of run %d: %w", act.Seq, err))
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/dpl-dev/dpl/executor/control"
 	"github.com/dpl-dev/dpl/executor/remote"
 	"github.com/dpl-dev/dpl/executor/session"
+	"github.com/dpl-dev/dpl/executor/secret"
 	"github.com/dpl-dev/dpl/executor/store"
 	"github.com/dpl-dev/dpl/tui"
 )
@@ -136,7 +137,7 @@ func openStored(db *store.DB, stateDir, pipeline string) (*tui.EngineSource, []e
 	if err != nil {
 		return nil, nil, err
 	}
-	src, err := db.Definition(p.ID, act.Hash)
+	src, err := storedDefinition(db, stateDir, p.ID, act.Hash)
 	if err != nil {
 		return nil, nil, fmt.Errorf("definition of %s run %d: %w", p.ID, act.Seq, err)
 	}
@@ -270,4 +271,18 @@ func attachRemote(ctx context.Context, endpoint, region, pipeline string, noMous
 		return withCode(exitFailed, err)
 	}
 	return nil
+}
+
+// storedDefinition reads a run's definition from the store, opening it
+// with the state folder's secret key (the engine seals it).
+func storedDefinition(db *store.DB, stateDir, pipeline, hash string) ([]byte, error) {
+	b, err := db.Definition(pipeline, hash)
+	if err != nil {
+		return nil, err
+	}
+	sealer, err := secret.ForStateDir(stateDir, false)
+	if err != nil {
+		return nil, err
+	}
+	return sealer.Open(b)
 }

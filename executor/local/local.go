@@ -84,9 +84,9 @@ func (l *lazyFile) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.f == nil && l.err == nil {
-		if err := os.MkdirAll(filepath.Dir(l.path), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Dir(l.path), 0o700); err != nil {
 			l.err = fmt.Errorf("log folder: %w", err)
-		} else if l.f, err = os.Create(l.path); err != nil {
+		} else if l.f, err = os.OpenFile(l.path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600); err != nil {
 			l.err = fmt.Errorf("log file: %w", err)
 		}
 	}

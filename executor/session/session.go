@@ -242,7 +242,7 @@ func (s *Session) Stopping() bool { return s.ctx.Err() != nil }
 // appendEventLog appends every event as a JSON line to path, flushing
 // whenever the stream is momentarily empty.
 func appendEventLog(events <-chan executor.Event, path string) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
 		for range events {
 		}

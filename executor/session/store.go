@@ -32,7 +32,7 @@ func OpenStore(stateDir string) *PendingStore {
 	_, statErr := os.Stat(stateDir)
 	p := &PendingStore{stateDir: stateDir, created: errors.Is(statErr, fs.ErrNotExist), ch: make(chan openedStore, 1)}
 	go func() {
-		if err := os.MkdirAll(stateDir, 0o755); err != nil {
+		if err := os.MkdirAll(stateDir, 0o700); err != nil {
 			p.ch <- openedStore{err: errcode.Wrap(errcode.IO, fmt.Errorf("state folder: %w", err))}
 			return
 		}

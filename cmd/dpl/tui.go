@@ -15,8 +15,8 @@ import (
 	"github.com/dpl-dev/dpl/executor"
 	"github.com/dpl-dev/dpl/executor/control"
 	"github.com/dpl-dev/dpl/executor/remote"
-	"github.com/dpl-dev/dpl/executor/session"
 	"github.com/dpl-dev/dpl/executor/secret"
+	"github.com/dpl-dev/dpl/executor/session"
 	"github.com/dpl-dev/dpl/executor/store"
 	"github.com/dpl-dev/dpl/tui"
 )

@@ -112,8 +112,6 @@ type engine struct {
 	done    bool
 	// sealer encrypts `*` values for the store (nil: no state folder).
 	sealer *secret.Sealer
-	// secrets are the run's secret values, masked in events and messages.
-	secrets []string
 	// announced is the instance the last EventNext named.
 	announced string
 	pending   store.Change // batched writes of the current operation

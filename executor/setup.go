@@ -131,7 +131,8 @@ func newEngine(opts Options) (*engine, error) {
 		e.opts = opts
 	}
 	e.res = definition.NewResolver(d, e.act.Params)
-	e.secrets = e.res.Secrets()
+	// Known from the start: events and errors are masked from the first one.
+	e.secrets, e.secretsKnown = e.res.Secrets(), true
 
 	// Instance ids carry whole seconds; an on-demand activation at a
 	// fractional time would name instances that a reloaded plan (parsing

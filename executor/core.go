@@ -74,7 +74,7 @@ type engine struct {
 	d            *definition.Definition
 	plan         *schedule.Plan
 	clock        task.Clock
-	db           *store.DB
+	db           store.Backend
 	pipelineID   string
 	name         string
 	act          *store.Activation

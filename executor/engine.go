@@ -35,7 +35,7 @@ type Options struct {
 	// Store persists the run; nil keeps everything in memory. A store
 	// opened with store.OpenReadOnly is only looked at (dpl tui on a
 	// stored run): New finds the activation to show and writes nothing.
-	Store *store.DB
+	Store store.Backend
 	// StateDir holds attempt logs (logs/) and resource working folders
 	// (resources/). Required when Store is set.
 	StateDir string

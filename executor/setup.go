@@ -51,7 +51,7 @@ func newEngine(opts Options) (*engine, error) {
 	d := opts.Definition
 	d.Resolve()
 	e := &engine{
-		opts: opts, d: d, clock: opts.Clock, db: opts.Store, pipelineID: opts.PipelineID,
+		opts: opts, d: d, clock: opts.Clock, db: store.NilIfNone(opts.Store), pipelineID: opts.PipelineID,
 		comps: map[string]*comp{}, insts: map[string]*inst{}, atts: map[string]*store.Attempt{},
 		attList: map[string][]*store.Attempt{}, tasks: map[string]*store.Attempt{},
 		waiters: map[string][]*inst{}, isDirty: map[*inst]bool{}, queues: map[string][]*store.Attempt{},

@@ -15,7 +15,7 @@ type writer struct {
 	mu      sync.Mutex
 	cond    *sync.Cond
 	pending []store.Change
-	db      *store.DB
+	db      store.Backend
 	pipe    string
 	seq     int
 	n       uint64 // changes queued so far
@@ -25,7 +25,7 @@ type writer struct {
 }
 
 // queue adds a change; it is written after every change queued before it.
-func (w *writer) queue(db *store.DB, pipeline string, seq int, c store.Change) {
+func (w *writer) queue(db store.Backend, pipeline string, seq int, c store.Change) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.cond == nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"os/signal"
 	"os/user"
@@ -19,6 +20,8 @@ import (
 	"github.com/dpl-dev/dpl/executor"
 	"github.com/dpl-dev/dpl/executor/activity"
 	"github.com/dpl-dev/dpl/executor/endpoint"
+	"github.com/dpl-dev/dpl/executor/pgstore"
+	"github.com/dpl-dev/dpl/executor/store"
 )
 
 type serveFlags struct {
@@ -38,6 +41,7 @@ type serveFlags struct {
 	bodyTimeout     time.Duration
 	maxConns        int
 	rateLimit       float64
+	store           string
 	backend         backendFlags
 }
 
@@ -78,6 +82,7 @@ address, and even then any local user can run commands as this server's user.`,
 	fl.StringVar(&f.stateDir, "state-dir", "", "state folder (default $DPL_STATE_DIR or ./.dpl)")
 	fl.StringVar(&f.credentials, "credentials", "", "AWS shared-credentials file whose key pairs may sign requests (default: a generated pair in <state-dir>/serve/credentials)")
 	fl.BoolVar(&f.noAuth, "no-auth", false, "accept unsigned requests (loopback --listen only; any local user can then run commands as this user)")
+	fl.StringVar(&f.store, "store", "", "where pipelines and run state live: badger:DIR (default: the state folder) or postgres://user:pass@host/db (one serve per database schema)")
 	fl.StringVar(&f.region, "endpoint-region", endpoint.DefaultRegion, "region requests must be signed for")
 	fl.IntVar(&f.parallel, "parallel", 2, "tasks run at once per pipeline by the in-process worker")
 	fl.DurationVar(&f.ackTimeout, "ack-timeout", endpoint.DefaultAckTimeout, "hand a task out again when its runner does not acknowledge it within this time")
@@ -112,7 +117,15 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
+	backendStore, storeDesc, err := openServeStore(cmd.Context(), f.store, stateDir)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	if backendStore != nil {
+		defer backendStore.Close()
+	}
 	srv, err := endpoint.New(endpoint.Options{
+		Store:    backendStore,
 		StateDir: stateDir, Credentials: creds, NoAuth: f.noAuth, Region: f.region,
 		Runner:   activity.New(be.Runner),
 		Parallel: f.parallel, PollTimeout: f.pollTimeout, AckTimeout: f.ackTimeout, ProgressTimeout: f.progressTimeout,
@@ -133,13 +146,50 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	if f.noAuth {
 		auth = "NO authentication"
 	}
-	fmt.Fprintf(stderr, "dpl serve: listening on http://%s (%s), state in %s; %s\n", l.Addr(), auth, stateDir, be.Describe)
+	fmt.Fprintf(stderr, "dpl serve: listening on http://%s (%s), state in %s; %s\n", l.Addr(), auth, storeDesc, be.Describe)
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := srv.Serve(ctx, l); err != nil && !errors.Is(err, context.Canceled) {
 		return withCode(exitFailed, err)
 	}
 	return nil
+}
+
+// openServeStore opens --store: nil (the server opens badger in the state
+// folder), badger:DIR, or a PostgreSQL URL.
+func openServeStore(ctx context.Context, spec, stateDir string) (store.Backend, string, error) {
+	switch {
+	case spec == "":
+		return nil, stateDir, nil
+	case strings.HasPrefix(spec, "badger:"):
+		dir := strings.TrimPrefix(spec, "badger:")
+		if dir == "" {
+			return nil, "", errors.New("--store badger:DIR needs a folder")
+		}
+		db, err := store.Open(dir)
+		if err != nil {
+			return nil, "", fmt.Errorf("--store: %w", err)
+		}
+		return db, dir + " (badger)", nil
+	case strings.HasPrefix(spec, "postgres://"), strings.HasPrefix(spec, "postgresql://"):
+		pg, err := pgstore.Open(ctx, spec, pgstore.Options{Exclusive: true})
+		if err != nil {
+			return nil, "", fmt.Errorf("--store: %w", err)
+		}
+		return pg, "PostgreSQL (schema dpl)", nil
+	}
+	return nil, "", fmt.Errorf("--store %q: want badger:DIR or postgres://…", redactURL(spec))
+}
+
+// redactURL hides a URL's password.
+func redactURL(s string) string {
+	if u, err := url.Parse(s); err == nil && u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+			return u.String()
+		}
+	}
+	return s
 }
 
 // serveCredentials decides how requests are authenticated: --no-auth

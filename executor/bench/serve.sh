@@ -10,7 +10,8 @@
 # hand-out over HTTP with SigV4, acknowledgement, progress and results.
 #
 # Usage: executor/bench/serve.sh [N]   (default 8; needs the aws CLI and jq)
-# Store: badger (the default). PostgreSQL is not wired into serve yet.
+# Store: badger (the default); STORE=postgres://… uses that database's
+# schema dpl (drop it afterwards: it must be free for the next run).
 set -eu
 N=${1:-8}
 TASKS_PER_COMP=100
@@ -25,7 +26,7 @@ command -v jq >/dev/null || { echo "serve.sh needs jq" >&2; exit 2; }
 
 PORT=$((20000 + $$ % 20000))
 URL=http://127.0.0.1:$PORT
-"$WORK/dpl" serve --listen 127.0.0.1:$PORT --state-dir "$WORK/serve" --max-objects 100 2>"$WORK/serve.log" &
+"$WORK/dpl" serve --listen 127.0.0.1:$PORT --state-dir "$WORK/serve" --max-objects 100 ${STORE:+--store "$STORE"} 2>"$WORK/serve.log" &
 SERVE=$!
 PIDS="$PIDS $SERVE"
 i=0
@@ -52,20 +53,25 @@ while [ $r -lt "$N" ]; do
 done
 start=$(date +%s.%N)
 dp activate-pipeline --pipeline-id "$ID" >/dev/null
+state() { dp describe-pipelines --pipeline-ids "$ID" | jq -r '.pipelineDescriptionList[0].fields[] | select(.key == "@pipelineState") | .stringValue'; }
 REG="$WORK/serve/serve/pipelines.json"
-until [ "$(jq -r --arg id "$ID" '.pipelines[] | select(.id == $id) | .state' "$REG" 2>/dev/null)" = FINISHED ]; do sleep 0.05; done
+if [ -z "${STORE:-}" ]; then
+  until [ "$(jq -r --arg id "$ID" '.pipelines[] | select(.id == $id) | .state' "$REG" 2>/dev/null)" = FINISHED ]; do sleep 0.05; done
+else
+  until [ "$(state)" = FINISHED ]; do sleep 0.2; done # the registry is in the database
+fi
 end=$(date +%s.%N)
 rss=$(awk '/VmHWM/ {print $2}' /proc/$SERVE/status)
 total=$((20 * TASKS_PER_COMP))
-failed=$(jq -r --arg id "$ID" '.pipelines[] | select(.id == $id) | .health' "$REG")
+failed=$(dp describe-pipelines --pipeline-ids "$ID" | jq -r '.pipelineDescriptionList[0].fields[] | select(.key == "@healthStatus") | .stringValue')
 
 fstart=$(date +%s.%N)
 seq $total | xargs -P "$N" -I{} sh -c true
 fend=$(date +%s.%N)
 
 awk -v s="$start" -v e="$end" -v fs="$fstart" -v fe="$fend" -v n="$total" -v p="$N" -v rss="$rss" -v h="$failed" 'BEGIN {
-  t = e - s; f = fe - fs
-  printf "serve (badger), %d runners: %d tasks in %.2f s = %.0f tasks/s (health %s); serve peak RSS %.0f MB\n", p, n, t, n / t, h, rss / 1024
+  t = e - s; f = fe - fs; st = ENVIRON["STORE"] == "" ? "badger" : "postgres"
+  printf "serve (%s), %d runners: %d tasks in %.2f s = %.0f tasks/s (health %s); serve peak RSS %.0f MB\n", st, p, n, t, n / t, h, rss / 1024
   printf "xargs -P %d: %d sh -c true in %.2f s = %.0f tasks/s\n", p, n, f, n / f
   printf "ratio serve/xargs: %.2f\n", (n / t) / (n / f)
 }'

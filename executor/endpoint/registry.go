@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/dpl-dev/dpl/executor/store"
 )
 
 // Pipeline states (the values of @pipelineState).
@@ -50,7 +52,8 @@ type Pipeline struct {
 // are few and small; run state lives in the engine's store).
 type registry struct {
 	mu    sync.Mutex
-	path  string // "" keeps everything in memory
+	path  string // "" keeps everything in memory (unless kept)
+	kept  registryStore
 	order []*Pipeline
 	byID  map[string]*Pipeline
 }
@@ -59,12 +62,28 @@ type registryFile struct {
 	Pipelines []*Pipeline `json:"pipelines"`
 }
 
-func openRegistry(path string) (*registry, error) {
-	r := &registry{path: path, byID: map[string]*Pipeline{}}
-	if path == "" {
+// registryStore is a store backend that keeps the registry document
+// (pgstore: shared by the servers of one database).
+type registryStore interface {
+	PutServeRegistry(data []byte) error
+	ServeRegistry() ([]byte, error)
+}
+
+func openRegistry(path string, kept registryStore) (*registry, error) {
+	r := &registry{path: path, kept: kept, byID: map[string]*Pipeline{}}
+	var data []byte
+	var err error
+	switch {
+	case kept != nil:
+		data, err = kept.ServeRegistry()
+		if errors.Is(err, store.ErrNotFound) {
+			return r, nil
+		}
+	case path == "":
 		return r, nil
+	default:
+		data, err = os.ReadFile(path)
 	}
-	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return r, nil
 	}
@@ -84,12 +103,15 @@ func openRegistry(path string) (*registry, error) {
 
 // saveLocked writes the registry atomically (temp file + rename). r.mu is held.
 func (r *registry) saveLocked() error {
-	if r.path == "" {
+	if r.path == "" && r.kept == nil {
 		return nil
 	}
 	data, err := json.MarshalIndent(registryFile{Pipelines: r.order}, "", " ")
 	if err != nil {
 		return fmt.Errorf("pipeline registry: %w", err)
+	}
+	if r.kept != nil {
+		return r.kept.PutServeRegistry(data)
 	}
 	if err := os.MkdirAll(filepath.Dir(r.path), 0o755); err != nil {
 		return fmt.Errorf("pipeline registry: %w", err)

@@ -54,7 +54,9 @@ type Options struct {
 	// store (db/) and attempt logs. Required.
 	StateDir string
 	// Store is the engine store; nil opens one under StateDir.
-	Store *store.DB
+	// With a backend that keeps the registry (pgstore), pipelines live
+	// there too instead of in serve/pipelines.json.
+	Store store.Backend
 	// Credentials are the access keys whose SigV4 signatures are accepted.
 	// Every request must be signed with one of them unless NoAuth is set.
 	Credentials Credentials
@@ -114,7 +116,7 @@ type Options struct {
 type Server struct {
 	opts  Options
 	reg   *registry
-	db    *store.DB
+	db    store.Backend
 	ownDB bool
 	epoch string
 	// limiter and bodies protect the server from floods and from many
@@ -199,7 +201,12 @@ func newServer(opts Options, persist bool) (*Server, error) {
 	if persist {
 		regPath = filepath.Join(opts.StateDir, "serve", "pipelines.json")
 	}
-	reg, err := openRegistry(regPath)
+	opts.Store = store.NilIfNone(opts.Store)
+	var kept registryStore
+	if rs, ok := opts.Store.(registryStore); ok && persist {
+		kept, regPath = rs, ""
+	}
+	reg, err := openRegistry(regPath, kept)
 	if err != nil {
 		return nil, err
 	}
@@ -207,9 +214,11 @@ func newServer(opts Options, persist bool) (*Server, error) {
 		limiter: newRateLimiter(opts.RateLimit, opts.RateBurst), bodies: newBodyBudget(bodyBudgetFactor * opts.MaxBodyBytes),
 		wake: map[string]chan struct{}{}, leases: map[string]*lease{}, runners: map[string]*RunnerInfo{}}
 	if s.db == nil && persist {
-		if s.db, err = store.Open(opts.StateDir); err != nil {
+		db, err := store.Open(opts.StateDir)
+		if err != nil {
 			return nil, err
 		}
+		s.db = db
 		s.ownDB = true
 	}
 	b := make([]byte, 4)

@@ -26,6 +26,8 @@ type Store struct {
 	schema string // quoted
 	// timeout bounds each operation (the Backend interface has no context).
 	timeout time.Duration
+	// lock is the connection holding the Exclusive advisory lock.
+	lock *pgx.Conn
 }
 
 var _ store.Backend = (*Store)(nil)
@@ -36,6 +38,10 @@ type Options struct {
 	Schema string
 	// Timeout bounds each operation (default 30 s).
 	Timeout time.Duration
+	// Exclusive holds a PostgreSQL advisory lock on the schema for as long
+	// as the store is open, so that a second `dpl serve` on the same
+	// schema refuses to start instead of scheduling the same pipelines.
+	Exclusive bool
 }
 
 var schemaName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
@@ -50,6 +56,8 @@ var migrations = []string{
 	 CREATE TABLE instances (pipeline text NOT NULL, seq integer NOT NULL, id text COLLATE "C" NOT NULL, data bytea NOT NULL, PRIMARY KEY (pipeline, seq, id));
 	 CREATE TABLE attempts (pipeline text NOT NULL, seq integer NOT NULL, id text COLLATE "C" NOT NULL, data bytea NOT NULL, PRIMARY KEY (pipeline, seq, id));
 	 CREATE TABLE events (pipeline text NOT NULL, seq integer NOT NULL, n bigint NOT NULL, data bytea NOT NULL, PRIMARY KEY (pipeline, seq, n));`,
+	// 2: dpl serve's pipeline registry (the API's view of pipelines).
+	`CREATE TABLE serve_registry (id integer PRIMARY KEY CHECK (id = 1), data bytea NOT NULL);`,
 }
 
 // Open connects to dsn (postgres://…) and applies pending migrations.
@@ -76,7 +84,34 @@ func Open(ctx context.Context, dsn string, o Options) (*Store, error) {
 		pool.Close()
 		return nil, err
 	}
+	if o.Exclusive {
+		if err := s.lockSchema(ctx, dsn, o.Schema); err != nil {
+			pool.Close()
+			return nil, err
+		}
+	}
 	return s, nil
+}
+
+// lockSchema takes the session advisory lock of the schema on a
+// connection of its own; it is released when that connection closes
+// (Close, or the process dies and PostgreSQL drops the connection).
+func (s *Store) lockSchema(ctx context.Context, dsn, schema string) error {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return fmt.Errorf("pgstore: lock schema %s: %w", schema, err)
+	}
+	var ok bool
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtext('dpl-serve:' || $1))`, schema).Scan(&ok); err != nil {
+		conn.Close(ctx)
+		return fmt.Errorf("pgstore: lock schema %s: %w", schema, err)
+	}
+	if !ok {
+		conn.Close(ctx)
+		return fmt.Errorf("pgstore: another dpl serve is using schema %s of this database (it holds the schema's advisory lock); one serve per schema", schema)
+	}
+	s.lock = conn
+	return nil
 }
 
 // redact hides a DSN's password in messages.
@@ -143,8 +178,35 @@ func (s *Store) ctx() (context.Context, context.CancelFunc) {
 
 func (s *Store) t(name string) string { return s.schema + "." + name }
 
-// Close closes the connection pool.
-func (s *Store) Close() error { s.pool.Close(); return nil }
+// Close closes the connection pool and releases the Exclusive lock.
+func (s *Store) Close() error {
+	s.pool.Close()
+	if s.lock != nil {
+		ctx, cancel := s.ctx()
+		defer cancel()
+		return s.lock.Close(ctx)
+	}
+	return nil
+}
+
+// PutServeRegistry stores dpl serve's pipeline registry document.
+func (s *Store) PutServeRegistry(data []byte) error {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	_, err := s.pool.Exec(ctx, `INSERT INTO `+s.t("serve_registry")+` (id, data) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data`, data)
+	if err != nil {
+		return fmt.Errorf("pgstore: put serve registry: %w", err)
+	}
+	return nil
+}
+
+// ServeRegistry loads the registry document, ErrNotFound before the first.
+func (s *Store) ServeRegistry() ([]byte, error) {
+	return s.one("serve registry", `SELECT data FROM `+s.t("serve_registry")+` WHERE id = 1`)
+}
+
+// ReadOnly is false: the store is opened for writing.
+func (s *Store) ReadOnly() bool { return false }
 
 // Sync is a no-op: every write is a committed transaction.
 func (s *Store) Sync() error { return nil }

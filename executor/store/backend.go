@@ -45,6 +45,19 @@ type Backend interface {
 
 	// DeletePipeline removes everything stored for one pipeline.
 	DeletePipeline(id string) error
+
+	// ReadOnly reports a backend opened for reading only: writes fail with
+	// ErrReadOnly.
+	ReadOnly() bool
+}
+
+// NilIfNone returns nil for a nil backend, also a nil *DB inside the
+// interface, so that callers can test b == nil.
+func NilIfNone(b Backend) Backend {
+	if db, ok := b.(*DB); ok && db == nil {
+		return nil
+	}
+	return b
 }
 
 var _ Backend = (*DB)(nil)

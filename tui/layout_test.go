@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dpl-dev/dpl/executor"
 	"github.com/dpl-dev/dpl/executor/store"
@@ -89,4 +90,21 @@ func TestLogsOfFinishedAttempt(t *testing.T) {
 	if strings.Contains(m.View(), "following") {
 		t.Errorf("an ended attempt's logs say following:\n%s", m.View())
 	}
+}
+
+// TestHeaderNextStart: while the run sleeps until its next instance, the
+// header says which and when.
+func TestHeaderNextStart(t *testing.T) {
+	src := newFake()
+	for i := range src.insts {
+		if src.insts[i].Status == string(executor.Running) {
+			src.insts[i].Status = string(executor.Finished)
+		}
+	}
+	ch := make(chan executor.Event, 1)
+	due := clock.Add(90 * time.Second)
+	ch <- executor.Event{Time: clock, Kind: executor.EventNext, Instance: "@Report_2024-01-01T13:00:00", NextCheck: &due}
+	s := start(t, src, Options{Events: ch, Stop: func() {}}, 160, 24)
+	s.waitFor("next @Report_2024-01-01T13:00:00 in 1m30s")
+	s.final()
 }

@@ -123,7 +123,8 @@ type Model struct {
 	flashErr             bool
 	flashAt              time.Time
 	flashSeq             int
-	flashTTL             time.Duration // 0: messages stay (tests without timers)
+	next                 executor.Event // the last EventNext: the run sleeps until that instance
+	flashTTL             time.Duration  // 0: messages stay (tests without timers)
 	showHelp             bool
 	runActive            bool
 	runEnd               string
@@ -444,6 +445,12 @@ func (m *Model) onKeys(msg tea.KeyMsg) tea.Cmd {
 func (m *Model) onEvents(msg eventsMsg) tea.Cmd {
 	touched := false
 	for _, ev := range msg.evs {
+		switch {
+		case ev.Kind == executor.EventNext:
+			m.next = ev
+		case ev.Kind == executor.EventStatus && ev.Status == executor.Running:
+			m.next = executor.Event{}
+		}
 		if ev.Kind == executor.EventRun && ev.Message != "" && ev.Message != "started" && ev.Message != "resumed" {
 			m.runEnd = ev.Message
 		}
@@ -1179,7 +1186,11 @@ func (m *Model) headerLine() string {
 		text string
 		keep int
 	}
-	parts := []part{{title, 9}, {state, 8}, {mode, 3}, {m.info.PipelineID, 2}, {shortCounts(m.counts), 5}, {m.progressText(), 4}}
+	next := ""
+	if n := m.next.NextCheck; n != nil && m.runActive && m.counts[executor.Running] == 0 {
+		next = "next " + m.next.Instance + " " + m.rel(*n)
+	}
+	parts := []part{{title, 9}, {state, 8}, {mode, 3}, {m.info.PipelineID, 2}, {shortCounts(m.counts), 5}, {m.progressText(), 4}, {next, 6}}
 	if m.info.Name == "" || m.info.Name == m.info.PipelineID {
 		parts[3].text = ""
 	}

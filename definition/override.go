@@ -157,7 +157,7 @@ func closestID(d *Definition, id string) string {
 		if strings.EqualFold(c, id) {
 			return c
 		}
-		if dd := levenshtein(strings.ToLower(id), strings.ToLower(c)); dd < bestD {
+		if dd := EditDistance(strings.ToLower(id), strings.ToLower(c)); dd < bestD {
 			best, bestD = c, dd
 		}
 	}
@@ -165,27 +165,6 @@ func closestID(d *Definition, id string) string {
 		return best
 	}
 	return ""
-}
-
-func levenshtein(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }
 
 // DisplayValue renders an override's value for people: references as

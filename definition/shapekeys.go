@@ -70,7 +70,7 @@ func closestName(name string, candidates []string) string {
 		if strings.EqualFold(c, name) {
 			return c
 		}
-		if d := levenshtein(strings.ToLower(name), strings.ToLower(c)); d < bestD {
+		if d := EditDistance(strings.ToLower(name), strings.ToLower(c)); d < bestD {
 			best, bestD = c, d
 		}
 	}

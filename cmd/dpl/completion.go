@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/dpl-dev/dpl/definition"
 	"github.com/dpl-dev/dpl/executor/control"
 	"github.com/dpl-dev/dpl/executor/store"
 )
@@ -191,7 +192,7 @@ func flagSuggestion(cmd *cobra.Command, msg string) string {
 		if f.Hidden {
 			return
 		}
-		if d := editDistance(name, f.Name); d < bestD {
+		if d := definition.EditDistance(name, f.Name); d < bestD {
 			best, bestD = f.Name, d
 		}
 	}
@@ -201,26 +202,4 @@ func flagSuggestion(cmd *cobra.Command, msg string) string {
 		return ""
 	}
 	return "--" + best
-}
-
-// editDistance is the Levenshtein distance.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }

@@ -116,7 +116,7 @@ func TestCrashPolicyRandomKills(t *testing.T) {
 						// Kill once this session has finished a step (so the
 						// same instance is not crashed three times in a row),
 						// at a random moment after that.
-						err, killed = killAfterProgress(t, cmd, waited, logf, before, time.Duration(rng.IntN(400))*time.Millisecond)
+						err, killed = killAfterProgress(t, cmd, waited, logf, before, fmt.Sprintf("S%d", steps), time.Duration(rng.IntN(400))*time.Millisecond)
 					} else {
 						err = <-waited
 					}
@@ -195,7 +195,7 @@ func crashChain(t *testing.T, dir, logf string, n int, retries string) string {
 // killAfterProgress waits for a step to end in this session, then after
 // delay kills dpl with SIGKILL. It returns the run's result and whether it
 // was killed (false: the run ended first).
-func killAfterProgress(t *testing.T, cmd *exec.Cmd, waited chan error, logf string, before int, delay time.Duration) (error, bool) {
+func killAfterProgress(t *testing.T, cmd *exec.Cmd, waited chan error, logf string, before int, last string, delay time.Duration) (error, bool) {
 	t.Helper()
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
@@ -217,6 +217,15 @@ func killAfterProgress(t *testing.T, cmd *exec.Cmd, waited chan error, logf stri
 	case err := <-waited:
 		return err, false
 	case <-time.After(delay):
+	}
+	// A kill after the last step ended lands after the activation finished:
+	// the next run of an on-demand pipeline is a new activation, which is
+	// not what this test measures (that case is not handled yet: issue 14
+	// item 13). Let such a session end on its own.
+	for _, l := range readStepLog(t, logf) {
+		if l.what == "end" && l.step == last {
+			return <-waited, false
+		}
 	}
 	_ = cmd.Process.Signal(syscall.SIGKILL)
 	<-waited

@@ -59,7 +59,12 @@ func TestLoad(t *testing.T) {
 	}
 	const pollers, comps, runs = 200, 20, 100
 	const total = comps * runs
-	h := startServer(t, func(o *endpoint.Options) { o.Runner, o.PollTimeout, o.MaxObjects = nil, 2*time.Second, 1000 })
+	h := startServer(t, func(o *endpoint.Options) {
+		o.Runner, o.PollTimeout, o.MaxObjects = nil, 2*time.Second, 1000
+		// 200 pollers share one loopback address: the per-IP rate limit (tested by
+		// TestRateLimitThrottles) would measure throttling, not hand-out.
+		o.RateLimit = -1
+	})
 	dp := h.sdk()
 	ctx := context.Background()
 	c, err := dp.CreatePipeline(ctx, &datapipeline.CreatePipelineInput{Name: aws.String("load"), UniqueId: aws.String("load")})

@@ -191,7 +191,13 @@ func (v Value) Equal(w Value) bool {
 // FormatDouble renders a float64 like Java's Double.toString, which is how
 // the service prints doubles: at least one digit after the point, and
 // scientific notation outside [1e-3, 1e7).
-func FormatDouble(f float64) string {
+func FormatDouble(f float64) string { return formatJava(f, 64) }
+
+// FormatFloat renders a float32 like Java's Float.toString (Hive FLOAT
+// columns): the same layout with the shortest digits of a float32.
+func FormatFloat(f float32) string { return formatJava(float64(f), 32) }
+
+func formatJava(f float64, bits int) string {
 	switch {
 	case math.IsNaN(f):
 		return "NaN"
@@ -207,14 +213,14 @@ func FormatDouble(f float64) string {
 	}
 	abs := math.Abs(f)
 	if abs >= 1e-3 && abs < 1e7 {
-		s := strconv.FormatFloat(f, 'f', -1, 64)
+		s := strconv.FormatFloat(f, 'f', -1, bits)
 		if !strings.Contains(s, ".") {
 			s += ".0"
 		}
 		return s
 	}
 	// Shortest digits in scientific form, then Java's layout: d.dddE[-]x.
-	s := strconv.FormatFloat(f, 'e', -1, 64)
+	s := strconv.FormatFloat(f, 'e', -1, bits)
 	mant, exp, _ := strings.Cut(s, "e")
 	if !strings.Contains(mant, ".") {
 		mant += ".0"

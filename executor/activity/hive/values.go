@@ -5,6 +5,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/dpl-dev/dpl/definition/expr"
 )
 
 // parseText converts a field's text to the engine value of a Hive type the
@@ -130,7 +132,7 @@ func textOf(v any) string {
 	case int64:
 		return strconv.FormatInt(x, 10)
 	case float64:
-		return javaDouble(x)
+		return expr.FormatDouble(x)
 	case bool:
 		if x {
 			return "true"
@@ -152,7 +154,7 @@ func formatTyped(typ string, v any) string {
 		}
 	case "float":
 		if f, ok := v.(float64); ok {
-			return javaFloat(float32(f))
+			return expr.FormatFloat(float32(f))
 		}
 	case "decimal":
 		if f, ok := v.(float64); ok {
@@ -160,51 +162,6 @@ func formatTyped(typ string, v any) string {
 		}
 	}
 	return textOf(v)
-}
-
-// javaDouble formats f as Java's Double.toString does: at least one digit
-// after the point, scientific notation below 1e-3 and from 1e7.
-func javaDouble(f float64) string { return javaFloating(f, 64) }
-
-func javaFloat(f float32) string { return javaFloating(float64(f), 32) }
-
-func javaFloating(f float64, bits int) string {
-	switch {
-	case math.IsNaN(f):
-		return "NaN"
-	case math.IsInf(f, 1):
-		return "Infinity"
-	case math.IsInf(f, -1):
-		return "-Infinity"
-	case f == 0:
-		if math.Signbit(f) {
-			return "-0.0"
-		}
-		return "0.0"
-	}
-	abs := math.Abs(f)
-	if abs >= 1e-3 && abs < 1e7 {
-		s := strconv.FormatFloat(f, 'f', -1, bits)
-		if !strings.Contains(s, ".") {
-			s += ".0"
-		}
-		return s
-	}
-	s := strconv.FormatFloat(f, 'E', -1, bits) // 1.5E+07
-	mant, exp, _ := strings.Cut(s, "E")
-	if !strings.Contains(mant, ".") {
-		mant += ".0"
-	}
-	exp = strings.TrimPrefix(exp, "+")
-	neg := strings.HasPrefix(exp, "-")
-	exp = strings.TrimLeft(strings.TrimPrefix(exp, "-"), "0")
-	if exp == "" {
-		exp = "0"
-	}
-	if neg {
-		exp = "-" + exp
-	}
-	return mant + "E" + exp
 }
 
 // Complex values (array, map, struct) live in the engine as JSON text so
@@ -312,7 +269,7 @@ func jsonText(e any, f *rowFormat) string {
 		if y == math.Trunc(y) && math.Abs(y) < 1e15 {
 			return strconv.FormatInt(int64(y), 10)
 		}
-		return javaDouble(y)
+		return expr.FormatDouble(y)
 	case bool:
 		if y {
 			return "true"

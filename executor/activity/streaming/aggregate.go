@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/dpl-dev/dpl/definition/expr"
 )
 
 // The aggregate reducer (org.apache.hadoop.mapred.lib.aggregate): map
@@ -140,7 +142,7 @@ func (a *doubleSum) add(v string) error {
 	return nil
 }
 func (a *doubleSum) merge(o aggregator) { a.v += o.(*doubleSum).v }
-func (a *doubleSum) report() string     { return javaDouble(a.v) }
+func (a *doubleSum) report() string     { return expr.FormatDouble(a.v) }
 
 type longExt struct {
 	max bool
@@ -228,29 +230,7 @@ func (a *histogram) report() string {
 			sd += d * d
 		}
 		sd = math.Sqrt(sd / float64(len(counts)))
-		fmt.Fprintf(&b, "\t%d\t%d\t%d\t%s\t%s", counts[0], counts[len(counts)/2], counts[len(counts)-1], javaDouble(avg), javaDouble(sd))
+		fmt.Fprintf(&b, "\t%d\t%d\t%d\t%s\t%s", counts[0], counts[len(counts)/2], counts[len(counts)-1], expr.FormatDouble(avg), expr.FormatDouble(sd))
 	}
 	return b.String()
-}
-
-// javaDouble formats like Java's Double.toString.
-func javaDouble(f float64) string {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return strconv.FormatFloat(f, 'g', -1, 64)
-	}
-	abs := math.Abs(f)
-	if f == 0 || abs >= 1e-3 && abs < 1e7 {
-		s := strconv.FormatFloat(f, 'f', -1, 64)
-		if !strings.Contains(s, ".") {
-			s += ".0"
-		}
-		return s
-	}
-	s := strconv.FormatFloat(f, 'E', -1, 64)
-	mant, exp, _ := strings.Cut(s, "E")
-	if !strings.Contains(mant, ".") {
-		mant += ".0"
-	}
-	n, _ := strconv.Atoi(exp)
-	return mant + "E" + strconv.Itoa(n)
 }

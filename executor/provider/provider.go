@@ -16,7 +16,6 @@ package provider
 
 import (
 	"context"
-	"fmt"
 	"sort"
 	"sync"
 	"time"
@@ -142,12 +141,3 @@ func (r *Registry) Types() (providers, activities []string) {
 	sort.Strings(activities)
 	return providers, activities
 }
-
-// StartError is a resource that could not be provisioned.
-type StartError struct {
-	InstanceID string
-	Err        error
-}
-
-func (e *StartError) Error() string { return fmt.Sprintf("resource %s: %v", e.InstanceID, e.Err) }
-func (e *StartError) Unwrap() error { return e.Err }

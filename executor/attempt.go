@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/dpl-dev/dpl/executor/runstore"
 	"github.com/dpl-dev/dpl/executor/schedule"
-	"github.com/dpl-dev/dpl/executor/store"
 	"github.com/dpl-dev/dpl/executor/task"
 )
 
@@ -40,7 +40,7 @@ func (e *engine) startAttempt(i *inst, now time.Time) {
 	}
 	i.Attempts++
 	i.NextAttempt = time.Time{}
-	a := &store.Attempt{ID: schedule.AttemptID(i.ID, i.Attempts), Instance: i.ID, N: i.Attempts, Created: now}
+	a := &runstore.Attempt{ID: schedule.AttemptID(i.ID, i.Attempts), Instance: i.ID, N: i.Attempts, Created: now}
 	e.moveAttempt(a, CauseCreate)
 	i.att = a
 	e.atts[a.ID] = a
@@ -55,7 +55,7 @@ func (e *engine) startAttempt(i *inst, now time.Time) {
 	e.enqueue(i, a)
 }
 
-func (e *engine) enqueue(i *inst, a *store.Attempt) {
+func (e *engine) enqueue(i *inst, a *runstore.Attempt) {
 	g := e.groupFor(i)
 	e.queues[g] = append(e.queues[g], a)
 	close(e.readyCh)
@@ -63,7 +63,7 @@ func (e *engine) enqueue(i *inst, a *store.Attempt) {
 }
 
 // attemptFailed applies the retry policy after attempt a of i failed.
-func (e *engine) attemptFailed(i *inst, a *store.Attempt, now time.Time) {
+func (e *engine) attemptFailed(i *inst, a *runstore.Attempt, now time.Time) {
 	i.Failures++
 	if i.Kind == "precondition" {
 		if e.precondTimedOut(i, now) {
@@ -96,7 +96,7 @@ func (e *engine) attemptFailed(i *inst, a *store.Attempt, now time.Time) {
 
 // endAttempt closes an attempt the engine ends itself (timeout, cancel),
 // telling its runner to stop.
-func (e *engine) endAttempt(i *inst, a *store.Attempt, st Status, errID, msg string, now time.Time) {
+func (e *engine) endAttempt(i *inst, a *runstore.Attempt, st Status, errID, msg string, now time.Time) {
 	wasRunning := Status(a.Status) == Running
 	e.moveAttempt(a, attemptCause(st))
 	a.ActualEnd = now
@@ -113,7 +113,7 @@ func (e *engine) endAttempt(i *inst, a *store.Attempt, st Status, errID, msg str
 	e.saveAttempt(a, Event{Kind: EventAttempt, Component: i.Component, Instance: i.ID, Attempt: a.ID, Status: st, Error: msg})
 }
 
-func (e *engine) dequeue(a *store.Attempt) {
+func (e *engine) dequeue(a *runstore.Attempt) {
 	for g, q := range e.queues {
 		for k, x := range q {
 			if x == a {
@@ -134,10 +134,10 @@ func (e *engine) timeoutAttempt(i *inst, now time.Time) {
 
 // remoteTask reports whether an attempt went to a runner outside the
 // process (ownership timeouts apply).
-func remoteTask(a *store.Attempt) bool { return a.Group != "" && a.Group != LocalWorkerGroup }
+func remoteTask(a *runstore.Attempt) bool { return a.Group != "" && a.Group != LocalWorkerGroup }
 
 // progressDeadline is when a running remote attempt is considered stalled.
-func (e *engine) progressDeadline(i *inst, a *store.Attempt) time.Time {
+func (e *engine) progressDeadline(i *inst, a *runstore.Attempt) time.Time {
 	if !a.Acked {
 		return a.ActualStart.Add(e.ackTimeout())
 	}

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/dpl-dev/dpl/executor/clock"
-	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/runstore"
 	"github.com/dpl-dev/dpl/executor/task"
 )
 
@@ -323,7 +323,7 @@ func TestMaxActiveInstances(t *testing.T) {
 
 func TestResumeAfterCrash(t *testing.T) {
 	dir := t.TempDir()
-	db, err := store.Open(dir)
+	db, err := runstore.Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -379,7 +379,7 @@ func TestResumeAfterCrash(t *testing.T) {
 	// History intact: events of both sessions, numbered without gaps.
 	var seqs []uint64
 	var runs int
-	err = db.Events("df-TEST", 1, 0, func(ev store.Event) error {
+	err = db.Events("df-TEST", 1, 0, func(ev runstore.Event) error {
 		seqs = append(seqs, ev.Seq)
 		if strings.Contains(string(ev.Data), `"event":"run"`) {
 			runs++
@@ -559,7 +559,7 @@ func (n failingNotifier) Publish(_ context.Context, a Alarm) error {
 // TestAlarmPublishFailureIsRecorded: the notifier runs outside the engine
 // lock and its failure becomes a stored alarm event with the error.
 func TestAlarmPublishFailureIsRecorded(t *testing.T) {
-	db, err := store.OpenMemory()
+	db, err := runstore.OpenMemory()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -579,7 +579,7 @@ func TestAlarmPublishFailureIsRecorded(t *testing.T) {
 		t.Fatal(err)
 	}
 	var alarms, failed int
-	err = db.Events("df-TEST", 1, 0, func(se store.Event) error {
+	err = db.Events("df-TEST", 1, 0, func(se runstore.Event) error {
 		var ev Event
 		if err := json.Unmarshal(se.Data, &ev); err != nil {
 			return err
@@ -657,7 +657,7 @@ func TestRerunReachesTheWholeCascade(t *testing.T) {
 // dependents would run before what they wait on.
 func TestOnDemandResumeKeepsLinks(t *testing.T) {
 	dir := t.TempDir()
-	db, err := store.Open(dir)
+	db, err := runstore.Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -697,7 +697,7 @@ func TestOnDemandResumeKeepsLinks(t *testing.T) {
 // as a crash.
 func TestResumeAfterInterrupt(t *testing.T) {
 	dir := t.TempDir()
-	db, err := store.Open(dir)
+	db, err := runstore.Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -720,7 +720,7 @@ func TestResumeAfterInterrupt(t *testing.T) {
 	if err := <-ran; !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted run: %v", err)
 	}
-	if act, err := db.Latest("df-TEST"); err != nil || act.State != store.ActInterrupted {
+	if act, err := db.Latest("df-TEST"); err != nil || act.State != runstore.ActInterrupted {
 		t.Fatalf("activation after the interrupt: %+v, %v", act, err)
 	}
 
@@ -750,7 +750,7 @@ func TestResumeAfterInterrupt(t *testing.T) {
 			t.Errorf("instance %+v", i)
 		}
 	}
-	if act, err := db.Latest("df-TEST"); err != nil || act.State != store.ActRunning {
+	if act, err := db.Latest("df-TEST"); err != nil || act.State != runstore.ActRunning {
 		t.Fatalf("activation after resuming: %+v, %v", act, err)
 	}
 }

@@ -8,7 +8,7 @@ import (
 
 	"github.com/dpl-dev/dpl/definition"
 	"github.com/dpl-dev/dpl/executor/clock"
-	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/runstore"
 	"github.com/dpl-dev/dpl/executor/task"
 )
 
@@ -41,7 +41,7 @@ func fanJSON(n int) string {
 func runAll(b *testing.B, d *definition.Definition, src string, withStore bool) int {
 	opts := Options{Definition: d, Source: []byte(src), PipelineID: "df-B", Clock: clock.NewFake(t0)}
 	if withStore {
-		db, err := store.OpenMemory()
+		db, err := runstore.OpenMemory()
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -8,9 +8,9 @@ import (
 
 	"github.com/dpl-dev/dpl/definition"
 	"github.com/dpl-dev/dpl/executor/provider"
+	"github.com/dpl-dev/dpl/executor/runstore"
 	"github.com/dpl-dev/dpl/executor/schedule"
 	"github.com/dpl-dev/dpl/executor/secret"
-	"github.com/dpl-dev/dpl/executor/store"
 	"github.com/dpl-dev/dpl/executor/task"
 )
 
@@ -46,7 +46,7 @@ type comp struct {
 
 // inst is an instance with its links.
 type inst struct {
-	store.Instance
+	runstore.Instance
 	c     *comp
 	waits []string // instance ids waited on (inputs, dependsOn, producers)
 	// Kept up to date as dependencies change status, so that a fan-in over
@@ -60,7 +60,7 @@ type inst struct {
 	pre     []string // precondition object ids
 	pres    []*inst  // precondition instances, once created
 	node    *inst    // precondition: the instance it is checked for
-	att     *store.Attempt
+	att     *runstore.Attempt
 	counted bool               // holds a maxActiveInstances slot
 	users   []string           // resources: instance ids running on it
 	prov    provider.Resource  // resources: the provisioned resource, while up
@@ -74,10 +74,10 @@ type engine struct {
 	d            *definition.Definition
 	plan         *schedule.Plan
 	clock        task.Clock
-	db           store.Backend
+	db           runstore.Backend
 	pipelineID   string
 	name         string
-	act          *store.Activation
+	act          *runstore.Activation
 	resumed      bool
 	res          *definition.Resolver // the expression scope: parameters, fields, refs
 	secrets      []string             // secret values, masked in what viewers see
@@ -87,18 +87,18 @@ type engine struct {
 	it      *schedule.Iterator
 	insts   map[string]*inst
 	order   []*inst
-	atts    map[string]*store.Attempt // by attempt id
-	attList map[string][]*store.Attempt
-	tasks   map[string]*store.Attempt // by task id
-	waiters map[string][]*inst        // instance id → instances waiting on it
+	atts    map[string]*runstore.Attempt // by attempt id
+	attList map[string][]*runstore.Attempt
+	tasks   map[string]*runstore.Attempt // by task id
+	waiters map[string][]*inst           // instance id → instances waiting on it
 	dirty   []*inst
 	isDirty map[*inst]bool
 	timers  timerHeap
 
-	queues   map[string][]*store.Attempt // worker group → attempts to hand out
-	readyCh  chan struct{}               // closed when work is queued
-	activeCh chan struct{}               // closed while the activation is open; renewed when it ends
-	cancels  map[string]chan struct{}    // task id → closed on cancel
+	queues   map[string][]*runstore.Attempt // worker group → attempts to hand out
+	readyCh  chan struct{}                  // closed when work is queued
+	activeCh chan struct{}                  // closed while the activation is open; renewed when it ends
+	cancels  map[string]chan struct{}       // task id → closed on cancel
 	inflight int
 	taskSeq  int
 	kick     chan struct{}
@@ -114,7 +114,7 @@ type engine struct {
 	sealer *secret.Sealer
 	// announced is the instance the last EventNext named.
 	announced string
-	pending   store.Change // batched writes of the current operation
-	w         writer       // writes them in order, outside e.mu
-	invalid   []error      // transitions the state machine refused (engine defects)
+	pending   runstore.Change // batched writes of the current operation
+	w         writer          // writes them in order, outside e.mu
+	invalid   []error         // transitions the state machine refused (engine defects)
 }

@@ -7,13 +7,13 @@ import (
 	"time"
 
 	"github.com/dpl-dev/dpl/executor/clock"
-	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/runstore"
 	"github.com/dpl-dev/dpl/executor/task"
 )
 
 // crashWhileRunning starts an engine on db, hands out one task of A and
 // drops the engine without any shutdown, as kill -9 would.
-func crashWhileRunning(t *testing.T, def string, db *store.DB, dir string, fc *clock.Fake) {
+func crashWhileRunning(t *testing.T, def string, db *runstore.DB, dir string, fc *clock.Fake) {
 	t.Helper()
 	r := newRun(t, def, Options{Store: db, StateDir: dir, Clock: fc})
 	e := r.e.engine
@@ -44,7 +44,7 @@ func TestCrashDoesNotUseRetries(t *testing.T) {
 
 	t.Run("resume reruns at once", func(t *testing.T) {
 		dir := t.TempDir()
-		db, err := store.Open(dir)
+		db, err := runstore.Open(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -71,7 +71,7 @@ func TestCrashDoesNotUseRetries(t *testing.T) {
 
 	t.Run("three crashes in a row fail", func(t *testing.T) {
 		dir := t.TempDir()
-		db, err := store.Open(dir)
+		db, err := runstore.Open(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -100,7 +100,7 @@ func TestCrashDoesNotUseRetries(t *testing.T) {
 
 	t.Run("a result resets the count", func(t *testing.T) {
 		dir := t.TempDir()
-		db, err := store.Open(dir)
+		db, err := runstore.Open(dir)
 		if err != nil {
 			t.Fatal(err)
 		}

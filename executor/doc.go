@@ -6,7 +6,7 @@
 // The engine offers the service's operations as the API interface; task
 // runners — the built-in local worker (package executor/local), the HTTP
 // endpoint's remote runners — poll it for tasks and report back. All state
-// changes are written to the store (package executor/store) and published
+// changes are written to the store (package executor/runstore) and published
 // as Events to subscribers (headless output, the TUI).
 //
 // Time comes from an injected task.Clock (package executor/clock), so the

@@ -7,7 +7,7 @@ import (
 
 	"github.com/dpl-dev/dpl/definition"
 	"github.com/dpl-dev/dpl/executor/provider"
-	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/runstore"
 	"github.com/dpl-dev/dpl/executor/task"
 )
 
@@ -35,7 +35,7 @@ type Options struct {
 	// Store persists the run; nil keeps everything in memory. A store
 	// opened with store.OpenReadOnly is only looked at (dpl tui on a
 	// stored run): New finds the activation to show and writes nothing.
-	Store store.Backend
+	Store runstore.Backend
 	// StateDir holds attempt logs (logs/) and resource working folders
 	// (resources/). Required when Store is set.
 	StateDir string
@@ -90,7 +90,7 @@ type Summary struct {
 	// on what, or what failed).
 	Reason    string
 	Counts    map[Status]int
-	Instances []store.Instance
+	Instances []runstore.Instance
 }
 
 // Engine runs one pipeline. It implements API for that pipeline.
@@ -130,10 +130,10 @@ func (e *Engine) Subscribe() (events <-chan Event, cancel func()) { return e.sub
 
 // Instances returns a snapshot of every instance created so far, in
 // creation order.
-func (e *Engine) Instances() []store.Instance { return e.instances() }
+func (e *Engine) Instances() []runstore.Instance { return e.instances() }
 
 // Attempts returns a snapshot of an instance's attempts, oldest first.
-func (e *Engine) Attempts(instanceID string) []store.Attempt { return e.attempts(instanceID) }
+func (e *Engine) Attempts(instanceID string) []runstore.Attempt { return e.attempts(instanceID) }
 
 // Active returns a channel that is closed while the activation is open.
 // Once it has ended (Run finished or was interrupted) PollForTask answers

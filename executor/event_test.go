@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/runstore"
 )
 
 // reflectJSON is the reflection-based encoding MarshalJSON replaced; the
@@ -71,14 +71,14 @@ func BenchmarkEventJSON(b *testing.B) {
 }
 
 func TestWriterMergeKeepsLastState(t *testing.T) {
-	a1 := &store.Instance{ID: "@A", Status: "RUNNING"}
-	a2 := &store.Instance{ID: "@A", Status: "FINISHED"}
-	b1 := &store.Instance{ID: "@B", Status: "RUNNING"}
-	t1 := &store.Attempt{ID: "@A_Attempt=1", Status: "RUNNING"}
-	t2 := &store.Attempt{ID: "@A_Attempt=1", Status: "FINISHED"}
-	got := merge([]store.Change{
-		{Instances: []*store.Instance{a1, b1}, Attempts: []*store.Attempt{t1}, Events: []store.Event{{Seq: 1}}},
-		{Instances: []*store.Instance{a2}, Attempts: []*store.Attempt{t2}, Events: []store.Event{{Seq: 2}, {Seq: 3}}},
+	a1 := &runstore.Instance{ID: "@A", Status: "RUNNING"}
+	a2 := &runstore.Instance{ID: "@A", Status: "FINISHED"}
+	b1 := &runstore.Instance{ID: "@B", Status: "RUNNING"}
+	t1 := &runstore.Attempt{ID: "@A_Attempt=1", Status: "RUNNING"}
+	t2 := &runstore.Attempt{ID: "@A_Attempt=1", Status: "FINISHED"}
+	got := merge([]runstore.Change{
+		{Instances: []*runstore.Instance{a1, b1}, Attempts: []*runstore.Attempt{t1}, Events: []runstore.Event{{Seq: 1}}},
+		{Instances: []*runstore.Instance{a2}, Attempts: []*runstore.Attempt{t2}, Events: []runstore.Event{{Seq: 2}, {Seq: 3}}},
 	})
 	if len(got.Instances) != 2 || got.Instances[0] != a2 || got.Instances[1] != b1 {
 		t.Errorf("instances %+v", got.Instances)

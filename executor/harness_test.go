@@ -8,7 +8,7 @@ import (
 
 	"github.com/dpl-dev/dpl/definition"
 	"github.com/dpl-dev/dpl/executor/clock"
-	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/runstore"
 	"github.com/dpl-dev/dpl/executor/task"
 )
 
@@ -134,7 +134,7 @@ func (r *run) drive(fn runnerFunc) *Summary {
 	return nil
 }
 
-func (r *run) inst(id string) store.Instance {
+func (r *run) inst(id string) runstore.Instance {
 	r.t.Helper()
 	for _, i := range r.e.Instances() {
 		if i.ID == id {
@@ -142,10 +142,10 @@ func (r *run) inst(id string) store.Instance {
 		}
 	}
 	r.t.Fatalf("no instance %s; have %v", id, ids(r.e.Instances()))
-	return store.Instance{}
+	return runstore.Instance{}
 }
 
-func ids(is []store.Instance) []string {
+func ids(is []runstore.Instance) []string {
 	var out []string
 	for _, i := range is {
 		out = append(out, i.ID+"="+i.Status)

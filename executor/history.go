@@ -7,7 +7,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/runstore"
 )
 
 func (e *engine) history(after uint64) ([]Event, error) {
@@ -31,7 +31,7 @@ func (e *engine) history(after uint64) ([]Event, error) {
 	// must not stall the run).
 	e.w.waitFor(target)
 	var out []Event
-	err := e.db.Events(e.pipelineID, e.act.Seq, after, func(se store.Event) error {
+	err := e.db.Events(e.pipelineID, e.act.Seq, after, func(se runstore.Event) error {
 		if se.Seq > last {
 			return errStopScan
 		}
@@ -54,20 +54,20 @@ func (e *engine) history(after uint64) ([]Event, error) {
 
 var errStopScan = errors.New("stop")
 
-func (e *engine) instances() []store.Instance {
+func (e *engine) instances() []runstore.Instance {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	out := make([]store.Instance, 0, len(e.order))
+	out := make([]runstore.Instance, 0, len(e.order))
 	for _, i := range e.order {
 		out = append(out, i.Instance)
 	}
 	return out
 }
 
-func (e *engine) attempts(id string) []store.Attempt {
+func (e *engine) attempts(id string) []runstore.Attempt {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	var out []store.Attempt
+	var out []runstore.Attempt
 	for _, a := range e.attList[id] {
 		out = append(out, *a)
 	}

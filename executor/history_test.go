@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/dpl-dev/dpl/executor/clock"
-	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/runstore"
 	"github.com/dpl-dev/dpl/executor/task"
 )
 
@@ -14,7 +14,7 @@ import (
 // without gaps; afterSeq skips what a reader already has.
 func TestHistoryAcrossResume(t *testing.T) {
 	dir := t.TempDir()
-	db, err := store.Open(dir)
+	db, err := runstore.Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

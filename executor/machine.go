@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/runstore"
 )
 
 // eval re-examines one instance at now and moves it as far as it can go.
@@ -61,11 +61,11 @@ func (e *engine) evalRunnable(i *inst, now time.Time) {
 				}
 				i.scan++
 			}
-			waiting := make([]string, 0, min(i.notOK, store.MaxWaitingOn))
+			waiting := make([]string, 0, min(i.notOK, runstore.MaxWaitingOn))
 			for _, w := range i.waits[i.scan:] {
 				if d := e.insts[w]; d == nil || !depOK(Status(d.Status)) {
 					waiting = append(waiting, w)
-					if len(waiting) == store.MaxWaitingOn {
+					if len(waiting) == runstore.MaxWaitingOn {
 						break
 					}
 				}
@@ -135,8 +135,8 @@ func (e *engine) setWaiting(i *inst, on []string) { e.setWaitingN(i, on, len(on)
 
 // setWaitingN records that i waits on n objects, on being the first ones.
 func (e *engine) setWaitingN(i *inst, on []string, n int) {
-	if len(on) > store.MaxWaitingOn {
-		on = on[:store.MaxWaitingOn]
+	if len(on) > runstore.MaxWaitingOn {
+		on = on[:runstore.MaxWaitingOn]
 	}
 	if equalStrings(i.WaitingOn, on) && i.WaitingCount == n {
 		return

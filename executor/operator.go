@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/dpl-dev/dpl/definition"
-	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/runstore"
 )
 
 // SetStatus implements API.
@@ -114,9 +114,9 @@ func (e *engine) setStatusCmd(_ context.Context, pipelineID string, ids []string
 			e.rerun(e.insts[id], now, map[string]bool{})
 		}
 	}
-	if e.act.State != store.ActRunning && e.act.State != store.ActInterrupted {
+	if e.act.State != runstore.ActRunning && e.act.State != runstore.ActInterrupted {
 		// Reopen a finished activation so that `dpl run` continues it.
-		e.act.State = store.ActRunning
+		e.act.State = runstore.ActRunning
 		e.act.Ended, e.act.Reason = time.Time{}, ""
 		e.reopen()
 		if e.db != nil {

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/runstore"
 )
 
 func (e *engine) cancelPreconditions(i *inst) {
@@ -31,7 +31,7 @@ func (e *engine) newPrecondition(node *inst, preID string, now time.Time) {
 		return
 	}
 	p := &inst{c: c, node: node}
-	p.Instance = store.Instance{ID: id, Component: preID, Type: c.typ, Kind: "precondition",
+	p.Instance = runstore.Instance{ID: id, Component: preID, Type: c.typ, Kind: "precondition",
 		ScheduledStart: node.ScheduledStart, ScheduledEnd: node.ScheduledEnd, RunnableAt: now,
 		Status: string(WaitingOnDependencies), Node: node.ID}
 	e.addInst(p)
@@ -78,7 +78,7 @@ func (e *engine) evalPrecondition(p *inst, now time.Time) {
 }
 
 // preconditionResult records a check: met, not met (FALSE) or error.
-func (e *engine) preconditionFalse(p *inst, a *store.Attempt, now time.Time) {
+func (e *engine) preconditionFalse(p *inst, a *runstore.Attempt, now time.Time) {
 	p.LastCheck, p.LastResult = now, "FALSE"
 	if e.precondTimedOut(p, now) {
 		e.failInstance(p, fmt.Sprintf("not met within preconditionTimeout (%s)", p.c.precondTO), "PreconditionTimeout", now)

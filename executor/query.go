@@ -10,7 +10,7 @@ import (
 
 	"github.com/dpl-dev/dpl/definition"
 	"github.com/dpl-dev/dpl/definition/expr"
-	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/runstore"
 	"github.com/dpl-dev/dpl/executor/task"
 )
 
@@ -75,7 +75,7 @@ func (e *engine) sphereObjects(sp Sphere) ([]queryable, error) {
 	return out, nil
 }
 
-func instFields(i *store.Instance, name string) func(string) (string, bool) {
+func instFields(i *runstore.Instance, name string) func(string) (string, bool) {
 	if name == "" {
 		name = i.ID
 	}

@@ -4,7 +4,7 @@ package executor
 
 import (
 	"github.com/dpl-dev/dpl/definition"
-	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/runstore"
 )
 
 // flush queues the batched changes of the current operation for the
@@ -12,11 +12,11 @@ import (
 // a run) wait with e.w.sync after releasing e.mu.
 func (e *engine) flush() {
 	if e.db == nil || (len(e.pending.Instances) == 0 && len(e.pending.Attempts) == 0 && len(e.pending.Events) == 0) {
-		e.pending = store.Change{}
+		e.pending = runstore.Change{}
 		return
 	}
 	e.w.queue(e.db, e.pipelineID, e.act.Seq, e.pending)
-	e.pending = store.Change{}
+	e.pending = runstore.Change{}
 }
 
 // emit stamps an event, queues it for the store and hands it to
@@ -31,7 +31,7 @@ func (e *engine) emit(ev Event) {
 	ev.Pipeline = e.pipelineID
 	if e.db != nil {
 		b := ev.appendJSON(make([]byte, 0, 256))
-		e.pending.Events = append(e.pending.Events, store.Event{Seq: ev.Seq, Data: b})
+		e.pending.Events = append(e.pending.Events, runstore.Event{Seq: ev.Seq, Data: b})
 	} else {
 		e.memLog = append(e.memLog, &ev)
 	}
@@ -52,7 +52,7 @@ func (e *engine) saveInst(i *inst, evs ...Event) {
 	}
 }
 
-func (e *engine) saveAttempt(a *store.Attempt, evs ...Event) {
+func (e *engine) saveAttempt(a *runstore.Attempt, evs ...Event) {
 	if len(e.secrets) > 0 {
 		a.ErrorMessage, a.ErrorStack = e.mask(a.ErrorMessage), e.mask(a.ErrorStack)
 	}

@@ -7,19 +7,19 @@ import (
 	"time"
 
 	"github.com/dpl-dev/dpl/executor/proc"
-	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/runstore"
 )
 
 // resumeInFlight settles what the previous process left in flight and
 // marks an interrupted activation running again (a crash from now on is a
 // crash). Called with e.mu held.
 func (e *engine) resumeInFlight() error {
-	interrupted := e.act.State == store.ActInterrupted
+	interrupted := e.act.State == runstore.ActInterrupted
 	e.recoverInFlight(interrupted)
 	if !interrupted {
 		return nil
 	}
-	e.act.State = store.ActRunning
+	e.act.State = runstore.ActRunning
 	if e.db != nil {
 		if err := e.putActivation(); err != nil {
 			return fmt.Errorf("engine: %w", err)

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/runstore"
 )
 
 func (e *engine) run(ctx context.Context) (*Summary, error) {
@@ -54,7 +54,7 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 		case <-ctx.Done():
 			e.mu.Lock()
 			e.emit(Event{Kind: EventRun, Message: "interrupted; the run can be resumed"})
-			e.act.State = store.ActInterrupted
+			e.act.State = runstore.ActInterrupted
 			e.flush()
 			e.w.sync()
 			if e.db != nil {
@@ -148,9 +148,9 @@ func (e *engine) finish(reason string) *Summary {
 	}
 	sum := e.summary(reason)
 	if sum.OK {
-		e.act.State = store.ActFinished
+		e.act.State = runstore.ActFinished
 	} else {
-		e.act.State = store.ActFailed
+		e.act.State = runstore.ActFailed
 		if sum.Reason == "" {
 			sum.Reason = failedReason(sum)
 		}

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/dpl-dev/dpl/executor/clock"
-	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/runstore"
 	"github.com/dpl-dev/dpl/executor/task"
 )
 
@@ -119,7 +119,7 @@ func TestRemoteAllAndAckTimeout(t *testing.T) {
 // are queued again on resume with an attempt event, so pollers wake.
 func TestResumeRequeueEmitsEvent(t *testing.T) {
 	dir := t.TempDir()
-	db, err := store.Open(dir)
+	db, err := runstore.Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,8 +6,8 @@ import (
 	"container/heap"
 	"time"
 
+	"github.com/dpl-dev/dpl/executor/runstore"
 	"github.com/dpl-dev/dpl/executor/schedule"
-	"github.com/dpl-dev/dpl/executor/store"
 )
 
 type timer struct {
@@ -148,7 +148,7 @@ func (e *engine) materialize(pi schedule.Instance, now time.Time) {
 		return
 	}
 	i := &inst{c: c, waits: pi.WaitsOn, pre: pi.Preconditions}
-	i.Instance = store.Instance{
+	i.Instance = runstore.Instance{
 		ID: pi.ID, Component: pi.Component, Type: c.typ, Kind: c.kind.String(),
 		ScheduledStart: pi.Start, ScheduledEnd: pi.End, RunnableAt: pi.RunnableAt,
 		Resource: pi.RunsOn,

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/dpl-dev/dpl/definition"
-	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/runstore"
 	"github.com/dpl-dev/dpl/executor/task"
 )
 
@@ -94,7 +94,7 @@ func TestRunsOnFromDefaultSkipsResources(t *testing.T) {
 		t.Fatalf("Greet's runsOn = %v, want [Worker] from Default", got)
 	}
 	r.drive(always(ok()))
-	var greet store.Instance
+	var greet runstore.Instance
 	for _, i := range r.e.engine.order {
 		if i.Component == "Greet" {
 			greet = i.Instance

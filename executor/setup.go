@@ -16,9 +16,9 @@ import (
 	"github.com/dpl-dev/dpl/definition"
 	"github.com/dpl-dev/dpl/definition/period"
 	"github.com/dpl-dev/dpl/executor/clock"
+	"github.com/dpl-dev/dpl/executor/runstore"
 	"github.com/dpl-dev/dpl/executor/schedule"
 	"github.com/dpl-dev/dpl/executor/secret"
-	"github.com/dpl-dev/dpl/executor/store"
 )
 
 // PipelineIDFor returns a stable local pipeline id for a definition file:
@@ -51,10 +51,10 @@ func newEngine(opts Options) (*engine, error) {
 	d := opts.Definition
 	d.Resolve()
 	e := &engine{
-		opts: opts, d: d, clock: opts.Clock, db: store.NilIfNone(opts.Store), pipelineID: opts.PipelineID,
-		comps: map[string]*comp{}, insts: map[string]*inst{}, atts: map[string]*store.Attempt{},
-		attList: map[string][]*store.Attempt{}, tasks: map[string]*store.Attempt{},
-		waiters: map[string][]*inst{}, isDirty: map[*inst]bool{}, queues: map[string][]*store.Attempt{},
+		opts: opts, d: d, clock: opts.Clock, db: runstore.NilIfNone(opts.Store), pipelineID: opts.PipelineID,
+		comps: map[string]*comp{}, insts: map[string]*inst{}, atts: map[string]*runstore.Attempt{},
+		attList: map[string][]*runstore.Attempt{}, tasks: map[string]*runstore.Attempt{},
+		waiters: map[string][]*inst{}, isDirty: map[*inst]bool{}, queues: map[string][]*runstore.Attempt{},
 		readyCh: make(chan struct{}), activeCh: closedChan(), cancels: map[string]chan struct{}{}, kick: make(chan struct{}, 1),
 		subs: map[*subscriber]bool{},
 	}
@@ -70,8 +70,8 @@ func newEngine(opts Options) (*engine, error) {
 	readOnly := e.db != nil && e.db.ReadOnly()
 	// Find an activation to resume.
 	if e.db != nil {
-		if p, err := e.db.Pipeline(e.pipelineID); errors.Is(err, store.ErrNotFound) && !readOnly {
-			if err := e.db.PutPipeline(&store.Pipeline{ID: e.pipelineID, Name: e.name, File: d.File, Created: now}); err != nil {
+		if p, err := e.db.Pipeline(e.pipelineID); errors.Is(err, runstore.ErrNotFound) && !readOnly {
+			if err := e.db.PutPipeline(&runstore.Pipeline{ID: e.pipelineID, Name: e.name, File: d.File, Created: now}); err != nil {
 				return nil, fmt.Errorf("engine: %w", err)
 			}
 		} else if err != nil {
@@ -88,7 +88,7 @@ func newEngine(opts Options) (*engine, error) {
 			e.sealer = sealer
 		}
 		last, err := e.db.Latest(e.pipelineID)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
+		if err != nil && !errors.Is(err, runstore.ErrNotFound) {
 			return nil, fmt.Errorf("engine: read activations: %w", err)
 		}
 		if last != nil {
@@ -107,9 +107,9 @@ func newEngine(opts Options) (*engine, error) {
 			if last != nil {
 				seq = last.Seq + 1
 			}
-			e.act = &store.Activation{Pipeline: e.pipelineID, Seq: seq, Hash: hash, Started: now,
+			e.act = &runstore.Activation{Pipeline: e.pipelineID, Seq: seq, Hash: hash, Started: now,
 				StartTimestamp: opts.StartTimestamp, Params: opts.Params, RetryDelay: opts.RetryDelay,
-				Until: opts.Until, State: store.ActRunning}
+				Until: opts.Until, State: runstore.ActRunning}
 		}
 		if readOnly && !e.resumed {
 			return nil, fmt.Errorf("engine: no run of %s to show in the read-only store", e.pipelineID)
@@ -120,9 +120,9 @@ func newEngine(opts Options) (*engine, error) {
 			}
 		}
 	} else {
-		e.act = &store.Activation{Pipeline: e.pipelineID, Seq: 1, Hash: hash, Started: now,
+		e.act = &runstore.Activation{Pipeline: e.pipelineID, Seq: 1, Hash: hash, Started: now,
 			StartTimestamp: opts.StartTimestamp, Params: opts.Params, RetryDelay: opts.RetryDelay,
-			Until: opts.Until, State: store.ActRunning}
+			Until: opts.Until, State: runstore.ActRunning}
 	}
 	if e.resumed {
 		// The stored activation's settings win, so a resumed run behaves as

@@ -8,8 +8,8 @@ import (
 
 	"github.com/dpl-dev/dpl/definition"
 	"github.com/dpl-dev/dpl/definition/expr"
+	"github.com/dpl-dev/dpl/executor/runstore"
 	"github.com/dpl-dev/dpl/executor/schedule"
-	"github.com/dpl-dev/dpl/executor/store"
 	"github.com/dpl-dev/dpl/executor/task"
 )
 
@@ -48,7 +48,7 @@ func (e *engine) matchInstance(i *inst, key, ref string) *inst {
 		}
 		// Not created yet (an output node waiting on this activity): a
 		// transient view with its schedule times.
-		return &inst{c: c, waits: pi.WaitsOn, Instance: store.Instance{ID: pi.ID, Component: ref, Type: c.typ,
+		return &inst{c: c, waits: pi.WaitsOn, Instance: runstore.Instance{ID: pi.ID, Component: ref, Type: c.typ,
 			Kind: c.kind.String(), ScheduledStart: pi.Start, ScheduledEnd: pi.End, RunnableAt: pi.RunnableAt,
 			Status: string(WaitingOnDependencies), Resource: pi.RunsOn}}
 	}
@@ -167,7 +167,7 @@ func (e *engine) runtimeFields(i *inst) []task.Field {
 
 // attemptObject is an attempt in the API shape: the instance's fields with
 // the attempt's runtime fields.
-func (e *engine) attemptObject(i *inst, a *store.Attempt, evaluate bool) (*task.Object, []string, error) {
+func (e *engine) attemptObject(i *inst, a *runstore.Attempt, evaluate bool) (*task.Object, []string, error) {
 	obj, refs, err := e.instanceObject(i, evaluate)
 	if err != nil {
 		return nil, nil, err
@@ -212,7 +212,7 @@ func (e *engine) attemptObject(i *inst, a *store.Attempt, evaluate bool) (*task.
 
 // buildTask assembles a task: the attempt object and everything it refers
 // to, evaluated.
-func (e *engine) buildTask(i *inst, a *store.Attempt) (*task.Task, error) {
+func (e *engine) buildTask(i *inst, a *runstore.Attempt) (*task.Task, error) {
 	obj, refs, err := e.attemptObject(i, a, true)
 	if err != nil {
 		return nil, err

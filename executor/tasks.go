@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/runstore"
 	"github.com/dpl-dev/dpl/executor/task"
 )
 
@@ -291,7 +291,7 @@ func (e *engine) releaseTaskLocked(taskID, why string) error {
 
 // releaseLocked ends a running attempt given back by its runner and
 // queues the next one at once; the instance's failure count is untouched.
-func (e *engine) releaseLocked(a *store.Attempt, errID, why string) error {
+func (e *engine) releaseLocked(a *runstore.Attempt, errID, why string) error {
 	i := e.insts[a.Instance]
 	now := e.now()
 	msg := "given back by runner " + a.Hostname

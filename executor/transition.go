@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/runstore"
 )
 
 // move changes i's status on cause c as its sphere's table says. A pair
@@ -33,7 +33,7 @@ func (e *engine) initStatus(i *inst, c Cause) {
 }
 
 // moveAttempt changes an attempt's status on cause c by AttemptMachine.
-func (e *engine) moveAttempt(a *store.Attempt, c Cause) bool {
+func (e *engine) moveAttempt(a *runstore.Attempt, c Cause) bool {
 	tr, err := AttemptMachine.Next(Status(a.Status), c)
 	if err != nil {
 		e.invalidTransition(a.ID, err)

@@ -3,7 +3,7 @@ package executor
 import (
 	"sync"
 
-	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/runstore"
 )
 
 // writer writes the engine's changes to the store in order, outside the
@@ -14,8 +14,8 @@ import (
 type writer struct {
 	mu      sync.Mutex
 	cond    *sync.Cond
-	pending []store.Change
-	db      store.Backend
+	pending []runstore.Change
+	db      runstore.Backend
 	pipe    string
 	seq     int
 	n       uint64 // changes queued so far
@@ -25,7 +25,7 @@ type writer struct {
 }
 
 // queue adds a change; it is written after every change queued before it.
-func (w *writer) queue(db store.Backend, pipeline string, seq int, c store.Change) {
+func (w *writer) queue(db runstore.Backend, pipeline string, seq int, c runstore.Change) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.cond == nil {
@@ -62,11 +62,11 @@ func (w *writer) loop() {
 // merge joins changes in order; an instance or attempt saved several
 // times (also within one operation: a status and a waiting update) is
 // encoded and written once, in its last state. Events are all kept.
-func merge(cs []store.Change) store.Change {
+func merge(cs []runstore.Change) runstore.Change {
 	if len(cs) == 1 && len(cs[0].Instances) <= 1 && len(cs[0].Attempts) <= 1 {
 		return cs[0]
 	}
-	var out store.Change
+	var out runstore.Change
 	insts := map[string]int{}
 	atts := map[string]int{}
 	for _, c := range cs {

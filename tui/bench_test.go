@@ -6,14 +6,14 @@ import (
 	"time"
 
 	"github.com/dpl-dev/dpl/executor"
-	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/runstore"
 )
 
 // bigSource is a synthetic pipeline: chains of data node → activity →
 // data node with a shared resource, comps components in all, and
 // periods instances of each.
 func bigSource(comps, periods int) *fakeSource {
-	f := &fakeSource{atts: map[string][]store.Attempt{}}
+	f := &fakeSource{atts: map[string][]runstore.Attempt{}}
 	statuses := []executor.Status{executor.Finished, executor.Running, executor.WaitingOnDependencies, executor.Failed, executor.CascadeFailed}
 	f.comps = append(f.comps, Component{ID: "Cluster", Type: "EmrCluster", Kind: "resource"})
 	for i := 1; len(f.comps) < comps; i++ {
@@ -31,7 +31,7 @@ func bigSource(comps, periods int) *fakeSource {
 	for ci, c := range f.comps {
 		for p := range periods {
 			start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(p) * time.Hour)
-			f.insts = append(f.insts, store.Instance{ID: fmt.Sprintf("@%s_%d", c.ID, p), Component: c.ID, Kind: c.Kind,
+			f.insts = append(f.insts, runstore.Instance{ID: fmt.Sprintf("@%s_%d", c.ID, p), Component: c.ID, Kind: c.Kind,
 				ScheduledStart: start, ScheduledEnd: start.Add(time.Hour), RunnableAt: start, Status: string(statuses[(ci+p)%len(statuses)])})
 		}
 	}

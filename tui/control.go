@@ -7,7 +7,7 @@ import (
 
 	"github.com/dpl-dev/dpl/executor"
 	"github.com/dpl-dev/dpl/executor/control"
-	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/runstore"
 )
 
 // ControlInterval is how often a view attached to another process's run
@@ -28,7 +28,7 @@ func NewControlSource(ctx context.Context, c *control.Client, stateDir string) (
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	eng := &controlEngine{c: c, pid: snap.Pipeline, insts: snap.Instances, atts: map[string][]store.Attempt{}}
+	eng := &controlEngine{c: c, pid: snap.Pipeline, insts: snap.Instances, atts: map[string][]runstore.Attempt{}}
 	src := &EngineSource{Engine: eng, Name: snap.Name, Activation: snap.Activation, StateDir: stateDir}
 	var last uint64
 	if len(history) > 0 {
@@ -70,13 +70,13 @@ type controlEngine struct {
 	pid string
 
 	mu    sync.Mutex
-	insts []store.Instance
-	atts  map[string][]store.Attempt
+	insts []runstore.Instance
+	atts  map[string][]runstore.Attempt
 }
 
 func (e *controlEngine) PipelineID() string { return e.pid }
 
-func (e *controlEngine) Instances() []store.Instance {
+func (e *controlEngine) Instances() []runstore.Instance {
 	snap, err := e.c.Snapshot(context.Background())
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -86,7 +86,7 @@ func (e *controlEngine) Instances() []store.Instance {
 	return e.insts
 }
 
-func (e *controlEngine) Attempts(id string) []store.Attempt {
+func (e *controlEngine) Attempts(id string) []runstore.Attempt {
 	atts, err := e.c.Attempts(context.Background(), id)
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -12,7 +12,7 @@ import (
 
 	"github.com/dpl-dev/dpl/definition"
 	"github.com/dpl-dev/dpl/executor"
-	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/runstore"
 	"github.com/dpl-dev/dpl/executor/task"
 )
 
@@ -263,4 +263,4 @@ func (m *Model) detailKey(msg tea.KeyMsg) tea.Cmd {
 }
 
 // latestAttempt is the index of the newest attempt, -1 when none.
-func latestAttempt(atts []store.Attempt) int { return len(atts) - 1 }
+func latestAttempt(atts []runstore.Attempt) int { return len(atts) - 1 }

@@ -5,8 +5,8 @@ import (
 	"fmt"
 
 	"github.com/dpl-dev/dpl/executor"
+	"github.com/dpl-dev/dpl/executor/runstore"
 	"github.com/dpl-dev/dpl/executor/schedule"
-	"github.com/dpl-dev/dpl/executor/store"
 	"github.com/dpl-dev/dpl/executor/task"
 )
 
@@ -14,8 +14,8 @@ import (
 // a run in another dpl process reached over its control socket.
 type EngineAPI interface {
 	PipelineID() string
-	Instances() []store.Instance
-	Attempts(instanceID string) []store.Attempt
+	Instances() []runstore.Instance
+	Attempts(instanceID string) []runstore.Attempt
 	QueryObjects(ctx context.Context, in executor.QueryInput) (executor.QueryOutput, error)
 	DescribeObjects(ctx context.Context, in executor.DescribeInput) (executor.DescribeOutput, error)
 	SetStatus(ctx context.Context, pipelineID string, ids []string, status string) error
@@ -101,10 +101,10 @@ func componentOf(o *task.Object) (Component, bool) {
 }
 
 // Instances implements Source.
-func (s *EngineSource) Instances() []store.Instance { return s.Engine.Instances() }
+func (s *EngineSource) Instances() []runstore.Instance { return s.Engine.Instances() }
 
 // Attempts implements Source.
-func (s *EngineSource) Attempts(id string) []store.Attempt { return s.Engine.Attempts(id) }
+func (s *EngineSource) Attempts(id string) []runstore.Attempt { return s.Engine.Attempts(id) }
 
 // Describe implements Source.
 func (s *EngineSource) Describe(ctx context.Context, id string) ([]task.Field, error) {

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/dpl-dev/dpl/executor"
-	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/runstore"
 	"github.com/dpl-dev/dpl/executor/task"
 )
 
@@ -22,8 +22,8 @@ type fakeSource struct {
 	mu       sync.Mutex
 	readOnly bool
 	comps    []Component
-	insts    []store.Instance
-	atts     map[string][]store.Attempt
+	insts    []runstore.Instance
+	atts     map[string][]runstore.Attempt
 	calls    []string // SetStatus calls, "CMD id,id"
 	failWith error
 }
@@ -31,7 +31,7 @@ type fakeSource struct {
 func hour(h int) time.Time { return time.Date(2024, 1, 1, h, 0, 0, 0, time.UTC) }
 
 func newFake() *fakeSource {
-	f := &fakeSource{atts: map[string][]store.Attempt{}}
+	f := &fakeSource{atts: map[string][]runstore.Attempt{}}
 	f.comps = []Component{
 		{ID: "Worker", Type: "Ec2Resource", Kind: "resource"},
 		{ID: "ReadyFlag", Type: "S3KeyExists", Kind: "precondition"},
@@ -40,8 +40,8 @@ func newFake() *fakeSource {
 		{ID: "Output", Type: "S3DataNode", Kind: "datanode"},
 		{ID: "Report", Type: "ShellCommandActivity", Kind: "activity", DependsOn: []string{"CopyData"}, RunsOn: "Worker"},
 	}
-	add := func(comp, typ, kind string, h int, st executor.Status, mod func(*store.Instance)) {
-		in := store.Instance{ID: fmt.Sprintf("@%s_2024-01-01T%02d:00:00", comp, h), Component: comp, Type: typ, Kind: kind,
+	add := func(comp, typ, kind string, h int, st executor.Status, mod func(*runstore.Instance)) {
+		in := runstore.Instance{ID: fmt.Sprintf("@%s_2024-01-01T%02d:00:00", comp, h), Component: comp, Type: typ, Kind: kind,
 			ScheduledStart: hour(h), ScheduledEnd: hour(h + 1), RunnableAt: hour(h), Status: string(st)}
 		if mod != nil {
 			mod(&in)
@@ -53,10 +53,10 @@ func newFake() *fakeSource {
 	}
 	add("Input", "S3DataNode", "datanode", 9, executor.Finished, nil)
 	add("Input", "S3DataNode", "datanode", 10, executor.Finished, nil)
-	add("Input", "S3DataNode", "datanode", 11, executor.WaitingOnDependencies, func(in *store.Instance) {
+	add("Input", "S3DataNode", "datanode", 11, executor.WaitingOnDependencies, func(in *runstore.Instance) {
 		in.WaitingOn = []string{"@ReadyFlag_2024-01-01T11:00:00"}
 	})
-	add("ReadyFlag", "S3KeyExists", "precondition", 11, executor.WaitingOnDependencies, func(in *store.Instance) {
+	add("ReadyFlag", "S3KeyExists", "precondition", 11, executor.WaitingOnDependencies, func(in *runstore.Instance) {
 		in.ID = "@ReadyFlag_2024-01-01T11:00:00"
 		in.Node = "@Input_2024-01-01T11:00:00"
 		in.LastCheck = time.Date(2024, 1, 1, 12, 1, 3, 0, time.UTC)
@@ -64,31 +64,31 @@ func newFake() *fakeSource {
 		in.NextCheck = time.Date(2024, 1, 1, 12, 1, 5, 0, time.UTC)
 		in.ActualStart = hour(11)
 	})
-	add("CopyData", "CopyActivity", "activity", 9, executor.Finished, func(in *store.Instance) {
+	add("CopyData", "CopyActivity", "activity", 9, executor.Finished, func(in *runstore.Instance) {
 		in.ActualStart, in.ActualEnd, in.Attempts = hour(9).Add(time.Minute), hour(9).Add(3*time.Minute), 1
 		in.Resource = "@Worker_2024-01-01T09:00:00"
 	})
-	add("CopyData", "CopyActivity", "activity", 10, executor.Failed, func(in *store.Instance) {
+	add("CopyData", "CopyActivity", "activity", 10, executor.Failed, func(in *runstore.Instance) {
 		in.ActualStart, in.ActualEnd, in.Attempts, in.Failures = hour(10).Add(time.Minute), hour(10).Add(9*time.Minute), 2, 2
 		in.ErrorID, in.ErrorMessage = "IOException", "connection reset by peer"
 		in.Resource = "@Worker_2024-01-01T10:00:00"
 	})
-	add("CopyData", "CopyActivity", "activity", 11, executor.WaitingOnDependencies, func(in *store.Instance) {
+	add("CopyData", "CopyActivity", "activity", 11, executor.WaitingOnDependencies, func(in *runstore.Instance) {
 		in.WaitingOn = []string{"@Input_2024-01-01T11:00:00"}
 		in.Resource = "@Worker_2024-01-01T11:00:00"
 	})
 	add("Output", "S3DataNode", "datanode", 9, executor.Finished, nil)
-	add("Output", "S3DataNode", "datanode", 10, executor.CascadeFailed, func(in *store.Instance) {
+	add("Output", "S3DataNode", "datanode", 10, executor.CascadeFailed, func(in *runstore.Instance) {
 		in.CascadeFrom = "@CopyData_2024-01-01T10:00:00"
 	})
-	add("Report", "ShellCommandActivity", "activity", 9, executor.Running, func(in *store.Instance) {
+	add("Report", "ShellCommandActivity", "activity", 9, executor.Running, func(in *runstore.Instance) {
 		in.ActualStart, in.Attempts = hour(12), 1
 	})
-	add("Report", "ShellCommandActivity", "activity", 10, executor.CascadeFailed, func(in *store.Instance) {
+	add("Report", "ShellCommandActivity", "activity", 10, executor.CascadeFailed, func(in *runstore.Instance) {
 		in.CascadeFrom = "@CopyData_2024-01-01T10:00:00"
 	})
 	copy10 := "@CopyData_2024-01-01T10:00:00"
-	f.atts[copy10] = []store.Attempt{
+	f.atts[copy10] = []runstore.Attempt{
 		{ID: copy10 + "_Attempt=1", Instance: copy10, N: 1, Status: string(executor.Failed), Created: hour(10),
 			ActualStart: hour(10).Add(time.Minute), ActualEnd: hour(10).Add(4 * time.Minute), Hostname: "worker-1",
 			ErrorID: "IOException", ErrorMessage: "connection reset by peer\n\tat CopyRunner.copy", Stdout: "testdata/logs/copy-1.stdout", Stderr: "testdata/logs/copy-1.stderr"},
@@ -105,13 +105,13 @@ func (f *fakeSource) Info() Info {
 
 func (f *fakeSource) Components() []Component { return f.comps }
 
-func (f *fakeSource) Instances() []store.Instance {
+func (f *fakeSource) Instances() []runstore.Instance {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]store.Instance(nil), f.insts...)
+	return append([]runstore.Instance(nil), f.insts...)
 }
 
-func (f *fakeSource) Attempts(id string) []store.Attempt { return f.atts[id] }
+func (f *fakeSource) Attempts(id string) []runstore.Attempt { return f.atts[id] }
 
 func (f *fakeSource) Describe(_ context.Context, id string) ([]task.Field, error) {
 	s := func(k, v string) task.Field { return task.Field{Key: k, StringValue: &v} }

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/dpl-dev/dpl/executor"
-	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/runstore"
 )
 
 // TestHeaderOwnRun: the header names the run, says it is this process's
@@ -38,17 +38,17 @@ func TestBreadcrumbs(t *testing.T) {
 }
 
 func siblingsFake() *fakeSource {
-	f := &fakeSource{atts: map[string][]store.Attempt{}}
+	f := &fakeSource{atts: map[string][]runstore.Attempt{}}
 	join := Component{ID: "Join", Type: "ShellCommandActivity", Kind: "activity"}
 	sts := []executor.Status{executor.Finished, executor.Finished, executor.Running, executor.Failed, executor.WaitingForRunner}
 	for i := range 5 {
 		id := fmt.Sprintf("Task%d", i)
 		f.comps = append(f.comps, Component{ID: id, Type: "ShellCommandActivity", Kind: "activity"})
 		join.DependsOn = append(join.DependsOn, id)
-		f.insts = append(f.insts, store.Instance{ID: "@" + id + "_1", Component: id, Kind: "activity", Status: string(sts[i]), ScheduledStart: hour(9), RunnableAt: hour(9)})
+		f.insts = append(f.insts, runstore.Instance{ID: "@" + id + "_1", Component: id, Kind: "activity", Status: string(sts[i]), ScheduledStart: hour(9), RunnableAt: hour(9)})
 	}
 	f.comps = append(f.comps, join)
-	f.insts = append(f.insts, store.Instance{ID: "@Join_1", Component: "Join", Kind: "activity", Status: string(executor.WaitingOnDependencies), ScheduledStart: hour(9), RunnableAt: hour(9)})
+	f.insts = append(f.insts, runstore.Instance{ID: "@Join_1", Component: "Join", Kind: "activity", Status: string(executor.WaitingOnDependencies), ScheduledStart: hour(9), RunnableAt: hour(9)})
 	return f
 }
 

@@ -12,7 +12,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/runstore"
 )
 
 // maxLogLines bounds what the logs view keeps of a stream (the tail).
@@ -21,7 +21,7 @@ const maxLogLines = 20000
 // logState is the logs view: one stream of one attempt, followed live.
 type logState struct {
 	instance string
-	attempts []store.Attempt
+	attempts []runstore.Attempt
 	ai       int // attempt index
 	stderr   bool
 	path     string

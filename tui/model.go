@@ -16,7 +16,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/dpl-dev/dpl/executor"
-	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/runstore"
 )
 
 type view int
@@ -93,7 +93,7 @@ type Model struct {
 	// operator picked it (else it follows the screen size).
 	showAllEdges, compact, compactChosen bool
 	rowOrder                             []int // components in reading order of the graph (grid rows)
-	insts                                []store.Instance
+	insts                                []runstore.Instance
 	instIdx                              map[string]int
 	compInsts                            [][]int // instance indices per component, by scheduled start
 	compCur                              []int   // the instance a component's box shows, -1 none

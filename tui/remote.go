@@ -17,7 +17,7 @@ import (
 	"github.com/dpl-dev/dpl/definition"
 	"github.com/dpl-dev/dpl/executor"
 	"github.com/dpl-dev/dpl/executor/remote"
-	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/runstore"
 	"github.com/dpl-dev/dpl/executor/task"
 )
 
@@ -36,8 +36,8 @@ type RemoteSource struct {
 	kinds    map[string]string // component id → kind
 
 	mu    sync.Mutex
-	insts []store.Instance
-	atts  map[string][]store.Attempt
+	insts []runstore.Instance
+	atts  map[string][]runstore.Attempt
 	err   error // of the last poll
 }
 
@@ -198,14 +198,14 @@ func (s *RemoteSource) Info() Info {
 func (s *RemoteSource) Components() []Component { return s.comps }
 
 // Instances implements Source: the last poll's snapshot.
-func (s *RemoteSource) Instances() []store.Instance {
+func (s *RemoteSource) Instances() []runstore.Instance {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.insts)
 }
 
 // Attempts implements Source: the last poll's snapshot.
-func (s *RemoteSource) Attempts(id string) []store.Attempt {
+func (s *RemoteSource) Attempts(id string) []runstore.Attempt {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.atts[id])
@@ -262,14 +262,14 @@ func (s *RemoteSource) Watch(ctx context.Context, interval time.Duration) <-chan
 	return ch
 }
 
-func (s *RemoteSource) snapshot() ([]store.Instance, map[string][]store.Attempt) {
+func (s *RemoteSource) snapshot() ([]runstore.Instance, map[string][]runstore.Attempt) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.insts, s.atts
 }
 
 // diffSnapshots turns two polls into events, in instance order.
-func diffSnapshots(before, after []store.Instance, ba, aa map[string][]store.Attempt, now time.Time) []executor.Event {
+func diffSnapshots(before, after []runstore.Instance, ba, aa map[string][]runstore.Attempt, now time.Time) []executor.Event {
 	prev := make(map[string]string, len(before))
 	for _, in := range before {
 		prev[in.ID] = in.Status
@@ -280,7 +280,7 @@ func diffSnapshots(before, after []store.Instance, ba, aa map[string][]store.Att
 			evs = append(evs, executor.Event{Time: now, Kind: executor.EventStatus, Component: in.Component, Instance: in.ID,
 				Status: executor.Status(in.Status), Prev: executor.Status(p), Error: in.ErrorMessage})
 		}
-		old := map[string]store.Attempt{}
+		old := map[string]runstore.Attempt{}
 		for _, a := range ba[in.ID] {
 			old[a.ID] = a
 		}
@@ -312,11 +312,11 @@ func (s *RemoteSource) poll(ctx context.Context) error {
 }
 
 func (s *RemoteSource) store(insts, atts []*task.Object) {
-	list := make([]store.Instance, 0, len(insts))
+	list := make([]runstore.Instance, 0, len(insts))
 	for _, o := range insts {
 		list = append(list, s.instanceOf(o))
 	}
-	byInst := map[string][]store.Attempt{}
+	byInst := map[string][]runstore.Attempt{}
 	for _, o := range atts {
 		a := attemptOf(o)
 		byInst[a.Instance] = append(byInst[a.Instance], a)
@@ -385,8 +385,8 @@ func firstRef(o *task.Object, key string) string {
 
 // instanceOf maps a described instance to the store's shape; what the
 // API does not carry (next attempt, next check, runnable time) stays zero.
-func (s *RemoteSource) instanceOf(o *task.Object) store.Instance {
-	in := store.Instance{ID: o.ID, Component: firstRef(o, "@componentParent"), Type: o.Get("type"),
+func (s *RemoteSource) instanceOf(o *task.Object) runstore.Instance {
+	in := runstore.Instance{ID: o.ID, Component: firstRef(o, "@componentParent"), Type: o.Get("type"),
 		Status: o.Get("@status"), ScheduledStart: parseTime(o.Get("@scheduledStartTime")),
 		ScheduledEnd: parseTime(o.Get("@scheduledEndTime")), ActualStart: parseTime(o.Get("@actualStartTime")),
 		ActualEnd: parseTime(o.Get("@actualEndTime")), ErrorID: o.Get("errorId"), ErrorMessage: o.Get("errorMessage"),
@@ -398,9 +398,9 @@ func (s *RemoteSource) instanceOf(o *task.Object) store.Instance {
 	return in
 }
 
-func attemptOf(o *task.Object) store.Attempt {
+func attemptOf(o *task.Object) runstore.Attempt {
 	n, _ := strconv.Atoi(o.Get("@attempt"))
-	return store.Attempt{ID: o.ID, Instance: firstRef(o, "@instanceParent"), N: n, Status: o.Get("@status"),
+	return runstore.Attempt{ID: o.ID, Instance: firstRef(o, "@instanceParent"), N: n, Status: o.Get("@status"),
 		ActualStart: parseTime(o.Get("@actualStartTime")), ActualEnd: parseTime(o.Get("@actualEndTime")),
 		Hostname: o.Get("hostname"), ErrorID: o.Get("errorId"), ErrorMessage: o.Get("errorMessage")}
 }

@@ -18,9 +18,9 @@ import (
 	"github.com/dpl-dev/dpl/executor"
 	"github.com/dpl-dev/dpl/executor/activity"
 	"github.com/dpl-dev/dpl/executor/endpoint"
+	"github.com/dpl-dev/dpl/executor/objstore"
 	"github.com/dpl-dev/dpl/executor/remote"
-	"github.com/dpl-dev/dpl/executor/storage"
-	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/runstore"
 )
 
 // startServe runs a real dpl serve endpoint on a loopback port (the
@@ -28,7 +28,7 @@ import (
 func startServe(t *testing.T) (*remote.Client, string) {
 	t.Helper()
 	dir := t.TempDir()
-	objects, err := storage.NewLocal(dir)
+	objects, err := objstore.NewLocal(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func remotePipeline(t *testing.T, c *remote.Client) string {
 	return id
 }
 
-func waitPoll(t *testing.T, s *RemoteSource, what string, cond func([]store.Instance) bool) {
+func waitPoll(t *testing.T, s *RemoteSource, what string, cond func([]runstore.Instance) bool) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -106,7 +106,7 @@ func waitPoll(t *testing.T, s *RemoteSource, what string, cond func([]store.Inst
 	}
 }
 
-func instanceOfComp(insts []store.Instance, comp string) *store.Instance {
+func instanceOfComp(insts []runstore.Instance, comp string) *runstore.Instance {
 	for i := range insts {
 		if insts[i].Component == comp {
 			return &insts[i]
@@ -144,7 +144,7 @@ func TestRemoteSource(t *testing.T) {
 		t.Fatalf("components = %+v", comps)
 	}
 
-	waitPoll(t, src, "Broken to fail", func(in []store.Instance) bool {
+	waitPoll(t, src, "Broken to fail", func(in []runstore.Instance) bool {
 		b := instanceOfComp(in, "Broken")
 		return b != nil && b.Status == string(executor.Failed)
 	})
@@ -198,7 +198,7 @@ func TestRemoteSource(t *testing.T) {
 			t.Fatalf("no event for the rerun attempt: %+v %+v (poll error %v)", instanceOfComp(src.Instances(), "Broken"), src.Attempts(broken.ID), src.Err())
 		}
 	}
-	waitPoll(t, src, "a second attempt", func(in []store.Instance) bool {
+	waitPoll(t, src, "a second attempt", func(in []runstore.Instance) bool {
 		b := instanceOfComp(in, "Broken")
 		return b != nil && b.Attempts == 2
 	})
@@ -206,11 +206,11 @@ func TestRemoteSource(t *testing.T) {
 
 // TestDiffSnapshots checks the events made of two polls.
 func TestDiffSnapshots(t *testing.T) {
-	before := []store.Instance{{ID: "a", Component: "A", Status: "RUNNING"}, {ID: "b", Component: "B", Status: "WAITING_ON_DEPENDENCIES"}}
-	after := []store.Instance{{ID: "a", Component: "A", Status: "FINISHED"}, {ID: "b", Component: "B", Status: "WAITING_ON_DEPENDENCIES"},
+	before := []runstore.Instance{{ID: "a", Component: "A", Status: "RUNNING"}, {ID: "b", Component: "B", Status: "WAITING_ON_DEPENDENCIES"}}
+	after := []runstore.Instance{{ID: "a", Component: "A", Status: "FINISHED"}, {ID: "b", Component: "B", Status: "WAITING_ON_DEPENDENCIES"},
 		{ID: "c", Component: "C", Status: "CREATING"}}
-	ba := map[string][]store.Attempt{"a": {{ID: "a1", Status: "RUNNING"}}}
-	aa := map[string][]store.Attempt{"a": {{ID: "a1", Status: "FINISHED"}}, "b": {{ID: "b1", Status: "WAITING_FOR_RUNNER"}}}
+	ba := map[string][]runstore.Attempt{"a": {{ID: "a1", Status: "RUNNING"}}}
+	aa := map[string][]runstore.Attempt{"a": {{ID: "a1", Status: "FINISHED"}}, "b": {{ID: "b1", Status: "WAITING_FOR_RUNNER"}}}
 	evs := diffSnapshots(before, after, ba, aa, time.Unix(0, 0))
 	var got []string
 	for _, e := range evs {

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/dpl-dev/dpl/executor"
-	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/runstore"
 	"github.com/dpl-dev/dpl/executor/task"
 )
 
@@ -51,9 +51,9 @@ type Source interface {
 	// Components returns the graph's nodes; called once.
 	Components() []Component
 	// Instances returns a snapshot of every instance, in creation order.
-	Instances() []store.Instance
+	Instances() []runstore.Instance
 	// Attempts returns an instance's attempts, oldest first.
-	Attempts(instanceID string) []store.Attempt
+	Attempts(instanceID string) []runstore.Attempt
 	// Describe returns the effective fields of an instance or attempt with
 	// expressions evaluated (runtime fields included).
 	Describe(ctx context.Context, id string) ([]task.Field, error)

@@ -30,7 +30,7 @@ import (
 
 	"github.com/dpl-dev/dpl/executor/awsx"
 	"github.com/dpl-dev/dpl/executor/awsx/mototest"
-	"github.com/dpl-dev/dpl/executor/storage"
+	"github.com/dpl-dev/dpl/executor/objstore"
 )
 
 const crossRegionSample = "../../../shared/corpus/files/awslabs-data-pipeline-samples/samples__dynamodb-to-dynamodb-crossregion__pipeline.json"
@@ -312,7 +312,7 @@ func TestAWSCrossRegionSampleUnchanged(t *testing.T) {
 
 	// The export left its files and manifest in the dated temp folder.
 	var exported []string
-	err = r.env.Store().List(context.Background(), "s3://"+temp+"/ddb-temp/", func(i storage.Info) error {
+	err = r.env.Store().List(context.Background(), "s3://"+temp+"/ddb-temp/", func(i objstore.Info) error {
 		exported = append(exported, i.Key)
 		return nil
 	})
@@ -338,7 +338,7 @@ func TestAWSCrossRegionSampleUnchanged(t *testing.T) {
 
 	// pipelineLogUri (#{myS3LogsPath} on Default): attempt logs uploaded.
 	var logKeys []string
-	err = r.env.Store().List(context.Background(), "s3://"+logs+"/pipeline-logs/", func(i storage.Info) error {
+	err = r.env.Store().List(context.Background(), "s3://"+logs+"/pipeline-logs/", func(i objstore.Info) error {
 		logKeys = append(logKeys, i.Key)
 		return nil
 	})
@@ -416,7 +416,7 @@ func TestAWSStagingAlarmAndCLI(t *testing.T) {
 
 	// pipelineLogUri: Upcase's stdout is in its attempt folder.
 	var stdoutKey string
-	_ = r.env.Store().List(ctx, "s3://"+b+"/logs/", func(i storage.Info) error {
+	_ = r.env.Store().List(ctx, "s3://"+b+"/logs/", func(i objstore.Info) error {
 		if strings.Contains(i.Key, "/Upcase/@Upcase_") && strings.HasSuffix(i.Key, "_Attempt=1/StdOut") {
 			stdoutKey = i.Key
 		}

@@ -12,8 +12,8 @@ import (
 	"github.com/dpl-dev/dpl/executor/activity"
 	"github.com/dpl-dev/dpl/executor/activity/hosttools"
 	"github.com/dpl-dev/dpl/executor/awsx"
+	"github.com/dpl-dev/dpl/executor/objstore"
 	"github.com/dpl-dev/dpl/executor/sqlrun"
-	"github.com/dpl-dev/dpl/executor/storage"
 )
 
 // backendFlags choose where data lives: local files or AWS (or an
@@ -38,7 +38,7 @@ func addBackendFlags(fs *pflag.FlagSet, b *backendFlags) {
 
 // backend is what a run needs from the chosen backend.
 type backend struct {
-	Store    storage.Store
+	Store    objstore.Store
 	Notifier executor.Notifier
 	Runner   activity.Options
 	// Describe says, once at start, which backend and endpoints are in use.
@@ -75,7 +75,7 @@ func (b *backendFlags) openKind(ctx context.Context, stateDir string, endpoints 
 		if b.region != "" || b.endpoint != "" || b.profile != "" {
 			return nil, fmt.Errorf("--region, --aws-endpoint and --profile need --backend aws")
 		}
-		st, err := storage.NewLocal(stateDir)
+		st, err := objstore.NewLocal(stateDir)
 		if err != nil {
 			return nil, err
 		}

@@ -12,7 +12,7 @@ import (
 
 	"github.com/dpl-dev/dpl/definition"
 	"github.com/dpl-dev/dpl/executor/control"
-	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/runstore"
 )
 
 // Shell completion beyond cobra's commands and flags: the values of enum
@@ -118,7 +118,7 @@ func stateIDs(pick func(*stateInfo) []string) func(*cobra.Command, []string, str
 func readStateInfo(dir, pipeline string) *stateInfo {
 	info := &stateInfo{}
 	comps, insts := map[string]bool{}, map[string]bool{}
-	db, err := store.Open(dir)
+	db, err := runstore.Open(dir)
 	if err != nil {
 		// A run holds the store: ask it.
 		c, cerr := control.Dial(dir)

@@ -15,7 +15,7 @@ import (
 	"github.com/dpl-dev/dpl/executor"
 	"github.com/dpl-dev/dpl/executor/control"
 	"github.com/dpl-dev/dpl/executor/errcode"
-	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/runstore"
 	"github.com/dpl-dev/dpl/tui"
 )
 
@@ -83,13 +83,13 @@ func runEvents(cmd *cobra.Command, f eventsFlags) error {
 			continue
 		}
 		act, err := db.Latest(p.ID)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, runstore.ErrNotFound) {
 			continue
 		}
 		if err != nil {
 			return withCode(exitFailed, err)
 		}
-		err = db.Events(p.ID, act.Seq, 0, func(e store.Event) error {
+		err = db.Events(p.ID, act.Seq, 0, func(e runstore.Event) error {
 			var ev executor.Event
 			if err := json.Unmarshal(e.Data, &ev); err != nil {
 				return fmt.Errorf("event %d: %w", e.Seq, err)

@@ -15,7 +15,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/dpl-dev/dpl/executor"
-	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/runstore"
 	"github.com/dpl-dev/dpl/tui"
 )
 
@@ -249,7 +249,7 @@ func printSummary(w io.Writer, s *executor.Summary, full bool) {
 	}
 	tw.Flush()
 
-	var listed []store.Instance
+	var listed []runstore.Instance
 	cascades := map[string]int{}
 	var cascadeFrom []string
 	for _, i := range s.Instances {

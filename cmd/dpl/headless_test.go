@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/dpl-dev/dpl/executor"
-	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/runstore"
 )
 
 var at = time.Date(2024, 1, 1, 12, 0, 0, 0, time.UTC)
@@ -75,26 +75,26 @@ func TestPrintEventsQuiet(t *testing.T) {
 
 func fanInSummary() *executor.Summary {
 	s := &executor.Summary{PipelineID: "df-X", Activation: 2, Reason: "1 FAILED, 499 CASCADE_FAILED"}
-	add := func(comp string, st executor.Status, mod func(*store.Instance)) {
-		in := store.Instance{ID: "@" + comp + "_1", Component: comp, Status: string(st)}
+	add := func(comp string, st executor.Status, mod func(*runstore.Instance)) {
+		in := runstore.Instance{ID: "@" + comp + "_1", Component: comp, Status: string(st)}
 		if mod != nil {
 			mod(&in)
 		}
 		s.Instances = append(s.Instances, in)
 	}
-	add("Task000", executor.Failed, func(in *store.Instance) { in.Attempts, in.ErrorMessage = 3, "command exited with status 1" })
+	add("Task000", executor.Failed, func(in *runstore.Instance) { in.Attempts, in.ErrorMessage = 3, "command exited with status 1" })
 	for i := 1; i < 500; i++ {
 		st := executor.Finished
 		if i%2 == 0 {
 			st = executor.CascadeFailed
 		}
-		add(fmt.Sprintf("Task%03d", i), st, func(in *store.Instance) {
+		add(fmt.Sprintf("Task%03d", i), st, func(in *runstore.Instance) {
 			if st == executor.CascadeFailed {
 				in.CascadeFrom = "@Task000_1"
 			}
 		})
 	}
-	add("Join", executor.CascadeFailed, func(in *store.Instance) { in.CascadeFrom = "@Task000_1" })
+	add("Join", executor.CascadeFailed, func(in *runstore.Instance) { in.CascadeFrom = "@Task000_1" })
 	add("Load_a", executor.Finished, nil)
 	return s
 }

@@ -18,7 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/dpl-dev/dpl/executor/storage"
+	"github.com/dpl-dev/dpl/executor/objstore"
 )
 
 const awslabs16 = "awslabs-data-pipeline-samples/"
@@ -55,7 +55,7 @@ func n(v string) types.AttributeValue { return &types.AttributeValueMemberN{Valu
 func (r *awsRig) objectsUnder(t *testing.T, prefix string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
-	err := r.env.Store().List(context.Background(), prefix, func(i storage.Info) error {
+	err := r.env.Store().List(context.Background(), prefix, func(i objstore.Info) error {
 		out[strings.TrimPrefix(i.URI, prefix)] = r.get(t, i.URI)
 		return nil
 	})
@@ -154,7 +154,7 @@ func TestHiveCorpusDynamoDBExportSerDeOnMoto(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range []string{"s3://bucket/backup/", "s3://bucket/data_as_csv/"} {
-		r.env.Store().List(ctx, p, func(i storage.Info) error { return r.env.Store().Delete(ctx, i.URI) })
+		r.env.Store().List(ctx, p, func(i objstore.Info) error { return r.env.Store().Delete(ctx, i.URI) })
 	}
 	db := r.hashTable(t, "ddbtable", "accountId")
 	putItems(t, db, "ddbtable",

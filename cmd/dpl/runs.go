@@ -16,7 +16,7 @@ import (
 	"github.com/dpl-dev/dpl/executor"
 	"github.com/dpl-dev/dpl/executor/control"
 	"github.com/dpl-dev/dpl/executor/errcode"
-	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/runstore"
 )
 
 type runsFlags struct {
@@ -50,17 +50,17 @@ dpl run is using the state folder, its live state is asked of it.`,
 // openState opens the state folder's store for a command on a stopped
 // run: read-only for the views (no file of the folder changes), for
 // writing for the operator commands.
-func openState(flag string, write bool) (*store.DB, string, error) {
+func openState(flag string, write bool) (*runstore.DB, string, error) {
 	dir := stateDirFor(flag)
 	if _, err := os.Stat(filepath.Join(dir, "db")); err != nil {
 		return nil, dir, fmt.Errorf("no dpl state in %s (run `dpl run` first, or give --state-dir)", dir)
 	}
-	open := store.OpenReadOnly
+	open := runstore.OpenReadOnly
 	if write {
-		open = store.Open
+		open = runstore.Open
 	}
 	db, err := open(dir)
-	if errors.Is(err, store.ErrLocked) {
+	if errors.Is(err, runstore.ErrLocked) {
 		return nil, dir, fmt.Errorf("%w (`dpl events --follow` works during a run)", err)
 	}
 	if err != nil {
@@ -144,7 +144,7 @@ func runRuns(cmd *cobra.Command, f runsFlags) error {
 		}
 		found = true
 		act, err := db.Latest(p.ID)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, runstore.ErrNotFound) {
 			continue
 		}
 		if err != nil {
@@ -216,7 +216,7 @@ func ts(t interface {
 	return t.Format(layout)
 }
 
-func record(pipeline string, i *store.Instance) runRecord {
+func record(pipeline string, i *runstore.Instance) runRecord {
 	r := runRecord{ID: i.ID, Pipeline: pipeline, Component: i.Component, Status: i.Status,
 		ScheduledStart: ts(i.ScheduledStart.UTC()), ScheduledEnd: ts(i.ScheduledEnd.UTC()),
 		ActualStart: ts(i.ActualStart.UTC()), ActualEnd: ts(i.ActualEnd.UTC()),

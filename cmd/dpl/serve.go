@@ -21,7 +21,7 @@ import (
 	"github.com/dpl-dev/dpl/executor/activity"
 	"github.com/dpl-dev/dpl/executor/endpoint"
 	"github.com/dpl-dev/dpl/executor/pgstore"
-	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/runstore"
 )
 
 type serveFlags struct {
@@ -157,7 +157,7 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 
 // openServeStore opens --store: nil (the server opens badger in the state
 // folder), badger:DIR, or a PostgreSQL URL.
-func openServeStore(ctx context.Context, spec, stateDir string) (store.Backend, string, error) {
+func openServeStore(ctx context.Context, spec, stateDir string) (runstore.Backend, string, error) {
 	switch {
 	case spec == "":
 		return nil, stateDir, nil
@@ -166,7 +166,7 @@ func openServeStore(ctx context.Context, spec, stateDir string) (store.Backend, 
 		if dir == "" {
 			return nil, "", errors.New("--store badger:DIR needs a folder")
 		}
-		db, err := store.Open(dir)
+		db, err := runstore.Open(dir)
 		if err != nil {
 			return nil, "", fmt.Errorf("--store: %w", err)
 		}

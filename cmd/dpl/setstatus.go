@@ -10,7 +10,7 @@ import (
 
 	"github.com/dpl-dev/dpl/executor"
 	"github.com/dpl-dev/dpl/executor/control"
-	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/runstore"
 )
 
 // Operator commands on a stopped run: the service's SetStatus values.
@@ -65,7 +65,7 @@ func runSetStatus(cmd *cobra.Command, stateFlag, pipeline, status string, ids []
 	if err != nil {
 		return withCode(exitFailed, err)
 	}
-	var p *store.Pipeline
+	var p *runstore.Pipeline
 	for _, x := range pipes {
 		if pipeline == "" || x.ID == pipeline {
 			if p != nil {

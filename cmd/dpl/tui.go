@@ -15,9 +15,9 @@ import (
 	"github.com/dpl-dev/dpl/executor"
 	"github.com/dpl-dev/dpl/executor/control"
 	"github.com/dpl-dev/dpl/executor/remote"
+	"github.com/dpl-dev/dpl/executor/runstore"
 	"github.com/dpl-dev/dpl/executor/secret"
 	"github.com/dpl-dev/dpl/executor/session"
-	"github.com/dpl-dev/dpl/executor/store"
 	"github.com/dpl-dev/dpl/tui"
 )
 
@@ -112,7 +112,7 @@ func browseStored(ctx context.Context, stateDir, pipeline string, noMouse bool) 
 	if _, err := os.Stat(filepath.Join(stateDir, "db")); err != nil {
 		return withCode(exitUsage, fmt.Errorf("no stored run in %s (run a pipeline with dpl run first, or pass --state-dir)", stateDir))
 	}
-	db, err := store.OpenReadOnly(stateDir)
+	db, err := runstore.OpenReadOnly(stateDir)
 	if err != nil {
 		if c, cerr := control.Dial(stateDir); cerr == nil {
 			return attachLive(ctx, c, stateDir, pipeline, noMouse)
@@ -132,7 +132,7 @@ func browseStored(ctx context.Context, stateDir, pipeline string, noMouse bool) 
 
 // openStored is the read-only source of a pipeline's latest activation in
 // an open store, with its event history.
-func openStored(db *store.DB, stateDir, pipeline string) (*tui.EngineSource, []executor.Event, error) {
+func openStored(db *runstore.DB, stateDir, pipeline string) (*tui.EngineSource, []executor.Event, error) {
 	p, act, err := pickActivation(db, pipeline)
 	if err != nil {
 		return nil, nil, err
@@ -179,7 +179,7 @@ func attachLive(ctx context.Context, c *control.Client, stateDir, pipeline strin
 	// source is opened off the UI goroutine, possibly as it ends).
 	var (
 		mu     sync.Mutex
-		db     *store.DB
+		db     *runstore.DB
 		closed bool
 	)
 	defer func() {
@@ -193,7 +193,7 @@ func attachLive(ctx context.Context, c *control.Client, stateDir, pipeline strin
 	final := func(ctx context.Context) (tui.Source, []executor.Event, error) {
 		// The run lets go of the store just after its socket closes.
 		for delay := 20 * time.Millisecond; ; delay = min(2*delay, time.Second) {
-			d, err := store.Open(stateDir)
+			d, err := runstore.Open(stateDir)
 			if err == nil {
 				mu.Lock()
 				defer mu.Unlock()
@@ -219,13 +219,13 @@ func attachLive(ctx context.Context, c *control.Client, stateDir, pipeline strin
 }
 
 // pickActivation finds the pipeline asked for, or the one run last.
-func pickActivation(db *store.DB, id string) (*store.Pipeline, *store.Activation, error) {
+func pickActivation(db *runstore.DB, id string) (*runstore.Pipeline, *runstore.Activation, error) {
 	ps, err := db.Pipelines()
 	if err != nil {
 		return nil, nil, err
 	}
-	var best *store.Pipeline
-	var bestAct *store.Activation
+	var best *runstore.Pipeline
+	var bestAct *runstore.Activation
 	var ids []string
 	for _, p := range ps {
 		ids = append(ids, p.ID)
@@ -275,7 +275,7 @@ func attachRemote(ctx context.Context, endpoint, region, pipeline string, noMous
 
 // storedDefinition reads a run's definition from the store, opening it
 // with the state folder's secret key (the engine seals it).
-func storedDefinition(db *store.DB, stateDir, pipeline, hash string) ([]byte, error) {
+func storedDefinition(db *runstore.DB, stateDir, pipeline, hash string) ([]byte, error) {
 	b, err := db.Definition(pipeline, hash)
 	if err != nil {
 		return nil, err

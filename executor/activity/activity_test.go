@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dpl-dev/dpl/executor/storage"
+	"github.com/dpl-dev/dpl/executor/objstore"
 	"github.com/dpl-dev/dpl/executor/task"
 )
 
@@ -39,10 +39,10 @@ func newTask(attempt *task.Object, others ...*task.Object) *task.Task {
 	return t
 }
 
-func newRunner(t *testing.T) (*Runner, *storage.Local) {
+func newRunner(t *testing.T) (*Runner, *objstore.Local) {
 	t.Helper()
 	root := t.TempDir()
-	store, err := storage.NewLocal(root)
+	store, err := objstore.NewLocal(root)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +156,7 @@ func TestShellPrecondition(t *testing.T) {
 	}
 }
 
-func put(t *testing.T, s storage.Store, uri, body string) {
+func put(t *testing.T, s objstore.Store, uri, body string) {
 	t.Helper()
 	w, err := s.Create(context.Background(), uri)
 	if err != nil {

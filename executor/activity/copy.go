@@ -10,7 +10,7 @@ import (
 	"path"
 	"strings"
 
-	"github.com/dpl-dev/dpl/executor/storage"
+	"github.com/dpl-dev/dpl/executor/objstore"
 	"github.com/dpl-dev/dpl/executor/task"
 )
 
@@ -74,11 +74,11 @@ func (r *Runner) sources(ctx context.Context, node *task.Object) ([][2]string, e
 	if dp == "" {
 		return nil, fmt.Errorf("S3DataNode %s has neither filePath nor directoryPath", node.ID)
 	}
-	prefix := storage.DirPrefix(dp)
+	prefix := objstore.DirPrefix(dp)
 	var out [][2]string
-	err := r.opts.Store.List(ctx, prefix, func(i storage.Info) error {
+	err := r.opts.Store.List(ctx, prefix, func(i objstore.Info) error {
 		if !strings.HasSuffix(i.Key, "/") {
-			_, pk, _ := storage.ParseURI(prefix)
+			_, pk, _ := objstore.ParseURI(prefix)
 			out = append(out, [2]string{i.URI, strings.TrimPrefix(i.Key, pk)})
 		}
 		return nil
@@ -104,7 +104,7 @@ func (r *Runner) copyS3(ctx context.Context, in, out *task.Object, inFmt, outFmt
 	var total int64
 	if fp := out.Get("filePath"); fp != "" {
 		// Many inputs into one file: concatenate.
-		w, err := storage.CreateCompressed(ctx, r.opts.Store, fp, outComp)
+		w, err := objstore.CreateCompressed(ctx, r.opts.Store, fp, outComp)
 		if err != nil {
 			return 0, err
 		}
@@ -112,7 +112,7 @@ func (r *Runner) copyS3(ctx context.Context, in, out *task.Object, inFmt, outFmt
 			n, err := r.copyOne(ctx, s[0], inComp, w, convert)
 			total += n
 			if err != nil {
-				storage.Abort(w, err)
+				objstore.Abort(w, err)
 				return total, err
 			}
 		}
@@ -123,14 +123,14 @@ func (r *Runner) copyS3(ctx context.Context, in, out *task.Object, inFmt, outFmt
 		return 0, fmt.Errorf("output %s has neither filePath nor directoryPath", out.ID)
 	}
 	for _, s := range srcs {
-		w, err := storage.CreateCompressed(ctx, r.opts.Store, storage.Join(dp, s[1]), outComp)
+		w, err := objstore.CreateCompressed(ctx, r.opts.Store, objstore.Join(dp, s[1]), outComp)
 		if err != nil {
 			return total, err
 		}
 		n, err := r.copyOne(ctx, s[0], inComp, w, convert)
 		total += n
 		if err != nil {
-			storage.Abort(w, err)
+			objstore.Abort(w, err)
 			return total, err
 		}
 		if err := w.Close(); err != nil {
@@ -141,7 +141,7 @@ func (r *Runner) copyS3(ctx context.Context, in, out *task.Object, inFmt, outFmt
 }
 
 func (r *Runner) copyOne(ctx context.Context, uri, comp string, w io.Writer, convert func(io.Writer, io.Reader) (int64, error)) (int64, error) {
-	rc, err := storage.OpenCompressed(ctx, r.opts.Store, uri, comp)
+	rc, err := objstore.OpenCompressed(ctx, r.opts.Store, uri, comp)
 	if err != nil {
 		return 0, err
 	}
@@ -159,7 +159,7 @@ func (r *Runner) copyS3ToSQL(ctx context.Context, t *task.Task, in, out *task.Ob
 	}
 	var readers []io.Reader
 	for _, s := range srcs {
-		rc, err := storage.OpenCompressed(ctx, r.opts.Store, s[0], in.Get("compression"))
+		rc, err := objstore.OpenCompressed(ctx, r.opts.Store, s[0], in.Get("compression"))
 		if err != nil {
 			return 0, err
 		}
@@ -179,9 +179,9 @@ func (r *Runner) copySQLToS3(ctx context.Context, t *task.Task, in, out *task.Ob
 		if dp == "" {
 			return 0, fmt.Errorf("output %s has neither filePath nor directoryPath", out.ID)
 		}
-		dst = storage.Join(dp, "part-00000")
+		dst = objstore.Join(dp, "part-00000")
 	}
-	w, err := storage.CreateCompressed(ctx, r.opts.Store, dst, out.Get("compression"))
+	w, err := objstore.CreateCompressed(ctx, r.opts.Store, dst, out.Get("compression"))
 	if err != nil {
 		return 0, err
 	}
@@ -191,7 +191,7 @@ func (r *Runner) copySQLToS3(ctx context.Context, t *task.Task, in, out *task.Ob
 		err = bw.Flush()
 	}
 	if err != nil {
-		storage.Abort(w, err)
+		objstore.Abort(w, err)
 		return n, err
 	}
 	return n, w.Close()
@@ -199,7 +199,7 @@ func (r *Runner) copySQLToS3(ctx context.Context, t *task.Task, in, out *task.Ob
 
 // open reads an s3:// URI through the store, or a local path.
 func (r *Runner) open(ctx context.Context, uri string) (io.ReadCloser, error) {
-	if storage.IsURI(uri) {
+	if objstore.IsURI(uri) {
 		if r.opts.Store == nil {
 			return nil, fmt.Errorf("no object store configured for %s", uri)
 		}

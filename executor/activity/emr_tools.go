@@ -10,7 +10,7 @@ import (
 
 	"github.com/dpl-dev/dpl/executor/activity/hosttools"
 	"github.com/dpl-dev/dpl/executor/activity/streaming"
-	"github.com/dpl-dev/dpl/executor/storage"
+	"github.com/dpl-dev/dpl/executor/objstore"
 	"github.com/dpl-dev/dpl/executor/task"
 )
 
@@ -201,7 +201,7 @@ func (r *Runner) runJar(ctx context.Context, t *task.Task, args []string, mainCl
 	}
 	if host {
 		local := jar
-		if storage.IsURI(jar) {
+		if objstore.IsURI(jar) {
 			adir, err := r.attemptDir(t)
 			if err != nil {
 				return true, err

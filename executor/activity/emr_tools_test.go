@@ -9,11 +9,11 @@ import (
 	"testing"
 
 	"github.com/dpl-dev/dpl/executor/activity/hosttools"
-	"github.com/dpl-dev/dpl/executor/storage"
+	"github.com/dpl-dev/dpl/executor/objstore"
 	"github.com/dpl-dev/dpl/executor/task"
 )
 
-func putObj(t *testing.T, st *storage.Local, uri, body string) {
+func putObj(t *testing.T, st *objstore.Local, uri, body string) {
 	t.Helper()
 	w, err := st.Create(context.Background(), uri)
 	if err != nil {
@@ -25,7 +25,7 @@ func putObj(t *testing.T, st *storage.Local, uri, body string) {
 	}
 }
 
-func getObj(t *testing.T, st *storage.Local, uri string) string {
+func getObj(t *testing.T, st *objstore.Local, uri string) string {
 	t.Helper()
 	r, err := st.Open(context.Background(), uri)
 	if err != nil {

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/dpl-dev/dpl/executor/storage"
+	"github.com/dpl-dev/dpl/executor/objstore"
 	"github.com/dpl-dev/dpl/executor/task"
 )
 
@@ -111,7 +111,7 @@ func (r *Runner) putObject(ctx context.Context, uri string, src io.Reader) error
 		return err
 	}
 	if _, err := io.Copy(w, src); err != nil {
-		storage.Abort(w, err)
+		objstore.Abort(w, err)
 		return err
 	}
 	return w.Close()

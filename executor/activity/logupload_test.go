@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dpl-dev/dpl/executor/storage"
+	"github.com/dpl-dev/dpl/executor/objstore"
 	"github.com/dpl-dev/dpl/executor/task"
 )
 
@@ -47,7 +47,7 @@ func TestNoPipelineLogUriUploadsNothing(t *testing.T) {
 	}
 	n := 0
 	// The runner shares the store's root; any object would show up here.
-	if err := store.List(context.Background(), "s3://logs/", func(storage.Info) error { n++; return nil }); err != nil {
+	if err := store.List(context.Background(), "s3://logs/", func(objstore.Info) error { n++; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if n > 0 {
@@ -65,7 +65,7 @@ func TestPipelineLogUriSkipsServiceChecks(t *testing.T) {
 		t.Fatalf("status = %s (%s), want FALSE", res.Status, res.ErrorMessage)
 	}
 	n := 0
-	if err := store.List(context.Background(), "s3://logs/", func(storage.Info) error { n++; return nil }); err != nil {
+	if err := store.List(context.Background(), "s3://logs/", func(objstore.Info) error { n++; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if n > 0 {

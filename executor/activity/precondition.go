@@ -3,7 +3,7 @@ package activity
 import (
 	"context"
 
-	"github.com/dpl-dev/dpl/executor/storage"
+	"github.com/dpl-dev/dpl/executor/objstore"
 	"github.com/dpl-dev/dpl/executor/task"
 )
 
@@ -23,7 +23,7 @@ func runS3KeyExists(ctx context.Context, r *Runner, t *task.Task, _ task.Logs) t
 	if key == "" || r.opts.Store == nil {
 		return failf(task.ErrorIDInvalidTask, "S3KeyExists needs s3Key and an object store")
 	}
-	ok, err := storage.Exists(ctx, r.opts.Store, key)
+	ok, err := objstore.Exists(ctx, r.opts.Store, key)
 	return check(ok, err, "S3KeyExists "+key)
 }
 
@@ -32,7 +32,7 @@ func runS3PrefixNotEmpty(ctx context.Context, r *Runner, t *task.Task, _ task.Lo
 	if prefix == "" || r.opts.Store == nil {
 		return failf(task.ErrorIDInvalidTask, "S3PrefixNotEmpty needs s3Prefix and an object store")
 	}
-	ok, err := storage.PrefixNotEmpty(ctx, r.opts.Store, prefix)
+	ok, err := objstore.PrefixNotEmpty(ctx, r.opts.Store, prefix)
 	return check(ok, err, "S3PrefixNotEmpty "+prefix)
 }
 
@@ -52,10 +52,10 @@ func runExists(ctx context.Context, r *Runner, t *task.Task, _ task.Logs) task.R
 		return failf(task.ErrorIDInvalidTask, "no object store configured")
 	}
 	if fp := node.Get("filePath"); fp != "" {
-		ok, err := storage.Exists(ctx, r.opts.Store, fp)
+		ok, err := objstore.Exists(ctx, r.opts.Store, fp)
 		return check(ok, err, "Exists "+fp)
 	}
 	dp := node.Get("directoryPath")
-	ok, err := storage.PrefixNotEmpty(ctx, r.opts.Store, storage.DirPrefix(dp))
+	ok, err := objstore.PrefixNotEmpty(ctx, r.opts.Store, objstore.DirPrefix(dp))
 	return check(ok, err, "Exists "+dp)
 }

@@ -16,9 +16,9 @@ import (
 
 	"github.com/dpl-dev/dpl/executor/activity/hosttools"
 	"github.com/dpl-dev/dpl/executor/awsx"
+	"github.com/dpl-dev/dpl/executor/objstore"
 	"github.com/dpl-dev/dpl/executor/provider"
 	"github.com/dpl-dev/dpl/executor/sqlrun"
-	"github.com/dpl-dev/dpl/executor/storage"
 	"github.com/dpl-dev/dpl/executor/task"
 )
 
@@ -27,7 +27,7 @@ type Options struct {
 	// Root is the folder working directories are made in (the state dir).
 	Root string
 	// Store reads and writes s3:// URIs (local files or a real S3).
-	Store storage.Store
+	Store objstore.Store
 	// Env is added to every child process's environment, e.g. the AWS
 	// endpoint and region so the aws CLI inside commands hits the same backend.
 	Env []string

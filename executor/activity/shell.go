@@ -16,8 +16,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dpl-dev/dpl/executor/objstore"
 	"github.com/dpl-dev/dpl/executor/proc"
-	"github.com/dpl-dev/dpl/executor/storage"
 	"github.com/dpl-dev/dpl/executor/task"
 )
 
@@ -209,7 +209,7 @@ func (r *Runner) fetchScript(ctx context.Context, uri, dir string) (string, erro
 	dst := filepath.Join(dir, "script-"+filepath.Base(strings.TrimRight(uri, "/")))
 	var src io.ReadCloser
 	var err error
-	if storage.IsURI(uri) {
+	if objstore.IsURI(uri) {
 		if r.opts.Store == nil {
 			return "", errors.New("no object store configured")
 		}
@@ -242,7 +242,7 @@ type fieldSink struct {
 }
 
 func (r *Runner) openSink(ctx context.Context, path string) (*fieldSink, error) {
-	if storage.IsURI(path) {
+	if objstore.IsURI(path) {
 		if r.opts.Store == nil {
 			return nil, errors.New("no object store configured")
 		}

@@ -8,8 +8,8 @@ import (
 	"path"
 	"strings"
 
+	"github.com/dpl-dev/dpl/executor/objstore"
 	"github.com/dpl-dev/dpl/executor/sqlrun"
-	"github.com/dpl-dev/dpl/executor/storage"
 	"github.com/dpl-dev/dpl/executor/task"
 )
 
@@ -219,7 +219,7 @@ func (r *Runner) redshiftSources(ctx context.Context, node *task.Object) ([][2]s
 	if fp == "" {
 		return r.sources(ctx, node)
 	}
-	if ok, err := storage.Exists(ctx, r.opts.Store, fp); err != nil || ok {
+	if ok, err := objstore.Exists(ctx, r.opts.Store, fp); err != nil || ok {
 		return [][2]string{{fp, path.Base(fp)}}, err
 	}
 	folder := &task.Object{ID: node.ID, Fields: []task.Field{{Key: "directoryPath", StringValue: &fp}}}

@@ -6,7 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/dpl-dev/dpl/executor/storage"
+	"github.com/dpl-dev/dpl/executor/objstore"
 	"github.com/dpl-dev/dpl/executor/task"
 )
 
@@ -68,11 +68,11 @@ func (r *Runner) downloadNode(ctx context.Context, node *task.Object, local stri
 		return nil
 	}
 	if dp := node.Get("directoryPath"); dp != "" {
-		_, err := storage.DownloadDir(ctx, r.opts.Store, dp, local)
+		_, err := objstore.DownloadDir(ctx, r.opts.Store, dp, local)
 		return err
 	}
 	if fp := node.Get("filePath"); fp != "" {
-		_, key, err := storage.ParseURI(fp)
+		_, key, err := objstore.ParseURI(fp)
 		if err != nil {
 			return err
 		}
@@ -97,7 +97,7 @@ func (r *Runner) downloadNode(ctx context.Context, node *task.Object, local stri
 
 func (r *Runner) flushOutputs(ctx context.Context, outs []outputDir) error {
 	for _, o := range outs {
-		if _, err := storage.UploadDir(ctx, r.opts.Store, o.local, o.uri); err != nil {
+		if _, err := objstore.UploadDir(ctx, r.opts.Store, o.local, o.uri); err != nil {
 			return fmt.Errorf("upload %s to %s: %w", o.local, o.uri, err)
 		}
 	}

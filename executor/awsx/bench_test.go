@@ -16,7 +16,7 @@ import (
 
 	"github.com/dpl-dev/dpl/executor/awsx"
 	"github.com/dpl-dev/dpl/executor/awsx/mototest"
-	"github.com/dpl-dev/dpl/executor/storage"
+	"github.com/dpl-dev/dpl/executor/objstore"
 )
 
 // Benchmarks run against one moto server per test binary
@@ -189,7 +189,7 @@ func BenchmarkS3StagingUpload(b *testing.B) {
 	b.SetBytes(st.Size())
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := storage.UploadDir(context.Background(), store, dir, "s3://"+bucket+"/staged"); err != nil {
+		if _, err := objstore.UploadDir(context.Background(), store, dir, "s3://"+bucket+"/staged"); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -211,7 +211,7 @@ func BenchmarkS3StagingDownload(b *testing.B) {
 	b.SetBytes(st.Size())
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := storage.DownloadDir(context.Background(), store, "s3://"+bucket+"/in", b.TempDir()); err != nil {
+		if _, err := objstore.DownloadDir(context.Background(), store, "s3://"+bucket+"/in", b.TempDir()); err != nil {
 			b.Fatal(err)
 		}
 	}

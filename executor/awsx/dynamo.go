@@ -23,7 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/dpl-dev/dpl/executor/storage"
+	"github.com/dpl-dev/dpl/executor/objstore"
 )
 
 // Constants of the EMR DynamoDB tools (emr-dynamodb-hadoop
@@ -226,19 +226,19 @@ const (
 //
 // The scan is a parallel Scan over opts.Segments segments, rate limited to
 // ReadRatio of the table's read capacity.
-func Export(ctx context.Context, db *dynamodb.Client, store storage.Store, table, dstURI string, opts ExportOptions) (ExportStats, error) {
+func Export(ctx context.Context, db *dynamodb.Client, store objstore.Store, table, dstURI string, opts ExportOptions) (ExportStats, error) {
 	start := time.Now()
 	logf := opts.Logf
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
 	dstURI = strings.TrimRight(dstURI, "/")
-	if _, _, err := storage.ParseURI(dstURI); err != nil {
+	if _, _, err := objstore.ParseURI(dstURI); err != nil {
 		return ExportStats{}, fmt.Errorf("export %s: %w", table, err)
 	}
 	if !opts.Overwrite {
-		busy, err := storage.PrefixNotEmpty(ctx, store, dstURI+"/")
-		if err != nil && !errors.Is(err, storage.ErrNotExist) {
+		busy, err := objstore.PrefixNotEmpty(ctx, store, dstURI+"/")
+		if err != nil && !errors.Is(err, objstore.ErrNotExist) {
 			return ExportStats{}, fmt.Errorf("export %s: checking %s: %w", table, dstURI, err)
 		}
 		if busy {
@@ -363,7 +363,7 @@ type segmentResult struct {
 
 // exportSegment scans one segment, rotating output files every perFile
 // items like the tool's ExportMapper.
-func exportSegment(ctx context.Context, db *dynamodb.Client, store storage.Store, table, dst string, seg, total, perFile int, scanLimit int32, lim *limiter) (res segmentResult, err error) {
+func exportSegment(ctx context.Context, db *dynamodb.Client, store objstore.Store, table, dst string, seg, total, perFile int, scanLimit int32, lim *limiter) (res segmentResult, err error) {
 	var (
 		w     io.WriteCloser
 		bw    *bufio.Writer
@@ -374,7 +374,7 @@ func exportSegment(ctx context.Context, db *dynamodb.Client, store storage.Store
 			return nil
 		}
 		if err := bw.Flush(); err != nil {
-			storage.Abort(w, err)
+			objstore.Abort(w, err)
 			w = nil
 			return err
 		}
@@ -384,7 +384,7 @@ func exportSegment(ctx context.Context, db *dynamodb.Client, store storage.Store
 	}
 	defer func() {
 		if w != nil {
-			storage.Abort(w, err)
+			objstore.Abort(w, err)
 		}
 	}()
 	in := &dynamodb.ScanInput{
@@ -449,7 +449,7 @@ func exportSegment(ctx context.Context, db *dynamodb.Client, store storage.Store
 }
 
 // writeManifest writes the version 3 manifest of ExportManifestRecordWriter.
-func writeManifest(ctx context.Context, store storage.Store, dst string, files []string) error {
+func writeManifest(ctx context.Context, store objstore.Store, dst string, files []string) error {
 	sorted := append([]string(nil), files...)
 	sort.Slice(sorted, func(i, j int) bool { return reverse(sorted[i]) < reverse(sorted[j]) })
 	var b bytes.Buffer
@@ -474,13 +474,13 @@ func reverse(s string) string {
 	return string(r)
 }
 
-func writeObject(ctx context.Context, store storage.Store, uri string, body []byte) error {
+func writeObject(ctx context.Context, store objstore.Store, uri string, body []byte) error {
 	w, err := store.Create(ctx, uri)
 	if err != nil {
 		return err
 	}
 	if _, err := w.Write(body); err != nil {
-		storage.Abort(w, err)
+		objstore.Abort(w, err)
 		return err
 	}
 	return w.Close()
@@ -525,7 +525,7 @@ type ImportStats struct {
 // manifest-less exports. Items are written with BatchWriteItem, 25 per
 // call, unprocessed items retried with capped exponential backoff, rate
 // limited to WriteRatio of the table's write capacity.
-func Import(ctx context.Context, db *dynamodb.Client, store storage.Store, srcURI, table string, opts ImportOptions) (ImportStats, error) {
+func Import(ctx context.Context, db *dynamodb.Client, store objstore.Store, srcURI, table string, opts ImportOptions) (ImportStats, error) {
 	start := time.Now()
 	logf := opts.Logf
 	if logf == nil {
@@ -662,17 +662,17 @@ func Import(ctx context.Context, db *dynamodb.Client, store storage.Store, srcUR
 }
 
 // importFiles lists the data files of an export directory.
-func importFiles(ctx context.Context, store storage.Store, src string) ([]string, error) {
+func importFiles(ctx context.Context, store objstore.Store, src string) ([]string, error) {
 	r, err := store.Open(ctx, src+"/"+ManifestName)
 	if err == nil {
 		defer r.Close()
 		return parseManifest(r, src)
 	}
-	if !errors.Is(err, storage.ErrNotExist) {
+	if !errors.Is(err, objstore.ErrNotExist) {
 		return nil, err
 	}
 	var files []string
-	err = store.List(ctx, src+"/", func(i storage.Info) error {
+	err = store.List(ctx, src+"/", func(i objstore.Info) error {
 		base := path.Base(i.Key)
 		if strings.HasSuffix(i.Key, "/") || strings.HasPrefix(base, "_") || strings.HasPrefix(base, ".") {
 			return nil
@@ -716,7 +716,7 @@ func parseManifest(r io.Reader, src string) ([]string, error) {
 		if strings.HasPrefix(u, "s3n://") || strings.HasPrefix(u, "s3a://") {
 			u = "s3://" + u[len("s3n://"):]
 		}
-		if !storage.IsURI(u) {
+		if !objstore.IsURI(u) {
 			return nil, fmt.Errorf("%s/%s: entry %d: url %q is not an S3 URI", src, ManifestName, i, e.URL)
 		}
 		files = append(files, u)
@@ -725,7 +725,7 @@ func parseManifest(r io.Reader, src string) ([]string, error) {
 }
 
 // readExportFile streams one data file, handing each item to emit.
-func readExportFile(ctx context.Context, store storage.Store, uri string, emit func(map[string]types.AttributeValue) error) error {
+func readExportFile(ctx context.Context, store objstore.Store, uri string, emit func(map[string]types.AttributeValue) error) error {
 	r, err := store.Open(ctx, uri)
 	if err != nil {
 		return err

@@ -8,7 +8,7 @@ import (
 	"os/exec"
 
 	"github.com/dpl-dev/dpl/executor/awsx"
-	"github.com/dpl-dev/dpl/executor/storage"
+	"github.com/dpl-dev/dpl/executor/objstore"
 )
 
 // Example shows how the engine wires the AWS backend: one Env per run,
@@ -23,18 +23,18 @@ func Example() {
 	}
 	fmt.Println(env.Describe()) // printed once at start
 
-	var store storage.Store = env.Store() // --backend aws; storage.NewLocal(stateDir) otherwise
+	var store objstore.Store = env.Store() // --backend aws; storage.NewLocal(stateDir) otherwise
 
 	// S3KeyExists / S3PrefixNotEmpty preconditions.
-	met, _ := storage.Exists(ctx, store, "s3://bucket/input/_SUCCESS")
-	_, _ = storage.PrefixNotEmpty(ctx, store, "s3://bucket/input/")
+	met, _ := objstore.Exists(ctx, store, "s3://bucket/input/_SUCCESS")
+	_, _ = objstore.PrefixNotEmpty(ctx, store, "s3://bucket/input/")
 
 	// ShellCommandActivity with stage: true.
-	_, _ = storage.DownloadDir(ctx, store, "s3://bucket/input", "/tmp/attempt/INPUT1_STAGING_DIR")
+	_, _ = objstore.DownloadDir(ctx, store, "s3://bucket/input", "/tmp/attempt/INPUT1_STAGING_DIR")
 	cmd := exec.Command("/bin/sh", "-c", "aws s3 ls s3://bucket/")
 	cmd.Env = append(os.Environ(), env.ChildEnv()...)
 	_ = cmd.Run()
-	_, _ = storage.UploadDir(ctx, store, "/tmp/attempt/OUTPUT1_STAGING_DIR", "s3://bucket/output")
+	_, _ = objstore.UploadDir(ctx, store, "/tmp/attempt/OUTPUT1_STAGING_DIR", "s3://bucket/output")
 
 	// DynamoDB preconditions in the data node's region.
 	_, _ = env.TableExists(ctx, "eu-west-1", "Orders")

@@ -26,8 +26,8 @@ import (
 
 	"github.com/dpl-dev/dpl/executor/awsx"
 	"github.com/dpl-dev/dpl/executor/awsx/mototest"
-	"github.com/dpl-dev/dpl/executor/storage"
-	"github.com/dpl-dev/dpl/executor/storage/storetest"
+	"github.com/dpl-dev/dpl/executor/objstore"
+	"github.com/dpl-dev/dpl/executor/objstore/storetest"
 )
 
 var seq atomic.Int64
@@ -105,7 +105,7 @@ func TestS3Store(t *testing.T) {
 			t.Fatal("multipart object content differs")
 		}
 		var sizes []int64
-		store.List(ctx, "s3://"+bucket+"/big/", func(i storage.Info) error { sizes = append(sizes, i.Size); return nil })
+		store.List(ctx, "s3://"+bucket+"/big/", func(i objstore.Info) error { sizes = append(sizes, i.Size); return nil })
 		if !reflect.DeepEqual(sizes, []int64{int64(len(data))}) {
 			t.Fatalf("listing sizes %v", sizes)
 		}
@@ -123,11 +123,11 @@ func TestS3Store(t *testing.T) {
 			fn   func() (bool, error)
 			want bool
 		}{
-			{"S3KeyExists met", func() (bool, error) { return storage.Exists(ctx, store, "s3://"+bucket+"/pre/data/part-0") }, true},
-			{"S3KeyExists unmet", func() (bool, error) { return storage.Exists(ctx, store, "s3://"+bucket+"/pre/data/part-1") }, false},
-			{"S3KeyExists missing bucket", func() (bool, error) { return storage.Exists(ctx, store, "s3://no-such-bucket-dpl/x") }, false},
-			{"S3PrefixNotEmpty met", func() (bool, error) { return storage.PrefixNotEmpty(ctx, store, "s3://"+bucket+"/pre/data/") }, true},
-			{"S3PrefixNotEmpty unmet", func() (bool, error) { return storage.PrefixNotEmpty(ctx, store, "s3://"+bucket+"/pre/other/") }, false},
+			{"S3KeyExists met", func() (bool, error) { return objstore.Exists(ctx, store, "s3://"+bucket+"/pre/data/part-0") }, true},
+			{"S3KeyExists unmet", func() (bool, error) { return objstore.Exists(ctx, store, "s3://"+bucket+"/pre/data/part-1") }, false},
+			{"S3KeyExists missing bucket", func() (bool, error) { return objstore.Exists(ctx, store, "s3://no-such-bucket-dpl/x") }, false},
+			{"S3PrefixNotEmpty met", func() (bool, error) { return objstore.PrefixNotEmpty(ctx, store, "s3://"+bucket+"/pre/data/") }, true},
+			{"S3PrefixNotEmpty unmet", func() (bool, error) { return objstore.PrefixNotEmpty(ctx, store, "s3://"+bucket+"/pre/other/") }, false},
 		}
 		for _, c := range cases {
 			got, err := c.fn()
@@ -311,7 +311,7 @@ func TestDynamoDBExportImportCrossRegion(t *testing.T) {
 
 	// Layout: UUID-named data files, manifest listing them, _SUCCESS.
 	var names []string
-	store.List(ctx, dir+"/", func(i storage.Info) error {
+	store.List(ctx, dir+"/", func(i objstore.Info) error {
 		names = append(names, strings.TrimPrefix(i.Key, "tmp/2024-01-01-00-00-00/"))
 		return nil
 	})
@@ -543,7 +543,7 @@ func TestImportEdgeCases(t *testing.T) {
 
 // flakyStore fails Create after a number of successful calls.
 type flakyStore struct {
-	storage.Store
+	objstore.Store
 	left atomic.Int32
 }
 
@@ -572,7 +572,7 @@ func TestFailedExportCleansUpForRetry(t *testing.T) {
 	if _, err := awsx.Export(ctx, db, flaky, src, dir, awsx.ExportOptions{Segments: 1, MaxItemsPerFile: 10}); err == nil || !strings.Contains(err.Error(), "injected failure") {
 		t.Fatalf("export through a failing store: %v", err)
 	}
-	if left, _ := storage.PrefixNotEmpty(ctx, store, dir+"/"); left {
+	if left, _ := objstore.PrefixNotEmpty(ctx, store, dir+"/"); left {
 		t.Fatal("failed export left objects behind")
 	}
 	if st, err := awsx.Export(ctx, db, store, src, dir, awsx.ExportOptions{Segments: 1, MaxItemsPerFile: 10}); err != nil || st.Items != 50 || st.Files != 5 {

@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/dpl-dev/dpl/executor/storage"
+	"github.com/dpl-dev/dpl/executor/objstore"
 )
 
 // Upload tuning: objects above PartSize go multipart; at most
@@ -41,7 +41,7 @@ type S3Store struct {
 	buckets  map[string]*s3.Client
 }
 
-var _ storage.Store = (*S3Store)(nil)
+var _ objstore.Store = (*S3Store)(nil)
 
 // NewS3Store builds a store from cfg. When a custom endpoint is configured
 // (cfg.BaseEndpoint, AWS_ENDPOINT_URL or AWS_ENDPOINT_URL_S3) it uses
@@ -124,14 +124,14 @@ func notFound(err error) bool {
 
 func wrapErr(op, uri string, err error) error {
 	if notFound(err) {
-		return fmt.Errorf("s3 %s %s: %w (%v)", op, uri, storage.ErrNotExist, err)
+		return fmt.Errorf("s3 %s %s: %w (%v)", op, uri, objstore.ErrNotExist, err)
 	}
 	return fmt.Errorf("s3 %s %s: %w", op, uri, err)
 }
 
 // Open implements storage.Store.
 func (s *S3Store) Open(ctx context.Context, uri string) (io.ReadCloser, error) {
-	bucket, key, err := storage.ParseURI(uri)
+	bucket, key, err := objstore.ParseURI(uri)
 	if err != nil {
 		return nil, err
 	}
@@ -143,16 +143,16 @@ func (s *S3Store) Open(ctx context.Context, uri string) (io.ReadCloser, error) {
 }
 
 // Stat implements storage.Store.
-func (s *S3Store) Stat(ctx context.Context, uri string) (storage.Info, error) {
-	bucket, key, err := storage.ParseURI(uri)
+func (s *S3Store) Stat(ctx context.Context, uri string) (objstore.Info, error) {
+	bucket, key, err := objstore.ParseURI(uri)
 	if err != nil {
-		return storage.Info{}, err
+		return objstore.Info{}, err
 	}
 	out, err := s.clientFor(ctx, bucket).HeadObject(ctx, &s3.HeadObjectInput{Bucket: &bucket, Key: &key})
 	if err != nil {
-		return storage.Info{}, wrapErr("head", uri, err)
+		return objstore.Info{}, wrapErr("head", uri, err)
 	}
-	info := storage.Info{URI: storage.URI(bucket, key), Bucket: bucket, Key: key, Size: aws.ToInt64(out.ContentLength)}
+	info := objstore.Info{URI: objstore.URI(bucket, key), Bucket: bucket, Key: key, Size: aws.ToInt64(out.ContentLength)}
 	if out.LastModified != nil {
 		info.ModTime = *out.LastModified
 	}
@@ -160,8 +160,8 @@ func (s *S3Store) Stat(ctx context.Context, uri string) (storage.Info, error) {
 }
 
 // List implements storage.Store (ListObjectsV2, all pages, key order).
-func (s *S3Store) List(ctx context.Context, prefixURI string, fn func(storage.Info) error) error {
-	bucket, prefix, err := storage.ParseURI(prefixURI)
+func (s *S3Store) List(ctx context.Context, prefixURI string, fn func(objstore.Info) error) error {
+	bucket, prefix, err := objstore.ParseURI(prefixURI)
 	if err != nil {
 		return err
 	}
@@ -173,7 +173,7 @@ func (s *S3Store) List(ctx context.Context, prefixURI string, fn func(storage.In
 		}
 		for _, o := range page.Contents {
 			key := aws.ToString(o.Key)
-			info := storage.Info{URI: storage.URI(bucket, key), Bucket: bucket, Key: key, Size: aws.ToInt64(o.Size)}
+			info := objstore.Info{URI: objstore.URI(bucket, key), Bucket: bucket, Key: key, Size: aws.ToInt64(o.Size)}
 			if o.LastModified != nil {
 				info.ModTime = *o.LastModified
 			}
@@ -187,7 +187,7 @@ func (s *S3Store) List(ctx context.Context, prefixURI string, fn func(storage.In
 
 // Delete implements storage.Store.
 func (s *S3Store) Delete(ctx context.Context, uri string) error {
-	bucket, key, err := storage.ParseURI(uri)
+	bucket, key, err := objstore.ParseURI(uri)
 	if err != nil {
 		return err
 	}
@@ -221,7 +221,7 @@ func (s *S3Store) EnsureBucket(ctx context.Context, bucket string) error {
 // the upload manager, which sends one PutObject for small objects and a
 // multipart upload (aborted on failure) for large ones.
 func (s *S3Store) Create(ctx context.Context, uri string) (io.WriteCloser, error) {
-	bucket, key, err := storage.ParseURI(uri)
+	bucket, key, err := objstore.ParseURI(uri)
 	if err != nil {
 		return nil, err
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/dpl-dev/dpl/executor/awsx"
-	"github.com/dpl-dev/dpl/executor/storage"
+	"github.com/dpl-dev/dpl/executor/objstore"
 )
 
 const crossRegionSample = "../../../shared/corpus/files/awslabs-data-pipeline-samples/samples__dynamodb-to-dynamodb-crossregion__pipeline.json"
@@ -113,7 +113,7 @@ func TestCrossRegionSampleSteps(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%s: %v\n%s", rm, err, out)
 	}
-	if left, _ := storage.PrefixNotEmpty(ctx, store, tempDir+"/"); left {
+	if left, _ := objstore.PrefixNotEmpty(ctx, store, tempDir+"/"); left {
 		t.Fatal("aws s3 rm --recursive left objects behind")
 	}
 }

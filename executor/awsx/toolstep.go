@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/dpl-dev/dpl/executor/storage"
+	"github.com/dpl-dev/dpl/executor/objstore"
 )
 
 // SplitStep splits an EmrActivity step ("jar,arg1,arg2,...") into the jar
@@ -131,7 +131,7 @@ func ParseDynamoDBToolStep(step string) (ts ToolStep, ok bool) {
 		return fail("too many arguments (%d)", len(args))
 	}
 	ts.Dir, ts.Table = args[0], args[1]
-	if !storage.IsURI(ts.Dir) {
+	if !objstore.IsURI(ts.Dir) {
 		return fail("path %q is not an s3:// URI", ts.Dir)
 	}
 	if ts.Table == "" {
@@ -156,7 +156,7 @@ func ParseDynamoDBToolStep(step string) (ts ToolStep, ok bool) {
 
 // RunToolStep executes a parsed DynamoDB tool step natively against the
 // table in region ("" = default) and the given store.
-func (e *Env) RunToolStep(ctx context.Context, ts ToolStep, region string, store storage.Store, logf func(string, ...any)) error {
+func (e *Env) RunToolStep(ctx context.Context, ts ToolStep, region string, store objstore.Store, logf func(string, ...any)) error {
 	if ts.Err != nil {
 		return ts.Err
 	}

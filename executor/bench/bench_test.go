@@ -15,8 +15,8 @@ import (
 	"github.com/dpl-dev/dpl/executor"
 	"github.com/dpl-dev/dpl/executor/activity"
 	"github.com/dpl-dev/dpl/executor/local"
-	"github.com/dpl-dev/dpl/executor/storage"
-	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/objstore"
+	"github.com/dpl-dev/dpl/executor/runstore"
 )
 
 func fanJSON(n int) []byte {
@@ -39,9 +39,9 @@ func runFan(b *testing.B, src []byte, persist bool) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var db *store.DB
+	var db *runstore.DB
 	if persist {
-		if db, err = store.Open(dir); err != nil {
+		if db, err = runstore.Open(dir); err != nil {
 			b.Fatal(err)
 		}
 		defer db.Close()
@@ -50,7 +50,7 @@ func runFan(b *testing.B, src []byte, persist bool) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	objects, err := storage.NewLocal(filepath.Join(dir, "s3"))
+	objects, err := objstore.NewLocal(filepath.Join(dir, "s3"))
 	if err != nil {
 		b.Fatal(err)
 	}

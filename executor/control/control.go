@@ -22,7 +22,7 @@ import (
 	"time"
 
 	"github.com/dpl-dev/dpl/executor"
-	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/runstore"
 )
 
 // SocketName is the socket's file name inside the state folder.
@@ -33,8 +33,8 @@ type Engine interface {
 	PipelineID() string
 	PipelineName() string
 	Activation() int
-	Instances() []store.Instance
-	Attempts(instanceID string) []store.Attempt
+	Instances() []runstore.Instance
+	Attempts(instanceID string) []runstore.Attempt
 	SetStatus(ctx context.Context, pipelineID string, ids []string, status string) error
 	History(afterSeq uint64) ([]executor.Event, error)
 	QueryObjects(ctx context.Context, in executor.QueryInput) (executor.QueryOutput, error)
@@ -43,10 +43,10 @@ type Engine interface {
 
 // Snapshot is the state of the run in progress.
 type Snapshot struct {
-	Pipeline   string           `json:"pipeline"`
-	Name       string           `json:"name"`
-	Activation int              `json:"activation"`
-	Instances  []store.Instance `json:"instances"`
+	Pipeline   string              `json:"pipeline"`
+	Name       string              `json:"name"`
+	Activation int                 `json:"activation"`
+	Instances  []runstore.Instance `json:"instances"`
 }
 
 type statusRequest struct {
@@ -235,8 +235,8 @@ func (c *Client) Events(ctx context.Context, after uint64) ([]executor.Event, er
 }
 
 // Attempts returns an instance's attempts, oldest first.
-func (c *Client) Attempts(ctx context.Context, instanceID string) ([]store.Attempt, error) {
-	var out []store.Attempt
+func (c *Client) Attempts(ctx context.Context, instanceID string) ([]runstore.Attempt, error) {
+	var out []runstore.Attempt
 	err := c.do(ctx, http.MethodGet, "/v1/attempts?instance="+url.QueryEscape(instanceID), nil, &out)
 	return out, err
 }

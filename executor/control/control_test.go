@@ -12,19 +12,19 @@ import (
 
 	"github.com/dpl-dev/dpl/definition"
 	"github.com/dpl-dev/dpl/executor"
-	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/runstore"
 )
 
 type fakeEngine struct {
-	insts []store.Instance
+	insts []runstore.Instance
 	calls []string
 }
 
-func (f *fakeEngine) PipelineID() string              { return "df-TEST" }
-func (f *fakeEngine) PipelineName() string            { return "test" }
-func (f *fakeEngine) Activation() int                 { return 3 }
-func (f *fakeEngine) Instances() []store.Instance     { return f.insts }
-func (f *fakeEngine) Attempts(string) []store.Attempt { return nil }
+func (f *fakeEngine) PipelineID() string                 { return "df-TEST" }
+func (f *fakeEngine) PipelineName() string               { return "test" }
+func (f *fakeEngine) Activation() int                    { return 3 }
+func (f *fakeEngine) Instances() []runstore.Instance     { return f.insts }
+func (f *fakeEngine) Attempts(string) []runstore.Attempt { return nil }
 func (f *fakeEngine) QueryObjects(context.Context, executor.QueryInput) (executor.QueryOutput, error) {
 	return executor.QueryOutput{}, nil
 }
@@ -48,7 +48,7 @@ func TestServeAndClient(t *testing.T) {
 	if err := os.WriteFile(SocketPath(dir), nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	eng := &fakeEngine{insts: []store.Instance{{ID: "@A_1", Component: "A", Status: "RUNNING",
+	eng := &fakeEngine{insts: []runstore.Instance{{ID: "@A_1", Component: "A", Status: "RUNNING",
 		ScheduledStart: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}}}
 	ctx, cancel := context.WithCancel(context.Background())
 	done, err := Serve(ctx, dir, eng)
@@ -144,7 +144,7 @@ func TestRealEngine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := store.OpenMemory()
+	db, err := runstore.OpenMemory()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +169,7 @@ func TestRealEngine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var inst store.Instance
+	var inst runstore.Instance
 	deadline := time.Now().Add(10 * time.Second)
 	for inst.Status != "WAITING_FOR_RUNNER" {
 		if time.Now().After(deadline) {

@@ -28,8 +28,8 @@ import (
 
 	"github.com/dpl-dev/dpl/executor/activity"
 	"github.com/dpl-dev/dpl/executor/endpoint"
+	"github.com/dpl-dev/dpl/executor/objstore"
 	"github.com/dpl-dev/dpl/executor/remote"
-	"github.com/dpl-dev/dpl/executor/storage"
 )
 
 // botocoreModel is the part of botocore's service-2.json the check reads.
@@ -265,7 +265,7 @@ func TestBotocoreShapes(t *testing.T) {
 		t.Fatalf("the shape checker missed problems: %v", probe)
 	}
 	dir := t.TempDir()
-	objects, err := storage.NewLocal(dir)
+	objects, err := objstore.NewLocal(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

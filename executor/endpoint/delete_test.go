@@ -11,13 +11,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/datapipeline/types"
 
 	"github.com/dpl-dev/dpl/executor/endpoint"
-	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/runstore"
 )
 
 // TestDeletePipelineDropsStoredState: DeletePipeline removes the run's
 // instances, attempts and events from the store, not only the registry.
 func TestDeletePipelineDropsStoredState(t *testing.T) {
-	db, err := store.Open(t.TempDir())
+	db, err := runstore.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func TestDeletePipelineDropsStoredState(t *testing.T) {
 	if _, err := dp.DeletePipeline(ctx, &datapipeline.DeletePipelineInput{PipelineId: &id}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Pipeline(id); !errors.Is(err, store.ErrNotFound) {
+	if _, err := db.Pipeline(id); !errors.Is(err, runstore.ErrNotFound) {
 		t.Errorf("pipeline record after delete: %v", err)
 	}
 	acts, _ := db.Activations(id)

@@ -16,8 +16,8 @@ import (
 	"github.com/dpl-dev/dpl/executor"
 	"github.com/dpl-dev/dpl/executor/activity"
 	"github.com/dpl-dev/dpl/executor/endpoint"
+	"github.com/dpl-dev/dpl/executor/objstore"
 	"github.com/dpl-dev/dpl/executor/remote"
-	"github.com/dpl-dev/dpl/executor/storage"
 )
 
 // TestServeEngineEndGrace is `dpl run --serve` ending: after the run ends
@@ -66,7 +66,7 @@ func TestServeEngineEndGrace(t *testing.T) {
 			t.Fatal(err)
 		}
 		root := filepath.Join(t.TempDir(), g)
-		objects, err := storage.NewLocal(root)
+		objects, err := objstore.NewLocal(root)
 		if err != nil {
 			t.Fatal(err)
 		}

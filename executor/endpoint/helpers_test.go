@@ -18,8 +18,8 @@ import (
 	"github.com/dpl-dev/dpl/executor/activity"
 	"github.com/dpl-dev/dpl/executor/endpoint"
 	"github.com/dpl-dev/dpl/executor/local"
+	"github.com/dpl-dev/dpl/executor/objstore"
 	"github.com/dpl-dev/dpl/executor/remote"
-	"github.com/dpl-dev/dpl/executor/storage"
 )
 
 const (
@@ -39,7 +39,7 @@ type harness struct {
 func startServer(t *testing.T, mod func(*endpoint.Options)) *harness {
 	t.Helper()
 	dir := t.TempDir()
-	objects, err := storage.NewLocal(dir)
+	objects, err := objstore.NewLocal(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func (h *harness) runner(group string, tasks int) (*remote.TaskRunner, func()) {
 		h.t.Fatal(err)
 	}
 	root := filepath.Join(h.dir, "runner-"+group)
-	objects, err := storage.NewLocal(root)
+	objects, err := objstore.NewLocal(root)
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -17,9 +17,9 @@ import (
 
 	"github.com/dpl-dev/dpl/executor/activity"
 	"github.com/dpl-dev/dpl/executor/endpoint"
+	"github.com/dpl-dev/dpl/executor/objstore"
 	"github.com/dpl-dev/dpl/executor/pgstore"
 	"github.com/dpl-dev/dpl/executor/remote"
-	"github.com/dpl-dev/dpl/executor/storage"
 )
 
 // TestServeOnPostgres: a server whose store is PostgreSQL keeps pipelines,
@@ -47,7 +47,7 @@ func TestServeOnPostgres(t *testing.T) {
 			t.Fatal(err)
 		}
 		dir := t.TempDir()
-		objects, _ := storage.NewLocal(dir)
+		objects, _ := objstore.NewLocal(dir)
 		srv, err := endpoint.New(endpoint.Options{StateDir: dir, Store: pg, Credentials: endpoint.Credentials{testKey: testSecret},
 			Runner: activity.New(activity.Options{Root: dir, Store: objects}), Logf: t.Logf})
 		if err != nil {

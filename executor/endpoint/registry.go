@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/runstore"
 )
 
 // Pipeline states (the values of @pipelineState).
@@ -76,7 +76,7 @@ func openRegistry(path string, kept registryStore) (*registry, error) {
 	switch {
 	case kept != nil:
 		data, err = kept.ServeRegistry()
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, runstore.ErrNotFound) {
 			return r, nil
 		}
 	case path == "":

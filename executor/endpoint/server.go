@@ -31,7 +31,7 @@ import (
 
 	"github.com/dpl-dev/dpl/executor"
 	"github.com/dpl-dev/dpl/executor/clock"
-	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/runstore"
 	"github.com/dpl-dev/dpl/executor/task"
 )
 
@@ -56,7 +56,7 @@ type Options struct {
 	// Store is the engine store; nil opens one under StateDir.
 	// With a backend that keeps the registry (pgstore), pipelines live
 	// there too instead of in serve/pipelines.json.
-	Store store.Backend
+	Store runstore.Backend
 	// Credentials are the access keys whose SigV4 signatures are accepted.
 	// Every request must be signed with one of them unless NoAuth is set.
 	Credentials Credentials
@@ -116,7 +116,7 @@ type Options struct {
 type Server struct {
 	opts  Options
 	reg   *registry
-	db    store.Backend
+	db    runstore.Backend
 	ownDB bool
 	epoch string
 	// limiter and bodies protect the server from floods and from many
@@ -201,7 +201,7 @@ func newServer(opts Options, persist bool) (*Server, error) {
 	if persist {
 		regPath = filepath.Join(opts.StateDir, "serve", "pipelines.json")
 	}
-	opts.Store = store.NilIfNone(opts.Store)
+	opts.Store = runstore.NilIfNone(opts.Store)
 	var kept registryStore
 	if rs, ok := opts.Store.(registryStore); ok && persist {
 		kept, regPath = rs, ""
@@ -214,7 +214,7 @@ func newServer(opts Options, persist bool) (*Server, error) {
 		limiter: newRateLimiter(opts.RateLimit, opts.RateBurst), bodies: newBodyBudget(bodyBudgetFactor * opts.MaxBodyBytes),
 		wake: map[string]chan struct{}{}, leases: map[string]*lease{}, runners: map[string]*RunnerInfo{}}
 	if s.db == nil && persist {
-		db, err := store.Open(opts.StateDir)
+		db, err := runstore.Open(opts.StateDir)
 		if err != nil {
 			return nil, err
 		}

@@ -1,5 +1,5 @@
 // Package pgstore keeps the engine's state in PostgreSQL (pgx): the
-// store.Backend that several `dpl serve` processes can share. Records are
+// runstore.Backend that several `dpl serve` processes can share. Records are
 // the same JSON the badger store keeps, in bytea columns, so that both
 // backends read and write them identically; schema migrations are
 // versioned and applied when the store opens.
@@ -17,10 +17,10 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/runstore"
 )
 
-// Store is a store.Backend on PostgreSQL. Safe for concurrent use.
+// Store is a runstore.Backend on PostgreSQL. Safe for concurrent use.
 type Store struct {
 	pool   *pgxpool.Pool
 	schema string // quoted
@@ -30,7 +30,7 @@ type Store struct {
 	lock *pgx.Conn
 }
 
-var _ store.Backend = (*Store)(nil)
+var _ runstore.Backend = (*Store)(nil)
 
 // Options configure Open.
 type Options struct {
@@ -49,7 +49,7 @@ var schemaName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 // migrations are applied in order, each once, recorded in
 // schema_migrations. Never edit one that has shipped: append.
 var migrations = []string{
-	// 1: the records of store.Backend.
+	// 1: the records of runstore.Backend.
 	`CREATE TABLE pipelines (id text PRIMARY KEY, data bytea NOT NULL);
 	 CREATE TABLE definitions (pipeline text NOT NULL, hash text NOT NULL, data bytea NOT NULL, PRIMARY KEY (pipeline, hash));
 	 CREATE TABLE activations (pipeline text NOT NULL, seq integer NOT NULL, data bytea NOT NULL, PRIMARY KEY (pipeline, seq));
@@ -231,7 +231,7 @@ func (s *Store) one(op, query string, args ...any) ([]byte, error) {
 	var b []byte
 	err := s.pool.QueryRow(ctx, query, args...).Scan(&b)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, store.ErrNotFound
+		return nil, runstore.ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: %s: %w", op, err)
@@ -267,18 +267,18 @@ func all[T any](s *Store, op, query string, args ...any) ([]*T, error) {
 }
 
 // PutPipeline stores a pipeline record.
-func (s *Store) PutPipeline(p *store.Pipeline) error {
+func (s *Store) PutPipeline(p *runstore.Pipeline) error {
 	return s.putJSON("put pipeline "+p.ID, `INSERT INTO `+s.t("pipelines")+` (id, data) VALUES ($1, $2)
 		ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data`, p, p.ID)
 }
 
 // Pipeline loads a pipeline record.
-func (s *Store) Pipeline(id string) (*store.Pipeline, error) {
+func (s *Store) Pipeline(id string) (*runstore.Pipeline, error) {
 	b, err := s.one("pipeline "+id, `SELECT data FROM `+s.t("pipelines")+` WHERE id = $1`, id)
 	if err != nil {
 		return nil, err
 	}
-	var p store.Pipeline
+	var p runstore.Pipeline
 	if err := json.Unmarshal(b, &p); err != nil {
 		return nil, fmt.Errorf("pgstore: pipeline %s: decode: %w", id, err)
 	}
@@ -286,8 +286,8 @@ func (s *Store) Pipeline(id string) (*store.Pipeline, error) {
 }
 
 // Pipelines lists every pipeline record in id order.
-func (s *Store) Pipelines() ([]*store.Pipeline, error) {
-	return all[store.Pipeline](s, "pipelines", `SELECT data FROM `+s.t("pipelines")+` ORDER BY id COLLATE "C"`)
+func (s *Store) Pipelines() ([]*runstore.Pipeline, error) {
+	return all[runstore.Pipeline](s, "pipelines", `SELECT data FROM `+s.t("pipelines")+` ORDER BY id COLLATE "C"`)
 }
 
 // PutDefinition stores a definition version.
@@ -308,30 +308,30 @@ func (s *Store) Definition(pipeline, hash string) ([]byte, error) {
 }
 
 // PutActivation stores an activation record.
-func (s *Store) PutActivation(a *store.Activation) error {
+func (s *Store) PutActivation(a *runstore.Activation) error {
 	return s.putJSON(fmt.Sprintf("put activation %s/%d", a.Pipeline, a.Seq), `INSERT INTO `+s.t("activations")+` (pipeline, seq, data) VALUES ($1, $2, $3)
 		ON CONFLICT (pipeline, seq) DO UPDATE SET data = EXCLUDED.data`, a, a.Pipeline, a.Seq)
 }
 
 // Activations lists a pipeline's activations, oldest first.
-func (s *Store) Activations(pipeline string) ([]*store.Activation, error) {
-	return all[store.Activation](s, "activations of "+pipeline, `SELECT data FROM `+s.t("activations")+` WHERE pipeline = $1 ORDER BY seq`, pipeline)
+func (s *Store) Activations(pipeline string) ([]*runstore.Activation, error) {
+	return all[runstore.Activation](s, "activations of "+pipeline, `SELECT data FROM `+s.t("activations")+` WHERE pipeline = $1 ORDER BY seq`, pipeline)
 }
 
 // Latest returns a pipeline's most recent activation, or ErrNotFound.
-func (s *Store) Latest(pipeline string) (*store.Activation, error) {
-	as, err := all[store.Activation](s, "latest activation of "+pipeline, `SELECT data FROM `+s.t("activations")+` WHERE pipeline = $1 ORDER BY seq DESC LIMIT 1`, pipeline)
+func (s *Store) Latest(pipeline string) (*runstore.Activation, error) {
+	as, err := all[runstore.Activation](s, "latest activation of "+pipeline, `SELECT data FROM `+s.t("activations")+` WHERE pipeline = $1 ORDER BY seq DESC LIMIT 1`, pipeline)
 	if err != nil {
 		return nil, err
 	}
 	if len(as) == 0 {
-		return nil, store.ErrNotFound
+		return nil, runstore.ErrNotFound
 	}
 	return as[0], nil
 }
 
 // Write applies a change of an activation in one transaction.
-func (s *Store) Write(pipeline string, seq int, c store.Change) error {
+func (s *Store) Write(pipeline string, seq int, c runstore.Change) error {
 	var batch pgx.Batch
 	for _, in := range c.Instances {
 		b, err := json.Marshal(in)
@@ -366,17 +366,17 @@ func (s *Store) Write(pipeline string, seq int, c store.Change) error {
 }
 
 // Instances loads an activation's instances in id order.
-func (s *Store) Instances(pipeline string, seq int) ([]*store.Instance, error) {
-	return all[store.Instance](s, "instances of "+pipeline, `SELECT data FROM `+s.t("instances")+` WHERE pipeline = $1 AND seq = $2 ORDER BY id`, pipeline, seq)
+func (s *Store) Instances(pipeline string, seq int) ([]*runstore.Instance, error) {
+	return all[runstore.Instance](s, "instances of "+pipeline, `SELECT data FROM `+s.t("instances")+` WHERE pipeline = $1 AND seq = $2 ORDER BY id`, pipeline, seq)
 }
 
 // Attempts loads an activation's attempts in id order.
-func (s *Store) Attempts(pipeline string, seq int) ([]*store.Attempt, error) {
-	return all[store.Attempt](s, "attempts of "+pipeline, `SELECT data FROM `+s.t("attempts")+` WHERE pipeline = $1 AND seq = $2 ORDER BY id`, pipeline, seq)
+func (s *Store) Attempts(pipeline string, seq int) ([]*runstore.Attempt, error) {
+	return all[runstore.Attempt](s, "attempts of "+pipeline, `SELECT data FROM `+s.t("attempts")+` WHERE pipeline = $1 AND seq = $2 ORDER BY id`, pipeline, seq)
 }
 
 // Events calls fn for each event with Seq > after, in order.
-func (s *Store) Events(pipeline string, seq int, after uint64, fn func(store.Event) error) error {
+func (s *Store) Events(pipeline string, seq int, after uint64, fn func(runstore.Event) error) error {
 	ctx, cancel := s.ctx()
 	defer cancel()
 	rows, err := s.pool.Query(ctx, `SELECT n, data FROM `+s.t("events")+` WHERE pipeline = $1 AND seq = $2 AND n > $3 ORDER BY n`, pipeline, seq, int64(after))
@@ -390,7 +390,7 @@ func (s *Store) Events(pipeline string, seq int, after uint64, fn func(store.Eve
 		if err := rows.Scan(&n, &b); err != nil {
 			return fmt.Errorf("pgstore: events of %s: %w", pipeline, err)
 		}
-		if err := fn(store.Event{Seq: uint64(n), Data: b}); err != nil {
+		if err := fn(runstore.Event{Seq: uint64(n), Data: b}); err != nil {
 			return err
 		}
 	}

@@ -11,8 +11,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/dpl-dev/dpl/executor/pgstore"
-	"github.com/dpl-dev/dpl/executor/store"
-	"github.com/dpl-dev/dpl/executor/store/storetest"
+	"github.com/dpl-dev/dpl/executor/runstore"
+	"github.com/dpl-dev/dpl/executor/runstore/storetest"
 )
 
 // testDSN is the PostgreSQL of .ci/databases.sh.
@@ -48,10 +48,10 @@ func freshSchema(t *testing.T, dsn string) (*pgstore.Store, string) {
 	return s, schema
 }
 
-// TestPostgresConformance runs the store.Backend suite on PostgreSQL.
+// TestPostgresConformance runs the runstore.Backend suite on PostgreSQL.
 func TestPostgresConformance(t *testing.T) {
 	dsn := testDSN(t)
-	storetest.Run(t, func(t *testing.T) store.Backend {
+	storetest.Run(t, func(t *testing.T) runstore.Backend {
 		s, _ := freshSchema(t, dsn)
 		return s
 	})
@@ -68,7 +68,7 @@ func TestMigrations(t *testing.T) {
 	if err != nil || v != 2 {
 		t.Fatalf("schema version %d, %v; want 2", v, err)
 	}
-	if err := s.PutPipeline(&store.Pipeline{ID: "df-M"}); err != nil {
+	if err := s.PutPipeline(&runstore.Pipeline{ID: "df-M"}); err != nil {
 		t.Fatal(err)
 	}
 	again, err := pgstore.Open(ctx, dsn, pgstore.Options{Schema: schema})

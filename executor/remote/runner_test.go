@@ -19,8 +19,8 @@ import (
 	"github.com/dpl-dev/dpl/executor"
 	"github.com/dpl-dev/dpl/executor/activity"
 	"github.com/dpl-dev/dpl/executor/endpoint"
+	"github.com/dpl-dev/dpl/executor/objstore"
 	"github.com/dpl-dev/dpl/executor/remote"
-	"github.com/dpl-dev/dpl/executor/storage"
 )
 
 func sf(k, v string) types.Field { return types.Field{Key: aws.String(k), StringValue: aws.String(v)} }
@@ -61,7 +61,7 @@ func setup(t *testing.T) (*remote.Client, string, string) {
 }
 
 func start(t *testing.T, c *remote.Client, dir string, grace time.Duration) (*remote.TaskRunner, func(), func() string) {
-	objects, _ := storage.NewLocal(dir)
+	objects, _ := objstore.NewLocal(dir)
 	var mu sync.Mutex
 	var log strings.Builder
 	r := &remote.TaskRunner{API: c, WorkerGroup: "g", Tasks: 1, Runner: activity.New(activity.Options{Root: dir, Store: objects, KillGrace: 200 * time.Millisecond}),

@@ -23,7 +23,7 @@ import (
 	"github.com/dpl-dev/dpl/executor/control"
 	"github.com/dpl-dev/dpl/executor/endpoint"
 	"github.com/dpl-dev/dpl/executor/local"
-	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/runstore"
 	"github.com/dpl-dev/dpl/executor/task"
 )
 
@@ -36,7 +36,7 @@ type Options struct {
 	Definition *definition.Definition
 	Source     []byte
 	// Store is the state folder's store (OpenStore); StateDir the folder.
-	Store    *store.DB
+	Store    *runstore.DB
 	StateDir string
 	Notifier executor.Notifier
 	// Params, RetryDelay, Until and Fresh are the executor.Options fields.

@@ -8,7 +8,7 @@ import (
 	"sync"
 
 	"github.com/dpl-dev/dpl/executor/errcode"
-	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/runstore"
 )
 
 // PendingStore is a state store being opened in the background.
@@ -21,7 +21,7 @@ type PendingStore struct {
 }
 
 type openedStore struct {
-	db  *store.DB
+	db  *runstore.DB
 	err error
 }
 
@@ -36,7 +36,7 @@ func OpenStore(stateDir string) *PendingStore {
 			p.ch <- openedStore{err: errcode.Wrap(errcode.IO, fmt.Errorf("state folder: %w", err))}
 			return
 		}
-		db, err := store.Open(stateDir)
+		db, err := runstore.Open(stateDir)
 		if err != nil {
 			// The store's error says what happened (locked by PID, permission, damaged).
 			err = errcode.Wrap(errcode.IO, err)
@@ -47,7 +47,7 @@ func OpenStore(stateDir string) *PendingStore {
 }
 
 // Wait returns the opened store.
-func (p *PendingStore) Wait() (*store.DB, error) {
+func (p *PendingStore) Wait() (*runstore.DB, error) {
 	p.once.Do(func() { p.res = <-p.ch })
 	return p.res.db, p.res.err
 }

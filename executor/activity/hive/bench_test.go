@@ -12,7 +12,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/dpl-dev/dpl/executor/storage"
+	"github.com/dpl-dev/dpl/executor/objstore"
 )
 
 // benchRows is the size of the benchmark: a 1,000,000-row CSV.
@@ -59,7 +59,7 @@ func benchData(b *testing.B) string {
 // output written as Hive does. Compare with BenchmarkGroupBy1MSQLiteShell.
 func BenchmarkGroupBy1M(b *testing.B) {
 	root := benchData(b)
-	st, err := storage.NewLocal(root)
+	st, err := objstore.NewLocal(root)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -11,12 +11,12 @@ import (
 	"os"
 	"strings"
 
-	"github.com/dpl-dev/dpl/executor/storage"
+	"github.com/dpl-dev/dpl/executor/objstore"
 )
 
 func openLocal(p string) (io.ReadCloser, error) { return os.Open(p) }
 
-func abort(w io.WriteCloser, err error) { storage.Abort(w, err) }
+func abort(w io.WriteCloser, err error) { objstore.Abort(w, err) }
 
 // execSelect runs a query and prints its rows.
 func (s *Session) execSelect(ctx context.Context, p *parser) error {
@@ -501,7 +501,7 @@ func (s *Session) publish(ctx context.Context, staged *os.File, dir string, over
 	}
 	out := w
 	if strings.HasSuffix(name, ".gz") {
-		out = storage.NewGzipWriter(w)
+		out = objstore.NewGzipWriter(w)
 	}
 	if _, err := io.Copy(out, staged); err != nil {
 		abort(out, err)

@@ -12,7 +12,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/dpl-dev/dpl/executor/storage"
+	"github.com/dpl-dev/dpl/executor/objstore"
 )
 
 // Locations are either s3://bucket/key (through the object store; s3n and
@@ -22,8 +22,8 @@ import (
 // normLocation checks a LOCATION and returns its normal form.
 func (s *Session) normLocation(t token, loc string) (string, error) {
 	loc = strings.TrimSpace(loc)
-	if storage.IsURI(loc) {
-		bucket, key, err := storage.ParseURI(loc)
+	if objstore.IsURI(loc) {
+		bucket, key, err := objstore.ParseURI(loc)
 		if err != nil {
 			return "", semanticErr(t, "LOCATION %q: %v", loc, err)
 		}
@@ -98,10 +98,10 @@ func (s *Session) list(ctx context.Context, dir string) (files []entry, dirs []s
 	if isS3(dir) {
 		prefix := strings.TrimRight(dir, "/") + "/"
 		seen := map[string]bool{}
-		err = s.opts.Store.List(ctx, prefix, func(info storage.Info) error {
+		err = s.opts.Store.List(ctx, prefix, func(info objstore.Info) error {
 			rel := strings.TrimPrefix(info.URI, prefix)
 			if info.URI == rel { // store returned another spelling; rebuild from the key
-				_, key, _ := storage.ParseURI(prefix)
+				_, key, _ := objstore.ParseURI(prefix)
 				rel = strings.TrimPrefix(info.Key, key)
 			}
 			if rel == "" {
@@ -149,7 +149,7 @@ func (s *Session) open(ctx context.Context, loc string) (io.ReadCloser, error) {
 		return nil, err
 	}
 	if strings.HasSuffix(loc, ".gz") {
-		return storage.NewGzipReader(r)
+		return objstore.NewGzipReader(r)
 	}
 	return r, nil
 }
@@ -204,7 +204,7 @@ func (s *Session) removeTree(ctx context.Context, dir string) error {
 		return os.RemoveAll(dir)
 	}
 	var uris []string
-	if err := s.opts.Store.List(ctx, strings.TrimRight(dir, "/")+"/", func(info storage.Info) error {
+	if err := s.opts.Store.List(ctx, strings.TrimRight(dir, "/")+"/", func(info objstore.Info) error {
 		uris = append(uris, info.URI)
 		return nil
 	}); err != nil {

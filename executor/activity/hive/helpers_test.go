@@ -9,13 +9,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dpl-dev/dpl/executor/storage"
+	"github.com/dpl-dev/dpl/executor/objstore"
 )
 
 // testEnv is a session over a local object store in a temporary folder.
 type testEnv struct {
 	t      *testing.T
-	store  *storage.Local
+	store  *objstore.Local
 	s      *Session
 	stdout bytes.Buffer
 	stderr bytes.Buffer
@@ -24,7 +24,7 @@ type testEnv struct {
 func newEnv(t *testing.T) *testEnv {
 	t.Helper()
 	dir := t.TempDir()
-	st, err := storage.NewLocal(dir)
+	st, err := objstore.NewLocal(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func (e *testEnv) get(uri string) string {
 func (e *testEnv) keys(prefix string) []string {
 	e.t.Helper()
 	var out []string
-	e.store.List(context.Background(), prefix, func(i storage.Info) error {
+	e.store.List(context.Background(), prefix, func(i objstore.Info) error {
 		out = append(out, strings.TrimPrefix(i.URI, prefix))
 		return nil
 	})

@@ -19,13 +19,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dpl-dev/dpl/executor/storage"
+	"github.com/dpl-dev/dpl/executor/objstore"
 )
 
 // Options configure a Session.
 type Options struct {
 	// Store holds s3:// locations (the local object store or real S3).
-	Store storage.Store
+	Store objstore.Store
 	// Dir is a private working folder: the engine's database, result
 	// staging, and the folder standing in for HDFS (managed tables live in
 	// Dir/hdfs/user/hive/warehouse).

@@ -18,17 +18,17 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/dpl-dev/dpl/executor/storage"
+	"github.com/dpl-dev/dpl/executor/objstore"
 )
 
 // Env is where a job runs.
 type Env struct {
-	Store    storage.Store // s3:// inputs, outputs and -files
-	Dir      string        // private working folder
-	Shell    string        // runs mapper/reducer commands (default sh)
-	Environ  []string      // child environment
-	Parallel int           // processes at once (default 2)
-	Stderr   io.Writer     // task stderr and progress lines
+	Store    objstore.Store // s3:// inputs, outputs and -files
+	Dir      string         // private working folder
+	Shell    string         // runs mapper/reducer commands (default sh)
+	Environ  []string       // child environment
+	Parallel int            // processes at once (default 2)
+	Stderr   io.Writer      // task stderr and progress lines
 	// Start, when set, starts commands (the activity runner's process
 	// group handling); nil uses exec.CommandContext.
 	Start func(ctx context.Context, cmd *exec.Cmd) (wait func() error, err error)
@@ -220,8 +220,8 @@ func (j *Job) Run(ctx context.Context, env Env) (Stats, error) {
 // checkOutput refuses an output folder that already holds files, as
 // Hadoop does ("Output directory ... already exists").
 func (j *Job) checkOutput(ctx context.Context, env Env) error {
-	if storage.IsURI(j.Output) {
-		busy, err := storage.PrefixNotEmpty(ctx, env.Store, strings.TrimRight(j.Output, "/")+"/")
+	if objstore.IsURI(j.Output) {
+		busy, err := objstore.PrefixNotEmpty(ctx, env.Store, strings.TrimRight(j.Output, "/")+"/")
 		if err != nil {
 			return err
 		}
@@ -237,7 +237,7 @@ func (j *Job) checkOutput(ctx context.Context, env Env) error {
 }
 
 func joinOut(dir, name string) string {
-	if storage.IsURI(dir) {
+	if objstore.IsURI(dir) {
 		return strings.TrimRight(dir, "/") + "/" + name
 	}
 	return filepath.Join(dir, name)
@@ -249,13 +249,13 @@ func (j *Job) listInputs(ctx context.Context, env Env) ([]string, error) {
 	var out []string
 	for _, in := range j.Inputs {
 		var found []string
-		if storage.IsURI(in) {
+		if objstore.IsURI(in) {
 			dir, pattern := strings.TrimRight(in, "/"), ""
 			if strings.ContainsAny(path.Base(dir), "*?[") {
 				dir, pattern = path.Dir(dir), path.Base(dir)
 			}
 			prefix := dir + "/"
-			err := env.Store.List(ctx, prefix, func(info storage.Info) error {
+			err := env.Store.List(ctx, prefix, func(info objstore.Info) error {
 				rel := strings.TrimPrefix(info.URI, prefix)
 				if strings.Contains(rel, "/") || !visible(rel) {
 					return nil
@@ -272,7 +272,7 @@ func (j *Job) listInputs(ctx context.Context, env Env) ([]string, error) {
 				return nil, err
 			}
 			if len(found) == 0 && pattern == "" {
-				if ok, err := storage.Exists(ctx, env.Store, in); err == nil && ok {
+				if ok, err := objstore.Exists(ctx, env.Store, in); err == nil && ok {
 					found = []string{in}
 				}
 			}
@@ -305,10 +305,10 @@ func (j *Job) listInputs(ctx context.Context, env Env) ([]string, error) {
 
 func visible(name string) bool { return name != "" && name[0] != '_' && name[0] != '.' }
 
-func open(ctx context.Context, store storage.Store, p string) (io.ReadCloser, error) {
+func open(ctx context.Context, store objstore.Store, p string) (io.ReadCloser, error) {
 	var r io.ReadCloser
 	var err error
-	if storage.IsURI(p) {
+	if objstore.IsURI(p) {
 		r, err = store.Open(ctx, p)
 	} else {
 		r, err = os.Open(p)
@@ -317,13 +317,13 @@ func open(ctx context.Context, store storage.Store, p string) (io.ReadCloser, er
 		return nil, err
 	}
 	if strings.HasSuffix(p, ".gz") {
-		return storage.NewGzipReader(r)
+		return objstore.NewGzipReader(r)
 	}
 	return r, nil
 }
 
 // readSplits reads a file in line-aligned pieces of about size bytes.
-func readSplits(ctx context.Context, store storage.Store, p string, size int64, fn func([]byte) error) error {
+func readSplits(ctx context.Context, store objstore.Store, p string, size int64, fn func([]byte) error) error {
 	r, err := open(ctx, store, p)
 	if err != nil {
 		return err
@@ -358,7 +358,7 @@ func readSplits(ctx context.Context, store storage.Store, p string, size int64, 
 	}
 }
 
-func fetchFile(ctx context.Context, store storage.Store, uri, dir string) error {
+func fetchFile(ctx context.Context, store objstore.Store, uri, dir string) error {
 	name := path.Base(strings.TrimRight(uri, "/"))
 	if i := strings.IndexByte(uri, '#'); i >= 0 { // file#linkname
 		name, uri = uri[i+1:], uri[:i]
@@ -666,8 +666,8 @@ func (h *runHeap) Pop() any {
 	return x
 }
 
-func publish(ctx context.Context, store storage.Store, local, dst string) error {
-	if !storage.IsURI(dst) {
+func publish(ctx context.Context, store objstore.Store, local, dst string) error {
+	if !objstore.IsURI(dst) {
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 			return err
 		}
@@ -683,7 +683,7 @@ func publish(ctx context.Context, store storage.Store, local, dst string) error 
 		return err
 	}
 	if _, err := io.Copy(w, f); err != nil {
-		storage.Abort(w, err)
+		objstore.Abort(w, err)
 		return fmt.Errorf("write %s: %w", dst, err)
 	}
 	return w.Close()
@@ -706,8 +706,8 @@ func copyLocal(src, dst string) error {
 	return out.Close()
 }
 
-func publishBytes(ctx context.Context, store storage.Store, b []byte, dst string) error {
-	if !storage.IsURI(dst) {
+func publishBytes(ctx context.Context, store objstore.Store, b []byte, dst string) error {
+	if !objstore.IsURI(dst) {
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 			return err
 		}
@@ -718,7 +718,7 @@ func publishBytes(ctx context.Context, store storage.Store, b []byte, dst string
 		return err
 	}
 	if _, err := w.Write(b); err != nil {
-		storage.Abort(w, err)
+		objstore.Abort(w, err)
 		return err
 	}
 	return w.Close()

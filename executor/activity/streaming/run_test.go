@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dpl-dev/dpl/executor/storage"
+	"github.com/dpl-dev/dpl/executor/objstore"
 )
 
 // wordMapper is our own mapper: one "LongValueSum:word<TAB>1" per word.
@@ -95,7 +95,7 @@ func TestWordCountAggregateOnLocalFiles(t *testing.T) {
 
 func TestCommandReducerPartitionsAndS3(t *testing.T) {
 	dir := t.TempDir()
-	st, err := storage.NewLocal(dir)
+	st, err := objstore.NewLocal(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestCommandReducerPartitionsAndS3(t *testing.T) {
 	}
 	got := map[string]string{}
 	var files []string
-	st.List(ctx, "s3://b/out/", func(i storage.Info) error {
+	st.List(ctx, "s3://b/out/", func(i objstore.Info) error {
 		files = append(files, strings.TrimPrefix(i.URI, "s3://b/out/"))
 		r, _ := st.Open(ctx, i.URI)
 		defer r.Close()

@@ -1,10 +1,10 @@
-// Package store keeps the engine's state in a badger database under
+// Package runstore keeps the engine's state in a badger database under
 // `<state-dir>/db`: pipelines, definition versions, activations, instances,
 // attempts and the event log. Every state change is one small transaction
 // (an instance or attempt record plus its event); nothing rewrites a whole
 // run. Records are JSON so that old state stays readable as fields are
 // added.
-package store
+package runstore
 
 import "time"
 

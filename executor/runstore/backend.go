@@ -1,8 +1,8 @@
-package store
+package runstore
 
 // Backend is the engine's storage, one interface for every place state can
 // live: the embedded badger DB (this package) and the PostgreSQL store
-// (package executor/pgstore). Package executor/store/storetest is the
+// (package executor/pgstore). Package executor/runstore/storetest is the
 // conformance suite both pass.
 //
 // Records arrive encoded as the engine wants them kept: anything that must

@@ -13,13 +13,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dpl-dev/dpl/executor/storage"
+	"github.com/dpl-dev/dpl/executor/objstore"
 )
 
 // Run checks round trips, listing, stat, delete, aborted writes, the
 // directory helpers and gzip against s. base is an s3:// prefix (e.g.
 // s3://bucket/test-xyz) under which nothing exists yet.
-func Run(t *testing.T, s storage.Store, base string) {
+func Run(t *testing.T, s objstore.Store, base string) {
 	t.Helper()
 	ctx := context.Background()
 	base = strings.TrimRight(base, "/")
@@ -52,7 +52,7 @@ func Run(t *testing.T, s storage.Store, base string) {
 	list := func(prefix string) []string {
 		t.Helper()
 		var keys []string
-		err := s.List(ctx, base+"/"+prefix, func(i storage.Info) error {
+		err := s.List(ctx, base+"/"+prefix, func(i objstore.Info) error {
 			keys = append(keys, strings.TrimPrefix(i.URI, base+"/"))
 			return nil
 		})
@@ -78,13 +78,13 @@ func Run(t *testing.T, s storage.Store, base string) {
 	})
 
 	t.Run("Missing", func(t *testing.T) {
-		if _, err := s.Open(ctx, base+"/nope/x"); !errors.Is(err, storage.ErrNotExist) {
+		if _, err := s.Open(ctx, base+"/nope/x"); !errors.Is(err, objstore.ErrNotExist) {
 			t.Fatalf("open missing: %v, want ErrNotExist", err)
 		}
-		if _, err := s.Stat(ctx, base+"/nope/x"); !errors.Is(err, storage.ErrNotExist) {
+		if _, err := s.Stat(ctx, base+"/nope/x"); !errors.Is(err, objstore.ErrNotExist) {
 			t.Fatalf("stat missing: %v, want ErrNotExist", err)
 		}
-		ok, err := storage.Exists(ctx, s, base+"/nope/x")
+		ok, err := objstore.Exists(ctx, s, base+"/nope/x")
 		if err != nil || ok {
 			t.Fatalf("Exists(missing) = %v, %v", ok, err)
 		}
@@ -110,18 +110,18 @@ func Run(t *testing.T, s storage.Store, base string) {
 		if got := list("zz"); len(got) != 0 {
 			t.Fatalf("list zz = %v, want none", got)
 		}
-		ok, err := storage.PrefixNotEmpty(ctx, s, base+"/ls/b/")
+		ok, err := objstore.PrefixNotEmpty(ctx, s, base+"/ls/b/")
 		if err != nil || !ok {
 			t.Fatalf("PrefixNotEmpty(ls/b/) = %v, %v", ok, err)
 		}
-		ok, err = storage.PrefixNotEmpty(ctx, s, base+"/ls/c/")
+		ok, err = objstore.PrefixNotEmpty(ctx, s, base+"/ls/c/")
 		if err != nil || ok {
 			t.Fatalf("PrefixNotEmpty(ls/c/) = %v, %v", ok, err)
 		}
 		if err := s.Delete(ctx, base+"/ls/b/2"); err != nil {
 			t.Fatal(err)
 		}
-		if ok, _ := storage.Exists(ctx, s, base+"/ls/b/2"); ok {
+		if ok, _ := objstore.Exists(ctx, s, base+"/ls/b/2"); ok {
 			t.Fatal("object still exists after Delete")
 		}
 	})
@@ -134,11 +134,11 @@ func Run(t *testing.T, s storage.Store, base string) {
 		if _, err := io.WriteString(w, "partial"); err != nil {
 			t.Fatal(err)
 		}
-		if ok, _ := storage.Exists(ctx, s, base+"/abort/x"); ok {
+		if ok, _ := objstore.Exists(ctx, s, base+"/abort/x"); ok {
 			t.Fatal("object visible before Close")
 		}
-		storage.Abort(w, errors.New("test abort"))
-		if ok, _ := storage.Exists(ctx, s, base+"/abort/x"); ok {
+		objstore.Abort(w, errors.New("test abort"))
+		if ok, _ := objstore.Exists(ctx, s, base+"/abort/x"); ok {
 			t.Fatal("aborted object was published")
 		}
 		if got := list("abort/"); len(got) != 0 {
@@ -147,7 +147,7 @@ func Run(t *testing.T, s storage.Store, base string) {
 	})
 
 	t.Run("Gzip", func(t *testing.T) {
-		w, err := storage.CreateCompressed(ctx, s, base+"/gz/data.gz", "gzip")
+		w, err := objstore.CreateCompressed(ctx, s, base+"/gz/data.gz", "gzip")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -160,7 +160,7 @@ func Run(t *testing.T, s storage.Store, base string) {
 		if err != nil || info.Size >= int64(len(payload)) {
 			t.Fatalf("compressed size %d (err %v) not below %d", info.Size, err, len(payload))
 		}
-		r, err := storage.OpenCompressed(ctx, s, base+"/gz/data.gz", "GZIP")
+		r, err := objstore.OpenCompressed(ctx, s, base+"/gz/data.gz", "GZIP")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -179,7 +179,7 @@ func Run(t *testing.T, s storage.Store, base string) {
 			os.MkdirAll(filepath.Dir(p), 0o755)
 			os.WriteFile(p, []byte(body), 0o644)
 		}
-		st, err := storage.UploadDir(ctx, s, src, base+"/dir")
+		st, err := objstore.UploadDir(ctx, s, src, base+"/dir")
 		if err != nil || st.Files != 3 || st.Bytes != 6 {
 			t.Fatalf("UploadDir = %+v, %v", st, err)
 		}
@@ -187,7 +187,7 @@ func Run(t *testing.T, s storage.Store, base string) {
 			t.Fatalf("uploaded keys %v", got)
 		}
 		dst := t.TempDir()
-		st, err = storage.DownloadDir(ctx, s, base+"/dir", dst)
+		st, err = objstore.DownloadDir(ctx, s, base+"/dir", dst)
 		if err != nil || st.Files != 3 {
 			t.Fatalf("DownloadDir = %+v, %v", st, err)
 		}

@@ -1,4 +1,4 @@
-// Package storetest is the conformance suite of store.Backend: every
+// Package storetest is the conformance suite of runstore.Backend: every
 // backend (badger, PostgreSQL) runs Run against a fresh, empty instance.
 package storetest
 
@@ -10,17 +10,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dpl-dev/dpl/executor/store"
+	"github.com/dpl-dev/dpl/executor/runstore"
 )
 
 // Open returns a fresh, empty backend; the suite closes it.
-type Open func(t *testing.T) store.Backend
+type Open func(t *testing.T) runstore.Backend
 
 // Run runs every conformance test as a subtest.
 func Run(t *testing.T, open Open) {
 	for _, c := range []struct {
 		name string
-		fn   func(*testing.T, store.Backend)
+		fn   func(*testing.T, runstore.Backend)
 	}{
 		{"Pipelines", testPipelines},
 		{"Definitions", testDefinitions},
@@ -52,17 +52,17 @@ func must(t *testing.T, err error) {
 
 var t0 = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 
-func testPipelines(t *testing.T, b store.Backend) {
-	if _, err := b.Pipeline("df-none"); !errors.Is(err, store.ErrNotFound) {
+func testPipelines(t *testing.T, b runstore.Backend) {
+	if _, err := b.Pipeline("df-none"); !errors.Is(err, runstore.ErrNotFound) {
 		t.Fatalf("unknown pipeline: %v, want ErrNotFound", err)
 	}
 	if ps, err := b.Pipelines(); err != nil || len(ps) != 0 {
 		t.Fatalf("empty backend lists %v, %v", ps, err)
 	}
 	for _, id := range []string{"df-B", "df-A", "df-C"} {
-		must(t, b.PutPipeline(&store.Pipeline{ID: id, Name: "n" + id, File: "/f/" + id, Created: t0}))
+		must(t, b.PutPipeline(&runstore.Pipeline{ID: id, Name: "n" + id, File: "/f/" + id, Created: t0}))
 	}
-	must(t, b.PutPipeline(&store.Pipeline{ID: "df-A", Name: "renamed", Created: t0.Add(time.Hour)}))
+	must(t, b.PutPipeline(&runstore.Pipeline{ID: "df-A", Name: "renamed", Created: t0.Add(time.Hour)}))
 	p, err := b.Pipeline("df-A")
 	if err != nil || p.Name != "renamed" || !p.Created.Equal(t0.Add(time.Hour)) || p.File != "" {
 		t.Fatalf("Pipeline after replace: %+v, %v", p, err)
@@ -78,8 +78,8 @@ func testPipelines(t *testing.T, b store.Backend) {
 	}
 }
 
-func testDefinitions(t *testing.T, b store.Backend) {
-	if _, err := b.Definition("df-A", "h1"); !errors.Is(err, store.ErrNotFound) {
+func testDefinitions(t *testing.T, b runstore.Backend) {
+	if _, err := b.Definition("df-A", "h1"); !errors.Is(err, runstore.ErrNotFound) {
 		t.Fatalf("unknown definition: %v, want ErrNotFound", err)
 	}
 	data := []byte("{\"objects\": [ ]}\n\x00\xff")
@@ -89,23 +89,23 @@ func testDefinitions(t *testing.T, b store.Backend) {
 	if err != nil || string(got) != string(data) {
 		t.Fatalf("Definition = %q, %v; want the bytes as put", got, err)
 	}
-	if _, err := b.Definition("df-B", "h1"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := b.Definition("df-B", "h1"); !errors.Is(err, runstore.ErrNotFound) {
 		t.Fatalf("another pipeline's definition: %v, want ErrNotFound", err)
 	}
 }
 
-func testActivations(t *testing.T, b store.Backend) {
-	if _, err := b.Latest("df-A"); !errors.Is(err, store.ErrNotFound) {
+func testActivations(t *testing.T, b runstore.Backend) {
+	if _, err := b.Latest("df-A"); !errors.Is(err, runstore.ErrNotFound) {
 		t.Fatalf("Latest without activations: %v, want ErrNotFound", err)
 	}
 	// Seq order is numeric: 2 before 10.
 	for _, seq := range []int{10, 2, 1} {
-		must(t, b.PutActivation(&store.Activation{Pipeline: "df-A", Seq: seq, Hash: fmt.Sprint("h", seq), Started: t0,
+		must(t, b.PutActivation(&runstore.Activation{Pipeline: "df-A", Seq: seq, Hash: fmt.Sprint("h", seq), Started: t0,
 			StartTimestamp: t0.Add(time.Duration(seq) * time.Hour), Params: map[string][]string{"myA": {"1", "2"}},
-			RetryDelay: time.Second, State: store.ActRunning}))
+			RetryDelay: time.Second, State: runstore.ActRunning}))
 	}
-	must(t, b.PutActivation(&store.Activation{Pipeline: "df-B", Seq: 99, State: store.ActRunning}))
-	must(t, b.PutActivation(&store.Activation{Pipeline: "df-A", Seq: 2, Hash: "h2", State: store.ActFinished, Ended: t0.Add(time.Minute), Reason: "done"}))
+	must(t, b.PutActivation(&runstore.Activation{Pipeline: "df-B", Seq: 99, State: runstore.ActRunning}))
+	must(t, b.PutActivation(&runstore.Activation{Pipeline: "df-A", Seq: 2, Hash: "h2", State: runstore.ActFinished, Ended: t0.Add(time.Minute), Reason: "done"}))
 	as, err := b.Activations("df-A")
 	must(t, err)
 	var seqs []int
@@ -115,7 +115,7 @@ func testActivations(t *testing.T, b store.Backend) {
 	if !slices.Equal(seqs, []int{1, 2, 10}) {
 		t.Fatalf("Activations order %v, want 1 2 10", seqs)
 	}
-	if as[1].State != store.ActFinished || as[1].Reason != "done" || as[1].Resumable() {
+	if as[1].State != runstore.ActFinished || as[1].Reason != "done" || as[1].Resumable() {
 		t.Fatalf("replaced activation: %+v", as[1])
 	}
 	l, err := b.Latest("df-A")
@@ -124,19 +124,19 @@ func testActivations(t *testing.T, b store.Backend) {
 	}
 }
 
-func testWriteAndRead(t *testing.T, b store.Backend) {
-	ins := []*store.Instance{
+func testWriteAndRead(t *testing.T, b runstore.Backend) {
+	ins := []*runstore.Instance{
 		{ID: "@B_2024", Component: "B", Status: "WAITING_ON_DEPENDENCIES", ScheduledStart: t0, WaitingOn: []string{"@A_2024"}},
 		{ID: "@A_2024", Component: "A", Status: "RUNNING", ActualStart: t0, Attempts: 1},
 	}
-	att := &store.Attempt{ID: "@A_2024_Attempt=1", Instance: "@A_2024", N: 1, Status: "RUNNING", TaskID: "t-1", Group: "wg", Acked: true, LastProgress: t0}
-	must(t, b.Write("df-A", 1, store.Change{Instances: ins, Attempts: []*store.Attempt{att}, Events: []store.Event{{Seq: 1, Data: []byte(`{"e":1}`)}}}))
+	att := &runstore.Attempt{ID: "@A_2024_Attempt=1", Instance: "@A_2024", N: 1, Status: "RUNNING", TaskID: "t-1", Group: "wg", Acked: true, LastProgress: t0}
+	must(t, b.Write("df-A", 1, runstore.Change{Instances: ins, Attempts: []*runstore.Attempt{att}, Events: []runstore.Event{{Seq: 1, Data: []byte(`{"e":1}`)}}}))
 	// Another activation of the same pipeline is separate.
-	must(t, b.Write("df-A", 2, store.Change{Instances: []*store.Instance{{ID: "@A_2024", Status: "FINISHED"}}}))
+	must(t, b.Write("df-A", 2, runstore.Change{Instances: []*runstore.Instance{{ID: "@A_2024", Status: "FINISHED"}}}))
 	// A later write replaces a record.
 	done := *att
 	done.Status, done.ErrorStack, done.ActualEnd = "FAILED", "stack\ntrace", t0.Add(time.Minute)
-	must(t, b.Write("df-A", 1, store.Change{Attempts: []*store.Attempt{&done}}))
+	must(t, b.Write("df-A", 1, runstore.Change{Attempts: []*runstore.Attempt{&done}}))
 
 	got, err := b.Instances("df-A", 1)
 	must(t, err)
@@ -157,22 +157,22 @@ func testWriteAndRead(t *testing.T, b store.Backend) {
 	}
 }
 
-func testEvents(t *testing.T, b store.Backend) {
+func testEvents(t *testing.T, b runstore.Backend) {
 	if n, err := b.LastEventSeq("df-A", 1); err != nil || n != 0 {
 		t.Fatalf("LastEventSeq without events = %d, %v", n, err)
 	}
-	var evs []store.Event
+	var evs []runstore.Event
 	for n := uint64(1); n <= 300; n++ {
-		evs = append(evs, store.Event{Seq: n, Data: fmt.Appendf(nil, `{"n":%d,"s":"é\u0000"}`, n)})
+		evs = append(evs, runstore.Event{Seq: n, Data: fmt.Appendf(nil, `{"n":%d,"s":"é\u0000"}`, n)})
 	}
-	must(t, b.Write("df-A", 1, store.Change{Events: evs[:256]}))
-	must(t, b.Write("df-A", 1, store.Change{Events: evs[256:]}))
-	must(t, b.Write("df-A", 2, store.Change{Events: []store.Event{{Seq: 1000, Data: []byte("x")}}}))
+	must(t, b.Write("df-A", 1, runstore.Change{Events: evs[:256]}))
+	must(t, b.Write("df-A", 1, runstore.Change{Events: evs[256:]}))
+	must(t, b.Write("df-A", 2, runstore.Change{Events: []runstore.Event{{Seq: 1000, Data: []byte("x")}}}))
 	if n, err := b.LastEventSeq("df-A", 1); err != nil || n != 300 {
 		t.Fatalf("LastEventSeq = %d, %v; want 300", n, err)
 	}
-	var got []store.Event
-	must(t, b.Events("df-A", 1, 255, func(e store.Event) error { got = append(got, e); return nil }))
+	var got []runstore.Event
+	must(t, b.Events("df-A", 1, 255, func(e runstore.Event) error { got = append(got, e); return nil }))
 	if len(got) != 45 || got[0].Seq != 256 || got[44].Seq != 300 || string(got[0].Data) != string(evs[255].Data) {
 		t.Fatalf("Events after 255: %d events, first %+v", len(got), got[0])
 	}
@@ -183,17 +183,17 @@ func testEvents(t *testing.T, b store.Backend) {
 	}
 	stop := errors.New("stop")
 	n := 0
-	if err := b.Events("df-A", 1, 0, func(store.Event) error { n++; return stop }); !errors.Is(err, stop) || n != 1 {
+	if err := b.Events("df-A", 1, 0, func(runstore.Event) error { n++; return stop }); !errors.Is(err, stop) || n != 1 {
 		t.Fatalf("an error from fn: %v after %d events, want it returned after 1", err, n)
 	}
 }
 
-func testLargeWrite(t *testing.T, b store.Backend) {
+func testLargeWrite(t *testing.T, b runstore.Backend) {
 	const n = 5000
-	c := store.Change{}
+	c := runstore.Change{}
 	for i := range n {
-		c.Instances = append(c.Instances, &store.Instance{ID: fmt.Sprintf("@X_%05d", i), Component: "X", Status: "WAITING_ON_DEPENDENCIES", ScheduledStart: t0.Add(time.Duration(i) * time.Minute)})
-		c.Events = append(c.Events, store.Event{Seq: uint64(i + 1), Data: []byte(`{}`)})
+		c.Instances = append(c.Instances, &runstore.Instance{ID: fmt.Sprintf("@X_%05d", i), Component: "X", Status: "WAITING_ON_DEPENDENCIES", ScheduledStart: t0.Add(time.Duration(i) * time.Minute)})
+		c.Events = append(c.Events, runstore.Event{Seq: uint64(i + 1), Data: []byte(`{}`)})
 	}
 	must(t, b.Write("df-L", 1, c))
 	got, err := b.Instances("df-L", 1)
@@ -205,7 +205,7 @@ func testLargeWrite(t *testing.T, b store.Backend) {
 	}
 }
 
-func testConcurrentWrites(t *testing.T, b store.Backend) {
+func testConcurrentWrites(t *testing.T, b runstore.Backend) {
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
 	for w := range 8 {
@@ -213,8 +213,8 @@ func testConcurrentWrites(t *testing.T, b store.Backend) {
 		go func() {
 			defer wg.Done()
 			for i := range 50 {
-				err := b.Write("df-C", w+1, store.Change{Instances: []*store.Instance{{ID: fmt.Sprintf("@I_%02d", i), Status: "RUNNING"}},
-					Events: []store.Event{{Seq: uint64(i + 1), Data: []byte(`{}`)}}})
+				err := b.Write("df-C", w+1, runstore.Change{Instances: []*runstore.Instance{{ID: fmt.Sprintf("@I_%02d", i), Status: "RUNNING"}},
+					Events: []runstore.Event{{Seq: uint64(i + 1), Data: []byte(`{}`)}}})
 				if err != nil {
 					errs <- err
 					return
@@ -236,19 +236,19 @@ func testConcurrentWrites(t *testing.T, b store.Backend) {
 	}
 }
 
-func testDeletePipeline(t *testing.T, b store.Backend) {
+func testDeletePipeline(t *testing.T, b runstore.Backend) {
 	for _, id := range []string{"df-D", "df-Keep"} {
-		must(t, b.PutPipeline(&store.Pipeline{ID: id}))
+		must(t, b.PutPipeline(&runstore.Pipeline{ID: id}))
 		must(t, b.PutDefinition(id, "h", []byte("d")))
-		must(t, b.PutActivation(&store.Activation{Pipeline: id, Seq: 1}))
-		must(t, b.Write(id, 1, store.Change{Instances: []*store.Instance{{ID: "@I"}}, Attempts: []*store.Attempt{{ID: "@I_Attempt=1"}},
-			Events: []store.Event{{Seq: 1, Data: []byte("e")}}}))
+		must(t, b.PutActivation(&runstore.Activation{Pipeline: id, Seq: 1}))
+		must(t, b.Write(id, 1, runstore.Change{Instances: []*runstore.Instance{{ID: "@I"}}, Attempts: []*runstore.Attempt{{ID: "@I_Attempt=1"}},
+			Events: []runstore.Event{{Seq: 1, Data: []byte("e")}}}))
 	}
 	must(t, b.DeletePipeline("df-D"))
-	if _, err := b.Pipeline("df-D"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := b.Pipeline("df-D"); !errors.Is(err, runstore.ErrNotFound) {
 		t.Errorf("deleted pipeline record: %v", err)
 	}
-	if _, err := b.Definition("df-D", "h"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := b.Definition("df-D", "h"); !errors.Is(err, runstore.ErrNotFound) {
 		t.Errorf("deleted pipeline's definition: %v", err)
 	}
 	if as, _ := b.Activations("df-D"); len(as) != 0 {

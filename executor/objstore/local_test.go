@@ -1,4 +1,4 @@
-package storage_test
+package objstore_test
 
 import (
 	"context"
@@ -9,14 +9,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dpl-dev/dpl/executor/storage"
-	"github.com/dpl-dev/dpl/executor/storage/storetest"
+	"github.com/dpl-dev/dpl/executor/objstore"
+	"github.com/dpl-dev/dpl/executor/objstore/storetest"
 )
 
-func newLocal(t *testing.T) (*storage.Local, string) {
+func newLocal(t *testing.T) (*objstore.Local, string) {
 	t.Helper()
 	root := t.TempDir()
-	l, err := storage.NewLocal(root)
+	l, err := objstore.NewLocal(root)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func TestLocalRejectsEscapingKeys(t *testing.T) {
 			t.Errorf("Open(%q) succeeded", tc.uri)
 		}
 	}
-	if err := l.List(ctx, "s3://bucket/../", func(storage.Info) error { return nil }); err == nil {
+	if err := l.List(ctx, "s3://bucket/../", func(objstore.Info) error { return nil }); err == nil {
 		t.Error("List with a '..' prefix succeeded")
 	}
 }
@@ -101,7 +101,7 @@ func TestLocalRefusesSymlinkEscapes(t *testing.T) {
 		t.Fatal("the outside file was deleted")
 	}
 	// Listing meets the escaping file symlink and must refuse, not leak.
-	err = l.List(ctx, "s3://bucket/", func(storage.Info) error { return nil })
+	err = l.List(ctx, "s3://bucket/", func(objstore.Info) error { return nil })
 	if err == nil || !strings.Contains(err.Error(), "outside") {
 		t.Errorf("List = %v, want a refusal naming the escaping link", err)
 	}
@@ -123,7 +123,7 @@ func TestDownloadDirRefusesEscapingKeys(t *testing.T) {
 	ctx := context.Background()
 	fake := listOnly{keys: []string{"p/../../escape"}}
 	dst := t.TempDir()
-	_, err := storage.DownloadDir(ctx, fake, "s3://b/p", filepath.Join(dst, "in"))
+	_, err := objstore.DownloadDir(ctx, fake, "s3://b/p", filepath.Join(dst, "in"))
 	if err == nil || !strings.Contains(err.Error(), "leave the target folder") {
 		t.Fatalf("DownloadDir = %v, want refusal", err)
 	}
@@ -141,12 +141,12 @@ func (f listOnly) Open(context.Context, string) (io.ReadCloser, error) {
 func (f listOnly) Create(context.Context, string) (io.WriteCloser, error) {
 	return nil, errors.New("read-only")
 }
-func (f listOnly) Stat(context.Context, string) (storage.Info, error) {
-	return storage.Info{}, storage.ErrNotExist
+func (f listOnly) Stat(context.Context, string) (objstore.Info, error) {
+	return objstore.Info{}, objstore.ErrNotExist
 }
-func (f listOnly) List(_ context.Context, _ string, fn func(storage.Info) error) error {
+func (f listOnly) List(_ context.Context, _ string, fn func(objstore.Info) error) error {
 	for _, k := range f.keys {
-		if err := fn(storage.Info{URI: "s3://b/" + k, Bucket: "b", Key: k}); err != nil {
+		if err := fn(objstore.Info{URI: "s3://b/" + k, Bucket: "b", Key: k}); err != nil {
 			return err
 		}
 	}
@@ -167,12 +167,12 @@ func TestParseURI(t *testing.T) {
 		{"http://b/k", "", "", false},
 	}
 	for _, tc := range tests {
-		b, k, err := storage.ParseURI(tc.in)
+		b, k, err := objstore.ParseURI(tc.in)
 		if (err == nil) != tc.ok || b != tc.bucket || k != tc.key {
 			t.Errorf("ParseURI(%q) = %q, %q, %v", tc.in, b, k, err)
 		}
 	}
-	if got := storage.DirPrefix("s3://b/dir"); got != "s3://b/dir/" {
+	if got := objstore.DirPrefix("s3://b/dir"); got != "s3://b/dir/" {
 		t.Errorf("DirPrefix = %q", got)
 	}
 }
@@ -230,7 +230,7 @@ func TestLocalEmptyKeySegments(t *testing.T) {
 	}
 	for _, c := range cases {
 		var got []string
-		if err := l.List(ctx, c.prefix, func(i storage.Info) error { got = append(got, i.Key); return nil }); err != nil {
+		if err := l.List(ctx, c.prefix, func(i objstore.Info) error { got = append(got, i.Key); return nil }); err != nil {
 			t.Fatalf("List(%q): %v", c.prefix, err)
 		}
 		if strings.Join(got, ",") != strings.Join(c.want, ",") {
@@ -239,7 +239,7 @@ func TestLocalEmptyKeySegments(t *testing.T) {
 	}
 	// Staging downloads collapse the empty segment into a usable name.
 	dst := t.TempDir()
-	if _, err := storage.DownloadDir(ctx, l, "s3://bucket/out/", dst); err != nil {
+	if _, err := objstore.DownloadDir(ctx, l, "s3://bucket/out/", dst); err != nil {
 		t.Fatal(err)
 	}
 	if b, err := os.ReadFile(filepath.Join(dst, "deep")); err != nil || string(b) != "triple" {

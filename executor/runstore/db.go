@@ -1,4 +1,4 @@
-package store
+package runstore
 
 import (
 	"encoding/binary"

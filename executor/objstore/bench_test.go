@@ -1,4 +1,4 @@
-package storage_test
+package objstore_test
 
 import (
 	"bytes"
@@ -6,13 +6,13 @@ import (
 	"io"
 	"testing"
 
-	"github.com/dpl-dev/dpl/executor/storage"
+	"github.com/dpl-dev/dpl/executor/objstore"
 )
 
 // BenchmarkLocalWriteRead measures the embedded store: atomic write
 // (temp file + rename) then a streamed read of a 4 MiB object.
 func BenchmarkLocalWriteRead(b *testing.B) {
-	l, err := storage.NewLocal(b.TempDir())
+	l, err := objstore.NewLocal(b.TempDir())
 	if err != nil {
 		b.Fatal(err)
 	}

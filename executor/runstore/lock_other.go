@@ -1,6 +1,6 @@
 //go:build !unix
 
-package store
+package runstore
 
 // sharedLock is a no-op where badger's read-only mode is unsupported
 // (OpenReadOnly fails there before it is needed).

@@ -1,9 +1,9 @@
-// Package storage is the object-store abstraction every S3 use of the
+// Package objstore is the object-store abstraction every S3 use of the
 // executor goes through. Objects are addressed by s3://bucket/key URIs; a
 // Store may be the embedded local backend (NewLocal) or a real S3-compatible
 // service (awsx.NewS3Store). Implementations stream: no method loads a whole
 // object into memory.
-package storage
+package objstore
 
 import (
 	"context"

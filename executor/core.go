@@ -79,6 +79,7 @@ type engine struct {
 	name         string
 	act          *runstore.Activation
 	resumed      bool
+	follows      string               // why a new activation follows an ended one of the same pipeline (KeepEnded)
 	res          *definition.Resolver // the expression scope: parameters, fields, refs
 	secrets      []string             // secret values, masked in what viewers see
 	secretsKnown bool                 // secrets computed (lazily, on first view)

@@ -3,6 +3,7 @@ package executor
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/dpl-dev/dpl/definition"
@@ -21,6 +22,25 @@ const (
 // unfinished activation of the same pipeline made from a different
 // definition; Options.Fresh starts a new activation instead.
 var ErrDefinitionChanged = errors.New("the definition changed since the unfinished run was started")
+
+// ActivationEndedError is New's answer with Options.KeepEnded when the
+// latest activation ended and the run asked for is that same one: nothing
+// is started. Summary is how it ended, from the store.
+type ActivationEndedError struct {
+	Summary *Summary
+	Ended   time.Time
+	State   string // runstore.ActFinished or ActFailed
+}
+
+func (e *ActivationEndedError) Error() string {
+	s := e.Summary
+	outcome := fmt.Sprintf("%s, %d instances", e.State, len(s.Instances))
+	if !s.OK && s.Reason != "" {
+		outcome = e.State + ": " + s.Reason
+	}
+	return fmt.Sprintf("activation %d of %s already ended at %s (%s); nothing was run — --fresh starts activation %d",
+		s.Activation, s.PipelineID, fmtTime(e.Ended), outcome, s.Activation+1)
+}
 
 // Options configure an Engine.
 type Options struct {
@@ -58,6 +78,11 @@ type Options struct {
 	// Latest reopens the most recent activation even when it ended (for
 	// operator commands such as RERUN on a stopped run).
 	Latest bool
+	// KeepEnded makes New return an *ActivationEndedError instead of
+	// starting a new activation when the latest one ended and was asked
+	// for the same way (definition, parameters, Until): running the same
+	// command again reports how it ended (dpl run; Fresh starts another).
+	KeepEnded bool
 	// Remote lists worker groups that are served by runners outside the
 	// engine's process; all other work is routed to LocalWorkerGroup.
 	Remote []string
@@ -146,6 +171,11 @@ func (e *Engine) PipelineID() string { return e.pipelineID }
 
 // Resumed reports whether New continued an unfinished activation.
 func (e *Engine) Resumed() bool { return e.resumed }
+
+// Follows says why New started a new activation after an ended one of the
+// same pipeline with Options.KeepEnded (the definition, parameters or
+// bounds changed), or "" when there was none or Fresh asked for it.
+func (e *Engine) Follows() string { return e.follows }
 
 // ReleaseTask gives a task back without counting a failure: its attempt
 // ends CANCELED (errorId TaskReleased) and a new attempt is queued at once,

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -96,6 +97,13 @@ func newEngine(opts Options) (*engine, error) {
 				return nil, fmt.Errorf("engine: activation %d: %w", last.Seq, err)
 			}
 		}
+		if last != nil && !last.Resumable() && opts.KeepEnded && !opts.Fresh && !opts.Latest && !readOnly {
+			why := changedRequest(last, hash, opts)
+			if why == "" {
+				return nil, e.endedError(last)
+			}
+			e.follows = fmt.Sprintf("activation %d ended at %s (%s); %s, so this is a new activation", last.Seq, fmtTime(last.Ended), last.State, why)
+		}
 		if last != nil && (last.Resumable() || opts.Latest) && !opts.Fresh {
 			if last.Hash != hash {
 				return nil, fmt.Errorf("%w (activation %d of %s, started %s); run with --fresh to start a new run, or restore the definition to continue",
@@ -162,6 +170,50 @@ func newEngine(opts Options) (*engine, error) {
 		_ = e.db.Sync()
 	}
 	return e, nil
+}
+
+// changedRequest says what differs between an ended activation and the
+// run asked for now ("" when it is the same run).
+func changedRequest(last *runstore.Activation, hash string, opts Options) string {
+	switch {
+	case last.Hash != hash:
+		return "the definition changed since"
+	case !sameParams(last.Params, opts.Params):
+		return "other parameter values are given"
+	case !last.Until.Equal(opts.Until):
+		return "another --until is given"
+	case !last.StartTimestamp.Equal(opts.StartTimestamp):
+		return "another start time is given"
+	}
+	return ""
+}
+
+func sameParams(a, b map[string][]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, va := range a {
+		vb, ok := b[k]
+		if !ok || !slices.Equal(va, vb) {
+			return false
+		}
+	}
+	return true
+}
+
+// endedError reports the ended activation last with its stored outcome.
+func (e *engine) endedError(last *runstore.Activation) error {
+	recs, err := e.db.Instances(e.pipelineID, last.Seq)
+	if err != nil {
+		return fmt.Errorf("engine: read activation %d: %w", last.Seq, err)
+	}
+	sum := &Summary{PipelineID: e.pipelineID, Activation: last.Seq, OK: last.State == runstore.ActFinished,
+		Reason: last.Reason, Counts: map[Status]int{}}
+	for _, r := range recs {
+		sum.Counts[Status(r.Status)]++
+		sum.Instances = append(sum.Instances, *r)
+	}
+	return &ActivationEndedError{Summary: sum, Ended: last.Ended, State: last.State}
 }
 
 // defaultMaxActive is the service's limit on active instances per object.

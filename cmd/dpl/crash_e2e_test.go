@@ -46,9 +46,12 @@ func readStepLog(t *testing.T, path string) []stepLine {
 // finishedSteps asks dpl runs which instances are FINISHED in the store.
 func finishedSteps(t *testing.T, bin, state string) map[string]bool {
 	t.Helper()
-	out, err := exec.Command(bin, "runs", "--state-dir", state, "--output", "json").Output()
+	var stderr bytes.Buffer
+	cmd := exec.Command(bin, "runs", "--state-dir", state, "--output", "json")
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("dpl runs: %v", err)
+		t.Fatalf("dpl runs: %v\n%s", err, stderr.String())
 	}
 	var recs []map[string]any
 	if err := json.Unmarshal(out, &recs); err != nil {
@@ -64,7 +67,8 @@ func finishedSteps(t *testing.T, bin, state string) map[string]bool {
 }
 
 // TestCrashPolicyRandomKills kills `dpl run` with SIGKILL at random moments
-// in a chain of steps, then runs it again until it ends, in several trials
+// in a chain of steps (also after the last step, in the activation's end
+// or after it), then runs it again until it ends, in several trials
 // with maximumRetries 0 and the default (2) and the default retryDelay of
 // 10 minutes. Each step holds an exclusive flock while it runs and logs
 // start/end lines (O_APPEND). It checks: the run ends with every step
@@ -84,6 +88,7 @@ func TestCrashPolicyRandomKills(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 7))
+	var stats struct{ trials, kills, afterLast, reportedEnded, overlaps int }
 	trial := 0
 	for _, retries := range []string{"0", ""} {
 		for range 3 {
@@ -111,14 +116,27 @@ func TestCrashPolicyRandomKills(t *testing.T) {
 					waited := make(chan error, 1)
 					go func() { waited <- cmd.Wait() }()
 					var err error
-					killed := false
+					killed, afterLast := false, false
 					if kills < killsPerTrial {
 						// Kill once this session has finished a step (so the
 						// same instance is not crashed three times in a row),
-						// at a random moment after that.
-						err, killed = killAfterProgress(t, cmd, waited, logf, before, fmt.Sprintf("S%d", steps), time.Duration(rng.IntN(400))*time.Millisecond)
+						// at a random moment after that; one kill in three
+						// waits for the last step to end, to land in the
+						// activation's end or after it.
+						target, delay := "", time.Duration(rng.IntN(400))*time.Millisecond
+						if rng.IntN(3) == 0 {
+							target, delay = fmt.Sprintf("S%d", steps), time.Duration(rng.IntN(15))*time.Millisecond
+						}
+						err, killed = killAfterProgress(t, cmd, waited, logf, before, target, delay)
+						afterLast = killed && lastEnded(readStepLog(t, logf), fmt.Sprintf("S%d", steps))
 					} else {
 						err = <-waited
+					}
+					if strings.Contains(out.String(), "activation 2 started") {
+						t.Fatalf("session %d started a second activation:\n%s", session, out.String())
+					}
+					if strings.Contains(out.String(), "already ended") {
+						stats.reportedEnded++
 					}
 					hung := ctx.Err() == context.DeadlineExceeded
 					cancel()
@@ -127,6 +145,10 @@ func TestCrashPolicyRandomKills(t *testing.T) {
 					}
 					if killed {
 						kills++
+						stats.kills++
+						if afterLast {
+							stats.afterLast++
+						}
 						for _, l := range readStepLog(t, logf)[before:] {
 							pids = append(pids, l.pid)
 						}
@@ -139,6 +161,12 @@ func TestCrashPolicyRandomKills(t *testing.T) {
 						t.Fatalf("session %d: exit %d\n%s", session, code, out.String())
 					}
 					break
+				}
+				// The same command once more runs nothing: the activation
+				// ended, and dpl says so (exit 0, no step starts).
+				out, err := exec.Command(bin, "run", "--headless", "--state-dir", state, def).CombinedOutput()
+				if exitCode(err) != 0 || !strings.Contains(string(out), "already ended") || !strings.Contains(string(out), "--fresh starts activation 2") {
+					t.Errorf("run after the end: exit %d, want 0 and the ended activation named:\n%s", exitCode(err), out)
 				}
 				lines := readStepLog(t, logf)
 				checkChain(t, lines, steps)
@@ -159,10 +187,28 @@ func TestCrashPolicyRandomKills(t *testing.T) {
 				if n, _ := proc.KillLeftovers(state, nil, time.Second); n != 0 {
 					t.Errorf("%d marked processes of the state folder were still running", n)
 				}
+				for _, l := range lines {
+					if l.what == "overlap" {
+						stats.overlaps++
+					}
+				}
+				stats.trials++
 				t.Logf("%d kills, %d step lines", kills, len(lines))
 			})
 		}
 	}
+	t.Logf("%d trials, %d kills (%d after the last step ended; %d next runs said the activation had already ended), %d overlapping copies",
+		stats.trials, stats.kills, stats.afterLast, stats.reportedEnded, stats.overlaps)
+}
+
+// lastEnded reports whether the log has the end line of step.
+func lastEnded(lines []stepLine, step string) bool {
+	for _, l := range lines {
+		if l.what == "end" && l.step == step {
+			return true
+		}
+	}
+	return false
 }
 
 // crashChain writes a chain S1 → … → Sn whose steps lock, log and sleep.
@@ -192,12 +238,17 @@ func crashChain(t *testing.T, dir, logf string, n int, retries string) string {
 	return path
 }
 
-// killAfterProgress waits for a step to end in this session, then after
-// delay kills dpl with SIGKILL. It returns the run's result and whether it
-// was killed (false: the run ended first).
-func killAfterProgress(t *testing.T, cmd *exec.Cmd, waited chan error, logf string, before int, last string, delay time.Duration) (error, bool) {
+// killAfterProgress waits for a step to end in this session (target:
+// that step; "": any), then after delay kills dpl with SIGKILL, wherever
+// the run is by then (also after the activation ended). It returns the
+// run's result and whether it was killed (false: the run exited first).
+func killAfterProgress(t *testing.T, cmd *exec.Cmd, waited chan error, logf string, before int, target string, delay time.Duration) (error, bool) {
 	t.Helper()
-	tick := time.NewTicker(5 * time.Millisecond)
+	every := 5 * time.Millisecond
+	if target != "" {
+		every = time.Millisecond // the window after the last step is a few milliseconds
+	}
+	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
 		select {
@@ -207,7 +258,7 @@ func killAfterProgress(t *testing.T, cmd *exec.Cmd, waited chan error, logf stri
 		}
 		ended := false
 		for _, l := range readStepLog(t, logf)[before:] {
-			ended = ended || l.what == "end"
+			ended = ended || l.what == "end" && (target == "" || l.step == target)
 		}
 		if ended {
 			break
@@ -218,17 +269,11 @@ func killAfterProgress(t *testing.T, cmd *exec.Cmd, waited chan error, logf stri
 		return err, false
 	case <-time.After(delay):
 	}
-	// A kill after the last step ended lands after the activation finished:
-	// the next run of an on-demand pipeline is a new activation, which is
-	// not what this test measures (that case is not handled yet: issue 14
-	// item 13). Let such a session end on its own.
-	for _, l := range readStepLog(t, logf) {
-		if l.what == "end" && l.step == last {
-			return <-waited, false
-		}
-	}
 	_ = cmd.Process.Signal(syscall.SIGKILL)
-	<-waited
+	err := <-waited
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
+		return err, false // it had exited before the signal
+	}
 	return nil, true
 }
 

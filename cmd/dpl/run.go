@@ -212,12 +212,19 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 		History: interactive, Reopenable: interactive,
 		Warnf: func(format string, args ...any) { fmt.Fprintf(stderr, "dpl: "+format+"\n", args...) },
 	})
+	var ended *executor.ActivationEndedError
+	if errors.As(err, &ended) {
+		return reportEnded(stdout, stderr, ended, f)
+	}
 	if errors.Is(err, executor.ErrDefinitionChanged) {
 		// --set overrides are part of the run's definition.
 		return withCode(errcode.Definition, fmt.Errorf("%w (--set flags count as part of the definition: give the ones the run started with)", err))
 	}
 	if err != nil {
 		return withCode(exitUsage, err)
+	}
+	if why := s.Engine.Follows(); why != "" {
+		fmt.Fprintf(stderr, "dpl: %s\n", why)
 	}
 	if f.output == "text" {
 		fmt.Fprintf(stderr, "dpl: %s\n", be.Describe)
@@ -267,6 +274,29 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 	case runErr != nil:
 		return withCode(exitFailed, runErr)
 	case !sum.OK:
+		return withCode(exitFailed, nil)
+	}
+	return nil
+}
+
+// reportEnded answers a `dpl run` of an activation that already ended
+// (the same command again, or after a kill between its end and dpl's
+// exit): nothing runs; it says how the activation ended and that --fresh
+// starts another, and exits as that run did.
+func reportEnded(stdout, stderr io.Writer, ended *executor.ActivationEndedError, f runFlags) error {
+	sum := ended.Summary
+	if f.output == "jsonl" {
+		st := executor.Finished
+		if !sum.OK {
+			st = executor.Failed
+		}
+		b, _ := executor.Event{Time: time.Now().UTC(), Kind: executor.EventRun, Pipeline: sum.PipelineID, Status: st, Message: ended.Error()}.MarshalJSON()
+		fmt.Fprintf(stdout, "%s\n", b)
+	} else {
+		printSummary(stdout, sum, f.summary == "full")
+	}
+	fmt.Fprintf(stderr, "dpl: %s\n", ended.Error())
+	if !sum.OK {
 		return withCode(exitFailed, nil)
 	}
 	return nil

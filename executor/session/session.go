@@ -94,7 +94,10 @@ type result struct {
 }
 
 // Open resumes the pipeline's unfinished activation in the store, or
-// starts a new one. Nothing runs until Start.
+// starts a new one. When the latest activation ended and is asked for the
+// same way (definition, parameters, Until) it starts nothing and returns
+// an *executor.ActivationEndedError (Fresh starts a new one). Nothing runs
+// until Start.
 func Open(opts Options) (*Session, error) {
 	eng, err := executor.New(executor.Options{
 		Definition: opts.Definition, Source: opts.Source,
@@ -103,6 +106,7 @@ func Open(opts Options) (*Session, error) {
 		Store:        opts.Store, StateDir: opts.StateDir,
 		Notifier: opts.Notifier,
 		Params:   opts.Params, RetryDelay: opts.RetryDelay, Until: opts.Until, Fresh: opts.Fresh,
+		KeepEnded: true, // the same command again reports the ended run; Fresh starts another
 		RemoteAll: opts.Serve != "",
 	})
 	if err != nil {

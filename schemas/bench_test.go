@@ -46,7 +46,7 @@ func BenchmarkValidateShellCommandActivitySchema(b *testing.B) {
 	inst := typicalShellCommand()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := ValidateWith("ShellCommandActivity", inst, Options{AlwaysSchema: true}); err != nil {
+		if _, err := ValidateWithSchema("ShellCommandActivity", inst, Options{}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -8,119 +8,57 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/santhosh-tekuri/jsonschema/v5"
-
 	"github.com/dpl-dev/dpl/definition/period"
 )
-
-// explain turns a jsonschema error tree into Violations. The tree says
-// where the instance failed (instance location) and which keyword failed
-// (keyword location); the catalogue says what the field or constraint
-// means, so the messages are written from the catalogue rather than from
-// jsonschema's generic wording.
-func explain(t *Type, inst map[string]any, ve *jsonschema.ValidationError) []Violation {
-	var leaves []*jsonschema.ValidationError
-	collectLeaves(ve, &leaves)
-	var out []Violation
-	done := map[string]bool{}
-	cons := constraintsOf(t)
-	for _, l := range leaves {
-		field, _ := fieldPath(l.InstanceLocation)
-		if field != "" {
-			if done["field:"+field] {
-				continue
-			}
-			done["field:"+field] = true
-			if v, ok := fieldViolation(t, field, inst[field], l); ok {
-				out = append(out, v)
-			}
-			continue
-		}
-		kw := l.KeywordLocation
-		key := kw
-		if rest, ok := strings.CutPrefix(kw, "/allOf/"); ok {
-			n, _, _ := strings.Cut(rest, "/")
-			key = "/allOf/" + n
-		}
-		if done[key] {
-			continue
-		}
-		done[key] = true
-		switch {
-		case key == "/additionalProperties":
-			out = append(out, unknownFields(t, inst)...)
-		case key == "/required":
-			out = append(out, missingFields(t, inst)...)
-		case strings.HasPrefix(key, "/allOf/"):
-			n, err := strconv.Atoi(strings.TrimPrefix(key, "/allOf/"))
-			if err != nil || n >= len(cons) {
-				out = append(out, generic("", l))
-				continue
-			}
-			out = append(out, constraintViolations(t, cons[n], inst)...)
-		default:
-			out = append(out, generic("", l))
-		}
-	}
-	return out
-}
-
-func collectLeaves(ve *jsonschema.ValidationError, out *[]*jsonschema.ValidationError) {
-	if len(ve.Causes) == 0 {
-		*out = append(*out, ve)
-		return
-	}
-	for _, c := range ve.Causes {
-		collectLeaves(c, out)
-	}
-}
 
 func violation(code, field, format string, a ...any) Violation {
 	return Violation{Field: field, Index: -1, Code: code,
 		Message: fmt.Sprintf("%s: '%s' %s", code, field, fmt.Sprintf(format, a...))}
 }
 
-// generic is the fallback for a failure the catalogue cannot explain; it
-// should not happen, but must never lose the error.
-func generic(field string, l *jsonschema.ValidationError) Violation {
-	return violation(CodeInvalidValue, field, "%s", l.Message)
-}
-
 var userFieldInfo = &FieldInfo{Name: "my…", Kind: KindAny, Multi: true, Evaluated: true}
 
-func fieldViolation(t *Type, field string, value any, l *jsonschema.ValidationError) (Violation, bool) {
+// fieldViolation explains why the schema rejects the value of a field.
+// known is false for a field the type does not have (unknownFields reports
+// it); explained is false when the catalogue finds nothing wrong with the
+// value, which would mean the schema and the catalogue disagree.
+func fieldViolation(t *Type, field string, value any) (v Violation, known, explained bool) {
 	fi, ok := t.Field(field)
 	if !ok {
 		if !IsUserField(field) {
-			return Violation{}, false // reported by unknownFields
+			return Violation{}, false, false
 		}
 		fi = userFieldInfo
 	}
 	if field == "type" {
 		if s, ok := value.(string); ok && s != t.Name {
-			return violation(CodeInvalidValue, field, "is %q but the object is checked as %s", s, t.Name), true
+			return violation(CodeInvalidValue, field, "is %q but the object is checked as %s", s, t.Name), true, true
 		}
 	}
 	if list, ok := value.([]any); ok {
 		switch {
 		case len(list) == 0:
-			return violation(CodeInvalidValue, field, "must not be an empty list"), true
+			return violation(CodeInvalidValue, field, "must not be an empty list"), true, true
 		case !fi.Multi && len(list) > 1:
-			return violation(CodeInvalidValue, field, "takes a single value, but the list has %d", len(list)), true
+			return violation(CodeInvalidValue, field, "takes a single value, but the list has %d", len(list)), true, true
 		}
 		for i, e := range list {
 			if msg, hint := elemProblem(fi, e); msg != "" {
 				v := violation(CodeInvalidValue, field, "element %d: %s", i+1, msg)
 				v.Index, v.Hint = i, hint
-				return v, true
+				return v, true, true
 			}
 		}
 	} else if msg, hint := elemProblem(fi, value); msg != "" {
 		v := violation(CodeInvalidValue, field, "%s", msg)
 		v.Hint = hint
-		return v, true
+		return v, true, true
 	}
-	return generic(field, l), true
+	if field == "type" {
+		// The schema's const: a one-element list of the right name, say.
+		return violation(CodeInvalidValue, field, "value must be %q", t.Name), true, true
+	}
+	return Violation{}, true, false
 }
 
 // elemProblem describes what is wrong with one value of a field, or

@@ -26,7 +26,7 @@ func FuzzValidate(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		slow, err := ValidateWith(typ, inst, Options{AlwaysSchema: true})
+		slow, err := ValidateWithSchema(typ, inst, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

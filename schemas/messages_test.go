@@ -24,7 +24,7 @@ func TestNoRawMessages(t *testing.T) {
 			}
 		}
 		for _, m := range muts {
-			vs, _ := ValidateWith(name, m, Options{AlwaysSchema: true})
+			vs, _ := ValidateWithSchema(name, m, Options{})
 			for _, v := range vs {
 				raw := strings.Contains(v.Message, "expected") || strings.Contains(v.Message, "pattern") ||
 					strings.Contains(v.Message, "missing properties") || strings.Contains(v.Message, "not valid") ||

@@ -1,26 +1,15 @@
 package schemas
 
 import (
-	"bytes"
 	"embed"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"path"
 	"sort"
-	"strings"
-	"sync"
-
-	"github.com/santhosh-tekuri/jsonschema/v5"
 )
 
 //go:embed types/*.json common/*.json catalog.json
 var files embed.FS
-
-// baseURL is where the embedded files live for the compiler; nothing is
-// ever fetched from it.
-const baseURL = "file:///dpl/schemas/"
 
 // ErrUnknownType is matched (errors.Is) by the error Validate returns for a
 // type name that is not in the catalogue.
@@ -45,56 +34,6 @@ func (e *UnknownTypeError) Is(target error) bool { return target == ErrUnknownTy
 
 func unknownType(name string) error {
 	return &UnknownTypeError{Name: name, Suggestion: Suggest(name, names)}
-}
-
-var (
-	compileOnce sync.Once
-	compiled    map[string]*jsonschema.Schema
-	compileErr  error
-)
-
-// compileAll compiles every type schema once; the common files are added
-// as resources so that relative $refs resolve without touching any disk.
-func compileAll() (map[string]*jsonschema.Schema, error) {
-	compileOnce.Do(func() {
-		c := jsonschema.NewCompiler()
-		c.Draft = jsonschema.Draft7
-		c.LoadURL = func(s string) (io.ReadCloser, error) {
-			return nil, fmt.Errorf("schemas: unexpected external reference %s", s)
-		}
-		err := fs.WalkDir(files, ".", func(p string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() || path.Ext(p) != ".json" || p == "catalog.json" {
-				return err
-			}
-			data, err := files.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			return c.AddResource(baseURL+p, bytes.NewReader(data))
-		})
-		if err != nil {
-			compileErr = fmt.Errorf("schemas: load embedded files: %w", err)
-			return
-		}
-		out := make(map[string]*jsonschema.Schema, len(names))
-		for _, n := range names {
-			s, err := c.Compile(baseURL + "types/" + n + ".json")
-			if err != nil {
-				compileErr = fmt.Errorf("schemas: compile %s: %w", n, err)
-				return
-			}
-			out[n] = s
-		}
-		compiled = out
-	})
-	return compiled, compileErr
-}
-
-// Compile compiles every embedded schema (once) and reports the first
-// failure; Validate calls it implicitly.
-func Compile() error {
-	_, err := compileAll()
-	return err
 }
 
 // Schema returns the JSON text of a type's schema file as embedded.
@@ -164,10 +103,6 @@ type Options struct {
 	// where it fits. Warnings about inherited fields are skipped as well
 	// (they belong to the object that writes the field).
 	Inherited func(field string) bool
-	// AlwaysSchema runs the JSON Schema even when the allocation-free
-	// pre-check (fast.go) finds the object valid. The verdict is the same;
-	// tests use it to check that claim.
-	AlwaysSchema bool
 }
 
 // Validate checks an object's effective fields against its type's schema.
@@ -189,33 +124,16 @@ func ValidateWith(typeName string, instance map[string]any, opts Options) ([]Vio
 		return nil, unknownType(typeName)
 	}
 	drop, out := dropList(t, instance, opts.Inherited)
-	if opts.AlwaysSchema || !fastValid(t, instance, drop) {
-		// Compile only when needed: a valid definition never pays for it.
-		schemas, err := compileAll()
-		if err != nil {
+	if !fastValid(t, instance, drop) {
+		inst := withoutKeys(instance, drop)
+		if err := checkJSONValues(t, inst); err != nil {
 			return nil, err
 		}
-		sv, err := schemaViolations(schemas[typeName], t, withoutKeys(instance, drop))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, sv...)
+		out = append(out, violationsOf(t, inst)...)
 	}
 	out = append(out, extraChecks(t, instance, drop, opts.Inherited, out)...)
 	sortViolations(out)
 	return out, nil
-}
-
-// schemaViolations runs the compiled JSON Schema and explains its errors.
-func schemaViolations(s *jsonschema.Schema, t *Type, inst map[string]any) ([]Violation, error) {
-	if err := s.Validate(inst); err != nil {
-		var ve *jsonschema.ValidationError
-		if !errors.As(err, &ve) {
-			return nil, fmt.Errorf("schemas: validate %s: %w", t.Name, err)
-		}
-		return explain(t, inst, ve), nil
-	}
-	return nil, nil
 }
 
 // dropList returns the fields Validate ignores: inherited fields the type
@@ -274,15 +192,4 @@ func sortViolations(vs []Violation) {
 		}
 		return vs[i].Code < vs[j].Code
 	})
-}
-
-// fieldPath returns the first element of a JSON pointer ("" for the root).
-func fieldPath(ptr string) (field string, rest string) {
-	ptr = strings.TrimPrefix(ptr, "/")
-	if ptr == "" {
-		return "", ""
-	}
-	field, rest, _ = strings.Cut(ptr, "/")
-	field = strings.ReplaceAll(strings.ReplaceAll(field, "~1", "/"), "~0", "~")
-	return field, rest
 }

@@ -68,7 +68,7 @@ func instance(typ string) map[string]any {
 }
 
 func TestCompileAll(t *testing.T) {
-	if err := Compile(); err != nil {
+	if _, err := compileAll(); err != nil {
 		t.Fatal(err)
 	}
 	if got := len(TypeNames()); got != 41 {
@@ -83,7 +83,7 @@ func TestValidInstances(t *testing.T) {
 			continue
 		}
 		for _, always := range []bool{false, true} {
-			vs, err := ValidateWith(name, instance(name), Options{AlwaysSchema: always})
+			vs, err := validateHow(always, name, instance(name), Options{})
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
@@ -204,7 +204,7 @@ func TestInvalid(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, always := range []bool{false, true} {
-				vs, err := ValidateWith(tc.typ, tc.inst, Options{AlwaysSchema: always})
+				vs, err := validateHow(always, tc.typ, tc.inst, Options{})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -358,7 +358,7 @@ func TestConcurrentValidate(t *testing.T) {
 				if i%2 == 1 {
 					inst["retryDelay"] = "soon"
 				}
-				vs, _ := ValidateWith(name, inst, Options{AlwaysSchema: i%4 < 2})
+				vs, _ := validateHow(i%4 < 2, name, inst, Options{})
 				for _, v := range vs {
 					if !v.Warning {
 						errs++

@@ -52,8 +52,8 @@ func BenchmarkGraphView500(b *testing.B) {
 	m := New(Options{Source: bigSource(500, 3), Now: fixedNow, Tick: -1})
 	m.width, m.height = 140, 45
 	m.resize()
-	m.gsel = m.gorder[len(m.gorder)/2]
-	m.scrollGraphToSel()
+	m.graph.sel = m.graph.order[len(m.graph.order)/2]
+	m.graph.scrollGraphToSel(&m.shared)
 	benchView(b, m)
 }
 
@@ -63,9 +63,9 @@ func BenchmarkGraphView500Boxes(b *testing.B) {
 	m := New(Options{Source: bigSource(500, 3), Now: fixedNow, Tick: -1})
 	m.width, m.height = 140, 45
 	m.resize()
-	m.compact, m.compactChosen = false, true
-	m.gsel = m.gorder[len(m.gorder)/2]
-	m.scrollGraphToSel()
+	m.graph.compact, m.graph.compactChosen = false, true
+	m.graph.sel = m.graph.order[len(m.graph.order)/2]
+	m.graph.scrollGraphToSel(&m.shared)
 	benchView(b, m)
 }
 
@@ -87,8 +87,8 @@ func BenchmarkGridView2000(b *testing.B) {
 	m.width, m.height = 140, 45
 	m.setPane(viewGrid)
 	m.resize()
-	m.grow, m.gcol = 10, 50
-	m.clampGrid()
+	m.grid.row, m.grid.col = 10, 50
+	m.grid.clamp(&m.shared)
 	benchView(b, m)
 }
 
@@ -99,8 +99,8 @@ func BenchmarkGridView100x100(b *testing.B) {
 	m.width, m.height = 140, 45
 	m.setPane(viewGrid)
 	m.resize()
-	m.grow, m.gcol = 50, 50
-	m.clampGrid()
+	m.grid.row, m.grid.col = 50, 50
+	m.grid.clamp(&m.shared)
 	benchView(b, m)
 }
 

@@ -57,7 +57,7 @@ func (m *Model) runCommand(line string) tea.Cmd {
 			m.setFlash(fmt.Sprintf("no instance %q in this run", id), true)
 			return nil
 		}
-		m.openLogs(id)
+		m.openLogs(id, -1)
 		return m.tick()
 	case "rerun", "cancel", "try_cancel", "finish", "mark_finished", "mark-finished":
 		cmd := map[string]string{"rerun": executor.CmdRerun, "cancel": executor.CmdTryCancel, "try_cancel": executor.CmdTryCancel,

@@ -18,8 +18,8 @@ func TestBatchedKeysAllHandled(t *testing.T) {
 	s := start(t, newFake(), Options{}, 100, 30).press("2").waitFor("[2 Instances]")
 	s.tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("jjl")})
 	m := s.final()
-	if m.grow != 2 || m.gcol != 1 {
-		t.Errorf("after \"jjl\" the grid selection is row %d column %d, want row 2 column 1", m.grow, m.gcol)
+	if m.grid.row != 2 || m.grid.col != 1 {
+		t.Errorf("after \"jjl\" the grid selection is row %d column %d, want row 2 column 1", m.grid.row, m.grid.col)
 	}
 }
 

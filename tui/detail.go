@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
@@ -43,28 +44,57 @@ func fieldLines(fs []task.Field) []fieldLine {
 	return out
 }
 
-func (m *Model) openDetail(id string) {
-	if m.view != viewDetail {
-		m.push(viewDetail)
-	}
-	m.detailID = id
-	m.detail.GotoTop()
-	m.loadDetail()
+// detailPane is one instance: its state, why it waits, its attempts (one
+// selected, the latest by default, whose logs L and enter open) and its
+// evaluated fields.
+type detailPane struct {
+	id     string
+	vp     viewport.Model
+	fields []fieldLine
+	err    error
+	// att is the selected attempt's index; latest follows new attempts
+	// until the operator picks one.
+	att    int
+	latest bool
+	// attLine is the selected attempt's line in the text, to scroll to.
+	attLine int
 }
 
-// loadDetail fetches the instance's evaluated fields and redraws.
-func (m *Model) loadDetail() {
+func (p *detailPane) open(s *shared, id string) {
+	p.id, p.att, p.latest = id, -1, true
+	p.vp.GotoTop()
+	p.load(s)
+}
+
+// load fetches the instance's evaluated fields and redraws.
+func (p *detailPane) load(s *shared) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	fs, err := m.src.Describe(ctx, m.detailID)
-	m.detailFields, m.detailErr = fieldLines(fs), err
-	m.renderDetail()
+	fs, err := s.src.Describe(ctx, p.id)
+	p.fields, p.err = fieldLines(fs), err
+	p.render(s)
 }
 
-func (m *Model) renderDetail() {
-	m.detail.Width, m.detail.Height = m.width, m.bodyHeight()
-	m.detail.SetContent(ansi.Wrap(m.detailText(), max(m.width, 10), " "))
+// refresh redraws with the new statuses and attempts; the fields are
+// fetched again only by load.
+func (p *detailPane) refresh(s *shared) { p.render(s) }
+
+func (p *detailPane) render(s *shared) {
+	p.vp.Width, p.vp.Height = s.width, s.bodyHeight()
+	p.vp.SetContent(ansi.Wrap(p.text(s), max(s.width, 10), " "))
 }
+
+func (p *detailPane) view(*shared, int) string { return p.vp.View() }
+
+func (p *detailPane) scroll(_ *shared, _, dy int) {
+	if dy < 0 {
+		p.vp.ScrollUp(-dy)
+	} else {
+		p.vp.ScrollDown(dy)
+	}
+}
+
+func (p *detailPane) selection(s *shared) (string, string) { return p.id, s.componentOf(p.id) }
 
 func fmtClock(t time.Time) string {
 	if t.IsZero() {
@@ -73,20 +103,19 @@ func fmtClock(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04:05")
 }
 
-func (m *Model) detailText() string {
-	k, ok := m.instIdx[m.detailID]
+func (p *detailPane) text(s *shared) string {
+	k, ok := s.instIdx[p.id]
 	if !ok {
-		return fmt.Sprintf("%s: no such instance in this run", m.detailID)
+		return fmt.Sprintf("%s: no such instance in this run", p.id)
 	}
-	in := &m.insts[k]
+	in := &s.insts[k]
 	var b strings.Builder
-	lab := func(s string) string { return m.th.label.Render(fmt.Sprintf("%-11s", s)) }
+	lab := func(t string) string { return s.th.label.Render(fmt.Sprintf("%-11s", t)) }
 	st := executor.Status(in.Status)
-	b.WriteString(m.th.title.Render(in.ID) + "\n")
+	b.WriteString(s.th.title.Render(in.ID) + "\n")
 	b.WriteString(lab("component") + fmt.Sprintf("%s (%s, %s)\n", in.Component, in.Type, in.Kind))
-	var p pen = m.th.pen(st, false)
 	b.WriteString(lab("status"))
-	p.paint(&b, statusText(st)+" ("+in.Status+")")
+	s.th.pen(st, false).paint(&b, statusText(st)+" ("+in.Status+")")
 	if in.MarkedFinished {
 		b.WriteString(" — marked finished by the operator")
 	}
@@ -102,8 +131,8 @@ func (m *Model) detailText() string {
 	b.WriteString(lab("actual") + actual + "\n")
 	if in.Resource != "" {
 		b.WriteString(lab("runs on") + in.Resource)
-		if rk, ok := m.instIdx[in.Resource]; ok {
-			b.WriteString("  " + statusText(executor.Status(m.insts[rk].Status)))
+		if rk, ok := s.instIdx[in.Resource]; ok {
+			b.WriteString("  " + statusText(executor.Status(s.insts[rk].Status)))
 		}
 		b.WriteByte('\n')
 	}
@@ -112,7 +141,7 @@ func (m *Model) detailText() string {
 	}
 	if in.ErrorMessage != "" || in.ErrorID != "" {
 		b.WriteString(lab("error"))
-		m.th.pen(executor.Failed, false).paint(&b, strings.TrimPrefix(in.ErrorID+": "+in.ErrorMessage, ": "))
+		s.th.pen(executor.Failed, false).paint(&b, strings.TrimPrefix(in.ErrorID+": "+in.ErrorMessage, ": "))
 		b.WriteByte('\n')
 	}
 	if in.CascadeFrom != "" {
@@ -124,30 +153,42 @@ func (m *Model) detailText() string {
 	if in.Kind == "precondition" && !in.LastCheck.IsZero() {
 		fmt.Fprintf(&b, "%slast checked %s: %s", lab("checks"), in.LastCheck.UTC().Format("15:04:05"), orDash(in.LastResult))
 		if !in.NextCheck.IsZero() && !st.Terminal() {
-			fmt.Fprintf(&b, ", next %s (%s)", in.NextCheck.UTC().Format("15:04:05"), m.rel(in.NextCheck))
+			fmt.Fprintf(&b, ", next %s (%s)", in.NextCheck.UTC().Format("15:04:05"), s.rel(in.NextCheck))
 		}
 		b.WriteByte('\n')
 	}
 	if !in.NextAttempt.IsZero() && !st.Terminal() {
-		fmt.Fprintf(&b, "%sattempt %d at %s (%s)\n", lab("retry"), in.Attempts+1, in.NextAttempt.UTC().Format("15:04:05"), m.rel(in.NextAttempt))
+		fmt.Fprintf(&b, "%sattempt %d at %s (%s)\n", lab("retry"), in.Attempts+1, in.NextAttempt.UTC().Format("15:04:05"), s.rel(in.NextAttempt))
 	}
 
 	if len(in.WaitingOn) > 0 && !st.Terminal() {
-		b.WriteString("\n" + m.th.title.Render("Why not running") + "\n")
+		b.WriteString("\n" + s.th.title.Render("Why not running") + "\n")
 		for _, w := range in.WaitingOn {
-			b.WriteString("  " + m.waitingText(w) + "\n")
+			b.WriteString("  " + waitingText(s, w) + "\n")
 		}
 	}
 
-	atts := m.src.Attempts(in.ID)
-	b.WriteString("\n" + m.th.title.Render(fmt.Sprintf("Attempts (%d)", len(atts))) + "\n")
+	atts := s.src.Attempts(in.ID)
+	if p.latest || p.att >= len(atts) {
+		p.att = len(atts) - 1
+	}
+	title := fmt.Sprintf("Attempts (%d)", len(atts))
+	if len(atts) > 1 {
+		title += "  [/] select · L logs of the selected"
+	}
+	b.WriteString("\n" + s.th.title.Render(title) + "\n")
 	if len(atts) == 0 {
 		b.WriteString("  none yet\n")
 	}
-	for _, a := range atts {
+	for i, a := range atts {
 		ast := executor.Status(a.Status)
-		fmt.Fprintf(&b, "  #%d  ", a.N)
-		m.th.pen(ast, false).paint(&b, fmt.Sprintf("%-16s", statusText(ast)))
+		mark := "  "
+		if i == p.att {
+			mark = "▸ "
+			p.attLine = strings.Count(b.String(), "\n")
+		}
+		fmt.Fprintf(&b, "%s#%d  ", mark, a.N)
+		s.th.pen(ast, false).paint(&b, fmt.Sprintf("%-16s", statusText(ast)))
 		fmt.Fprintf(&b, "  %s → %s", clockOnly(a.ActualStart), clockOnly(a.ActualEnd))
 		if !a.ActualStart.IsZero() && !a.ActualEnd.IsZero() {
 			fmt.Fprintf(&b, " (%s)", a.ActualEnd.Sub(a.ActualStart).Round(time.Millisecond))
@@ -158,7 +199,7 @@ func (m *Model) detailText() string {
 		b.WriteByte('\n')
 		if a.ErrorMessage != "" || a.ErrorID != "" {
 			b.WriteString("       ")
-			m.th.pen(executor.Failed, false).paint(&b, strings.TrimPrefix(a.ErrorID+": "+firstLine(a.ErrorMessage), ": "))
+			s.th.pen(executor.Failed, false).paint(&b, strings.TrimPrefix(a.ErrorID+": "+firstLine(a.ErrorMessage), ": "))
 			b.WriteByte('\n')
 		}
 		if a.Stdout != "" || a.Stderr != "" {
@@ -166,17 +207,17 @@ func (m *Model) detailText() string {
 		}
 	}
 
-	b.WriteString("\n" + m.th.title.Render("Effective fields (evaluated, secrets masked)") + "\n")
-	if m.detailErr != nil {
+	b.WriteString("\n" + s.th.title.Render("Effective fields (evaluated, secrets masked)") + "\n")
+	if p.err != nil {
 		b.WriteString("  ")
-		m.th.pen(executor.Failed, false).paint(&b, m.detailErr.Error())
+		s.th.pen(executor.Failed, false).paint(&b, p.err.Error())
 		b.WriteByte('\n')
 	}
 	w := 4
-	for _, f := range m.detailFields {
+	for _, f := range p.fields {
 		w = max(w, min(len(f.key), 24))
 	}
-	for _, f := range m.detailFields {
+	for _, f := range p.fields {
 		v := f.value
 		if f.ref {
 			v = "→ " + v
@@ -209,57 +250,75 @@ func firstLine(s string) string {
 
 // waitingText explains one entry of @waitingOn: an instance (with the
 // precondition's last check and the next one), or the engine's words.
-func (m *Model) waitingText(w string) string {
-	k, ok := m.instIdx[w]
+func waitingText(s *shared, w string) string {
+	k, ok := s.instIdx[w]
 	if !ok {
 		return "waiting on " + w
 	}
-	o := &m.insts[k]
+	o := &s.insts[k]
 	if o.Kind == "precondition" {
-		s := "waiting on precondition " + o.Component
+		text := "waiting on precondition " + o.Component
 		if !o.LastCheck.IsZero() {
-			s += fmt.Sprintf(", last checked %s (%s)", o.LastCheck.UTC().Format("15:04:05"), orDash(o.LastResult))
+			text += fmt.Sprintf(", last checked %s (%s)", o.LastCheck.UTC().Format("15:04:05"), orDash(o.LastResult))
 		} else {
-			s += ", not checked yet"
+			text += ", not checked yet"
 		}
 		if !o.NextCheck.IsZero() {
-			s += fmt.Sprintf(", next %s (%s)", o.NextCheck.UTC().Format("15:04:05"), m.rel(o.NextCheck))
+			text += fmt.Sprintf(", next %s (%s)", o.NextCheck.UTC().Format("15:04:05"), s.rel(o.NextCheck))
 		}
-		return s
+		return text
 	}
 	return fmt.Sprintf("waiting on %s %s (%s)", o.Kind, o.ID, statusText(executor.Status(o.Status)))
 }
 
-func (m *Model) detailKey(msg tea.KeyMsg) tea.Cmd {
-	k := m.keys
+func (p *detailPane) key(s *shared, msg tea.KeyMsg) tea.Cmd {
+	k := s.keys
 	switch {
 	case key.Matches(msg, k.Back):
-		return m.pop()
-	case key.Matches(msg, k.Rerun):
-		return m.askInstance(executor.CmdRerun, m.detailID)
-	case key.Matches(msg, k.Cancel):
-		return m.askInstance(executor.CmdTryCancel, m.detailID)
-	case key.Matches(msg, k.Finish):
-		return m.askInstance(executor.CmdMarkFinished, m.detailID)
-	case key.Matches(msg, k.Pause):
-		return m.togglePause(m.selectedComponent())
-	case key.Matches(msg, k.Logs):
-		m.openLogs(m.detailID)
-		return m.tick()
+		s.ask(intent{kind: intentBack})
+	case key.Matches(msg, k.Logs), key.Matches(msg, k.Open):
+		s.ask(intent{kind: intentLogs, instance: p.id, attempt: p.att})
+	case key.Matches(msg, k.Attempt):
+		p.selectAttempt(s, msg.String() == "]")
 	case key.Matches(msg, k.Top):
-		m.detail.GotoTop()
+		p.vp.GotoTop()
 	case key.Matches(msg, k.Bottom):
-		m.detail.GotoBottom()
+		p.vp.GotoBottom()
 	case key.Matches(msg, k.Up):
-		m.detail.ScrollUp(1)
+		p.vp.ScrollUp(1)
 	case key.Matches(msg, k.Down):
-		m.detail.ScrollDown(1)
+		p.vp.ScrollDown(1)
 	case key.Matches(msg, k.HalfUp):
-		m.detail.HalfPageUp()
+		p.vp.HalfPageUp()
 	case key.Matches(msg, k.HalfDown):
-		m.detail.HalfPageDown()
+		p.vp.HalfPageDown()
 	}
 	return nil
+}
+
+// selectAttempt moves the attempt selection (] newer, [ older) and
+// scrolls it into view.
+func (p *detailPane) selectAttempt(s *shared, newer bool) {
+	n := len(s.src.Attempts(p.id))
+	if n == 0 {
+		s.setFlash("no attempt yet", true)
+		return
+	}
+	cur := p.att
+	if cur < 0 || cur >= n {
+		cur = n - 1
+	}
+	if newer {
+		cur++
+	} else {
+		cur--
+	}
+	p.att = clamp(cur, 0, n-1)
+	p.latest = p.att == n-1
+	p.render(s)
+	if p.attLine < p.vp.YOffset || p.attLine >= p.vp.YOffset+p.vp.Height {
+		p.vp.SetYOffset(max(p.attLine-p.vp.Height/3, 0))
+	}
 }
 
 // latestAttempt is the index of the newest attempt, -1 when none.

@@ -13,39 +13,114 @@ import (
 // The graph pane: boxes laid out in layers, or compact (one line per
 // node) when the boxes would not be readable on the screen.
 
-func (m *Model) graphRows() int { return max(m.bodyHeight()-1, 1) }
+type graphPane struct {
+	layout   *graphLayout
+	gv       *graphView
+	order    []int           // view nodes in reading order
+	expanded map[string]bool // sibling families shown one by one
+	// allEdges shows resources and data nodes with their edges; compact
+	// is the one-line-per-node layout, compactChosen when the operator
+	// picked it (else it follows the screen size).
+	allEdges, compact, compactChosen bool
+	sel, x, y                        int
+}
+
+func newGraphPane() *graphPane { return &graphPane{expanded: map[string]bool{}} }
+
+// refresh keeps the layout: statuses are read when drawing.
+func (p *graphPane) refresh(*shared) {}
+
+func (p *graphPane) scroll(s *shared, dx, dy int) {
+	p.x = clamp(p.x+dx, 0, max(p.layout.w-s.width, 0))
+	p.y = clamp(p.y+dy, 0, max(p.layout.h-graphRows(s), 0))
+}
+
+// comp is the selected node's component, -1 for a group.
+func (p *graphPane) comp() int {
+	if p.gv == nil || p.sel >= len(p.gv.nodes) {
+		return -1
+	}
+	return p.gv.nodes[p.sel].comp
+}
+
+func (p *graphPane) selection(s *shared) (string, string) {
+	c := p.comp()
+	if c < 0 {
+		return "", ""
+	}
+	inst := ""
+	if k := s.compCur[c]; k >= 0 {
+		inst = s.insts[k].ID
+	}
+	return inst, s.comps[c].ID
+}
+
+// open is enter: a group expands; a component with several instances
+// opens its row of the instances grid (every period, the current one
+// selected); one with a single instance opens it.
+func (p *graphPane) open(s *shared) {
+	n := &p.gv.nodes[p.sel]
+	if n.comp < 0 {
+		p.toggleExpand(s)
+		return
+	}
+	switch list := s.compInsts[n.comp]; len(list) {
+	case 0:
+		s.setFlash("no instance here yet", true)
+	case 1:
+		s.ask(intent{kind: intentDetail, instance: s.insts[list[0]].ID})
+	default:
+		s.ask(intent{kind: intentInstances, comp: n.comp})
+	}
+}
+
+// jumpToMatch moves the selection to the first matching component.
+func (p *graphPane) jumpToMatch(s *shared) {
+	if s.filter == nil || nodeMatches(s, &p.gv.nodes[p.sel]) {
+		return
+	}
+	for _, v := range p.order {
+		if nodeMatches(s, &p.gv.nodes[v]) {
+			p.sel = v
+			p.scrollGraphToSel(s)
+			return
+		}
+	}
+}
+
+func graphRows(s *shared) int { return max(s.bodyHeight()-1, 1) }
 
 // rebuildGraph lays the view out again (edges toggled, a family expanded
 // or collapsed), keeping the selection on the same component.
-func (m *Model) rebuildGraph() {
+func (p *graphPane) rebuildGraph(s *shared) {
 	keep := -1
-	if m.gview != nil && m.gsel < len(m.gview.nodes) {
-		keep = m.gview.nodes[m.gsel].members[0]
+	if p.gv != nil && p.sel < len(p.gv.nodes) {
+		keep = p.gv.nodes[p.sel].members[0]
 	}
-	m.gview = buildGraphView(m.comps, m.showAllEdges, m.expanded)
-	m.graph = m.gview.layout
-	m.gorder = m.gview.order()
-	m.gsel = 0
-	if len(m.gorder) > 0 {
-		m.gsel = m.gorder[0]
+	p.gv = buildGraphView(s.comps, p.allEdges, p.expanded)
+	p.layout = p.gv.layout
+	p.order = p.gv.order()
+	p.sel = 0
+	if len(p.order) > 0 {
+		p.sel = p.order[0]
 	}
-	if keep >= 0 && m.gview.byComp[keep] >= 0 {
-		m.gsel = m.gview.byComp[keep]
+	if keep >= 0 && p.gv.byComp[keep] >= 0 {
+		p.sel = p.gv.byComp[keep]
 	}
-	m.fitGraph()
+	p.fitGraph(s)
 }
 
 // fitGraph picks the compact layout when the boxes would need more than
 // about two screens in either direction, unless the operator chose (z).
-func (m *Model) fitGraph() {
-	if !m.compactChosen {
-		m.compact = m.graph.w > 2*m.width || m.graph.h > 2*m.graphRows()
+func (p *graphPane) fitGraph(s *shared) {
+	if !p.compactChosen {
+		p.compact = p.layout.w > 2*s.width || p.layout.h > 2*graphRows(s)
 	}
-	m.scrollGraphToSel()
+	p.scrollGraphToSel(s)
 }
 
-func (m *Model) compLook(i int) nodeLook {
-	n := &m.gview.nodes[i]
+func (p *graphPane) compLook(s *shared, i int) nodeLook {
+	n := &p.gv.nodes[i]
 	label := n.label
 	if n.badge != "" {
 		label += " ⚙" + n.badge
@@ -53,22 +128,22 @@ func (m *Model) compLook(i int) nodeLook {
 	var st executor.Status
 	var text string
 	if n.comp < 0 {
-		st = m.groupStatus(n)
-		text = shortCounts(m.nodeCounts(n))
+		st = s.groupStatus(n)
+		text = shortCounts(s.nodeCounts(n))
 		if text == "" {
 			text = statusText(statusNone)
 		}
 	} else {
 		c := n.comp
 		st = executor.Status(statusNone)
-		if k := m.compCur[c]; k >= 0 {
-			st = executor.Status(m.insts[k].Status)
+		if k := s.compCur[c]; k >= 0 {
+			st = executor.Status(s.insts[k].Status)
 		}
 		text = statusText(st)
-		if list := m.compInsts[c]; len(list) > 1 {
+		if list := s.compInsts[c]; len(list) > 1 {
 			done, bad := 0, 0
 			for _, k := range list {
-				s := executor.Status(m.insts[k].Status)
+				s := executor.Status(s.insts[k].Status)
 				if s == executor.Finished || s == executor.Skipped {
 					done++
 				} else if s.Bad() {
@@ -80,112 +155,112 @@ func (m *Model) compLook(i int) nodeLook {
 				text += fmt.Sprintf(" ✗%d", bad)
 			}
 		}
-		if m.paused[m.comps[c].ID] && st != executor.Paused {
+		if s.paused[s.comps[c].ID] && st != executor.Paused {
 			text += " ‖"
 		}
-		if k := m.compCur[c]; k >= 0 && m.marked[m.insts[k].ID] {
+		if k := s.compCur[c]; k >= 0 && s.marked[s.insts[k].ID] {
 			text = "• " + text // marked for a bulk action
 		}
 	}
-	p := m.th.pen(st, i == m.gsel)
-	if !m.nodeMatches(n) {
-		p = m.th.dim
+	look := s.th.pen(st, i == p.sel)
+	if !nodeMatches(s, n) {
+		look = s.th.dim
 	}
-	return nodeLook{label: label, status: text, pen: p}
+	return nodeLook{label: label, status: text, pen: look}
 }
 
-func (m *Model) nodeMatches(n *vnode) bool {
-	if m.filter == nil {
+func nodeMatches(s *shared, n *vnode) bool {
+	if s.filter == nil {
 		return true
 	}
 	for _, c := range n.members {
-		if m.matches(m.comps[c].ID) {
+		if s.matches(s.comps[c].ID) {
 			return true
 		}
 	}
 	return false
 }
 
-func (m *Model) graphView(h int) string {
-	if len(m.comps) == 0 {
+func (p *graphPane) view(s *shared, h int) string {
+	if len(s.comps) == 0 {
 		return "no components to show: the definition has no activities, data nodes, resources or preconditions"
 	}
 	var b strings.Builder
-	if m.compact {
-		m.compactView(&b, h-1)
+	if p.compact {
+		p.compactView(s, &b, h-1)
 	} else {
-		m.graph.render(&b, m.gx, m.gy, m.width, h-1, m.gsel, m.compLook, m.th.edge)
+		p.layout.render(&b, p.x, p.y, s.width, h-1, p.sel, func(i int) nodeLook { return p.compLook(s, i) }, s.th.edge)
 	}
 	b.WriteByte('\n')
-	b.WriteString(m.compSummary(m.gsel))
+	b.WriteString(p.compSummary(s, p.sel))
 	return b.String()
 }
 
 // compactView is one line per node in reading order, with what it waits
 // on: a 500-node graph or a long chain as a list, centred on the selection.
-func (m *Model) compactView(b *strings.Builder, h int) {
+func (p *graphPane) compactView(s *shared, b *strings.Builder, h int) {
 	pos := 0
-	for i, v := range m.gorder {
-		if v == m.gsel {
+	for i, v := range p.order {
+		if v == p.sel {
 			pos = i
 		}
 	}
-	top := clamp(pos-h/2, 0, max(len(m.gorder)-h, 0))
-	for r := 0; r < h && top+r < len(m.gorder); r++ {
+	top := clamp(pos-h/2, 0, max(len(p.order)-h, 0))
+	for r := 0; r < h && top+r < len(p.order); r++ {
 		if r > 0 {
 			b.WriteByte('\n')
 		}
-		v := m.gorder[top+r]
-		lk := m.compLook(v)
+		v := p.order[top+r]
+		lk := p.compLook(s, v)
 		mark := "  "
-		if v == m.gsel {
+		if v == p.sel {
 			mark = "▸ "
 		}
 		b.WriteString(mark)
 		lk.pen.paint(b, fit(lk.status, 18)+" "+lk.label)
-		if ps := m.gview.preds[v]; len(ps) > 0 {
+		if ps := p.gv.preds[v]; len(ps) > 0 {
 			names := make([]string, 0, 3)
-			for _, p := range ps[:min(len(ps), 3)] {
-				names = append(names, m.gview.nodes[p].label)
+			for _, u := range ps[:min(len(ps), 3)] {
+				names = append(names, p.gv.nodes[u].label)
 			}
 			more := ""
 			if len(ps) > 3 {
 				more = fmt.Sprintf(" +%d", len(ps)-3)
 			}
-			m.th.edge.paint(b, "  ← "+strings.Join(names, ", ")+more)
+			s.th.edge.paint(b, "  ← "+strings.Join(names, ", ")+more)
 		}
 	}
 }
 
 // compSummary is one line about a node: type, kind and counts.
-func (m *Model) compSummary(v int) string {
-	n := &m.gview.nodes[v]
+func (p *graphPane) compSummary(s *shared, v int) string {
+	n := &p.gv.nodes[v]
 	if n.comp < 0 {
-		c := m.comps[n.members[0]]
-		cnt := m.nodeCounts(n)
-		s := fmt.Sprintf("%s · %s · %d identical siblings", n.label, c.Type, len(n.members))
+		c := s.comps[n.members[0]]
+		cnt := s.nodeCounts(n)
+		line := fmt.Sprintf("%s · %s · %d identical siblings", n.label, c.Type, len(n.members))
 		if n.badge != "" {
-			s += " on " + n.badge
+			line += " on " + n.badge
 		}
 		if len(cnt) > 0 {
-			s += " · " + countsText(cnt)
+			line += " · " + countsText(cnt)
 		}
-		return s + " · x expands"
+		return line + " · x expands"
 	}
-	comp := m.comps[n.comp]
-	s := fmt.Sprintf("%s · %s · %s", comp.ID, comp.Type, comp.Kind)
+	comp := s.comps[n.comp]
+	line := fmt.Sprintf("%s · %s · %s", comp.ID, comp.Type, comp.Kind)
 	if comp.RunsOn != "" {
-		s += " on " + comp.RunsOn
+		line += " on " + comp.RunsOn
 	}
 	cnt := map[executor.Status]int{}
-	for _, k := range m.compInsts[n.comp] {
-		cnt[executor.Status(m.insts[k].Status)]++
+	for _, k := range s.compInsts[n.comp] {
+		cnt[executor.Status(s.insts[k].Status)]++
 	}
-	if len(m.compInsts[n.comp]) == 0 {
-		return s + " · no instances yet"
+	if len(s.compInsts[n.comp]) == 0 {
+		return line + " · no instances yet"
 	}
-	k := len(m.compInsts[n.comp])
-	return s + fmt.Sprintf(" · %d %s: ", k, plural(k, "instance")) + countsText(cnt)
+	k := len(s.compInsts[n.comp])
+	return line + fmt.Sprintf(" · %d %s: ", k, plural(k, "instance")) + countsText(cnt)
 }
 
 func countsText(cnt map[executor.Status]int) string {
@@ -202,56 +277,60 @@ func countsText(cnt map[executor.Status]int) string {
 // compact), h/l to the nearest node of the next layer, < and > to the
 // first upstream and downstream node, F to the first failed one; e shows
 // all edges, x expands or collapses siblings, z toggles compact.
-func (m *Model) graphKey(msg tea.KeyMsg) {
-	k := m.keys
-	if len(m.gview.nodes) == 0 {
-		return
+func (p *graphPane) key(s *shared, msg tea.KeyMsg) tea.Cmd {
+	k := s.keys
+	if len(p.gv.nodes) == 0 {
+		return nil
 	}
 	switch {
+	case key.Matches(msg, k.Open):
+		p.open(s)
+		return nil
 	case key.Matches(msg, k.AllEdges):
-		m.showAllEdges = !m.showAllEdges
-		m.rebuildGraph()
-		if m.showAllEdges {
-			m.setFlash("all edges: resources and data nodes shown (e hides them)", false)
+		p.allEdges = !p.allEdges
+		p.rebuildGraph(s)
+		if p.allEdges {
+			s.setFlash("all edges: resources and data nodes shown (e hides them)", false)
 		} else {
-			m.setFlash("resources as badges, data nodes hidden (e shows them)", false)
+			s.setFlash("resources as badges, data nodes hidden (e shows them)", false)
 		}
-		return
+		return nil
 	case key.Matches(msg, k.Expand):
-		m.toggleExpand()
-		return
+		p.toggleExpand(s)
+		return nil
 	case key.Matches(msg, k.Compact):
-		m.compact, m.compactChosen = !m.compact, true
-		m.scrollGraphToSel()
-		return
+		p.compact, p.compactChosen = !p.compact, true
+		p.scrollGraphToSel(s)
+		return nil
 	case key.Matches(msg, k.Upstream):
-		if ps := m.gview.preds[m.gsel]; len(ps) > 0 {
-			m.gsel = ps[0]
+		if ps := p.gv.preds[p.sel]; len(ps) > 0 {
+			p.sel = ps[0]
 		} else {
-			m.setFlash("nothing upstream", true)
+			s.setFlash("nothing upstream", true)
 		}
 	case key.Matches(msg, k.Downstream):
-		if ss := m.gview.succs[m.gsel]; len(ss) > 0 {
-			m.gsel = ss[0]
+		if ss := p.gv.succs[p.sel]; len(ss) > 0 {
+			p.sel = ss[0]
 		} else {
-			m.setFlash("nothing downstream", true)
+			s.setFlash("nothing downstream", true)
 		}
 	case key.Matches(msg, k.FirstFailed):
-		m.jumpFailed()
+		p.jumpFailed(s)
 	}
-	if m.compact {
-		m.compactKey(msg)
+	if p.compact {
+		p.compactKey(s, msg)
 	} else {
-		m.boxKey(msg)
+		p.boxKey(s, msg)
 	}
-	m.scrollGraphToSel()
+	p.scrollGraphToSel(s)
+	return nil
 }
 
-func (m *Model) compactKey(msg tea.KeyMsg) {
-	k := m.keys
+func (p *graphPane) compactKey(s *shared, msg tea.KeyMsg) {
+	k := s.keys
 	pos := 0
-	for i, v := range m.gorder {
-		if v == m.gsel {
+	for i, v := range p.order {
+		if v == p.sel {
 			pos = i
 		}
 	}
@@ -263,36 +342,36 @@ func (m *Model) compactKey(msg tea.KeyMsg) {
 	case key.Matches(msg, k.Top):
 		pos = 0
 	case key.Matches(msg, k.Bottom):
-		pos = len(m.gorder) - 1
+		pos = len(p.order) - 1
 	case key.Matches(msg, k.HalfDown):
-		pos += m.graphRows() / 2
+		pos += graphRows(s) / 2
 	case key.Matches(msg, k.HalfUp):
-		pos -= m.graphRows() / 2
+		pos -= graphRows(s) / 2
 	default:
 		return
 	}
-	m.gsel = m.gorder[clamp(pos, 0, len(m.gorder)-1)]
+	p.sel = p.order[clamp(pos, 0, len(p.order)-1)]
 }
 
-func (m *Model) boxKey(msg tea.KeyMsg) {
-	k := m.keys
-	g := m.graph
-	cur := &g.nodes[m.gsel]
+func (p *graphPane) boxKey(s *shared, msg tea.KeyMsg) {
+	k := s.keys
+	g := p.layout
+	cur := &g.nodes[p.sel]
 	lay := g.layers[cur.layer]
 	pos := 0
 	for i, c := range lay {
-		if c == m.gsel {
+		if c == p.sel {
 			pos = i
 		}
 	}
 	switch {
 	case key.Matches(msg, k.Up):
 		if pos > 0 {
-			m.gsel = lay[pos-1]
+			p.sel = lay[pos-1]
 		}
 	case key.Matches(msg, k.Down):
 		if pos < len(lay)-1 {
-			m.gsel = lay[pos+1]
+			p.sel = lay[pos+1]
 		}
 	case key.Matches(msg, k.Left), key.Matches(msg, k.Right):
 		step := 1
@@ -310,53 +389,53 @@ func (m *Model) boxKey(msg tea.KeyMsg) {
 					best, bd = c, d
 				}
 			}
-			m.gsel = best
+			p.sel = best
 			break
 		}
 	case key.Matches(msg, k.Top):
-		m.gsel = lay[0]
+		p.sel = lay[0]
 	case key.Matches(msg, k.Bottom):
-		m.gsel = lay[len(lay)-1]
+		p.sel = lay[len(lay)-1]
 	case key.Matches(msg, k.HalfDown):
-		m.gy = clamp(m.gy+m.graphRows()/2, 0, max(g.h-m.graphRows(), 0))
+		p.y = clamp(p.y+graphRows(s)/2, 0, max(g.h-graphRows(s), 0))
 	case key.Matches(msg, k.HalfUp):
-		m.gy = clamp(m.gy-m.graphRows()/2, 0, max(g.h-m.graphRows(), 0))
+		p.y = clamp(p.y-graphRows(s)/2, 0, max(g.h-graphRows(s), 0))
 	}
 }
 
 // toggleExpand shows a group's members one by one, or collapses the
 // selected component's siblings again.
-func (m *Model) toggleExpand() {
-	n := &m.gview.nodes[m.gsel]
+func (p *graphPane) toggleExpand(s *shared) {
+	n := &p.gv.nodes[p.sel]
 	fam := n.family
 	if fam == "" {
-		fam = Family(m.comps[n.comp].ID)
-		if fam == "" || !m.expanded[fam] {
-			m.setFlash("no identical siblings to collapse here", true)
+		fam = Family(s.comps[n.comp].ID)
+		if fam == "" || !p.expanded[fam] {
+			s.setFlash("no identical siblings to collapse here", true)
 			return
 		}
-		delete(m.expanded, fam)
+		delete(p.expanded, fam)
 	} else {
-		m.expanded[fam] = true
+		p.expanded[fam] = true
 	}
-	m.rebuildGraph()
+	p.rebuildGraph(s)
 }
 
 // jumpFailed selects the first node (in reading order) whose current
 // instance failed, expanding nothing: a group with failures is selected.
-func (m *Model) jumpFailed() {
-	for _, v := range m.gorder {
-		n := &m.gview.nodes[v]
+func (p *graphPane) jumpFailed(s *shared) {
+	for _, v := range p.order {
+		n := &p.gv.nodes[v]
 		for _, c := range n.members {
-			for _, k := range m.compInsts[c] {
-				if executor.Status(m.insts[k].Status).Bad() && executor.Status(m.insts[k].Status) != executor.CascadeFailed {
-					m.gsel = v
+			for _, k := range s.compInsts[c] {
+				if executor.Status(s.insts[k].Status).Bad() && executor.Status(s.insts[k].Status) != executor.CascadeFailed {
+					p.sel = v
 					return
 				}
 			}
 		}
 	}
-	m.setFlash("nothing failed", false)
+	s.setFlash("nothing failed", false)
 }
 
 func abs(x int) int {
@@ -368,16 +447,16 @@ func abs(x int) int {
 
 // scrollGraphToSel keeps the selected box inside the window, centred when
 // it had to move.
-func (m *Model) scrollGraphToSel() {
-	if len(m.gview.nodes) == 0 || m.compact {
+func (p *graphPane) scrollGraphToSel(s *shared) {
+	if len(p.gv.nodes) == 0 || p.compact {
 		return
 	}
-	v := &m.graph.nodes[m.gsel]
-	rows := m.graphRows()
-	if v.x-1 < m.gx || v.x+boxW+gapW > m.gx+m.width {
-		m.gx = clamp(v.x+boxW/2-m.width/2, 0, max(m.graph.w-m.width, 0))
+	v := &p.layout.nodes[p.sel]
+	rows := graphRows(s)
+	if v.x-1 < p.x || v.x+boxW+gapW > p.x+s.width {
+		p.x = clamp(v.x+boxW/2-s.width/2, 0, max(p.layout.w-s.width, 0))
 	}
-	if v.y-1 < m.gy || v.y+boxH+1 > m.gy+rows {
-		m.gy = clamp(v.y+boxH/2-rows/2, 0, max(m.graph.h-rows, 0))
+	if v.y-1 < p.y || v.y+boxH+1 > p.y+rows {
+		p.y = clamp(v.y+boxH/2-rows/2, 0, max(p.layout.h-rows, 0))
 	}
 }

@@ -265,7 +265,7 @@ func (v *graphView) order() []int {
 
 // groupCounts are a node's instances counted by status (every instance of
 // every member).
-func (m *Model) nodeCounts(n *vnode) map[executor.Status]int {
+func (m *runData) nodeCounts(n *vnode) map[executor.Status]int {
 	cnt := map[executor.Status]int{}
 	for _, c := range n.members {
 		for _, k := range m.compInsts[c] {
@@ -277,7 +277,7 @@ func (m *Model) nodeCounts(n *vnode) map[executor.Status]int {
 
 // worstStatus is what a group's box is coloured by: its most pressing
 // member's current status.
-func (m *Model) groupStatus(n *vnode) executor.Status {
+func (m *runData) groupStatus(n *vnode) executor.Status {
 	best, found := executor.Status(statusNone), false
 	for _, c := range n.members {
 		if k := m.compCur[c]; k >= 0 {

@@ -58,7 +58,7 @@ func TestCollapsedSiblings(t *testing.T) {
 	m := start(t, siblingsFake(), Options{}, 100, 30).frame()
 	mustContain(t, m.View(), "5 × Task*", "✗1 ▶1 ○1 ✓2", "identical siblings")
 	m = start(t, siblingsFake(), Options{}, 100, 30).press("x").final()
-	if n := len(m.gview.nodes); n != 6 {
+	if n := len(m.graph.gv.nodes); n != 6 {
 		t.Errorf("x shows %d nodes, want the 5 tasks and the join", n)
 	}
 }
@@ -67,7 +67,7 @@ func TestCollapsedSiblings(t *testing.T) {
 // line, centred on the selection.
 func TestCompactNarrow(t *testing.T) {
 	m := start(t, siblingsFake(), Options{}, 50, 12).press("x").frame()
-	if !m.compact {
+	if !m.graph.compact {
 		t.Error("6 boxes at 50×12 are not the compact list")
 	}
 }

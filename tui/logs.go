@@ -18,8 +18,8 @@ import (
 // maxLogLines bounds what the logs view keeps of a stream (the tail).
 const maxLogLines = 20000
 
-// logState is the logs view: one stream of one attempt, followed live.
-type logState struct {
+// logsPane is the logs view: one stream of one attempt, followed live.
+type logsPane struct {
 	instance string
 	attempts []runstore.Attempt
 	ai       int // attempt index
@@ -38,20 +38,43 @@ type logState struct {
 	vp       viewport.Model
 }
 
-func (m *Model) openLogs(instance string) {
-	if m.view != viewLogs {
-		m.push(viewLogs)
+// open shows an instance's attempt (an index into its attempts; out of
+// range: the latest).
+func (p *logsPane) open(s *shared, instance string, attempt int) {
+	*p = logsPane{instance: instance, follow: true, vp: p.vp}
+	p.attempts = s.src.Attempts(instance)
+	p.ai = latestAttempt(p.attempts)
+	if attempt >= 0 && attempt < len(p.attempts) {
+		p.ai = attempt
 	}
-	vp := m.logs.vp
-	m.logs = logState{instance: instance, follow: true, vp: vp}
-	m.logs.attempts = m.src.Attempts(instance)
-	m.logs.ai = latestAttempt(m.logs.attempts)
-	m.loadStream()
+	p.loadStream(s)
+}
+
+// refresh picks up new attempts and what was written since.
+func (p *logsPane) refresh(s *shared) {
+	if p.instance == "" {
+		return
+	}
+	p.attempts = s.src.Attempts(p.instance)
+	p.read(s)
+}
+
+func (p *logsPane) scroll(_ *shared, _, dy int) {
+	if dy < 0 {
+		p.vp.ScrollUp(-dy)
+		p.follow = false
+	} else {
+		p.vp.ScrollDown(dy)
+	}
+}
+
+func (p *logsPane) selection(s *shared) (string, string) {
+	return p.instance, s.componentOf(p.instance)
 }
 
 // loadStream (re)reads the selected stream from the start.
-func (m *Model) loadStream() {
-	l := &m.logs
+func (p *logsPane) loadStream(s *shared) {
+	l := p
 	l.lines, l.partial, l.off, l.err, l.path = nil, "", 0, "", ""
 	if l.ai >= 0 && l.ai < len(l.attempts) {
 		a := l.attempts[l.ai]
@@ -60,20 +83,20 @@ func (m *Model) loadStream() {
 			l.path = a.Stderr
 		}
 	}
-	m.readLogs()
+	p.read(s)
 }
 
 // readLogs appends what was written since the last read.
-func (m *Model) readLogs() {
-	l := &m.logs
-	if m.info.Endpoint != "" {
+func (p *logsPane) read(s *shared) {
+	l := p
+	if s.info.Endpoint != "" {
 		// Over the API there are no log files: the attempt's error is all
 		// there is to show.
 		l.lines, l.partial, l.err = nil, "", ""
 		if l.ai >= 0 && l.ai < len(l.attempts) && l.attempts[l.ai].ErrorMessage != "" {
 			l.lines = strings.Split(strings.TrimRight(l.attempts[l.ai].ErrorMessage, "\n"), "\n")
 		}
-		m.renderLogs()
+		p.render(s)
 		return
 	}
 	if l.path == "" && l.ai >= 0 && l.ai < len(l.attempts) {
@@ -85,7 +108,7 @@ func (m *Model) readLogs() {
 		}
 	}
 	if l.path == "" || strings.Contains(l.path, "://") {
-		m.renderLogs()
+		p.render(s)
 		return
 	}
 	f, err := os.Open(l.path)
@@ -95,7 +118,7 @@ func (m *Model) readLogs() {
 		} else {
 			l.err = err.Error()
 		}
-		m.renderLogs()
+		p.render(s)
 		return
 	}
 	defer f.Close()
@@ -113,7 +136,7 @@ func (m *Model) readLogs() {
 	l.err = ""
 	if len(data) == 0 {
 		if l.lines == nil {
-			m.renderLogs()
+			p.render(s)
 		}
 		return
 	}
@@ -125,57 +148,57 @@ func (m *Model) readLogs() {
 	if over := len(l.lines) - maxLogLines; over > 0 {
 		l.lines = append(l.lines[:0], l.lines[over:]...)
 	}
-	m.renderLogs()
+	p.render(s)
 }
 
-func (m *Model) allLogLines() []string {
-	l := &m.logs
+func (p *logsPane) allLines() []string {
+	l := p
 	if l.partial != "" {
 		return append(l.lines[:len(l.lines):len(l.lines)], l.partial)
 	}
 	return l.lines
 }
 
-func (m *Model) renderLogs() {
-	l := &m.logs
-	l.vp.Width, l.vp.Height = m.width, max(m.bodyHeight()-1, 1)
-	lines := m.allLogLines()
+func (p *logsPane) render(s *shared) {
+	l := p
+	l.vp.Width, l.vp.Height = s.width, max(s.bodyHeight()-1, 1)
+	lines := p.allLines()
 	l.hits = l.hits[:0]
 	out := make([]string, 0, len(lines))
-	for i, s := range lines {
-		s = strings.ReplaceAll(s, "\t", "    ")
-		s = ansi.Strip(s)
+	for i, line := range lines {
+		line = strings.ReplaceAll(line, "\t", "    ")
+		line = ansi.Strip(line)
 		if l.re != nil {
-			if loc := l.re.FindAllStringIndex(s, -1); len(loc) > 0 {
+			if loc := l.re.FindAllStringIndex(line, -1); len(loc) > 0 {
 				l.hits = append(l.hits, i)
 				var b strings.Builder
 				prev := 0
 				for _, x := range loc {
-					b.WriteString(s[prev:x[0]])
-					b.WriteString(m.th.match.Render(s[x[0]:x[1]]))
+					b.WriteString(line[prev:x[0]])
+					b.WriteString(s.th.match.Render(line[x[0]:x[1]]))
 					prev = x[1]
 				}
-				b.WriteString(s[prev:])
-				s = b.String()
+				b.WriteString(line[prev:])
+				line = b.String()
 			}
 		}
-		if l.wrap && ansi.StringWidth(s) > m.width {
-			s = ansi.Hardwrap(s, m.width, true)
+		if l.wrap && ansi.StringWidth(line) > s.width {
+			line = ansi.Hardwrap(line, s.width, true)
 		}
-		out = append(out, s)
+		out = append(out, line)
 	}
 	if len(out) == 0 {
 		switch {
 		case l.ai < 0:
 			out = []string{"no attempt yet: nothing has run for this instance"}
-		case m.info.Endpoint != "":
+		case s.info.Endpoint != "":
 			out = []string{"this attempt reported no error"}
 		case l.path == "":
-			out = []string{"this attempt recorded no " + m.streamName() + " file"}
+			out = []string{"this attempt recorded no " + p.streamName() + " file"}
 		case strings.Contains(l.path, "://"):
-			out = []string{m.streamName() + " goes to " + l.path + " (written when the command ends)"}
-		case l.err == "nothing written yet" && m.attemptEnded():
-			out = []string{"the attempt wrote nothing to " + m.streamName()}
+			out = []string{p.streamName() + " goes to " + l.path + " (written when the command ends)"}
+		case l.err == "nothing written yet" && p.attemptEnded():
+			out = []string{"the attempt wrote nothing to " + p.streamName()}
 		case l.err != "":
 			out = []string{l.path + ": " + l.err}
 		default:
@@ -188,45 +211,45 @@ func (m *Model) renderLogs() {
 	}
 }
 
-func (m *Model) streamName() string {
-	if m.logs.stderr {
+func (p *logsPane) streamName() string {
+	if p.stderr {
 		return "stderr"
 	}
 	return "stdout"
 }
 
-func (m *Model) setSearch(s string) {
-	l := &m.logs
-	l.search, l.re = s, nil
-	if s != "" {
-		re, err := regexp.Compile("(?i)" + s)
+func (p *logsPane) setSearch(s *shared, text string) {
+	l := p
+	l.search, l.re = text, nil
+	if text != "" {
+		re, err := regexp.Compile("(?i)" + text)
 		if err != nil {
-			re = regexp.MustCompile("(?i)" + regexp.QuoteMeta(s))
+			re = regexp.MustCompile("(?i)" + regexp.QuoteMeta(text))
 		}
 		l.re = re
 	}
-	m.renderLogs()
+	p.render(s)
 	l.hit = -1
 	if len(l.hits) > 0 {
-		m.nextHit(1)
-	} else if s != "" {
-		m.setFlash("no match for /"+s, true)
+		p.nextHit(s, 1)
+	} else if text != "" {
+		s.setFlash("no match for /"+text, true)
 	}
 }
 
-func (m *Model) nextHit(dir int) {
-	l := &m.logs
+func (p *logsPane) nextHit(s *shared, dir int) {
+	l := p
 	if len(l.hits) == 0 {
 		return
 	}
 	l.hit = (l.hit + dir + len(l.hits)) % len(l.hits)
 	l.follow = false
 	l.vp.SetYOffset(max(l.hits[l.hit]-l.vp.Height/3, 0))
-	m.setFlash(fmt.Sprintf("match %d of %d for /%s", l.hit+1, len(l.hits), l.search), false)
+	s.setFlash(fmt.Sprintf("match %d of %d for /%s", l.hit+1, len(l.hits), l.search), false)
 }
 
-func (m *Model) logsView() string {
-	l := &m.logs
+func (p *logsPane) view(s *shared, _ int) string {
+	l := p
 	att := "no attempt"
 	if l.ai >= 0 && l.ai < len(l.attempts) {
 		a := l.attempts[l.ai]
@@ -236,36 +259,37 @@ func (m *Model) logsView() string {
 	if l.follow {
 		follow = "following"
 	}
-	n := len(m.allLogLines())
-	head := fmt.Sprintf("%s · %s · %s · %s · %d lines", l.instance, att, m.streamName(), follow, n)
-	if m.attemptEnded() {
-		head = fmt.Sprintf("%s · %s · %s · finished, %d %s", l.instance, att, m.streamName(), n, plural(n, "line"))
+	n := len(p.allLines())
+	head := fmt.Sprintf("%s · %s · %s · %s · %d lines", l.instance, att, p.streamName(), follow, n)
+	if p.attemptEnded() {
+		head = fmt.Sprintf("%s · %s · %s · finished, %d %s", l.instance, att, p.streamName(), n, plural(n, "line"))
 	}
-	if m.info.Endpoint != "" {
+	if s.info.Endpoint != "" {
 		head = fmt.Sprintf("%s · %s · errorMessage only: logs are not served over the API", l.instance, att)
 	}
-	return m.th.label.Render(ansi.Truncate(head, m.width, "…")) + "\n" + l.vp.View()
+	return s.th.label.Render(ansi.Truncate(head, s.width, "…")) + "\n" + l.vp.View()
 }
 
-func (m *Model) logsKey(msg tea.KeyMsg) tea.Cmd {
-	k := m.keys
-	l := &m.logs
+func (p *logsPane) key(s *shared, msg tea.KeyMsg) tea.Cmd {
+	k := s.keys
+	l := p
 	switch {
 	case key.Matches(msg, k.Back):
 		if l.search != "" {
-			m.setSearch("")
+			p.setSearch(s, "")
 			return nil
 		}
-		return m.pop()
+		s.ask(intent{kind: intentBack})
+		return nil
 	case key.Matches(msg, k.Follow):
 		l.follow = !l.follow
 		if l.follow {
 			l.vp.GotoBottom()
 		}
-		return m.tick()
+		return nil
 	case key.Matches(msg, k.Stream), key.Matches(msg, k.Tab):
 		l.stderr = !l.stderr
-		m.loadStream()
+		p.loadStream(s)
 	case key.Matches(msg, k.Attempt):
 		d := 1
 		if msg.String() == "[" {
@@ -273,15 +297,15 @@ func (m *Model) logsKey(msg tea.KeyMsg) tea.Cmd {
 		}
 		if n := len(l.attempts); n > 0 {
 			l.ai = clamp(l.ai+d, 0, n-1)
-			m.loadStream()
+			p.loadStream(s)
 		}
 	case key.Matches(msg, k.Wrap):
 		l.wrap = !l.wrap
-		m.renderLogs()
+		p.render(s)
 	case key.Matches(msg, k.Next):
-		m.nextHit(1)
+		p.nextHit(s, 1)
 	case key.Matches(msg, k.Prev):
-		m.nextHit(-1)
+		p.nextHit(s, -1)
 	case key.Matches(msg, k.Up):
 		l.vp.ScrollUp(1)
 		l.follow = false
@@ -298,14 +322,14 @@ func (m *Model) logsKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.Bottom):
 		l.vp.GotoBottom()
 		l.follow = true
-		return m.tick()
+		return nil
 	}
 	return nil
 }
 
 // attemptEnded reports whether the attempt shown has ended: its logs are
 // complete.
-func (m *Model) attemptEnded() bool {
-	l := &m.logs
+func (p *logsPane) attemptEnded() bool {
+	l := p
 	return l.ai >= 0 && l.ai < len(l.attempts) && statusOf(l.attempts[l.ai].Status).Terminal()
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"regexp"
-	"sort"
 	"strings"
 	"time"
 
@@ -16,7 +15,6 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/dpl-dev/dpl/executor"
-	"github.com/dpl-dev/dpl/executor/runstore"
 )
 
 type view int
@@ -67,62 +65,26 @@ type confirmState struct {
 	yes    func() tea.Cmd
 }
 
-// Model is the UI's bubbletea model.
+// Model is the UI's bubbletea model: the global state and the routing
+// over the pane components (see pane.go).
 type Model struct {
+	shared
 	opts Options
-	src  Source
-	info Info
-	keys KeyMap
-	th   *theme
 	help help.Model
-	now  func() time.Time
 
-	width, height int
-	view          view
-	pane          view // the last of graph, grid, events
-	back          []view
+	view view
+	pane view // the last of graph, grid, events
+	back []view
 
-	comps    []Component
-	compIdx  map[string]int
-	graph    *graphLayout // the graph view's layout
-	gview    *graphView
-	gorder   []int           // graph view nodes in reading order
-	expanded map[string]bool // sibling families shown one by one
-	// showAllEdges shows resources and data nodes with their edges;
-	// compact is the one-line-per-node layout, compactChosen when the
-	// operator picked it (else it follows the screen size).
-	showAllEdges, compact, compactChosen bool
-	rowOrder                             []int // components in reading order of the graph (grid rows)
-	insts                                []runstore.Instance
-	instIdx                              map[string]int
-	compInsts                            [][]int // instance indices per component, by scheduled start
-	compCur                              []int   // the instance a component's box shows, -1 none
-	periods                              []time.Time
-	cells                                [][]int32 // per component: instance index per period, -1 none
-	counts                               map[executor.Status]int
-	paused                               map[string]bool
+	graph  *graphPane
+	grid   *gridPane
+	events *eventsPane
+	detail *detailPane
+	logs   *logsPane
 
-	gsel, gx, gy         int
-	grow, gcol           int // selected grid row (index into gridRows) and period
-	growOff, gcolOff     int
-	gridRows             []int
-	events               []executor.Event
-	evSel, evOff         int
-	detailID             string
-	detail               viewport.Model
-	detailFields         []fieldLine
-	detailErr            error
-	logs                 logState
 	mode                 mode
 	input                textinput.Model
-	filter               *regexp.Regexp
-	filterText           string
-	invert               bool
 	confirm              *confirmState
-	flash                string
-	flashErr             bool
-	flashAt              time.Time
-	flashSeq             int
 	next                 executor.Event // the last EventNext: the run sleeps until that instance
 	flashTTL             time.Duration  // 0: messages stay (tests without timers)
 	showHelp             bool
@@ -131,9 +93,6 @@ type Model struct {
 	stopRequested, quits bool
 	ticking              bool
 
-	// marked are the instances space marked; r, c and m act on all of
-	// them (k9s).
-	marked map[string]bool
 	// hist is the panes visited, for `[`/`]` and `-`; histPos is where
 	// the view is in it.
 	hist    []view
@@ -143,8 +102,10 @@ type Model struct {
 // New builds the model over opts.Source; it loads the components and a
 // first snapshot of instances.
 func New(opts Options) *Model {
-	m := &Model{opts: opts, src: opts.Source, keys: DefaultKeys(), th: newTheme(), help: help.New(),
-		now: opts.Now, width: 80, height: 24, paused: map[string]bool{}, marked: map[string]bool{}, hist: []view{viewGraph}}
+	m := &Model{opts: opts, help: help.New(), hist: []view{viewGraph},
+		graph: newGraphPane(), grid: &gridPane{}, events: &eventsPane{}, detail: &detailPane{}, logs: &logsPane{}}
+	m.shared = shared{src: opts.Source, keys: DefaultKeys(), th: newTheme(), now: opts.Now, width: 80, height: 24, marked: map[string]bool{}}
+	m.paused = map[string]bool{}
 	if m.now == nil {
 		m.now = time.Now
 	}
@@ -164,21 +125,38 @@ func New(opts Options) *Model {
 	for _, l := range layoutGraph(m.comps).layers {
 		m.rowOrder = append(m.rowOrder, l...)
 	}
-	m.expanded = map[string]bool{}
-	for i := len(opts.History) - 1; i >= 0 && len(m.events) < maxEvents; i-- {
+	for i := len(opts.History) - 1; i >= 0 && len(m.events.events) < maxEvents; i-- {
 		if keepEvent(opts.History[i]) {
-			m.events = append(m.events, opts.History[i])
+			m.events.events = append(m.events.events, opts.History[i])
 		}
 	}
-	reverse(m.events)
+	reverse(m.events.events)
 	m.input = textinput.New()
 	m.input.Prompt = ""
-	m.detail = viewport.New(80, 20)
+	m.detail.vp = viewport.New(80, 20)
 	m.logs.vp = viewport.New(80, 20)
 	m.reload()
-	m.rebuildGraph()
+	m.graph.rebuildGraph(&m.shared)
 	return m
 }
+
+// panes are the pane components by view.
+func (m *Model) paneOf(v view) pane {
+	switch v {
+	case viewGrid:
+		return m.grid
+	case viewEvents:
+		return m.events
+	case viewDetail:
+		return m.detail
+	case viewLogs:
+		return m.logs
+	}
+	return m.graph
+}
+
+// shown is the pane on screen.
+func (m *Model) shown() pane { return m.paneOf(m.view) }
 
 func reverse[T any](s []T) {
 	for i, j := 0, len(s)-1; i < j; i, j = i+1, j-1 {
@@ -232,85 +210,21 @@ func (m *Model) tick() tea.Cmd {
 	return tea.Tick(m.opts.Tick, func(t time.Time) tea.Msg { return tickMsg(t) })
 }
 
-// reload takes a fresh snapshot of the instances and rebuilds the indexes
-// the views use.
+// reload takes a fresh snapshot of the instances and has the panes
+// refresh: the list panes always, detail and logs when shown (they read
+// the store or files).
 func (m *Model) reload() {
-	m.insts = m.src.Instances()
-	m.instIdx = make(map[string]int, len(m.insts))
-	m.compInsts = make([][]int, len(m.comps))
-	m.counts = map[executor.Status]int{}
-	seen := map[int64]bool{}
-	m.periods = m.periods[:0]
-	for k := range m.insts {
-		in := &m.insts[k]
-		m.instIdx[in.ID] = k
-		m.counts[executor.Status(in.Status)]++
-		if c, ok := m.compIdx[in.Component]; ok {
-			m.compInsts[c] = append(m.compInsts[c], k)
-		}
-		if u := in.ScheduledStart.UnixNano(); !seen[u] {
-			seen[u] = true
-			m.periods = append(m.periods, in.ScheduledStart)
-		}
-	}
-	sort.Slice(m.periods, func(i, j int) bool { return m.periods[i].Before(m.periods[j]) })
-	pidx := make(map[int64]int, len(m.periods))
-	for i, p := range m.periods {
-		pidx[p.UnixNano()] = i
-	}
-	m.cells = make([][]int32, len(m.comps))
-	m.compCur = make([]int, len(m.comps))
-	now := m.now()
-	for c, list := range m.compInsts {
-		sort.SliceStable(list, func(i, j int) bool {
-			return m.insts[list[i]].ScheduledStart.Before(m.insts[list[j]].ScheduledStart)
-		})
-		row := make([]int32, len(m.periods))
-		for i := range row {
-			row[i] = -1
-		}
-		for _, k := range list {
-			p := pidx[m.insts[k].ScheduledStart.UnixNano()]
-			// Several precondition instances can share a period (one per
-			// referring component): the cell shows the most pressing.
-			if old := row[p]; old < 0 || urgency(executor.Status(m.insts[k].Status)) > urgency(executor.Status(m.insts[old].Status)) {
-				row[p] = int32(k)
-			}
-		}
-		m.cells[c] = row
-		m.compCur[c] = m.current(list, now)
-		for _, k := range list {
-			if m.insts[k].Status == string(executor.Paused) {
-				m.paused[m.comps[c].ID] = true
-				break
-			}
-		}
-	}
-	m.applyFilter()
-	m.clampGrid()
+	m.load(m.src, m.now())
+	m.refreshPanes()
 }
 
-// current picks the instance a component's box shows: one that is active,
-// else the latest that became runnable, else the first.
-func (m *Model) current(list []int, now time.Time) int {
-	if len(list) == 0 {
-		return -1
+func (m *Model) refreshPanes() {
+	for _, p := range []pane{m.graph, m.grid, m.events} {
+		p.refresh(&m.shared)
 	}
-	best := -1
-	for _, k := range list {
-		in := &m.insts[k]
-		switch executor.Status(in.Status) {
-		case executor.Running, executor.WaitingForRunner, executor.Creating, executor.ShuttingDown:
-			return k
-		}
-		if !in.RunnableAt.After(now) {
-			best = k
-		}
+	if m.view == viewDetail || m.view == viewLogs {
+		m.shown().refresh(&m.shared)
 	}
-	if best < 0 {
-		best = list[0]
-	}
-	return best
 }
 
 func urgency(s executor.Status) int {
@@ -359,11 +273,8 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.onEvents(msg)
 	case tickMsg:
 		m.ticking = false
-		if m.view == viewLogs {
-			m.readLogs()
-		}
-		if m.view == viewDetail {
-			m.renderDetail()
+		if m.view == viewLogs || m.view == viewDetail {
+			m.shown().refresh(&m.shared)
 		}
 		return m, m.tick()
 	case actionMsg:
@@ -385,7 +296,7 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.reload()
 		if m.view == viewDetail {
-			m.loadDetail()
+			m.detail.load(&m.shared)
 		}
 		if msg.err == nil && !m.runActive && m.opts.Subscribe != nil {
 			// The command reopened the ended run, which runs again.
@@ -412,7 +323,7 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.addMissedEvents(msg.history)
 		m.reload()
 		if m.view == viewDetail {
-			m.loadDetail()
+			m.detail.load(&m.shared)
 		}
 		return m, nil
 	}
@@ -454,26 +365,15 @@ func (m *Model) onEvents(msg eventsMsg) tea.Cmd {
 		if ev.Kind == executor.EventRun && ev.Message != "" && ev.Message != "started" && ev.Message != "resumed" {
 			m.runEnd = ev.Message
 		}
-		if keepEvent(ev) {
-			m.events = append(m.events, ev)
-			if m.evSel > 0 {
-				m.evSel++ // keep the same event selected, newest-first
-			}
-		}
-		if ev.Instance == m.detailID || ev.Attempt != "" && strings.HasPrefix(ev.Attempt, m.detailID) {
+		m.events.add(ev)
+		if ev.Instance == m.detail.id || ev.Attempt != "" && strings.HasPrefix(ev.Attempt, m.detail.id) {
 			touched = true
 		}
 	}
-	if over := len(m.events) - maxEvents; over > 0 {
-		m.events = append(m.events[:0], m.events[over:]...)
-	}
+	m.events.trim()
 	m.reload()
 	if m.view == viewDetail && touched {
-		m.loadDetail()
-	}
-	if m.view == viewLogs {
-		m.logs.attempts = m.src.Attempts(m.logs.instance)
-		m.readLogs()
+		m.detail.load(&m.shared)
 	}
 	if msg.closed {
 		wasActive := m.runActive
@@ -527,7 +427,7 @@ type Finaler interface {
 // (those after the last one seen), and the run's last word.
 func (m *Model) addMissedEvents(history []executor.Event) {
 	var last uint64
-	for _, ev := range m.events {
+	for _, ev := range m.events.events {
 		last = max(last, ev.Seq)
 	}
 	for _, ev := range history {
@@ -538,14 +438,9 @@ func (m *Model) addMissedEvents(history []executor.Event) {
 			m.runEnd = ev.Message
 		}
 		if keepEvent(ev) {
-			m.events = append(m.events, ev)
+			m.events.events = append(m.events.events, ev)
 		}
 	}
-}
-
-func (m *Model) setFlash(s string, isErr bool) {
-	m.flash, m.flashErr, m.flashAt = s, isErr, m.now()
-	m.flashSeq++
 }
 
 // flashTimer is the expiry of a status message set while handling the
@@ -558,22 +453,18 @@ func (m *Model) flashTimer(seqBefore int) tea.Cmd {
 	return tea.Tick(m.flashTTL, func(time.Time) tea.Msg { return flashExpiredMsg{seq: seq} })
 }
 
-// bodyHeight is the lines between the header and the status and help
-// lines.
-func (m *Model) bodyHeight() int { return max(m.height-3, 1) }
-
 func (m *Model) resize() {
 	h := m.bodyHeight()
-	m.detail.Width, m.detail.Height = m.width, h
+	m.detail.vp.Width, m.detail.vp.Height = m.width, h
 	m.logs.vp.Width, m.logs.vp.Height = m.width, max(h-1, 1)
 	m.help.Width = m.width
-	m.fitGraph()
-	m.clampGrid()
-	if m.view == viewDetail {
-		m.renderDetail()
-	}
-	if m.view == viewLogs {
-		m.renderLogs()
+	m.graph.fitGraph(&m.shared)
+	m.grid.clamp(&m.shared)
+	switch m.view {
+	case viewDetail:
+		m.detail.render(&m.shared)
+	case viewLogs:
+		m.logs.render(&m.shared)
 	}
 }
 
@@ -648,69 +539,97 @@ func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
 	if key.Matches(msg, k.Last) {
 		return m.lastView()
 	}
-	switch m.view {
-	case viewDetail:
-		return m.detailKey(msg)
-	case viewLogs:
-		return m.logsKey(msg)
+	if m.view != viewLogs { // the logs pane has its own letters
+		inst, comp := m.shown().selection(&m.shared)
+		switch {
+		case key.Matches(msg, k.Rerun):
+			return m.askInstance(executor.CmdRerun, inst)
+		case key.Matches(msg, k.Cancel):
+			return m.askInstance(executor.CmdTryCancel, inst)
+		case key.Matches(msg, k.Finish):
+			return m.askInstance(executor.CmdMarkFinished, inst)
+		case key.Matches(msg, k.Pause):
+			return m.togglePause(comp)
+		}
 	}
-	switch {
-	case key.Matches(msg, k.History):
-		m.stepHistory(msg.String())
-		return nil
-	case key.Matches(msg, k.Mark):
-		m.toggleMark(m.selectedInstance())
-		return nil
-	case key.Matches(msg, k.Tab):
-		n := (int(m.pane) + 1) % 3
-		if msg.String() == "shift+tab" {
-			n = (int(m.pane) + 2) % 3
+	if m.view == viewGraph || m.view == viewGrid || m.view == viewEvents {
+		switch {
+		case key.Matches(msg, k.History):
+			m.stepHistory(msg.String())
+			return nil
+		case key.Matches(msg, k.Mark):
+			m.toggleMark(m.selectedInstance())
+			return nil
+		case key.Matches(msg, k.Tab):
+			n := (int(m.pane) + 1) % 3
+			if msg.String() == "shift+tab" {
+				n = (int(m.pane) + 2) % 3
+			}
+			m.setPane(view(n))
+			return nil
+		case key.Matches(msg, k.Pane):
+			m.setPane(view(msg.Runes[0] - '1'))
+			return nil
+		case key.Matches(msg, k.Back):
+			if m.filterText != "" {
+				m.setFilter("")
+			} else if len(m.marked) > 0 {
+				clear(m.marked)
+				m.setFlash("marks cleared", false)
+			}
+			return nil
+		case key.Matches(msg, k.Logs):
+			if id := m.selectedInstance(); id != "" {
+				m.openLogs(id, -1)
+			}
+			return m.tick()
 		}
-		m.setPane(view(n))
-		return nil
-	case key.Matches(msg, k.Pane):
-		m.setPane(view(msg.Runes[0] - '1'))
-		return nil
-	case key.Matches(msg, k.Back):
-		if m.filterText != "" {
-			m.setFilter("")
-		} else if len(m.marked) > 0 {
-			clear(m.marked)
-			m.setFlash("marks cleared", false)
-		}
-		return nil
-	case key.Matches(msg, k.Rerun):
-		return m.askInstance(executor.CmdRerun, m.selectedInstance())
-	case key.Matches(msg, k.Cancel):
-		return m.askInstance(executor.CmdTryCancel, m.selectedInstance())
-	case key.Matches(msg, k.Finish):
-		return m.askInstance(executor.CmdMarkFinished, m.selectedInstance())
-	case key.Matches(msg, k.Pause):
-		return m.togglePause(m.selectedComponent())
-	case key.Matches(msg, k.Logs):
-		if id := m.selectedInstance(); id != "" {
-			m.openLogs(id)
-		}
-		return m.tick()
-	case key.Matches(msg, k.Open) && m.view == viewGraph:
-		return m.openGraphNode()
-	case key.Matches(msg, k.Open):
-		if id := m.selectedInstance(); id != "" {
-			m.openDetail(id)
-		} else {
-			m.setFlash("no instance here yet", true)
-		}
-		return nil
 	}
-	switch m.view {
-	case viewGraph:
-		m.graphKey(msg)
-	case viewGrid:
-		m.gridKey(msg)
-	case viewEvents:
-		m.eventsKey(msg)
+	cmd := m.shown().key(&m.shared, msg)
+	return tea.Batch(cmd, m.followIntent(), m.tick())
+}
+
+// followIntent does what the pane asked for while handling a key.
+func (m *Model) followIntent() tea.Cmd {
+	in := m.intent
+	m.intent = intent{}
+	switch in.kind {
+	case intentDetail:
+		m.openDetail(in.instance)
+	case intentLogs:
+		m.openLogs(in.instance, in.attempt)
+	case intentBack:
+		return m.pop()
+	case intentInstances:
+		m.openInstances(in.comp)
 	}
 	return nil
+}
+
+func (m *Model) openDetail(id string) {
+	if m.view != viewDetail {
+		m.push(viewDetail)
+	}
+	m.detail.open(&m.shared, id)
+}
+
+// openLogs shows an instance's attempt (-1: the latest).
+func (m *Model) openLogs(id string, attempt int) {
+	if m.view != viewLogs {
+		m.push(viewLogs)
+	}
+	m.logs.open(&m.shared, id, attempt)
+}
+
+// openInstances shows a component's row of the instances grid: every
+// period, the current instance selected.
+func (m *Model) openInstances(comp int) {
+	if m.filterText != "" && !m.matches(m.comps[comp].ID) {
+		m.setFilter("")
+	}
+	m.setPane(viewGrid)
+	m.grid.show(&m.shared, comp)
+	m.setFlash(fmt.Sprintf("%s: %d instances — enter opens one", m.comps[comp].ID, len(m.compInsts[comp])), false)
 }
 
 func (m *Model) setPane(v view) {
@@ -801,7 +720,7 @@ func (m *Model) pop() tea.Cmd {
 	m.view = m.back[len(m.back)-1]
 	m.back = m.back[:len(m.back)-1]
 	if m.view == viewDetail {
-		m.loadDetail()
+		m.detail.load(&m.shared)
 	}
 	return nil
 }
@@ -819,7 +738,7 @@ func (m *Model) onInputKey(msg tea.KeyMsg) tea.Cmd {
 	case tea.KeyEsc:
 		if m.mode == modeFilter {
 			if m.view == viewLogs {
-				m.setSearch("")
+				m.logs.setSearch(&m.shared, "")
 			} else {
 				m.setFilter("")
 			}
@@ -835,7 +754,7 @@ func (m *Model) onInputKey(msg tea.KeyMsg) tea.Cmd {
 			return m.runCommand(v)
 		}
 		if m.view == viewLogs {
-			m.setSearch(v)
+			m.logs.setSearch(&m.shared, v)
 			return nil
 		}
 		m.setFilter(v)
@@ -864,183 +783,21 @@ func (m *Model) setFilter(s string) {
 		}
 		m.filter = re
 	}
-	m.applyFilter()
-}
-
-func (m *Model) matches(s string) bool {
-	if m.filter == nil {
-		return true
-	}
-	return m.filter.MatchString(s) != m.invert
-}
-
-func (m *Model) applyFilter() {
-	m.gridRows = m.gridRows[:0]
-	for _, c := range m.rowOrder {
-		if m.matches(m.comps[c].ID) {
-			m.gridRows = append(m.gridRows, c)
-		}
-	}
-	m.clampGrid()
-	m.evSel, m.evOff = min(m.evSel, max(len(m.visibleEvents())-1, 0)), 0
+	m.refreshPanes()
 }
 
 // jumpToMatch moves the graph selection to the first matching component.
-func (m *Model) jumpToMatch() {
-	if m.filter == nil || m.nodeMatches(&m.gview.nodes[m.gsel]) {
-		return
-	}
-	for _, v := range m.gorder {
-		if m.nodeMatches(&m.gview.nodes[v]) {
-			m.gsel = v
-			m.scrollGraphToSel()
-			return
-		}
-	}
-}
-
-// graphComp is the selected graph node's component, -1 for a group.
-func (m *Model) graphComp() int {
-	if m.gview == nil || m.gsel >= len(m.gview.nodes) {
-		return -1
-	}
-	return m.gview.nodes[m.gsel].comp
-}
+func (m *Model) jumpToMatch() { m.graph.jumpToMatch(&m.shared) }
 
 // selectedInstance is the instance the verbs act on in the current view.
 func (m *Model) selectedInstance() string {
-	switch m.view {
-	case viewGraph:
-		if c := m.graphComp(); c >= 0 {
-			if k := m.compCur[c]; k >= 0 {
-				return m.insts[k].ID
-			}
-		}
-	case viewGrid:
-		if k := m.gridCell(); k >= 0 {
-			return m.insts[k].ID
-		}
-	case viewEvents:
-		if evs := m.visibleEvents(); m.evSel < len(evs) {
-			return evs[m.evSel].Instance
-		}
-	case viewDetail:
-		return m.detailID
-	case viewLogs:
-		return m.logs.instance
-	}
-	return ""
+	inst, _ := m.shown().selection(&m.shared)
+	return inst
 }
 
 func (m *Model) selectedComponent() string {
-	switch m.view {
-	case viewGraph:
-		if c := m.graphComp(); c >= 0 {
-			return m.comps[c].ID
-		}
-	case viewGrid:
-		if m.grow < len(m.gridRows) {
-			return m.comps[m.gridRows[m.grow]].ID
-		}
-	case viewEvents:
-		if evs := m.visibleEvents(); m.evSel < len(evs) {
-			return evs[m.evSel].Component
-		}
-	case viewDetail, viewLogs:
-		if k, ok := m.instIdx[m.selectedInstance()]; ok {
-			return m.insts[k].Component
-		}
-	}
-	return ""
-}
-
-var verbs = map[string]string{
-	executor.CmdRerun: "rerun", executor.CmdTryCancel: "cancel", executor.CmdMarkFinished: "mark finished",
-	executor.CmdPause: "pause", executor.CmdResume: "resume",
-}
-
-// askInstance confirms an instance command, then sends it: to every
-// marked instance when there are marks, else to id.
-func (m *Model) askInstance(cmd, id string) tea.Cmd {
-	if ids := m.markedIDs(); len(ids) > 0 && m.view != viewDetail && m.view != viewLogs {
-		if m.info.ReadOnly {
-			m.setFlash("read-only: this stored run is not running; continue it with dpl run", true)
-			return nil
-		}
-		m.mode = modeConfirm
-		m.confirm = &confirmState{
-			prompt: fmt.Sprintf("%s %d marked %s: %s? [y/n]", capital(verbs[cmd]), len(ids), plural(len(ids), "instance"), strings.Join(ids, " ")),
-			yes: func() tea.Cmd {
-				clear(m.marked)
-				return m.send(cmd, ids...)
-			},
-		}
-		return nil
-	}
-	if id == "" {
-		m.setFlash("select an instance first", true)
-		return nil
-	}
-	if k, ok := m.instIdx[id]; ok && cmd == executor.CmdTryCancel {
-		if st := executor.Status(m.insts[k].Status); st.Terminal() {
-			m.setFlash(fmt.Sprintf("%s is %s: nothing to cancel", id, statusText(st)), true)
-			return nil
-		}
-	}
-	if m.info.ReadOnly {
-		m.setFlash("read-only: this stored run is not running; continue it with dpl run", true)
-		return nil
-	}
-	m.mode = modeConfirm
-	m.confirm = &confirmState{
-		prompt: fmt.Sprintf("%s %s? [y/n]", capital(verbs[cmd]), id),
-		yes:    func() tea.Cmd { return m.send(cmd, id) },
-	}
-	return nil
-}
-
-func (m *Model) togglePause(comp string) tea.Cmd {
-	if comp == "" {
-		m.setFlash("select a component first", true)
-		return nil
-	}
-	cmd := executor.CmdPause
-	if m.paused[comp] {
-		cmd = executor.CmdResume
-	}
-	if m.info.ReadOnly {
-		m.setFlash("read-only: this stored run is not running; continue it with dpl run", true)
-		return nil
-	}
-	m.mode = modeConfirm
-	m.confirm = &confirmState{
-		prompt: fmt.Sprintf("%s component %s? [y/n]", capital(verbs[cmd]), comp),
-		yes:    func() tea.Cmd { return m.send(cmd, comp) },
-	}
-	return nil
-}
-
-func capital(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
-}
-
-// send runs a SetStatus off the UI goroutine; the acknowledgement comes
-// back as an actionMsg.
-func (m *Model) send(cmd string, ids ...string) tea.Cmd {
-	if m.info.ReadOnly {
-		m.setFlash("read-only: this stored run is not running; continue it with dpl run", true)
-		return nil
-	}
-	m.setFlash(fmt.Sprintf("… %s %s", verbs[cmd], strings.Join(ids, " ")), false)
-	src := m.src
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		return actionMsg{cmd: cmd, ids: ids, err: src.SetStatus(ctx, ids, cmd)}
-	}
+	_, comp := m.shown().selection(&m.shared)
+	return comp
 }
 
 func (m *Model) onMouse(msg tea.MouseMsg) tea.Cmd {
@@ -1063,32 +820,7 @@ func (m *Model) onMouse(msg tea.MouseMsg) tea.Cmd {
 	if msg.Shift {
 		dx, dy = dy*2, 0
 	}
-	switch m.view {
-	case viewGraph:
-		m.gx = clamp(m.gx+dx, 0, max(m.graph.w-m.width, 0))
-		m.gy = clamp(m.gy+dy, 0, max(m.graph.h-m.graphRows(), 0))
-	case viewGrid:
-		m.growOff = clamp(m.growOff+dy, 0, max(len(m.gridRows)-m.gridVisibleRows(), 0))
-		m.grow = clamp(m.grow, m.growOff, m.growOff+m.gridVisibleRows()-1)
-		m.gcolOff = clamp(m.gcolOff+dx/2, 0, max(len(m.periods)-m.gridVisibleCols(), 0))
-		m.gcol = clamp(m.gcol, m.gcolOff, m.gcolOff+m.gridVisibleCols()-1)
-		m.clampGrid()
-	case viewEvents:
-		m.evSel = clamp(m.evSel+dy, 0, max(len(m.visibleEvents())-1, 0))
-	case viewDetail:
-		if dy < 0 {
-			m.detail.ScrollUp(-dy)
-		} else {
-			m.detail.ScrollDown(dy)
-		}
-	case viewLogs:
-		if dy < 0 {
-			m.logs.vp.ScrollUp(-dy)
-			m.logs.follow = false
-		} else {
-			m.logs.vp.ScrollDown(dy)
-		}
-	}
+	m.shown().scroll(&m.shared, dx, dy)
 	return nil
 }
 
@@ -1113,16 +845,8 @@ func (m *Model) View() string {
 	switch {
 	case m.showHelp:
 		body = m.fullHelp(m.width)
-	case m.view == viewGraph:
-		body = m.graphView(h)
-	case m.view == viewGrid:
-		body = m.gridView(h)
-	case m.view == viewEvents:
-		body = m.eventsView(h)
-	case m.view == viewDetail:
-		body = m.detail.View()
-	case m.view == viewLogs:
-		body = m.logsView()
+	default:
+		body = m.shown().view(&m.shared, h)
 	}
 	b.WriteString(fitLines(body, m.width, h))
 	b.WriteByte('\n')
@@ -1149,234 +873,6 @@ func fitLines(s string, w, h int) string {
 	return strings.Join(lines, "\n")
 }
 
-// headerLine names the run — pipeline name, activation, state, how this
-// view relates to it (its own run, attached to another process's, a
-// stored one, a remote API), the pipeline id, counts per status, elapsed
-// time and an estimate of the rest — and the tab bar. On a narrow
-// terminal the header gives up its least useful parts first, the tabs
-// last.
-func (m *Model) headerLine() string {
-	name := m.info.Name
-	if name == "" {
-		name = m.info.PipelineID
-	}
-	title := "dpl · " + name
-	if m.info.Activation > 0 {
-		title += fmt.Sprintf(" · run %d", m.info.Activation)
-	}
-	var state, mode string
-	switch {
-	case m.info.Endpoint != "":
-		state, mode = "⇄ "+strings.TrimPrefix(strings.TrimPrefix(m.info.Endpoint, "http://"), "https://"), "remote"
-	case m.runActive:
-		state = "● running"
-	case m.runEnd != "":
-		state = "■ " + m.runEnd
-	case m.info.ReadOnly:
-		state = "stored (read-only)"
-	}
-	if mode == "" && m.opts.Events != nil {
-		mode = "attached"
-		if m.opts.Stop != nil {
-			mode = "own run"
-		}
-	}
-	// Parts in the order shown, each with the priority it is kept by.
-	type part struct {
-		text string
-		keep int
-	}
-	next := ""
-	if n := m.next.NextCheck; n != nil && m.runActive && m.counts[executor.Running] == 0 {
-		next = "next " + m.next.Instance + " " + m.rel(*n)
-	}
-	parts := []part{{title, 9}, {state, 8}, {mode, 3}, {m.info.PipelineID, 2}, {shortCounts(m.counts), 5}, {m.progressText(), 4}, {next, 6}}
-	if m.info.Name == "" || m.info.Name == m.info.PipelineID {
-		parts[3].text = ""
-	}
-	join := func(minKeep int) string {
-		var out []string
-		for _, p := range parts {
-			if p.text != "" && p.keep >= minKeep {
-				out = append(out, p.text)
-			}
-		}
-		return strings.Join(out, " · ")
-	}
-	var tabs, short []string
-	for i, n := range paneNames {
-		t := fmt.Sprintf("%d %s", i+1, n)
-		if view(i) == m.pane {
-			tabs = append(tabs, m.th.tabOn.Render("["+t+"]"))
-			short = append(short, m.th.tabOn.Render(fmt.Sprintf("[%d]", i+1)))
-		} else {
-			tabs = append(tabs, m.th.tabOff.Render(" "+t+" "))
-			short = append(short, m.th.tabOff.Render(fmt.Sprintf(" %d ", i+1)))
-		}
-	}
-	right := strings.Join(tabs, "")
-	left := join(8)
-	for keep := 0; keep < 8; keep++ {
-		if l := join(keep); ansi.StringWidth(l)+1+ansi.StringWidth(right) <= m.width {
-			left = l
-			break
-		}
-	}
-	if ansi.StringWidth(left)+1+ansi.StringWidth(right) > m.width {
-		right = strings.Join(short, "") // the tab bar shrinks last
-		left = ansi.Truncate(left, max(m.width-1-ansi.StringWidth(right), 1), "…")
-	}
-	l := m.th.title.Render(left)
-	gap := m.width - ansi.StringWidth(l) - ansi.StringWidth(right)
-	if gap < 1 {
-		return ansi.Truncate(l+" "+right, m.width, "…")
-	}
-	return l + spaces(gap) + right
-}
-
-// progressText is "2m10s · ETA 40s": time since the run started (to its
-// end once ended), and while it runs an estimate from the pace so far.
-func (m *Model) progressText() string {
-	var start, end time.Time
-	for _, ev := range m.events {
-		if ev.Kind != executor.EventRun {
-			continue
-		}
-		if strings.HasSuffix(ev.Message, " started") || strings.HasSuffix(ev.Message, " resumed") || ev.Message == "started" {
-			start, end = ev.Time, time.Time{}
-		} else if !start.IsZero() {
-			end = ev.Time
-		}
-	}
-	if start.IsZero() {
-		return ""
-	}
-	if end.IsZero() || m.runActive {
-		end = m.now()
-	}
-	elapsed := end.Sub(start)
-	s := shortDuration(elapsed)
-	done := 0
-	for st, n := range m.counts {
-		if st.Terminal() {
-			done += n
-		}
-	}
-	if total := len(m.insts); m.runActive && done > 0 && total > done {
-		s += " · ETA " + shortDuration(time.Duration(float64(elapsed)/float64(done)*float64(total-done)))
-	}
-	return s
-}
-
-// shortDuration is 5s, 1m05s or 2h03m.
-func shortDuration(d time.Duration) string {
-	d = max(d.Round(time.Second), 0)
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
-	}
-	return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
-}
-
-// breadcrumbs say where the view is: Graph › Component › Instance ›
-// Attempt › Logs.
-func (m *Model) breadcrumbs() string {
-	crumbs := []string{paneNames[m.pane]}
-	inst := ""
-	switch m.view {
-	case viewDetail:
-		inst = m.detailID
-	case viewLogs:
-		inst = m.logs.instance
-	}
-	if inst != "" {
-		if k, ok := m.instIdx[inst]; ok {
-			crumbs = append(crumbs, m.insts[k].Component)
-		}
-		crumbs = append(crumbs, inst)
-	}
-	if m.view == viewLogs {
-		if l := &m.logs; l.ai >= 0 && l.ai < len(l.attempts) {
-			crumbs = append(crumbs, fmt.Sprintf("Attempt %d", l.attempts[l.ai].N))
-		}
-		crumbs = append(crumbs, "Logs ("+m.streamName()+")")
-	}
-	return strings.Join(crumbs, " › ")
-}
-
-func (m *Model) statusLine() string {
-	switch m.mode {
-	case modeConfirm:
-		return ansi.Truncate(m.th.label.Render(m.confirm.prompt), m.width, "…")
-	case modeFilter:
-		p := "/"
-		return p + m.input.View()
-	case modeCommand:
-		return ":" + m.input.View()
-	}
-	if m.flash != "" {
-		st := m.th.flashOK
-		if m.flashErr {
-			st = m.th.flashErr
-		}
-		return ansi.Truncate(st.Render(m.flash), m.width, "…")
-	}
-	var parts []string
-	if m.filterText != "" && m.view != viewLogs {
-		parts = append(parts, "filter /"+m.filterText+"  (esc clears)")
-	}
-	if n := len(m.markedIDs()); n > 0 && m.view != viewLogs && m.view != viewDetail {
-		parts = append(parts, fmt.Sprintf("%d marked • r/c/m act on all • space unmarks • esc clears", n))
-	}
-	if m.view == viewDetail || m.view == viewLogs {
-		parts = append([]string{m.breadcrumbs()}, parts...)
-	}
-	if len(parts) == 0 {
-		return ""
-	}
-	return ansi.Truncate(m.th.faint.Render(strings.Join(parts, " · ")), m.width, "…")
-}
-
 // Stopped reports whether the operator asked to stop the run on the way
 // out (q then y, or ctrl+c).
 func (m *Model) Stopped() bool { return m.stopRequested }
-
-// openGraphNode is enter on the graph: a group expands; a component with
-// several instances opens its row of the instances grid (every period,
-// the current one selected); one with a single instance opens it.
-func (m *Model) openGraphNode() tea.Cmd {
-	n := &m.gview.nodes[m.gsel]
-	if n.comp < 0 {
-		m.toggleExpand()
-		return nil
-	}
-	list := m.compInsts[n.comp]
-	switch {
-	case len(list) == 0:
-		m.setFlash("no instance here yet", true)
-	case len(list) == 1:
-		m.openDetail(m.insts[list[0]].ID)
-	default:
-		if m.filterText != "" && !m.matches(m.comps[n.comp].ID) {
-			m.setFilter("")
-		}
-		m.setPane(viewGrid)
-		for r, c := range m.gridRows {
-			if c == n.comp {
-				m.grow = r
-			}
-		}
-		if k := m.compCur[n.comp]; k >= 0 {
-			for p, t := range m.periods {
-				if t.Equal(m.insts[k].ScheduledStart) {
-					m.gcol = p
-				}
-			}
-		}
-		m.clampGrid()
-		m.setFlash(fmt.Sprintf("%s: %d instances — enter opens one", m.comps[n.comp].ID, len(list)), false)
-	}
-	return nil
-}

@@ -168,7 +168,7 @@ func TestRemoteSource(t *testing.T) {
 		}
 	}
 
-	m.openLogs(broken.ID)
+	m.openLogs(broken.ID, -1)
 	v = m.View()
 	firstLine := strings.SplitN(atts[0].ErrorMessage, "\n", 2)[0]
 	if !strings.Contains(v, "errorMessage only") || !strings.Contains(v, firstLine) {

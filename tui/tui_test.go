@@ -132,7 +132,7 @@ func TestGraphView(t *testing.T) {
 func TestGraphNavigate(t *testing.T) {
 	// Right reaches CopyData (after the precondition its input waits on).
 	m := start(t, newFake(), Options{}, 80, 24).press("l").frame()
-	if got := m.comps[m.graphComp()].ID; got != "CopyData" {
+	if got := m.comps[m.graph.comp()].ID; got != "CopyData" {
 		t.Errorf("selected %s, want CopyData", got)
 	}
 }
@@ -141,10 +141,10 @@ func TestGraphScrollsToSelection(t *testing.T) {
 	// Far right at 80 columns with every edge: the window follows the
 	// selection.
 	m := start(t, newFake(), Options{}, 80, 24).press("e", "right", "right", "right", "right").frame()
-	if m.gx == 0 {
-		t.Errorf("graph did not scroll right (gx=0) with %s selected", m.comps[m.graphComp()].ID)
+	if m.graph.x == 0 {
+		t.Errorf("graph did not scroll right (gx=0) with %s selected", m.comps[m.graph.comp()].ID)
 	}
-	mustContain(t, m.View(), m.comps[m.graphComp()].ID)
+	mustContain(t, m.View(), m.comps[m.graph.comp()].ID)
 }
 
 func TestGridView(t *testing.T) {
@@ -168,6 +168,27 @@ func TestDetailAttempts(t *testing.T) {
 	mustContain(t, v, "IOException: connection reset by peer", "#1", "#2", "runs on", "@Worker_2024-01-01T10:00:00", "*password", secretMask)
 	if strings.Contains(v, "hunter2") {
 		t.Error("a * secret is shown")
+	}
+}
+
+// In the detail pane the latest attempt is selected; [ selects the one
+// before, and L (or enter) opens that attempt's logs.
+func TestDetailSelectAttempt(t *testing.T) {
+	s := start(t, newFake(), Options{}, 100, 40).press(":", "type:open @CopyData_2024-01-01T10:00:00", "enter")
+	s.waitFor("▸ #2")
+	s.press("[")
+	s.waitFor("▸ #1")
+	s.press("L")
+	s.waitFor("attempt 1 of 2")
+	m := s.final()
+	if m.view != viewLogs || m.logs.ai != 0 {
+		t.Errorf("after [ and L: view %d, attempt index %d; want the logs of attempt index 0", m.view, m.logs.ai)
+	}
+	mustContain(t, m.View(), "Attempt 1", "Logs (stdout)")
+	// esc returns to the detail with attempt 1 still selected.
+	m.Update(keyMsg("esc"))
+	if m.view != viewDetail || !strings.Contains(m.View(), "▸ #1") {
+		t.Errorf("esc from the logs: view %d, want the detail with attempt #1 selected:\n%s", m.view, m.View())
 	}
 }
 
@@ -208,8 +229,8 @@ func TestHelp(t *testing.T) {
 
 func TestFilterGrid(t *testing.T) {
 	m := start(t, newFake(), Options{}, 80, 24).press("2", "/", "type:copy|rep", "enter").frame()
-	if len(m.gridRows) != 2 {
-		t.Errorf("filter kept %d rows, want 2 (CopyData, Report)", len(m.gridRows))
+	if len(m.grid.rows) != 2 {
+		t.Errorf("filter kept %d rows, want 2 (CopyData, Report)", len(m.grid.rows))
 	}
 }
 
@@ -359,8 +380,8 @@ func TestMouseWheelScrollsEvents(t *testing.T) {
 	s := start(t, newFake(), Options{History: hist}, 80, 24).press("3")
 	s.tm.Send(tea.MouseMsg{Button: tea.MouseButtonWheelDown, Action: tea.MouseActionPress})
 	m := s.final()
-	if m.evSel != 3 {
-		t.Errorf("wheel moved the events selection to %d, want 3", m.evSel)
+	if m.events.sel != 3 {
+		t.Errorf("wheel moved the events selection to %d, want 3", m.events.sel)
 	}
 }
 

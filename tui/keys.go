@@ -95,8 +95,8 @@ func (m *Model) helpFor() helpMap {
 	switch m.view {
 	case viewDetail:
 		return helpMap{
-			short: []key.Binding{k.Logs, k.Rerun, k.Cancel, k.Finish, k.Pause, k.Back, k.Help, k.Quit},
-			full:  [][]key.Binding{move[:2], actions, {k.Back, k.Command, k.Help, k.Quit}},
+			short: []key.Binding{k.Logs, k.Attempt, k.Rerun, k.Cancel, k.Finish, k.Back, k.Help, k.Quit},
+			full:  [][]key.Binding{move[:2], {k.Attempt, k.Logs}, actions[1:5], {k.Back, k.Command, k.Help, k.Quit}},
 		}
 	case viewLogs:
 		return helpMap{

@@ -91,173 +91,407 @@ func (r *Resolver) Secrets() []string {
 }
 
 // maskSyntaxLine hides secret values in the source line a syntax error
-// shows (its caret excerpt): a definition that does not parse still must
-// not print its passwords. The secrets are found lexically in src, which
-// need not be valid JSON: values of `*` keys, and the default/stringValue
-// of parameters and parameter values whose id (or key) starts with `*`.
-// Each secret character becomes '*', so the caret stays under its column.
+// shows (its caret excerpt) and in its message: a definition that does not
+// parse still must not print its passwords. The secrets are found
+// lexically in src, which need not parse (see secretValues); every
+// occurrence of each in the line is masked, wherever the value appears
+// (another field, an inline flow map, a value written on the line after
+// its key). Each secret character becomes '*', so the caret stays under
+// its column.
 func maskSyntaxLine(err error, src []byte) {
 	se, ok := err.(*SyntaxError)
-	if !ok || se.Line == "" || se.Pos.Line < 1 {
+	if !ok {
 		return
 	}
-	start := lineStart(src, se.Pos.Line)
-	if start < 0 {
+	secrets := secretValues(src)
+	if len(secrets) == 0 {
 		return
 	}
-	end := start + len(se.Line)
-	if end > len(src) || string(src[start:end]) != se.Line {
+	// Parser messages quote a token at most; a one- or two-letter "secret"
+	// is more likely a fragment of broken text than a password, and
+	// masking it would garble the message.
+	var long []string
+	for _, sec := range secrets {
+		if len(sec) >= 3 {
+			long = append(long, sec)
+		}
+	}
+	se.Msg = MaskText(se.Msg, long)
+	if se.Line == "" {
 		return
 	}
 	line := []byte(se.Line)
-	masked := false
-	for _, sp := range secretSpans(src) {
-		lo, hi := max(sp[0], start), min(sp[1], end)
-		for i := lo; i < hi; i++ {
-			if line[i-start]&0xC0 != 0x80 { // one '*' per rune
-				line[i-start] = '*'
-			} else {
-				line[i-start] = 0
+	hide := make([]bool, len(line))
+	for _, sec := range secrets {
+		for off := 0; ; {
+			i := bytes.Index(line[off:], []byte(sec))
+			if i < 0 {
+				break
 			}
+			for k := off + i; k < off+i+len(sec); k++ {
+				hide[k] = true
+			}
+			off += i + 1
+		}
+	}
+	var out []byte
+	masked := false
+	for k, c := range line {
+		switch {
+		case !hide[k]:
+			out = append(out, c)
+		case c&0xC0 != 0x80: // one '*' per rune
+			out = append(out, '*')
 			masked = true
 		}
 	}
 	if masked {
-		se.Line = strings.ReplaceAll(string(line), "\x00", "")
+		se.Line = string(out)
 	}
 }
 
-func lineStart(src []byte, line int) int {
-	off := 0
-	for n := 1; n < line; n++ {
-		i := bytes.IndexByte(src[off:], '\n')
-		if i < 0 {
-			return -1
-		}
-		off += i + 1
+// secretValues returns the secret values written in src, found lexically
+// so that it works on text that does not parse: values of `*` keys (also
+// nested lists and maps under one), the default/stringValue/value of
+// parameters and parameter values whose id starts with `*`, the
+// StringValue of a CloudFormation field {Key: "*password", StringValue}
+// and of a `*` parameter's {Key: default, StringValue} attribute. JSON and
+// YAML (block and flow style) are read; keys match in any case.
+func secretValues(src []byte) []string {
+	c := &secretCollector{src: src, stack: []*secretFrame{{}}}
+	if t := strings.TrimLeft(string(src[:min(len(src), 512)]), " \t\r\n\ufeff"); strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[") {
+		c.flow(0, len(src))
+	} else {
+		c.yamlBlocks()
 	}
-	return off
+	for len(c.stack) > 1 {
+		c.close()
+	}
+	c.close()
+	seen := map[string]bool{}
+	var out []string
+	for _, sp := range c.spans {
+		v := strings.TrimSpace(string(src[sp[0]:sp[1]]))
+		if v != "" && !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
-// secretSpans returns the byte ranges of the contents of secret string
-// values in src (JSON, tolerant of errors; YAML `*key: value` lines).
-func secretSpans(src []byte) [][2]int {
-	type str struct {
-		lo, hi int // contents, without quotes
-		key    string
+// secretFrame is one open map or list while scanning.
+type secretFrame struct {
+	array     bool
+	key       string // the key whose value is being read (maps)
+	secretKey bool   // inside the value of a `*` key
+	strs      []secretStr
+	holder    bool     // its id or key starts with '*'
+	ided      bool     // it has an id (a parameter or object: candidates stop here)
+	cands     [][2]int // {Key: default, StringValue} values met below, for a `*` holder above
+}
+
+type secretStr struct {
+	lo, hi int
+	key    string
+}
+
+type secretCollector struct {
+	src   []byte
+	stack []*secretFrame
+	spans [][2]int
+}
+
+func (c *secretCollector) top() *secretFrame { return c.stack[len(c.stack)-1] }
+
+func (c *secretCollector) open(array bool) {
+	p := c.top()
+	c.stack = append(c.stack, &secretFrame{array: array, secretKey: p.secretKey || strings.HasPrefix(p.key, "*")})
+}
+
+func (c *secretCollector) key(k string) { c.top().key = k }
+
+func (c *secretCollector) scalar(lo, hi int) {
+	if lo >= hi {
+		return
 	}
-	type frame struct {
-		array        bool
-		key          string // the key whose value is being read
-		secretKey    bool   // inside the value of a `*` key
-		strs         []str  // string values by key, for the id rule
-		secretHolder bool   // id/key of this object starts with *
+	f := c.top()
+	if f.secretKey || strings.HasPrefix(f.key, "*") {
+		c.spans = append(c.spans, [2]int{lo, hi})
 	}
-	var spans [][2]int
-	stack := []*frame{{}}
-	top := func() *frame { return stack[len(stack)-1] }
-	closeObject := func(f *frame) {
-		if !f.secretHolder {
-			return
+	if f.array {
+		return
+	}
+	f.strs = append(f.strs, secretStr{lo, hi, strings.ToLower(f.key)})
+	switch strings.ToLower(f.key) {
+	case "id":
+		f.ided = true
+		fallthrough
+	case "key":
+		if c.src[lo] == '*' {
+			f.holder = true
 		}
-		for _, s := range f.strs {
-			switch s.key {
-			case "default", "stringValue", "allowedValues", "value":
-				spans = append(spans, [2]int{s.lo, s.hi})
+	}
+}
+
+func (c *secretCollector) close() {
+	f := c.top()
+	if len(c.stack) > 1 {
+		c.stack = c.stack[:len(c.stack)-1]
+	}
+	var own [][2]int
+	isDefaultAttr := false
+	for _, s := range f.strs {
+		if s.key == "key" && strings.EqualFold(string(c.src[s.lo:s.hi]), "default") {
+			isDefaultAttr = true
+		}
+	}
+	for _, s := range f.strs {
+		switch s.key {
+		case "default", "stringvalue", "allowedvalues", "value":
+			if f.holder {
+				c.spans = append(c.spans, [2]int{s.lo, s.hi})
+			} else if isDefaultAttr && s.key == "stringvalue" {
+				own = append(own, [2]int{s.lo, s.hi})
 			}
 		}
 	}
-	var pendingKey string
-	havePending := false
-	flushValue := func(lo, hi int) {
-		f := top()
-		if f.secretKey || strings.HasPrefix(f.key, "*") {
-			spans = append(spans, [2]int{lo, hi})
-		}
-		if !f.array {
-			f.strs = append(f.strs, str{lo, hi, f.key})
-			if (f.key == "id" || f.key == "key") && hi > lo && src[lo] == '*' {
-				f.secretHolder = true
-			}
-		}
+	if f.holder {
+		c.spans = append(c.spans, f.cands...)
+		return
 	}
-	for i := 0; i < len(src); i++ {
-		c := src[i]
-		switch c {
-		case '"':
+	if !f.ided && len(c.stack) > 0 && c.top() != f {
+		p := c.top()
+		p.cands = append(append(p.cands, f.cands...), own...)
+	}
+}
+
+// flow scans JSON or a YAML flow collection in src[lo:hi]: quoted and
+// plain scalars, keys before ':'. Unbalanced input is tolerated.
+func (c *secretCollector) flow(lo, hi int) {
+	src := c.src
+	depth := 0
+	for i := lo; i < hi; i++ {
+		ch := src[i]
+		switch ch {
+		case '"', '\'':
 			j := i + 1
-			for j < len(src) && src[j] != '"' && src[j] != '\n' {
-				if src[j] == '\\' {
+			for j < hi && src[j] != ch && src[j] != '\n' {
+				if src[j] == '\\' && ch == '"' {
 					j++
 				}
 				j++
 			}
-			lo, hi := i+1, min(j, len(src))
-			// A key when the next non-space byte is ':'.
-			k := hi + 1
-			for k < len(src) && (src[k] == ' ' || src[k] == '\t' || src[k] == '\r' || src[k] == '\n') {
-				k++
-			}
-			if k < len(src) && src[k] == ':' && !top().array {
-				pendingKey, havePending = string(src[lo:hi]), true
-			} else {
-				flushValue(lo, hi)
-			}
-			i = hi
-		case ':':
-			if havePending {
-				top().key = pendingKey
-				havePending = false
-			}
-		case '{':
-			parent := top()
-			stack = append(stack, &frame{secretKey: parent.secretKey || strings.HasPrefix(parent.key, "*")})
-		case '[':
-			parent := top()
-			stack = append(stack, &frame{array: true, secretKey: parent.secretKey || strings.HasPrefix(parent.key, "*")})
+			vlo, vhi := i+1, min(j, hi)
+			c.token(vlo, vhi, hi)
+			i = vhi
+		case '{', '[':
+			depth++
+			c.open(ch == '[')
 		case '}', ']':
-			if len(stack) > 1 {
-				closeObject(top())
-				stack = stack[:len(stack)-1]
+			if depth > 0 {
+				depth--
+				c.close()
 			}
 		case ',':
-			if !top().array {
-				top().key = ""
+			if !c.top().array {
+				c.top().key = ""
 			}
+		case ' ', '\t', '\r', '\n', ':':
+		default:
+			// A plain scalar (YAML flow, JSON numbers and literals).
+			j := i
+			for j < hi && !strings.ContainsRune(",]}\n", rune(src[j])) && !(src[j] == ':' && (j+1 >= hi || src[j+1] == ' ' || src[j+1] == '\n')) {
+				if src[j] == ' ' && j+1 < hi && src[j+1] == '#' {
+					break
+				}
+				j++
+			}
+			end := j
+			for end > i && (src[end-1] == ' ' || src[end-1] == '\t' || src[end-1] == '\r') {
+				end--
+			}
+			c.token(i, end, hi)
+			i = j - 1
 		}
 	}
-	for len(stack) > 0 {
-		closeObject(top())
-		stack = stack[:len(stack)-1]
+	for ; depth > 0; depth-- {
+		c.close()
 	}
-	if t := strings.TrimLeft(string(src[:min(len(src), 512)]), " \t\r\n\ufeff"); !strings.HasPrefix(t, "{") {
-		spans = append(spans, yamlSecretSpans(src)...)
-	}
-	return spans
 }
 
-// yamlSecretSpans finds `*key: value` scalars on one line (YAML templates
-// writing a values section or a `*` field as a mapping).
-func yamlSecretSpans(src []byte) [][2]int {
-	var spans [][2]int
-	off := 0
-	for _, line := range strings.SplitAfter(string(src), "\n") {
-		t := strings.TrimLeft(line, " \t-")
-		lead := len(line) - len(t)
-		t = strings.TrimLeft(t, `"'`)
-		if strings.HasPrefix(t, "*") {
-			if i := strings.Index(line[lead:], ":"); i >= 0 {
-				v := lead + i + 1
-				for v < len(line) && (line[v] == ' ' || line[v] == '\t') {
-					v++
-				}
-				e := len(strings.TrimRight(line, "\r\n"))
-				if v < e {
-					spans = append(spans, [2]int{off + v, off + e})
-				}
+// token is a scalar at src[lo:vhi] (quotes excluded) in a flow scan
+// ending at hi: a key when ':' follows, else a value.
+func (c *secretCollector) token(lo, vhi, hi int) {
+	k := vhi
+	if k < hi && (c.src[k] == '"' || c.src[k] == '\'') {
+		k++
+	}
+	for k < hi && (c.src[k] == ' ' || c.src[k] == '\t' || c.src[k] == '\r' || c.src[k] == '\n') {
+		k++
+	}
+	if k < hi && c.src[k] == ':' && !c.top().array {
+		c.key(string(c.src[lo:vhi]))
+		return
+	}
+	c.scalar(lo, vhi)
+}
+
+// yamlBlocks scans block-style YAML line by line: indentation opens and
+// closes maps and lists, "- " starts a list item, "key: value" sets a
+// key, flow values ({…}, […]) go to flow, block scalars (| >) are values
+// of their key line by line.
+func (c *secretCollector) yamlBlocks() {
+	type block struct {
+		col   int
+		array bool
+	}
+	blocks := []block{{col: -1}}
+	// popTo closes the blocks deeper than col; a key line also closes a
+	// list at its own column (YAML lets a list sit at its key's indent).
+	popTo := func(col int, keyLine bool) {
+		for len(blocks) > 1 {
+			b := blocks[len(blocks)-1]
+			if b.col > col || (b.col == col && keyLine && b.array) {
+				blocks = blocks[:len(blocks)-1]
+				c.close()
+				continue
+			}
+			break
+		}
+	}
+	src := c.src
+	literalCol := -1 // inside a block scalar deeper than this column
+	for off := 0; off < len(src); {
+		end := bytes.IndexByte(src[off:], '\n')
+		if end < 0 {
+			end = len(src)
+		} else {
+			end += off
+		}
+		lineLo, lineHi := off, end
+		off = end + 1
+		i := lineLo
+		for i < lineHi && (src[i] == ' ' || src[i] == '\t') {
+			i++
+		}
+		if i >= lineHi || src[i] == '#' || src[i] == '\r' {
+			continue
+		}
+		col := i - lineLo
+		hi := lineHi
+		for hi > i && (src[hi-1] == '\r' || src[hi-1] == ' ') {
+			hi--
+		}
+		if literalCol >= 0 {
+			if col > literalCol {
+				c.scalar(i, hi)
+				continue
+			}
+			literalCol = -1
+		}
+		if bytes.HasPrefix(src[i:hi], []byte("---")) || bytes.HasPrefix(src[i:hi], []byte("...")) {
+			continue
+		}
+		// List items: "- " (possibly several on one line).
+		for i < hi && src[i] == '-' && (i+1 == hi || src[i+1] == ' ') {
+			dash := i - lineLo
+			popTo(dash, false)
+			if top := blocks[len(blocks)-1]; !(top.col == dash && top.array) {
+				c.open(true)
+				blocks = append(blocks, block{col: dash, array: true})
+			}
+			i++
+			for i < hi && src[i] == ' ' {
+				i++
 			}
 		}
-		off += len(line)
+		if i >= hi {
+			continue
+		}
+		col = i - lineLo
+		if src[i] == '{' || src[i] == '[' {
+			c.flow(i, hi)
+			continue
+		}
+		// key: value?
+		k, klo, khi := i, i, 0
+		if src[i] == '"' || src[i] == '\'' {
+			q := src[i]
+			k++
+			for k < hi && src[k] != q {
+				k++
+			}
+			klo, khi = i+1, k
+			k++
+		} else {
+			for k < hi && !(src[k] == ':' && (k+1 == hi || src[k+1] == ' ' || src[k+1] == '\t')) {
+				k++
+			}
+			khi = k
+		}
+		for k < hi && src[k] == ' ' {
+			k++
+		}
+		if k >= hi || src[k] != ':' {
+			// A scalar list item (or a continuation line).
+			v, vhi := i, hi
+			if src[i] == '"' || src[i] == '\'' {
+				v, vhi = klo, khi
+			}
+			c.scalar(v, vhi)
+			continue
+		}
+		popTo(col, true)
+		if top := blocks[len(blocks)-1]; !(top.col == col && !top.array) {
+			c.open(false)
+			blocks = append(blocks, block{col: col})
+		}
+		c.key(strings.TrimSpace(string(src[klo:khi])))
+		v := k + 1
+		for v < hi && (src[v] == ' ' || src[v] == '\t') {
+			v++
+		}
+		if v >= hi {
+			continue
+		}
+		switch src[v] {
+		case '{', '[':
+			c.flow(v, hi)
+		case '|', '>':
+			literalCol = col
+		case '"', '\'':
+			q := src[v]
+			e := v + 1
+			for e < hi && src[e] != q {
+				if src[e] == '\\' && q == '"' {
+					e++
+				}
+				e++
+			}
+			c.scalar(v+1, min(e, hi))
+		case '&', '*', '!':
+			// An anchor, alias or tag (!Ref x): the rest is the value.
+			c.scalar(v, trimComment(src, v, hi))
+		default:
+			c.scalar(v, trimComment(src, v, hi))
+		}
 	}
-	return spans
+	popTo(-2, false)
+}
+
+// trimComment is the end of a plain scalar at src[lo:hi] before a " #"
+// comment.
+func trimComment(src []byte, lo, hi int) int {
+	for j := lo; j+1 < hi; j++ {
+		if src[j] == ' ' && src[j+1] == '#' {
+			hi = j
+			break
+		}
+	}
+	for hi > lo && (src[hi-1] == ' ' || src[hi-1] == '\t') {
+		hi--
+	}
+	return hi
 }

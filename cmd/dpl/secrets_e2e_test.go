@@ -92,16 +92,24 @@ func TestSecretsNeverShown(t *testing.T) {
 func TestSecretsNeverShownInSyntaxErrors(t *testing.T) {
 	bin := dplBinary(t)
 	const secret = "fld-S3cr3t-7f41"
-	broken := filepath.Join(t.TempDir(), "broken.json")
+	dir := t.TempDir()
+	broken := filepath.Join(dir, "broken.json")
 	os.WriteFile(broken, []byte(`{"objects":[
  {"id":"Db","name":"Db","type":"JdbcDatabase","connectionString":"jdbc:sqlite:x.db","*password":"`+secret+`" oops}]}`), 0o644)
-	for _, f := range []string{"text", "json", "sarif"} {
-		out, _ := exec.Command(bin, "validate", "--output", f, broken).CombinedOutput()
-		if !bytes.Contains(out, []byte("SYNTAX")) && !bytes.Contains(out, []byte("syntax")) {
-			t.Fatalf("%s: no syntax error reported:\n%s", f, out)
-		}
-		if bytes.Contains(out, []byte(secret)) {
-			t.Errorf("validate --output %s shows the secret in its excerpt:\n%s", f, out)
+	// A template whose broken line is an inline flow map holding the
+	// secret (the value is not on a `*` key's own line).
+	brokenYAML := filepath.Join(dir, "broken.yaml")
+	os.WriteFile(brokenYAML, []byte("Resources:\n  P:\n    Type: AWS::DataPipeline::Pipeline\n    Properties:\n      PipelineObjects:\n        - Id: Db\n"+
+		"          Fields: [{Key: type, StringValue: JdbcDatabase}, {Key: \"*password\", StringValue: "+secret+"}] x: y\n"), 0o644)
+	for _, file := range []string{broken, brokenYAML} {
+		for _, f := range []string{"text", "json", "sarif"} {
+			out, _ := exec.Command(bin, "validate", "--output", f, file).CombinedOutput()
+			if !bytes.Contains(bytes.ToLower(out), []byte("syntax")) && !bytes.Contains(out, []byte("invalid YAML")) {
+				t.Fatalf("%s %s: no syntax error reported:\n%s", filepath.Base(file), f, out)
+			}
+			if bytes.Contains(out, []byte(secret)) {
+				t.Errorf("validate --output %s %s shows the secret in its excerpt:\n%s", f, filepath.Base(file), out)
+			}
 		}
 	}
 }

@@ -7,22 +7,26 @@ import (
 )
 
 // Graph geometry: boxes of boxW×boxH cells in columns (one per layer),
-// flowing left to right, with gapW cells between columns for edges.
+// flowing left to right, with at least gapW cells between columns for
+// edges (more where more channels are needed).
 const (
 	boxW = 24
 	boxH = 4
 	gapW = 8
-	colW = boxW + gapW
 )
 
 // Connection bits of a canvas cell; the rune is chosen from them so that
-// crossing and merging edges join with the right box-drawing character.
+// merging edges join with the right box-drawing character. bitJoin marks
+// a cell where a vertical and a horizontal line really connect; where
+// they only cross, the cell is drawn as a plain │ between two ─, so a
+// junction glyph (├ ┤ ┬ ┴ ┼) always means a connection.
 const (
 	bitUp uint8 = 1 << iota
 	bitDown
 	bitLeft
 	bitRight
 	bitArrow
+	bitJoin
 )
 
 var edgeRunes = [16]rune{
@@ -39,6 +43,9 @@ func edgeRune(b uint8) rune {
 	if b&bitArrow != 0 {
 		return '▶'
 	}
+	if b&bitJoin == 0 && b&(bitUp|bitDown) != 0 && b&(bitLeft|bitRight) != 0 {
+		return '│' // a crossing, not a junction
+	}
 	return edgeRunes[b&0xf]
 }
 
@@ -48,14 +55,13 @@ type gnode struct {
 	comp  int // component index, -1 for a dummy
 	layer int
 	x, y  int
+	// in and out are the rows edges enter and leave on: a box's label
+	// row, a dummy's first row; in moves one row down where a line
+	// leaving the column before runs on that row (see layoutGraph).
+	in, out int
 }
 
-func (n *gnode) connY() int {
-	if n.comp < 0 {
-		return n.y
-	}
-	return n.y + 1
-}
+
 
 // graphLayout is the component DAG laid out once: edges on a canvas of
 // connection bits, boxes as positions painted at render time (their
@@ -66,6 +72,7 @@ type graphLayout struct {
 	cells  []uint8 // w*h
 	rows   [][]int32
 	layers [][]int // component indices per layer, top to bottom
+	segs   [][2]int // edges between adjacent columns (node → node), as drawn
 }
 
 // layoutGraph places components in layers (longest path from the
@@ -185,8 +192,12 @@ func layoutGraph(comps []Component) *graphLayout {
 	}
 	// Segments between adjacent layers, with dummies on long edges;
 	// edges pointing backwards (cycles) are not drawn.
+	// The long edges of one source share its dummies (one per layer it
+	// crosses): a resource used by every activity is one line with
+	// branches, not one line per activity.
 	type seg struct{ a, b int }
 	var segs []seg
+	chain := make([][]int, n)
 	for _, v := range order {
 		for _, s := range succ[v] {
 			if layer[s] <= layer[v] {
@@ -194,8 +205,13 @@ func layoutGraph(comps []Component) *graphLayout {
 			}
 			prev := v
 			for l := layer[v] + 1; l < layer[s]; l++ {
+				if off := l - layer[v] - 1; off < len(chain[v]) {
+					prev = chain[v][off]
+					continue
+				}
 				g.nodes = append(g.nodes, gnode{comp: -1, layer: l})
 				d := len(g.nodes) - 1
+				chain[v] = append(chain[v], d)
 				segs = append(segs, seg{prev, d})
 				prev = d
 			}
@@ -252,11 +268,14 @@ func layoutGraph(comps []Component) *graphLayout {
 		}
 	}
 
-	// Positions: boxes stacked per column, dummies take two rows.
-	for l, vs := range lays {
+	g.segs = make([][2]int, len(segs))
+	for k, sg := range segs {
+		g.segs[k] = [2]int{sg.a, sg.b}
+	}
+	// Rows: boxes stacked per column, dummies take two rows.
+	for _, vs := range lays {
 		y := 1
 		for _, v := range vs {
-			g.nodes[v].x = 1 + l*colW
 			g.nodes[v].y = y
 			if v < n {
 				y += boxH + 1
@@ -266,24 +285,89 @@ func layoutGraph(comps []Component) *graphLayout {
 			g.h = max(g.h, y)
 		}
 	}
-	g.w = 1 + len(lays)*colW
-	g.cells = make([]uint8, g.w*g.h)
-
-	// Edges leave a node's right side, run down a channel in the gap
-	// (one per source, so fan-outs read as trees) and enter the target's
-	// left side with an arrow.
-	chanOf := make([]int, len(g.nodes))
-	for _, vs := range lays {
-		for k, v := range vs {
-			chanOf[v] = 1 + k%(gapW-3)
+	// Entry rows. The line leaving a node and the line entering a node of
+	// the next column must not share a row unless it is the one edge
+	// between them: else two edges would run on one line and merge.
+	// Leaving rows of one column are at least two apart, so the row
+	// below is free.
+	into := make([][]int, len(g.nodes)) // sources per node
+	for _, sg := range segs {
+		into[sg.b] = append(into[sg.b], sg.a)
+	}
+	leaving := map[[2]int]int{} // (layer, row) → the node leaving on it
+	for v := range g.nodes {
+		nd := &g.nodes[v]
+		nd.out = nd.y
+		if nd.comp >= 0 {
+			nd.out = nd.y + 1
+		}
+		nd.in = nd.out
+		leaving[[2]int{nd.layer, nd.out}] = v
+	}
+	for v := range g.nodes {
+		nd := &g.nodes[v]
+		if u, ok := leaving[[2]int{nd.layer - 1, nd.in}]; ok && !(len(into[v]) == 1 && into[v][0] == u) {
+			nd.in++
 		}
 	}
-	for _, s := range segs {
-		a, b := &g.nodes[s.a], &g.nodes[s.b]
-		ya, yb := a.connY(), b.connY()
-		cx := a.x + boxW + chanOf[s.a]
+	// Channels: the edges of one source run down one vertical channel of
+	// the gap after its column (fan-outs read as trees); sources whose
+	// vertical spans overlap get different channels, the gap widening
+	// when more are needed, so two vertical lines never overlap.
+	bySource := make([][]int, len(g.nodes)) // segments by source node
+	for k, sg := range segs {
+		bySource[sg.a] = append(bySource[sg.a], k)
+	}
+	chanOf := make([]int, len(g.nodes))
+	gaps := make([]int, len(lays))
+	for l, vs := range lays {
+		type span struct{ v, lo, hi int }
+		var spans []span
+		for _, v := range vs {
+			if len(bySource[v]) == 0 {
+				continue
+			}
+			lo, hi := g.nodes[v].out, g.nodes[v].out
+			for _, k := range bySource[v] {
+				y := g.nodes[segs[k].b].in
+				lo, hi = min(lo, y), max(hi, y)
+			}
+			spans = append(spans, span{v, lo, hi})
+		}
+		slices.SortFunc(spans, func(a, b span) int { return cmp.Compare(a.lo, b.lo) })
+		var ends []int // per channel, the last row used
+		for _, sp := range spans {
+			c := slices.IndexFunc(ends, func(e int) bool { return e < sp.lo })
+			if c < 0 {
+				ends = append(ends, 0)
+				c = len(ends) - 1
+			}
+			ends[c] = sp.hi
+			chanOf[sp.v] = 1 + c
+		}
+		gaps[l] = max(gapW, len(ends)+3)
+	}
+	x := 1
+	for l, vs := range lays {
+		for _, v := range vs {
+			g.nodes[v].x = x
+		}
+		x += boxW + gaps[l]
+	}
+	g.w = x
+	g.cells = make([]uint8, g.w*g.h)
+
+	// Edges leave a node's right side, run down its channel and enter
+	// the target's left side with an arrow; where a channel meets the
+	// lines it connects, the cell is a junction.
+	for _, sg := range segs {
+		a, b := &g.nodes[sg.a], &g.nodes[sg.b]
+		ya, yb := a.out, b.in
+		cx := a.x + boxW + chanOf[sg.a]
 		g.hline(ya, a.x+boxW-1, cx)
 		g.vline(cx, ya, yb)
+		g.cells[ya*g.w+cx] |= bitJoin
+		g.cells[yb*g.w+cx] |= bitJoin
 		if b.comp >= 0 {
 			g.hline(yb, cx, b.x-1)
 			g.cells[yb*g.w+b.x-1] |= bitArrow
@@ -291,9 +375,20 @@ func layoutGraph(comps []Component) *graphLayout {
 			g.hline(yb, cx, b.x)
 		}
 	}
+	// A dummy carries its line across the column, stepping from the row
+	// it enters on to the row it leaves on.
 	for d := n; d < len(g.nodes); d++ {
 		v := &g.nodes[d]
-		g.hline(v.y, v.x-1, v.x+boxW-1)
+		if v.in == v.out {
+			g.hline(v.in, v.x-1, v.x+boxW-1)
+			continue
+		}
+		turn := v.x + boxW - 2
+		g.hline(v.in, v.x-1, turn)
+		g.vline(turn, v.in, v.out)
+		g.hline(v.out, turn, v.x+boxW-1)
+		g.cells[v.in*g.w+turn] |= bitJoin
+		g.cells[v.out*g.w+turn] |= bitJoin
 	}
 
 	g.rows = make([][]int32, g.h)

@@ -61,8 +61,6 @@ type gnode struct {
 	in, out int
 }
 
-
-
 // graphLayout is the component DAG laid out once: edges on a canvas of
 // connection bits, boxes as positions painted at render time (their
 // colour and text follow the live status).
@@ -71,7 +69,7 @@ type graphLayout struct {
 	nodes  []gnode // the first len(comps) are the components
 	cells  []uint8 // w*h
 	rows   [][]int32
-	layers [][]int // component indices per layer, top to bottom
+	layers [][]int  // component indices per layer, top to bottom
 	segs   [][2]int // edges between adjacent columns (node → node), as drawn
 }
 

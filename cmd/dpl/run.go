@@ -23,6 +23,7 @@ import (
 	"github.com/dpl-dev/dpl/definition/validate"
 	"github.com/dpl-dev/dpl/executor"
 	"github.com/dpl-dev/dpl/executor/activity"
+	"github.com/dpl-dev/dpl/executor/endpoint"
 	"github.com/dpl-dev/dpl/executor/errcode"
 	"github.com/dpl-dev/dpl/executor/schedule"
 	"github.com/dpl-dev/dpl/executor/session"
@@ -204,11 +205,18 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 		return withCode(exitUsage, err)
 	}
 	interactive := !f.headless && runInteractive != nil && isTerminal(stdout) && f.output == "text"
+	runner := activity.New(be.Runner)
 	s, err := session.Open(session.Options{
 		File: file, Definition: res.Definition, Source: src,
 		Store: db, StateDir: stateDir, Notifier: be.Notifier,
 		Params: values, RetryDelay: f.retryDelay, Until: until, Fresh: f.fresh,
-		Runner: activity.New(be.Runner), Parallel: f.parallel, Serve: f.serve,
+		Runner: runner, Parallel: f.parallel, Serve: f.serve,
+		ServeAPI: func(ctx context.Context, eng *executor.Engine) error {
+			// After the run ends the server keeps answering for a short
+			// grace period, telling remote runners to terminate.
+			return endpoint.ServeEngine(ctx, f.serve, eng, eng.PipelineID(), eng.WorkerGroups(),
+				endpoint.Options{StateDir: stateDir, Store: db, Runner: runner, NoAuth: true})
+		},
 		History: interactive, Reopenable: interactive,
 		Warnf: func(format string, args ...any) { fmt.Fprintf(stderr, "dpl: "+format+"\n", args...) },
 	})

@@ -13,7 +13,7 @@ import (
 
 	"github.com/dpl-dev/dpl/definition"
 	"github.com/dpl-dev/dpl/executor"
-	"github.com/dpl-dev/dpl/executor/local"
+	"github.com/dpl-dev/dpl/executor/session"
 	"github.com/dpl-dev/dpl/executor/task"
 )
 
@@ -259,39 +259,29 @@ func (s *Server) start(p Pipeline, params map[string][]string, start time.Time, 
 	return nil
 }
 
-// launch runs the engine, its in-process worker and the event watcher
-// that wakes pollers of its worker groups.
+// launch drives the engine through a run session (its in-process worker
+// for tasks without a workerGroup) and watches its events to wake the
+// pollers of its worker groups.
 func (s *Server) launch(r *pipelineRun) {
-	ctx, cancel := context.WithCancel(s.ctx)
-	r.cancel = cancel
-	events, unsubscribe := r.eng.Subscribe()
-	s.wg.Add(3)
+	sess := session.Attach(r.eng, session.Options{StateDir: s.opts.StateDir, Runner: s.opts.Runner, Parallel: s.opts.Parallel,
+		NoControlSocket: true, NoEventLog: true,
+		Warnf: func(format string, args ...any) {
+			s.opts.Logf("endpoint: %s: "+format, append([]any{r.id}, args...)...)
+		}})
+	sess.Start(s.ctx)
+	r.cancel = sess.Stop
+	s.wg.Add(2)
 	go func() {
 		defer s.wg.Done()
-		for ev := range events {
+		for ev := range sess.Events {
 			if ev.Kind == executor.EventAttempt && ev.Status == executor.WaitingForRunner {
 				s.wakeGroups(r.groups)
 			}
 		}
 	}()
-	workerDone := make(chan struct{})
 	go func() {
 		defer s.wg.Done()
-		defer close(workerDone)
-		if s.opts.Runner == nil {
-			return
-		}
-		w := &local.Worker{API: r.eng, PipelineID: r.id, Runner: s.opts.Runner, Parallel: s.opts.Parallel, Logs: local.LogFiles(s.opts.StateDir)}
-		if err := w.Run(ctx); err != nil && ctx.Err() == nil {
-			s.opts.Logf("endpoint: %s: in-process worker: %v", r.id, err)
-		}
-	}()
-	go func() {
-		defer s.wg.Done()
-		sum, err := r.eng.Run(ctx)
-		cancel()
-		<-workerDone
-		unsubscribe()
+		sum, err := sess.Wait()
 		r.mu.Lock()
 		r.sum, r.err = sum, err
 		why := r.why

@@ -1,10 +1,10 @@
-// Package session runs one activation of a pipeline from a state folder:
-// it resumes or starts the activation in the store (whose lock the caller
-// holds through OpenStore), runs the in-process worker, serves the control
-// socket (and optionally the Data Pipeline API for remote runners),
-// appends every event to events.jsonl, and shuts all of that down in
-// order. `dpl run` and its interactive view use it; cmd/dpl only parses
-// flags and prints.
+// Package session runs one activation of a pipeline: it resumes or starts
+// the activation in the store (whose lock the caller holds through
+// OpenStore), runs the in-process worker, serves the control socket (and
+// optionally the Data Pipeline API for remote runners), appends every
+// event to events.jsonl, and shuts all of that down in order. `dpl run`
+// and its interactive view use Open; `dpl serve` drives each pipeline's
+// engine through Attach. cmd/dpl only parses flags and prints.
 package session
 
 import (
@@ -21,7 +21,6 @@ import (
 	"github.com/dpl-dev/dpl/definition"
 	"github.com/dpl-dev/dpl/executor"
 	"github.com/dpl-dev/dpl/executor/control"
-	"github.com/dpl-dev/dpl/executor/endpoint"
 	"github.com/dpl-dev/dpl/executor/local"
 	"github.com/dpl-dev/dpl/executor/runstore"
 	"github.com/dpl-dev/dpl/executor/task"
@@ -51,8 +50,16 @@ type Options struct {
 	Parallel int
 	// Serve, when set, is the address the Data Pipeline API is served on
 	// for remote runners: the work of every workerGroup then waits for
-	// them (`dpl run --serve`).
-	Serve string
+	// them (`dpl run --serve`). ServeAPI serves it until ctx ends (the
+	// caller wires the endpoint package in, which itself drives engines
+	// through this package).
+	Serve    string
+	ServeAPI func(ctx context.Context, eng *executor.Engine) error
+	// NoControlSocket and NoEventLog leave out the control socket and
+	// events.jsonl: `dpl serve` runs many pipelines in one state folder
+	// and answers for them through its API.
+	NoControlSocket bool
+	NoEventLog      bool
 	// History makes Start read the activation's stored events before the
 	// run starts (Session.History), for views that show a resumed run's
 	// past.
@@ -112,10 +119,17 @@ func Open(opts Options) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
+	return Attach(eng, opts), nil
+}
+
+// Attach makes a session of an engine built elsewhere (`dpl serve` builds
+// its engines from the stored definitions); opts' definition and store
+// fields are not used.
+func Attach(eng *executor.Engine, opts Options) *Session {
 	if opts.Warnf == nil {
 		opts.Warnf = func(string, ...any) {}
 	}
-	return &Session{Engine: eng, StateDir: opts.StateDir, opts: opts}, nil
+	return &Session{Engine: eng, StateDir: opts.StateDir, opts: opts}
 }
 
 // WorkerGroups are the groups whose work waits for remote runners (with
@@ -137,36 +151,44 @@ func (s *Session) Start(ctx context.Context) {
 	s.Events = events
 	// Every event also goes to <state-dir>/events.jsonl, which `dpl events
 	// --follow` tails while the run holds the store.
-	logEvents, unsubscribeLog := eng.Subscribe()
 	logged := make(chan struct{})
-	go func() {
-		defer close(logged)
-		appendEventLog(logEvents, filepath.Join(opts.StateDir, "events.jsonl"))
-	}()
+	unsubscribeLog := func() {}
+	if opts.NoEventLog {
+		close(logged)
+	} else {
+		var logEvents <-chan executor.Event
+		logEvents, unsubscribeLog = eng.Subscribe()
+		go func() {
+			defer close(logged)
+			appendEventLog(logEvents, filepath.Join(opts.StateDir, "events.jsonl"))
+		}()
+	}
 
 	workCtx, stopWork := context.WithCancel(s.ctx)
 	workerDone := make(chan error, 1)
-	w := &local.Worker{API: eng, PipelineID: eng.PipelineID(), Runner: opts.Runner, Parallel: opts.Parallel, Logs: local.LogFiles(opts.StateDir)}
-	go func() { workerDone <- w.Run(workCtx) }()
+	if opts.Runner == nil {
+		// Every task goes to remote runners.
+		workerDone <- nil
+	} else {
+		w := &local.Worker{API: eng, PipelineID: eng.PipelineID(), Runner: opts.Runner, Parallel: opts.Parallel, Logs: local.LogFiles(opts.StateDir)}
+		go func() { workerDone <- w.Run(workCtx) }()
+	}
 	// `dpl runs`, rerun, cancel ... reach this run through its control socket.
-	controlDone, err := control.Serve(workCtx, opts.StateDir, eng)
-	if err != nil {
-		opts.Warnf("other dpl commands cannot reach this run: %v", err)
-		closed := make(chan struct{})
-		close(closed)
-		controlDone = closed
+	controlDone := closedChan()
+	if !opts.NoControlSocket {
+		var err error
+		if controlDone, err = control.Serve(workCtx, opts.StateDir, eng); err != nil {
+			opts.Warnf("other dpl commands cannot reach this run: %v", err)
+			controlDone = closedChan()
+		}
 	}
 	serveDone := make(chan struct{})
-	if opts.Serve == "" {
+	if opts.Serve == "" || opts.ServeAPI == nil {
 		close(serveDone)
 	} else {
 		go func() {
 			defer close(serveDone)
-			// After the run ends the server keeps answering for a short grace
-			// period, telling remote runners to terminate.
-			err := endpoint.ServeEngine(workCtx, opts.Serve, eng, eng.PipelineID(), eng.WorkerGroups(),
-				endpoint.Options{StateDir: opts.StateDir, Store: opts.Store, Runner: opts.Runner, NoAuth: true})
-			if err != nil && workCtx.Err() == nil {
+			if err := opts.ServeAPI(workCtx, eng); err != nil && workCtx.Err() == nil {
 				opts.Warnf("--serve: %v", err)
 			}
 		}()
@@ -200,6 +222,12 @@ func (s *Session) Start(ctx context.Context) {
 		unsubscribe, unsubscribeLog,
 		func() { <-logged },
 	}
+}
+
+func closedChan() <-chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
 }
 
 // reopened waits until an operator command reopens the ended run (true)

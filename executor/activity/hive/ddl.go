@@ -249,7 +249,7 @@ func (s *Session) execCreate(ctx context.Context, p *parser) error {
 		}
 		tbl.cols = cols
 		s.tables[name] = tbl
-		_, err = s.insertRows(ctx, ctas[0], tbl, nil, sqlText, true)
+		_, err = s.insertRows(ctx, ctas[0], tbl, nil, query{sql: sqlText, refs: refs}, true)
 		if err != nil {
 			delete(s.tables, name)
 		}

@@ -25,12 +25,9 @@ func (s *Session) execSelect(ctx context.Context, p *parser) error {
 	if err != nil {
 		return err
 	}
-	if err := s.loadRefs(ctx, refs); err != nil {
-		return err
-	}
-	rows, err := s.db.QueryContext(ctx, sqlText)
+	rows, err := s.runQuery(ctx, first, query{sql: sqlText, refs: refs, agg: s.planHashAggregate(p.toks[p.pos:])})
 	if err != nil {
-		return engineErr(first, err)
+		return err
 	}
 	defer rows.Close()
 	_, err = printRows(s.opts.Stdout, rows)
@@ -98,17 +95,14 @@ func (s *Session) execInsert(ctx context.Context, p *parser) error {
 		return unsupported(p.peek(), "a column list in INSERT", "list the target's columns in SELECT order instead")
 	}
 	qt := p.peek()
-	var sqlText string
-	var refs []tableRef
+	var q query
 	if p.accept("values") {
-		sqlText, refs, err = s.translate(append([]token{{kind: tIdent, text: "VALUES", line: qt.line, col: qt.col}}, p.toks[p.pos:]...))
+		q.sql, q.refs, err = s.translate(append([]token{{kind: tIdent, text: "VALUES", line: qt.line, col: qt.col}}, p.toks[p.pos:]...))
 	} else {
-		sqlText, refs, err = s.translate(p.toks[p.pos:])
+		q.sql, q.refs, err = s.translate(p.toks[p.pos:])
+		q.agg = s.planHashAggregate(p.toks[p.pos:])
 	}
 	if err != nil {
-		return err
-	}
-	if err := s.loadRefs(ctx, refs); err != nil {
 		return err
 	}
 	var partVals []*string
@@ -119,8 +113,34 @@ func (s *Session) execInsert(ctx context.Context, p *parser) error {
 			partVals = append(partVals, nil)
 		}
 	}
-	_, err = s.insertRows(ctx, ins, tbl, partVals, sqlText, overwrite)
+	_, err = s.insertRows(ctx, ins, tbl, partVals, q, overwrite)
 	return err
+}
+
+// query is a translated query, with its hash aggregation when it has one.
+type query struct {
+	sql  string
+	refs []tableRef
+	agg  *aggPlan
+}
+
+// runQuery runs a query by hash aggregation when it is one and its rows
+// fit, else on SQLite (loading the tables it reads first).
+func (s *Session) runQuery(ctx context.Context, t token, q query) (resultRows, error) {
+	if q.agg != nil {
+		rows, err := q.agg.run(ctx, s)
+		if !errors.Is(err, errNoHashAgg) {
+			return rows, err
+		}
+	}
+	if err := s.loadRefs(ctx, q.refs); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, q.sql)
+	if err != nil {
+		return nil, engineErr(t, err)
+	}
+	return rows, nil
 }
 
 // loadRefs makes sure every table a query reads is in the engine.
@@ -342,10 +362,10 @@ func (s *Session) resultColumns(ctx context.Context, sqlText string) ([]column, 
 // (taken from the last result columns). With overwrite, every partition
 // (or the table) written replaces its previous files, only after the
 // whole result was computed.
-func (s *Session) insertRows(ctx context.Context, t token, tbl *table, partVals []*string, sqlText string, overwrite bool) (int64, error) {
-	rows, err := s.db.QueryContext(ctx, sqlText)
+func (s *Session) insertRows(ctx context.Context, t token, tbl *table, partVals []*string, q query, overwrite bool) (int64, error) {
+	rows, err := s.runQuery(ctx, t, q)
 	if err != nil {
-		return 0, engineErr(t, err)
+		return 0, err
 	}
 	defer rows.Close()
 	names, err := rows.Columns()
@@ -522,7 +542,7 @@ func (s *Session) publish(ctx context.Context, staged *os.File, dir string, over
 	return nil
 }
 
-func (s *Session) insertDynamo(ctx context.Context, t token, tbl *table, rows *sql.Rows, vals, ptrs []any) (int64, error) {
+func (s *Session) insertDynamo(ctx context.Context, t token, tbl *table, rows resultRows, vals, ptrs []any) (int64, error) {
 	w, err := s.newDynamoWriter(ctx, t, tbl)
 	if err != nil {
 		return 0, err
@@ -601,6 +621,6 @@ func (s *Session) insertDirectory(ctx context.Context, p *parser) error {
 		cols[i].typ = "string" // values are written as they come
 	}
 	tmp := &table{name: "directory " + path, cols: cols, location: dir, format: format}
-	_, err = s.insertRows(ctx, qt, tmp, nil, sqlText, true)
+	_, err = s.insertRows(ctx, qt, tmp, nil, query{sql: sqlText, refs: refs}, true)
 	return err
 }

@@ -21,12 +21,17 @@ type encoder func(b *bytes.Buffer, vals []any) error
 func newDecoder(f *rowFormat, cols []column) decoder {
 	switch f.kind {
 	case serdeCSV:
+		parse := fieldParsers(cols)
 		return func(line []byte) ([]any, error) {
 			fields := splitCSV(string(line), f.sep, f.quote, f.esc)
 			out := make([]any, len(cols))
 			for i, c := range cols {
 				if i < len(fields) {
-					out[i] = parseText(c.typ, fields[i])
+					if parse[i] != nil {
+						out[i] = parse[i](fields[i])
+					} else {
+						out[i] = parseText(c.typ, fields[i])
+					}
 				}
 			}
 			return out, nil
@@ -77,17 +82,20 @@ func newDecoder(f *rowFormat, cols []column) decoder {
 			return out, nil
 		}
 	}
+	parse := fieldParsers(cols)
+	var buf []string // the field slice is reused line after line
 	return func(line []byte) ([]any, error) {
-		fields := splitDelimited(string(line), f.field, f.escape)
+		buf = splitDelimitedInto(buf[:0], string(line), f.field, f.escape)
+		fields := buf
 		out := make([]any, len(cols))
 		for i, c := range cols {
 			if i >= len(fields) || fields[i] == f.null {
 				continue
 			}
-			if isComplex(c.typ) {
+			if parse[i] == nil {
 				out[i] = parseCollection(c.typ, fields[i], f)
 			} else {
-				out[i] = parseText(c.typ, fields[i])
+				out[i] = parse[i](fields[i])
 			}
 		}
 		return out, nil
@@ -185,11 +193,22 @@ func newEncoder(f *rowFormat, cols []column) (encoder, error) {
 
 // splitDelimited cuts a line at sep; with an escape character, an escaped
 // separator belongs to the field (and the escape is dropped).
-func splitDelimited(line, sep, esc string) []string {
+
+// splitDelimitedInto appends the fields of a delimited line to out.
+func splitDelimitedInto(out []string, line, sep, esc string) []string {
 	if esc == "" || !strings.Contains(line, esc) {
-		return strings.Split(line, sep)
+		if sep == "" {
+			return append(out, line)
+		}
+		for {
+			i := strings.Index(line, sep)
+			if i < 0 {
+				return append(out, line)
+			}
+			out = append(out, line[:i])
+			line = line[i+len(sep):]
+		}
 	}
-	var out []string
 	var cur strings.Builder
 	for i := 0; i < len(line); {
 		switch {

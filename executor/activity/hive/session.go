@@ -298,7 +298,7 @@ func (s *Session) tempFile() (*os.File, error) {
 }
 
 // printRows writes query results the way the Hive CLI prints them.
-func printRows(w io.Writer, rows *sql.Rows) (int64, error) {
+func printRows(w io.Writer, rows resultRows) (int64, error) {
 	cols, err := rows.Columns()
 	if err != nil {
 		return 0, err

@@ -11,8 +11,30 @@ import (
 
 // parseText converts a field's text to the engine value of a Hive type the
 // way LazySimpleSerDe does: text that does not parse as the type is NULL.
-func parseText(typ, s string) any {
-	switch baseType(typ) {
+func parseText(typ, s string) any { return parseBase(baseType(typ), s) }
+
+// fieldParsers resolves each column's parser once per table read, not once
+// per field: nil for a complex column (collections are parsed with the
+// row format's delimiters).
+func fieldParsers(cols []column) []func(string) any {
+	out := make([]func(string) any, len(cols))
+	for i, c := range cols {
+		if isComplex(c.typ) {
+			continue
+		}
+		base := baseType(c.typ)
+		switch base {
+		case "string", "varchar", "char", "timestamp", "date":
+			out[i] = func(s string) any { return s }
+		default:
+			out[i] = func(s string) any { return parseBase(base, s) }
+		}
+	}
+	return out
+}
+
+func parseBase(base, s string) any {
+	switch base {
 	case "string", "varchar", "char", "timestamp", "date":
 		return s
 	case "tinyint", "smallint", "int", "bigint":

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dpl-dev/dpl/executor/provider"
 	localprovider "github.com/dpl-dev/dpl/executor/provider/local"
+	"github.com/dpl-dev/dpl/executor/task"
 )
 
 // resourceFor returns the resource instance an instance runs on: its own
@@ -121,6 +122,14 @@ func (e *engine) resourceSpec(r *inst) provider.Spec {
 			v = strings.Join(ss, ",")
 		}
 		return v, true
+	}
+	// The resource and what it refers to; a field that does not evaluate
+	// leaves the map without the object (Field reports it absent too).
+	if obj, refs, err := e.instanceObject(r, true); err == nil {
+		s.Objects = map[string]*task.Object{r.ID: obj}
+		if err := e.addClosure(r, s.Objects, refs); err != nil {
+			s.Objects = map[string]*task.Object{r.ID: obj}
+		}
 	}
 	return s
 }

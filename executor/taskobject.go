@@ -218,6 +218,16 @@ func (e *engine) buildTask(i *inst, a *runstore.Attempt) (*task.Task, error) {
 		return nil, err
 	}
 	t := &task.Task{TaskID: a.TaskID, PipelineID: e.pipelineID, AttemptID: a.ID, Objects: map[string]*task.Object{a.ID: obj}}
+	if err := e.addClosure(i, t.Objects, refs); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// addClosure adds to objs every object refs lead to (four levels deep),
+// evaluated in the scope of instance i.
+func (e *engine) addClosure(i *inst, objs map[string]*task.Object, refs []string) error {
+	var err error
 	type item struct {
 		id    string
 		depth int
@@ -229,7 +239,7 @@ func (e *engine) buildTask(i *inst, a *runstore.Attempt) (*task.Task, error) {
 	for len(queue) > 0 {
 		it := queue[0]
 		queue = queue[1:]
-		if t.Objects[it.id] != nil || it.depth > 4 {
+		if objs[it.id] != nil || it.depth > 4 {
 			continue
 		}
 		var o *task.Object
@@ -246,14 +256,14 @@ func (e *engine) buildTask(i *inst, a *runstore.Attempt) (*task.Task, error) {
 			continue
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
-		t.Objects[it.id] = o
+		objs[it.id] = o
 		for _, m := range more {
 			queue = append(queue, item{m, it.depth + 1})
 		}
 	}
-	return t, nil
+	return nil
 }
 
 // transientInstance returns a not-yet-created instance (by id) linked from

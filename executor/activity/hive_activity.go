@@ -421,3 +421,12 @@ func (r *Runner) runEMRDynamoScript(ctx context.Context, t *task.Task, hs hiveSt
 	_, err := awsx.Import(ctx, db, r.opts.Store, ts.Dir, ts.Table, awsx.ImportOptions{WriteRatio: ts.Ratio, Logf: logf})
 	return err
 }
+
+// HiveStagingDDL is the staging DDL a staged HiveActivity or
+// HiveCopyActivity runs first (the tables ${input1}..., ${output1}...),
+// and the table names it creates by variable; the EMR provider puts it in
+// the script it submits to a real cluster.
+func HiveStagingDDL(t *task.Task) (string, map[string]string, error) { return hiveStagingDDL(t) }
+
+// ScriptVariables parses scriptVariable NAME=VALUE entries.
+func ScriptVariables(entries []string) (map[string]string, error) { return scriptVariables(entries) }

@@ -31,6 +31,11 @@ type Spec struct {
 	// Field returns an effective field of the resource (parameters
 	// expanded, secrets as they are: never log them).
 	Field func(key string) (string, bool)
+	// Objects is the resource instance (under InstanceID) and every object
+	// it refers to (EmrConfiguration and Property, EbsConfiguration,
+	// HttpProxy, ...), evaluated like a task's objects: for providers that
+	// need multi-valued fields or referenced objects. Secrets as they are.
+	Objects map[string]*task.Object
 	// WorkDir is the instance's working folder under the state folder
 	// ("" when the run keeps no state folder).
 	WorkDir string

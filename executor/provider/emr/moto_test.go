@@ -1,0 +1,544 @@
+package emr_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsemr "github.com/aws/aws-sdk-go-v2/service/emr"
+	emrtypes "github.com/aws/aws-sdk-go-v2/service/emr/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/dpl-dev/dpl/definition"
+	"github.com/dpl-dev/dpl/executor"
+	"github.com/dpl-dev/dpl/executor/awsx"
+	"github.com/dpl-dev/dpl/executor/awsx/mototest"
+	"github.com/dpl-dev/dpl/executor/local"
+	"github.com/dpl-dev/dpl/executor/provider"
+	"github.com/dpl-dev/dpl/executor/provider/emr"
+	"github.com/dpl-dev/dpl/executor/task"
+)
+
+// standInSteps is a STAND-IN for EMR running steps. moto accepts clusters
+// and steps (and keeps what it received) but never runs a step, and has no
+// CancelSteps; this wrapper over the moto-backed client moves each step
+// PENDING -> RUNNING -> its scripted end state as DescribeStep polls it,
+// and answers CancelSteps by marking the step CANCELLED. Every other call,
+// and the DescribeStep itself, goes to moto.
+type standInSteps struct {
+	*awsemr.Client
+
+	mu       sync.Mutex
+	polls    map[string]int
+	names    map[string]string
+	canceled []string
+	// end is the state a step reaches (COMPLETED when nil); hold keeps a
+	// step RUNNING until it is canceled.
+	end  func(name string) emrtypes.StepState
+	hold func(name string) bool
+	// failRunJobFlow, when set, is returned by RunJobFlow (AWS rejecting it).
+	failRunJobFlow error
+	// failAddSteps, when set, is returned by AddJobFlowSteps.
+	failAddSteps error
+}
+
+func (s *standInSteps) RunJobFlow(ctx context.Context, in *awsemr.RunJobFlowInput, opts ...func(*awsemr.Options)) (*awsemr.RunJobFlowOutput, error) {
+	if s.failRunJobFlow != nil {
+		return nil, s.failRunJobFlow
+	}
+	return s.Client.RunJobFlow(ctx, in, opts...)
+}
+
+func (s *standInSteps) AddJobFlowSteps(ctx context.Context, in *awsemr.AddJobFlowStepsInput, opts ...func(*awsemr.Options)) (*awsemr.AddJobFlowStepsOutput, error) {
+	if s.failAddSteps != nil {
+		return nil, s.failAddSteps
+	}
+	out, err := s.Client.AddJobFlowSteps(ctx, in, opts...)
+	if err == nil {
+		s.mu.Lock()
+		for i, id := range out.StepIds {
+			s.names[id] = aws.ToString(in.Steps[i].Name)
+		}
+		s.mu.Unlock()
+	}
+	return out, err
+}
+
+func (s *standInSteps) DescribeStep(ctx context.Context, in *awsemr.DescribeStepInput, opts ...func(*awsemr.Options)) (*awsemr.DescribeStepOutput, error) {
+	out, err := s.Client.DescribeStep(ctx, in, opts...)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := aws.ToString(in.StepId)
+	name := s.names[id]
+	n := s.polls[id]
+	s.polls[id] = n + 1
+	st := emrtypes.StepStatePending
+	switch {
+	case contains(s.canceled, id):
+		st = emrtypes.StepStateCancelled
+	case n == 0:
+	case n == 1 || s.hold != nil && s.hold(name):
+		st = emrtypes.StepStateRunning
+	case s.end != nil:
+		st = s.end(name)
+	default:
+		st = emrtypes.StepStateCompleted
+	}
+	if out.Step.Status == nil {
+		out.Step.Status = &emrtypes.StepStatus{}
+	}
+	out.Step.Status.State = st
+	if st == emrtypes.StepStateFailed {
+		out.Step.Status.FailureDetails = &emrtypes.FailureDetails{Reason: aws.String("Unknown Error."),
+			Message: aws.String("(stand-in) the script exited 1"), LogFile: aws.String("s3://logs/steps/" + id + "/stderr.gz")}
+	}
+	return out, nil
+}
+
+func (s *standInSteps) CancelSteps(_ context.Context, in *awsemr.CancelStepsInput, _ ...func(*awsemr.Options)) (*awsemr.CancelStepsOutput, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := &awsemr.CancelStepsOutput{}
+	for _, id := range in.StepIds {
+		s.canceled = append(s.canceled, id)
+		out.CancelStepsInfoList = append(out.CancelStepsInfoList, emrtypes.CancelStepsInfo{StepId: aws.String(id), Status: emrtypes.CancelStepsRequestStatusSubmitted})
+	}
+	return out, nil
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// motoEnv is a moto-backed AWS configuration and an S3 bucket.
+type motoEnv struct {
+	env    *awsx.Env
+	emr    *awsemr.Client // straight to moto: what moto received
+	bucket string
+}
+
+func newMoto(t *testing.T) *motoEnv {
+	t.Helper()
+	srv := mototest.Start(t)
+	env, err := awsx.LoadConfig(context.Background(), awsx.Options{Region: "us-east-1", Endpoint: srv.Endpoint,
+		AccessKeyID: mototest.AccessKeyID, SecretAccessKey: mototest.SecretAccessKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bucket := fmt.Sprintf("dpl-emr-%d", time.Now().UnixNano())
+	if err := env.Store().EnsureBucket(context.Background(), bucket); err != nil {
+		t.Fatal(err)
+	}
+	return &motoEnv{env: env, emr: awsemr.NewFromConfig(env.Config()), bucket: bucket}
+}
+
+func (m *motoEnv) standIn() *standInSteps {
+	return &standInSteps{Client: m.emr, polls: map[string]int{}, names: map[string]string{}}
+}
+
+// run runs the definition in file with the EMR provider over client and
+// returns the summary, the provider and the engine.
+func (m *motoEnv) run(t *testing.T, file string, params map[string][]string, client emr.Client) (*executor.Summary, *emr.Provider, *executor.Engine, string) {
+	t.Helper()
+	src, err := os.ReadFile(filepath.Join("testdata", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.runSource(t, file, src, params, client)
+}
+
+func (m *motoEnv) runSource(t *testing.T, file string, src []byte, params map[string][]string, client emr.Client) (*executor.Summary, *emr.Provider, *executor.Engine, string) {
+	t.Helper()
+	d, err := definition.Parse(file, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if params == nil {
+		params = map[string][]string{}
+	}
+	params["myBucket"] = []string{m.bucket}
+	state := t.TempDir()
+	p := emr.New(emr.Options{Clients: func(string) emr.Client { return client }, Store: m.env.Store(), Run: "test-run",
+		Logs: local.LogFiles(state), PollInterval: 5 * time.Millisecond, MaxPollInterval: 20 * time.Millisecond,
+		Logf: t.Logf})
+	reg := provider.NewRegistry()
+	reg.RegisterProvider("EmrCluster", p)
+	eng, err := executor.New(executor.Options{Definition: d, Source: src, PipelineID: "df-EMRTEST", StateDir: state, Registry: reg, Params: params})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Attach(eng)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	sum, err := eng.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Wait(ctx); err != nil {
+		t.Errorf("terminations: %v", err)
+	}
+	return sum, p, eng, state
+}
+
+// clusterState asks moto (not the stand-in) for the cluster's state.
+func (m *motoEnv) clusterState(t *testing.T, id string) emrtypes.ClusterState {
+	t.Helper()
+	out, err := m.emr.DescribeCluster(context.Background(), &awsemr.DescribeClusterInput{ClusterId: aws.String(id)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.Cluster.Status.State
+}
+
+func onlyCluster(t *testing.T, p *emr.Provider) emr.ClusterInfo {
+	t.Helper()
+	cs := p.Clusters()
+	if len(cs) != 1 || cs[0].ClusterID == "" {
+		t.Fatalf("clusters %+v, want one created", cs)
+	}
+	return cs[0]
+}
+
+func attemptErrors(eng *executor.Engine, prefix string) []string {
+	var out []string
+	for _, i := range eng.Instances() {
+		if prefix == "@" && i.ErrorMessage != "" {
+			out = append(out, i.ID+": "+i.Status+" "+i.ErrorMessage)
+		}
+		if strings.HasPrefix(i.ID, prefix) {
+			for _, a := range eng.Attempts(i.ID) {
+				out = append(out, a.Status+" "+a.ErrorID+" "+a.ErrorMessage)
+			}
+		}
+	}
+	return out
+}
+
+func readLog(t *testing.T, state, pipeline, attempt string) string {
+	t.Helper()
+	_, errp := executor.LogPaths(state, pipeline, attempt)
+	b, _ := os.ReadFile(errp)
+	return string(b)
+}
+
+func TestEmrClusterWithEmrAndHiveActivitiesFinishesOnMotoWithStandInSteps(t *testing.T) {
+	m := newMoto(t)
+	client := m.standIn()
+	sum, p, eng, state := m.run(t, "emr_hive.json", nil, client)
+	if !sum.OK {
+		t.Fatalf("run not OK: %s %v\n%v", sum.Reason, sum.Counts, attemptErrors(eng, "@"))
+	}
+	for _, i := range sum.Instances {
+		if i.Status != string(executor.Finished) {
+			t.Errorf("%s is %s, want FINISHED", i.ID, i.Status)
+		}
+	}
+	info := onlyCluster(t, p)
+	if st := m.clusterState(t, info.ClusterID); st != emrtypes.ClusterStateTerminated {
+		t.Errorf("cluster %s is %s after the run, want TERMINATED (checked through moto)", info.ClusterID, st)
+	}
+	ctx := context.Background()
+	id := aws.String(info.ClusterID)
+
+	// What moto received in RunJobFlow.
+	dc, err := m.emr.DescribeCluster(ctx, &awsemr.DescribeClusterInput{ClusterId: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := dc.Cluster
+	if got := aws.ToString(c.ReleaseLabel); got != "emr-6.15.0" {
+		t.Errorf("ReleaseLabel %q", got)
+	}
+	var apps []string
+	for _, a := range c.Applications {
+		apps = append(apps, aws.ToString(a.Name))
+	}
+	if strings.Join(apps, ",") != "spark,hive,pig" {
+		t.Errorf("applications %v, want spark,hive,pig", apps)
+	}
+	wantLog := "s3://" + m.bucket + "/logs/df-EMRTEST/MyCluster/"
+	if !strings.HasPrefix(aws.ToString(c.LogUri), wantLog) {
+		t.Errorf("LogUri %q, want under %s", aws.ToString(c.LogUri), wantLog)
+	}
+	if aws.ToString(c.ServiceRole) != "DataPipelineDefaultRole" || aws.ToString(c.Ec2InstanceAttributes.IamInstanceProfile) != "DataPipelineDefaultResourceRole" {
+		t.Errorf("roles %q / %q", aws.ToString(c.ServiceRole), aws.ToString(c.Ec2InstanceAttributes.IamInstanceProfile))
+	}
+	ea := c.Ec2InstanceAttributes
+	if aws.ToString(ea.Ec2SubnetId) != "subnet-0abc1234" || aws.ToString(ea.Ec2KeyName) != "my-key" ||
+		aws.ToString(ea.EmrManagedMasterSecurityGroup) != "sg-0master" || aws.ToString(ea.EmrManagedSlaveSecurityGroup) != "sg-0slave" ||
+		strings.Join(ea.AdditionalMasterSecurityGroups, ",") != "sg-0extra1" || strings.Join(ea.AdditionalSlaveSecurityGroups, ",") != "sg-0extra2" {
+		t.Errorf("EC2 attributes %+v", ea)
+	}
+	confs := fmt.Sprint(describeConfs(c.Configurations))
+	if confs != "[spark-defaults{spark.executor.memory=6g} hadoop-env{}[export{JAVA_HOME=/usr/lib/jvm/java-1.8.0}]]" {
+		t.Errorf("configurations %s", confs)
+	}
+	tags := map[string]string{}
+	for _, tg := range c.Tags {
+		tags[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
+	}
+	if tags["dpl:pipelineId"] != "df-EMRTEST" || tags["dpl:object"] != "MyCluster" || !strings.HasPrefix(tags["dpl:instance"], "@MyCluster_") || tags["dpl:run"] != "test-run" {
+		t.Errorf("tags %v", tags)
+	}
+
+	igs, err := m.emr.ListInstanceGroups(ctx, &awsemr.ListInstanceGroupsInput{ClusterId: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups := map[emrtypes.InstanceGroupType]emrtypes.InstanceGroup{}
+	for _, g := range igs.InstanceGroups {
+		groups[g.InstanceGroupType] = g
+	}
+	if g := groups[emrtypes.InstanceGroupTypeMaster]; aws.ToString(g.InstanceType) != "m5.xlarge" || aws.ToInt32(g.RequestedInstanceCount) != 1 || g.Market != emrtypes.MarketTypeOnDemand {
+		t.Errorf("master group %s x%d %s", aws.ToString(g.InstanceType), aws.ToInt32(g.RequestedInstanceCount), g.Market)
+	}
+	if g := groups[emrtypes.InstanceGroupTypeCore]; aws.ToString(g.InstanceType) != "r5.2xlarge" || aws.ToInt32(g.RequestedInstanceCount) != 2 {
+		t.Errorf("core group %s x%d (want r5.2xlarge x2: coreInstanceCount from #{myCores})", aws.ToString(g.InstanceType), aws.ToInt32(g.RequestedInstanceCount))
+	}
+	if g := groups[emrtypes.InstanceGroupTypeTask]; aws.ToString(g.InstanceType) != "m5.2xlarge" || aws.ToInt32(g.RequestedInstanceCount) != 2 ||
+		g.Market != emrtypes.MarketTypeSpot || aws.ToString(g.BidPrice) != "0.35" {
+		t.Errorf("task group %s x%d %s bid %q", aws.ToString(g.InstanceType), aws.ToInt32(g.RequestedInstanceCount), g.Market, aws.ToString(g.BidPrice))
+	}
+
+	bas, err := m.emr.ListBootstrapActions(ctx, &awsemr.ListBootstrapActionsInput{ClusterId: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bas.BootstrapActions) != 1 || aws.ToString(bas.BootstrapActions[0].ScriptPath) != "s3://"+m.bucket+"/bootstrap/install.sh" ||
+		strings.Join(bas.BootstrapActions[0].Args, "|") != "--with|a,b" {
+		t.Errorf("bootstrap actions %+v", bas.BootstrapActions)
+	}
+
+	// The steps moto received, in order: debugging, then Prepare's, then Report's.
+	ls, err := m.emr.ListSteps(ctx, &awsemr.ListStepsInput{ClusterId: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for i := len(ls.Steps) - 1; i >= 0; i-- { // ListSteps is newest first
+		s := ls.Steps[i]
+		got = append(got, fmt.Sprintf("%s | %s %s | %s", stepKind(aws.ToString(s.Name)), aws.ToString(s.Config.Jar), strings.Join(s.Config.Args, " "), s.ActionOnFailure))
+	}
+	prefix := strings.TrimRight(info.LogURI, "/") + "/" + info.ClusterID + "/dpl-staging/"
+	sr := "s3://us-east-1.elasticmapreduce/libs/script-runner/script-runner.jar"
+	want := []string{
+		"Setup hadoop debugging | command-runner.jar state-pusher-script | TERMINATE_CLUSTER",
+		"preStepCommand 1 | " + sr + " " + prefix + "PREPARE/preStepCommand-1.sh | CONTINUE",
+		"step 1 (command-runner.jar) | command-runner.jar spark-submit --deploy-mode cluster s3://" + m.bucket + "/jobs/prepare.py --day 2024-01-01 | CONTINUE",
+		"step 2 (tool.jar) | s3://" + m.bucket + "/jars/tool.jar com.example.Tool a,b c | CONTINUE",
+		"postStepCommand 1 | " + sr + " " + prefix + "PREPARE/postStepCommand-1.sh | CONTINUE",
+		"Hive script | command-runner.jar hive-script --run-hive-script --args -f " + prefix + "REPORT/hive-script.q -d DAY=2024-01-01 -d input1=input1 -d output1=output1 --hiveconf mapreduce.job.queuename=etl | CONTINUE",
+	}
+	if len(got) != len(want) {
+		t.Fatalf("steps moto received:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for i := range want {
+		w := strings.ReplaceAll(want[i], "PREPARE/", attemptDir(t, eng, "@Prepare_"))
+		w = strings.ReplaceAll(w, "REPORT/", attemptDir(t, eng, "@Report_"))
+		if got[i] != w {
+			t.Errorf("step %d:\n got  %s\n want %s", i+1, got[i], w)
+		}
+	}
+
+	// The generated Hive script, uploaded before its step: staging tables
+	// (dropped first: the metastore outlives one script), then the script.
+	hiveURI := prefix + attemptDir(t, eng, "@Report_") + "hive-script.q"
+	body := readS3(t, m, hiveURI)
+	for _, want := range []string{
+		"DROP TABLE IF EXISTS input1;\nDROP TABLE IF EXISTS output1;\n",
+		"CREATE EXTERNAL TABLE input1 (`host` STRING, `bytes` STRING)\nROW FORMAT SERDE 'org.apache.hadoop.hive.serde2.OpenCSVSerde' LOCATION 's3://" + m.bucket + "/in';",
+		"INSERT OVERWRITE TABLE ${output1} SELECT host, SUM(bytes) FROM ${input1}",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("hive script %s lacks %q:\n%s", hiveURI, want, body)
+		}
+	}
+	if pre := readS3(t, m, prefix+attemptDir(t, eng, "@Prepare_")+"preStepCommand-1.sh"); !strings.Contains(pre, "echo preparing") {
+		t.Errorf("preStepCommand script: %q", pre)
+	}
+	// The attempt's log links the step logs (emrStepLog).
+	report := lastAttempt(t, eng, "@Report_")
+	if lg := readLog(t, state, "df-EMRTEST", report); !strings.Contains(lg, "dpl: emrStepLog "+info.LogURI+info.ClusterID+"/steps/s-") {
+		t.Errorf("Report's log does not link its step log:\n%s", lg)
+	}
+}
+
+// describeConfs prints configurations compactly: class{k=v}[nested].
+func describeConfs(cs []emrtypes.Configuration) []string {
+	var out []string
+	for _, c := range cs {
+		var props []string
+		for k, v := range c.Properties {
+			props = append(props, k+"="+v)
+		}
+		s := aws.ToString(c.Classification) + "{" + strings.Join(props, ",") + "}"
+		if len(c.Configurations) > 0 {
+			s += fmt.Sprint(describeConfs(c.Configurations))
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// stepKind drops the "<activity> attempt N: " prefix of a step name.
+func stepKind(name string) string {
+	if _, after, ok := strings.Cut(name, ": "); ok {
+		return after
+	}
+	return name
+}
+
+func lastAttempt(t *testing.T, eng *executor.Engine, prefix string) string {
+	t.Helper()
+	for _, i := range eng.Instances() {
+		if strings.HasPrefix(i.ID, prefix) {
+			as := eng.Attempts(i.ID)
+			if len(as) > 0 {
+				return as[len(as)-1].ID
+			}
+		}
+	}
+	t.Fatalf("no attempt of %s", prefix)
+	return ""
+}
+
+// attemptDir is an attempt's staging folder name.
+func attemptDir(t *testing.T, eng *executor.Engine, prefix string) string {
+	id := lastAttempt(t, eng, prefix)
+	return strings.NewReplacer("@", "", ":", "", "/", "_", " ", "_").Replace(id) + "/"
+}
+
+func readS3(t *testing.T, m *motoEnv, uri string) string {
+	t.Helper()
+	r, err := m.env.Store().Open(context.Background(), uri)
+	if err != nil {
+		t.Fatalf("read %s: %v", uri, err)
+	}
+	defer r.Close()
+	b, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestFailedStepFailsTheAttemptCancelsTheRestAndTerminatesTheClusterStandIn(t *testing.T) {
+	m := newMoto(t)
+	client := m.standIn()
+	client.end = func(name string) emrtypes.StepState {
+		if strings.Contains(name, "step 1 ") {
+			return emrtypes.StepStateFailed
+		}
+		return emrtypes.StepStateCompleted
+	}
+	sum, p, eng, _ := m.run(t, "emr_hive.json", map[string][]string{"myRetries": {"1"}}, client)
+	if sum.OK {
+		t.Fatal("run OK, want Prepare failed")
+	}
+	errs := attemptErrors(eng, "@Prepare_")
+	if len(errs) != 2 {
+		t.Fatalf("Prepare attempts %v, want 2 (maximumRetries 1)", errs)
+	}
+	for _, e := range errs {
+		if !strings.HasPrefix(e, "FAILED EMR_StepFailed ") || !strings.Contains(e, "FAILED: Unknown Error.; (stand-in) the script exited 1; log s3://logs/steps/") {
+			t.Errorf("attempt error %q, want the step's failure details", e)
+		}
+	}
+	// Each attempt's later steps (step 2, postStepCommand) were canceled.
+	client.mu.Lock()
+	canceled := len(client.canceled)
+	client.mu.Unlock()
+	if canceled != 4 {
+		t.Errorf("%d steps canceled, want 4 (step 2 and postStepCommand of both attempts)", canceled)
+	}
+	info := onlyCluster(t, p)
+	if st := m.clusterState(t, info.ClusterID); st != emrtypes.ClusterStateTerminated {
+		t.Errorf("cluster is %s after the failed run, want TERMINATED", st)
+	}
+}
+
+func TestAttemptTimeoutCancelsStepsStandIn(t *testing.T) {
+	m := newMoto(t)
+	client := m.standIn()
+	client.hold = func(name string) bool { return strings.Contains(name, "Hive script") }
+	src := `{"objects":[
+ {"id":"Default","name":"Default","scheduleType":"ondemand","maximumRetries":"0","pipelineLogUri":"s3://#{myBucket}/logs/"},
+ {"id":"C","name":"C","type":"EmrCluster","releaseLabel":"emr-6.15.0"},
+ {"id":"H","name":"H","type":"HiveActivity","runsOn":{"ref":"C"},"attemptTimeout":"1 seconds","stage":"false",
+  "scriptUri":"s3://#{myBucket}/q.q"}],
+ "parameters":[{"id":"myBucket","type":"String"}]}`
+	sum, p, eng, _ := m.runSource(t, "timeout.json", []byte(src), nil, client)
+	if sum.OK {
+		t.Fatal("run OK, want H timed out")
+	}
+	errs := attemptErrors(eng, "@H_")
+	if len(errs) != 1 || !strings.HasPrefix(errs[0], "FAILED AttemptTimeout ") {
+		t.Errorf("H attempts %v, want one FAILED by AttemptTimeout", errs)
+	}
+	client.mu.Lock()
+	canceled := append([]string(nil), client.canceled...)
+	client.mu.Unlock()
+	if len(canceled) != 1 {
+		t.Errorf("CancelSteps got %v, want the Hive step", canceled)
+	}
+	info := onlyCluster(t, p)
+	if st := m.clusterState(t, info.ClusterID); st != emrtypes.ClusterStateTerminated {
+		t.Errorf("cluster is %s, want TERMINATED", st)
+	}
+}
+
+func TestRejectedRunJobFlowFailsTheResourceNamingTheCall(t *testing.T) {
+	m := newMoto(t)
+	client := m.standIn()
+	client.failRunJobFlow = &smithy.GenericAPIError{Code: "ValidationException", Message: "Service role DataPipelineDefaultRole has insufficient EMR permissions."}
+	sum, p, eng, _ := m.run(t, "emr_hive.json", nil, client)
+	if sum.OK {
+		t.Fatal("run OK, want the cluster failed")
+	}
+	var msg string
+	for _, i := range eng.Instances() {
+		if strings.HasPrefix(i.ID, "@MyCluster_") {
+			msg = i.Status + " " + i.ErrorMessage
+		}
+	}
+	if !strings.HasPrefix(msg, "FAILED") || !strings.Contains(msg, "EMR RunJobFlow: ValidationException: Service role DataPipelineDefaultRole has insufficient EMR permissions.") {
+		t.Errorf("cluster instance: %q, want FAILED naming RunJobFlow and AWS's message", msg)
+	}
+	if cs := p.Clusters(); len(cs) != 1 || cs[0].ClusterID != "" {
+		t.Errorf("clusters %+v, want none created", cs)
+	}
+}
+
+func TestRejectedStepFailsTheAttemptWithoutRetryAndTerminatesStandIn(t *testing.T) {
+	m := newMoto(t)
+	client := m.standIn()
+	client.failAddSteps = &smithy.GenericAPIError{Code: "ValidationException", Message: "Step jar must not be empty."}
+	sum, p, eng, _ := m.run(t, "emr_hive.json", map[string][]string{"myRetries": {"2"}}, client)
+	if sum.OK {
+		t.Fatal("run OK")
+	}
+	errs := attemptErrors(eng, "@Prepare_")
+	if len(errs) != 1 || !strings.Contains(errs[0], task.ErrorIDInvalidTask) || !strings.Contains(errs[0], "EMR AddJobFlowSteps: ValidationException: Step jar must not be empty.") {
+		t.Errorf("Prepare attempts %v, want one, failed naming AddJobFlowSteps (a rejected step is not retried)", errs)
+	}
+	info := onlyCluster(t, p)
+	if st := m.clusterState(t, info.ClusterID); st != emrtypes.ClusterStateTerminated {
+		t.Errorf("cluster is %s, want TERMINATED", st)
+	}
+}
+

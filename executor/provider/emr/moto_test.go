@@ -541,4 +541,3 @@ func TestRejectedStepFailsTheAttemptWithoutRetryAndTerminatesStandIn(t *testing.
 		t.Errorf("cluster is %s, want TERMINATED", st)
 	}
 }
-

@@ -139,7 +139,9 @@ func truncate(s string, n int) string {
 
 // scriptRunner is the jar that runs a shell script from S3 on the master
 // node; on every EMR version it is EMR's regional script-runner.jar.
-func (b *stepBuilder) scriptRunner() string { return regionalLib(b.region, "script-runner/script-runner.jar") }
+func (b *stepBuilder) scriptRunner() string {
+	return regionalLib(b.region, "script-runner/script-runner.jar")
+}
 
 // upload records content to be written to name under the attempt's staging
 // folder and returns its URI.

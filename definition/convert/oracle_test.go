@@ -15,35 +15,6 @@ import (
 	"github.com/dpl-dev/dpl/definition"
 )
 
-// corpusDir finds the shared corpus of real definitions: $DPL_CORPUS, or
-// ../shared/corpus/files beside the repository.
-func corpusDir(t testing.TB) string {
-	t.Helper()
-	dirs := []string{os.Getenv("DPL_CORPUS"), "../../../shared/corpus/files", "/work/shared/corpus/files"}
-	for _, d := range dirs {
-		if d == "" {
-			continue
-		}
-		if st, err := os.Stat(d); err == nil && st.IsDir() {
-			return d
-		}
-	}
-	t.Skip("SKIP: corpus of real definitions not found (set DPL_CORPUS or provide ../shared/corpus/files)")
-	return ""
-}
-
-func corpusFiles(t testing.TB) []string {
-	t.Helper()
-	files, err := definition.ExpandPaths([]string{corpusDir(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(files) == 0 {
-		t.Skip("SKIP: corpus directory holds no *.json files")
-	}
-	return files
-}
-
 // The oracle script runs the AWS CLI v1's own translator. It reads a JSON
 // request {"mode": "to_api"|"to_file", "paths": [...]} or {"docs": [...]}
 // and answers one result per input: {"out": ...} or {"error": "..."}.

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
+	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
@@ -228,15 +229,15 @@ func (s *S3Store) Create(ctx context.Context, uri string) (io.WriteCloser, error
 	if key == "" {
 		return nil, fmt.Errorf("s3 put %s: no object key", uri)
 	}
-	uploader := manager.NewUploader(s.clientFor(ctx, bucket), func(u *manager.Uploader) {
-		u.PartSize = uploadPartSize
-		u.Concurrency = uploadConcurrency
+	uploader := transfermanager.New(s.clientFor(ctx, bucket), func(o *transfermanager.Options) {
+		o.PartSizeBytes = uploadPartSize
+		o.Concurrency = uploadConcurrency
 	})
 	pr, pw := io.Pipe()
 	w := &s3Writer{pw: pw, uri: uri, done: make(chan struct{})}
 	go func() {
 		defer close(w.done)
-		_, err := uploader.Upload(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: &key, Body: pr})
+		_, err := uploader.UploadObject(ctx, &transfermanager.UploadObjectInput{Bucket: &bucket, Key: &key, Body: pr})
 		if err != nil {
 			w.err = wrapErr("put", uri, err)
 		}

@@ -15,6 +15,7 @@ import (
 // crash). Called with e.mu held.
 func (e *engine) resumeInFlight() error {
 	interrupted := e.act.State == runstore.ActInterrupted
+	e.reattachResources()
 	e.recoverInFlight(interrupted)
 	if !interrupted {
 		return nil

@@ -32,10 +32,33 @@ func (e *engine) launchResource(r *inst, now time.Time) {
 		r.ActualStart = now
 		r.ActualEnd = time.Time{}
 	}
+	res, readyErr, answered, err := e.provision(r, false, func(r *inst, err error) {
+		if Status(r.Status) == Creating {
+			e.resourceStarted(r, err, e.now())
+		}
+	})
+	if err != nil {
+		e.resourceStarted(r, err, now)
+		return
+	}
+	r.prov = res
+	if answered {
+		e.resourceStarted(r, readyErr, now)
+		return
+	}
+	if r.c.initTO > 0 {
+		e.addTimer(r.ActualStart.Add(r.c.initTO), r)
+	}
+}
+
+// provision asks r's provider for the resource, called with e.mu held.
+// The provider's ready may come during Provision (returned as answered
+// and readyErr, for the caller to apply under the lock it holds) or later
+// from the provider's goroutine (then later runs under e.mu, unless the
+// answer is stale: the resource was terminated or relaunched meanwhile).
+func (e *engine) provision(r *inst, resumed bool, later func(r *inst, err error)) (res provider.Resource, readyErr error, answered bool, err error) {
 	r.launch++
 	gen := r.launch
-	// ready may come during Provision (under e.mu: recorded and applied
-	// below) or later from the provider's goroutine.
 	var mu sync.Mutex
 	inProvision, readyNow, called := true, error(nil), false
 	ready := func(err error) {
@@ -53,30 +76,64 @@ func (e *engine) launchResource(r *inst, now time.Time) {
 		mu.Unlock()
 		e.mu.Lock()
 		defer e.mu.Unlock()
-		if r.launch != gen || Status(r.Status) != Creating {
-			return // a stale answer: the resource was terminated or relaunched
+		if st := Status(r.Status); r.launch != gen || (st != Creating && st != Running) {
+			return
 		}
-		e.resourceStarted(r, err, e.now())
+		later(r, err)
 		e.step()
 		e.flush()
 		e.wake()
 	}
-	res, err := e.providerFor(r).Provision(context.Background(), e.resourceSpec(r), ready)
+	spec := e.resourceSpec(r)
+	spec.Resumed = resumed
+	res, err = e.providerFor(r).Provision(context.Background(), spec, ready)
 	mu.Lock()
 	inProvision = false
-	answered, readyErr := called, readyNow
+	answered, readyErr = called, readyNow
 	mu.Unlock()
-	if err != nil {
-		e.resourceStarted(r, err, now)
-		return
-	}
-	r.prov = res
-	if answered {
-		e.resourceStarted(r, readyErr, now)
-		return
-	}
-	if r.c.initTO > 0 {
-		e.addTimer(r.ActualStart.Add(r.c.initTO), r)
+	return res, readyErr, answered, err
+}
+
+// reattachResources runs once when a resumed activation starts: a
+// resource that was CREATING or RUNNING when the earlier process stopped
+// is provisioned again with Spec.Resumed, so that its provider finds what
+// it created (EC2 instances, EMR clusters by their tags) and the work on
+// it goes to its worker group again instead of the local worker. A
+// resource that cannot be found or started again fails like a failed
+// start.
+func (e *engine) reattachResources() {
+	now := e.now()
+	for _, r := range e.order {
+		if r.Kind != "resource" || r.prov != nil {
+			continue
+		}
+		st := Status(r.Status)
+		if st != Creating && st != Running {
+			continue
+		}
+		apply := func(r *inst, err error) {
+			switch {
+			case Status(r.Status) == Creating:
+				e.resourceStarted(r, err, e.now())
+			case err != nil:
+				e.terminateResource(r, CauseFail, "cannot reattach the resource after resume: "+err.Error(), e.now())
+			}
+		}
+		res, readyErr, answered, err := e.provision(r, true, apply)
+		if err != nil {
+			if st == Creating {
+				e.resourceStarted(r, err, now)
+			} else {
+				e.terminateResource(r, CauseFail, "cannot reattach the resource after resume: "+err.Error(), now)
+			}
+			continue
+		}
+		r.prov = res
+		if answered {
+			apply(r, readyErr)
+		} else if st == Creating && r.c.initTO > 0 {
+			e.addTimer(r.ActualStart.Add(r.c.initTO), r)
+		}
 	}
 }
 
@@ -95,7 +152,7 @@ func (e *engine) providerFor(r *inst) provider.Provider {
 
 // resourceSpec tells a provider what to create.
 func (e *engine) resourceSpec(r *inst) provider.Spec {
-	s := provider.Spec{PipelineID: e.pipelineID, InstanceID: r.ID, Type: r.Type,
+	s := provider.Spec{PipelineID: e.pipelineID, Activation: e.act.Seq, Object: r.Component, InstanceID: r.ID, Type: r.Type,
 		InitTimeout: r.c.initTO, TerminateAfter: r.c.terminateAt,
 		ActionOnResourceFailure: "retryall", ActionOnTaskFailure: "continue"}
 	if r.c.retryNone {

@@ -25,6 +25,9 @@ type backendFlags struct {
 	profile     string
 	dbEndpoints []string
 	emr         string
+	// resourcesOnAWS: --region, --aws-endpoint and --profile also
+	// configure --resources aws, so they are allowed with --backend local.
+	resourcesOnAWS bool
 }
 
 func addBackendFlags(fs *pflag.FlagSet, b *backendFlags) {
@@ -72,8 +75,8 @@ func (b *backendFlags) openKind(ctx context.Context, stateDir string, endpoints 
 	outbox := &executor.Outbox{Path: filepath.Join(stateDir, "outbox.jsonl")}
 	switch b.kind {
 	case "local", "":
-		if b.region != "" || b.endpoint != "" || b.profile != "" {
-			return nil, fmt.Errorf("--region, --aws-endpoint and --profile need --backend aws")
+		if !b.resourcesOnAWS && (b.region != "" || b.endpoint != "" || b.profile != "") {
+			return nil, fmt.Errorf("--region, --aws-endpoint and --profile need --backend aws or --resources aws")
 		}
 		st, err := objstore.NewLocal(stateDir)
 		if err != nil {

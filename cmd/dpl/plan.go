@@ -12,6 +12,8 @@ import (
 
 	"github.com/dpl-dev/dpl/definition"
 	"github.com/dpl-dev/dpl/definition/validate"
+	"github.com/dpl-dev/dpl/executor"
+	"github.com/dpl-dev/dpl/executor/provider/awsprov"
 	"github.com/dpl-dev/dpl/executor/schedule"
 )
 
@@ -21,6 +23,7 @@ func init() {
 		paramFile               string
 		count                   int
 		params, sets            []string
+		res                     resourceFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "plan FILE",
@@ -33,7 +36,12 @@ field with its expressions evaluated (secret * fields masked).
 The window defaults to the schedules' own bounds; unbounded schedules are
 cut at 100 instances per component (a note on stderr says so). --start also
 sets the activation time used by startAt FIRST_ACTIVATION_DATE_TIME and
-on-demand pipelines (default: --now). Times are UTC, yyyy-MM-ddTHH:mm:ss.`,
+on-demand pipelines (default: --now). Times are UTC, yyyy-MM-ddTHH:mm:ss.
+
+With --resources aws (or --resource-provider ID=aws) plan shows instead the
+AWS requests (RunInstances, RunJobFlow, AddJobFlowSteps, …) each resource
+instance would make, with secrets masked: review them, and their cost,
+before dpl run --resources aws.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var req schedule.Request
@@ -89,9 +97,21 @@ on-demand pipelines (default: --now). Times are UTC, yyyy-MM-ddTHH:mm:ss.`,
 				}
 				return withCode(exitUsage, fmt.Errorf("%s: the definition does not validate; fix the errors above before planning", args[0]))
 			}
+			routing, err := awsprov.ParseRouting(res.resources, res.perObject)
+			if err != nil {
+				return withCode(exitUsage, err)
+			}
 			out := bufio.NewWriter(cmd.OutOrStdout())
 			writeOverrides(out, cmd.ErrOrStderr(), overrides, req.JSON)
-			notes, err := schedule.Render(out, d, req)
+			var notes []string
+			if routing.Any() {
+				// The requests the AWS providers would send, for review
+				// (and cost) before running.
+				notes, err = planAWS(out, d, awsprov.PlanOptions{PipelineID: executor.PipelineIDFor(args[0]), Routing: routing,
+					Schedule: req, Env: &awsprov.Env{DefaultAMI: res.defaultAMI}}, req.JSON)
+			} else {
+				notes, err = schedule.Render(out, d, req)
+			}
 			if ferr := out.Flush(); err == nil {
 				err = ferr
 			}
@@ -114,6 +134,7 @@ on-demand pipelines (default: --now). Times are UTC, yyyy-MM-ddTHH:mm:ss.`,
 	f.StringVar(&now, "now", "", "the current time for backfill decisions (default: the clock)")
 	addReadFlags(f)
 	addSetFlag(f, &sets)
+	addResourceFlags(f, &res, false)
 	rootCmd.AddCommand(cmd)
 }
 

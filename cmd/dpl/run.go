@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -25,6 +24,8 @@ import (
 	"github.com/dpl-dev/dpl/executor/activity"
 	"github.com/dpl-dev/dpl/executor/endpoint"
 	"github.com/dpl-dev/dpl/executor/errcode"
+	"github.com/dpl-dev/dpl/executor/provider"
+	"github.com/dpl-dev/dpl/executor/provider/awsprov"
 	"github.com/dpl-dev/dpl/executor/schedule"
 	"github.com/dpl-dev/dpl/executor/session"
 )
@@ -44,6 +45,7 @@ type runFlags struct {
 	sets       []string
 	verbose    bool
 	summary    string
+	res        resourceFlags
 }
 
 // runInteractive is the TUI hook: when set (by the TUI's file) and the
@@ -89,6 +91,7 @@ or was canceled, 2 usage or definition errors, 130 interrupted (resumable).`,
 	fl.StringVar(&f.paramFile, "param-file", "", `JSON file of parameter values: {"values": {"myId": "value"}}`)
 	fl.IntVar(&f.parallel, "parallel", runtime.NumCPU(), "tasks run at once")
 	addBackendFlags(fl, &f.backend)
+	addResourceFlags(fl, &f.res, true)
 	addSetFlag(fl, &f.sets)
 	addReadFlags(fl)
 	fl.Var(durationFlag{&f.retryDelay}, "retry-delay", "override every retryDelay and precondition re-check interval (e.g. 2s)")
@@ -181,15 +184,17 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 		src = convert.ToFile(res.Definition, convert.Options{}).MarshalIndent()
 	}
 
+	routing, err := awsprov.ParseRouting(f.res.resources, f.res.perObject)
+	if err != nil {
+		pending.Discard()
+		return withCode(exitUsage, err)
+	}
 	if f.serve != "" {
-		host, _, err := net.SplitHostPort(f.serve)
-		if err != nil {
+		// With resources on AWS the API requires signatures (each runner
+		// on EC2 has its own key), so it may listen beyond loopback.
+		if err := checkServeAddr(f.serve, routing.Any()); err != nil {
 			pending.Discard()
-			return withCode(exitUsage, fmt.Errorf("--serve %q: %w", f.serve, err))
-		}
-		if !isLoopback(host) {
-			pending.Discard()
-			return withCode(exitUsage, fmt.Errorf("--serve %q: only loopback addresses (no authentication); use dpl serve for more", f.serve))
+			return withCode(exitUsage, err)
 		}
 	}
 	db, err := pending.Wait()
@@ -200,9 +205,19 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 		return withCode(errcode.IO, err)
 	}
 	defer db.Close()
+	f.backend.resourcesOnAWS = routing.Any()
 	be, err := f.backend.open(cmd.Context(), stateDir)
 	if err != nil {
 		return withCode(exitUsage, err)
+	}
+	awsRes, err := f.res.open(cmd.Context(), &f.backend, stateDir, f.serve)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	var registry *provider.Registry
+	var keys *endpoint.KeyRing
+	if awsRes != nil {
+		registry, keys = awsRes.registry, awsRes.keys
 	}
 	interactive := !f.headless && runInteractive != nil && isTerminal(stdout) && f.output == "text"
 	runner := activity.New(be.Runner)
@@ -215,8 +230,10 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 			// After the run ends the server keeps answering for a short
 			// grace period, telling remote runners to terminate.
 			return endpoint.ServeEngine(ctx, f.serve, eng, eng.PipelineID(), eng.WorkerGroups(),
-				endpoint.Options{StateDir: stateDir, Store: db, Runner: runner, NoAuth: true})
+				endpoint.Options{StateDir: stateDir, Store: db, Runner: runner,
+					NoAuth: keys == nil, KeyRing: keys})
 		},
+		Registry: registry,
 		History: interactive, Reopenable: interactive,
 		Warnf: func(format string, args ...any) { fmt.Fprintf(stderr, "dpl: "+format+"\n", args...) },
 	})
@@ -234,8 +251,17 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 	if why := s.Engine.Follows(); why != "" {
 		fmt.Fprintf(stderr, "dpl: %s\n", why)
 	}
+	// Whatever ends the run (its end, a failure, Ctrl-C, SIGTERM), what it
+	// created on AWS is terminated before dpl exits (--keep-resources
+	// keeps it on an interrupt, for the resumed run to reuse).
+	defer func() {
+		_ = awsRes.cleanup(stderr, s.Engine.PipelineID(), s.Engine.Activation(), s.Interrupted())
+	}()
 	if f.output == "text" {
 		fmt.Fprintf(stderr, "dpl: %s\n", be.Describe)
+		if awsRes != nil {
+			fmt.Fprintf(stderr, "dpl: resources on AWS (%s); task runners on EC2 poll %s with per-instance keys\n", awsRes.env.AWS.Describe(), awsRes.env.Runner.Endpoint)
+		}
 		for _, ov := range overrides {
 			fmt.Fprintf(stderr, "dpl: --set %s.%s = %s\n", ov.ObjectID, ov.Key, ov.DisplayValue())
 		}

@@ -285,3 +285,18 @@ func (e *Env) ChildEnvIn(region string) []string {
 	}
 	return env
 }
+
+// ConfigFor returns a copy of the base configuration for region ("" = the
+// default) with --aws-endpoint applied to every service, for packages that
+// build their own clients (the EC2 and EMR resource providers).
+func (e *Env) ConfigFor(region string) aws.Config {
+	cfg := e.cfg.Copy()
+	cfg.Region = e.regionOr(region)
+	if e.opts.Endpoint != "" {
+		cfg.BaseEndpoint = aws.String(e.opts.Endpoint)
+	}
+	return cfg
+}
+
+// Options returns the shortcuts the configuration was loaded with.
+func (e *Env) Options() Options { return e.opts }

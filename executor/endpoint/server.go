@@ -63,6 +63,9 @@ type Options struct {
 	// NoAuth accepts unsigned requests (loopback use only — the commands
 	// enforce that). Without it New refuses empty Credentials.
 	NoAuth bool
+	// KeyRing holds keys accepted besides Credentials, issued and revoked
+	// while serving (per-resource keys of task runners on EC2).
+	KeyRing *KeyRing
 	// Region is the region a request's credential scope must name
 	// (default us-east-1).
 	Region string
@@ -149,7 +152,7 @@ func newServer(opts Options, persist bool) (*Server, error) {
 	if opts.StateDir == "" {
 		return nil, errors.New("endpoint: a state folder is required")
 	}
-	if len(opts.Credentials) == 0 && !opts.NoAuth {
+	if len(opts.Credentials) == 0 && opts.KeyRing == nil && !opts.NoAuth {
 		return nil, errors.New("endpoint: credentials are required (Options.NoAuth serves unsigned requests)")
 	}
 	if opts.Region == "" {
@@ -309,7 +312,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer s.bodies.give(int64(len(body)))
 	if !s.opts.NoAuth {
-		if ae := verifySigV4(r, body, s.opts.Credentials, s.opts.Region, time.Now()); ae != nil {
+		if ae := verifySigV4(r, body, serverKeys{s.opts.Credentials, s.opts.KeyRing}, s.opts.Region, time.Now()); ae != nil {
 			writeError(w, ae)
 			return
 		}

@@ -89,7 +89,7 @@ func authError(code, format string, args ...any) *apiError {
 // region, the datapipeline service and the request's date, the request
 // time must be within 15 minutes of now, and the signature must match.
 // body is the request payload already read.
-func verifySigV4(r *http.Request, body []byte, creds Credentials, region string, now time.Time) *apiError {
+func verifySigV4(r *http.Request, body []byte, creds keySource, region string, now time.Time) *apiError {
 	auth := r.Header.Get("Authorization")
 	if auth == "" {
 		return authError(CodeMissingAuth, "Missing Authentication Token")
@@ -114,7 +114,7 @@ func verifySigV4(r *http.Request, body []byte, creds Credentials, region string,
 		return authError(CodeIncompleteSignature, "Credential should be scoped to a valid region, a service and aws4_request: %s", cred)
 	}
 	akid, date, credRegion, service := scope[0], scope[1], scope[2], scope[3]
-	secret, ok := creds[akid]
+	secret, ok := creds.secretFor(akid)
 	if !ok {
 		return authError(CodeUnrecognized, "The security token included in the request is invalid.")
 	}

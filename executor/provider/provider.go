@@ -26,8 +26,17 @@ import (
 // Spec is what a provider is told about the resource instance to create.
 type Spec struct {
 	PipelineID string
+	// Activation is the run's activation number (1, 2, … per pipeline):
+	// with PipelineID and InstanceID it names what a provider created, so
+	// that a resumed run finds it again.
+	Activation int
+	Object     string // the resource object's id, e.g. MyEc2
 	InstanceID string // the resource instance, e.g. @MyEc2_2024-01-01T00:00:00
 	Type       string // Ec2Resource, EmrCluster, …
+	// Resumed is set when the engine provisions a resource that was
+	// CREATING or RUNNING when an earlier dpl process stopped: the provider
+	// should find what it created then (by its tags) and reuse it.
+	Resumed bool
 	// Field returns an effective field of the resource (parameters
 	// expanded, secrets as they are: never log them).
 	Field func(key string) (string, bool)

@@ -22,6 +22,7 @@ import (
 	"github.com/dpl-dev/dpl/executor"
 	"github.com/dpl-dev/dpl/executor/control"
 	"github.com/dpl-dev/dpl/executor/local"
+	"github.com/dpl-dev/dpl/executor/provider"
 	"github.com/dpl-dev/dpl/executor/runstore"
 	"github.com/dpl-dev/dpl/executor/task"
 )
@@ -60,6 +61,9 @@ type Options struct {
 	// and answers for them through its API.
 	NoControlSocket bool
 	NoEventLog      bool
+	// Registry gives the resource providers (provider.Default when nil),
+	// e.g. the AWS providers of `dpl run --resources aws`.
+	Registry *provider.Registry
 	// History makes Start read the activation's stored events before the
 	// run starts (Session.History), for views that show a resumed run's
 	// past.
@@ -115,6 +119,7 @@ func Open(opts Options) (*Session, error) {
 		Params:   opts.Params, RetryDelay: opts.RetryDelay, Until: opts.Until, Fresh: opts.Fresh,
 		KeepEnded: true, // the same command again reports the ended run; Fresh starts another
 		RemoteAll: opts.Serve != "",
+		Registry:  opts.Registry,
 	})
 	if err != nil {
 		return nil, err

@@ -154,7 +154,8 @@ func (e *engine) providerFor(r *inst) provider.Provider {
 func (e *engine) resourceSpec(r *inst) provider.Spec {
 	s := provider.Spec{PipelineID: e.pipelineID, Activation: e.act.Seq, Object: r.Component, InstanceID: r.ID, Type: r.Type,
 		InitTimeout: r.c.initTO, TerminateAfter: r.c.terminateAt,
-		ActionOnResourceFailure: "retryall", ActionOnTaskFailure: "continue"}
+		ActionOnResourceFailure: "retryall", ActionOnTaskFailure: "continue",
+		Failures: r.Failures, MaximumRetries: r.c.maxRetries}
 	if r.c.retryNone {
 		s.ActionOnResourceFailure = "retrynone"
 	}
@@ -187,6 +188,35 @@ func (e *engine) resourceSpec(r *inst) provider.Spec {
 		if err := e.addClosure(r, s.Objects, refs); err != nil {
 			s.Objects = map[string]*task.Object{r.ID: obj}
 		}
+	}
+	s.Values = func(objectID, key string) []string {
+		c := r.c
+		if objectID != "" {
+			if c = e.comps[objectID]; c == nil {
+				return nil
+			}
+		}
+		f := c.eff.Get(key)
+		if f == nil {
+			return nil
+		}
+		var out []string
+		for _, v := range f.Values {
+			switch {
+			case v.IsRef:
+				out = append(out, v.Ref)
+			case strings.Contains(v.Str, "#{"):
+				ss, err := e.evalStrings(v.Str, e.componentScope(c.obj))
+				if err != nil {
+					out = append(out, v.Str)
+					continue
+				}
+				out = append(out, ss...)
+			default:
+				out = append(out, v.Str)
+			}
+		}
+		return out
 	}
 	return s
 }

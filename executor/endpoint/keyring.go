@@ -1,6 +1,9 @@
 package endpoint
 
-import "sync"
+import (
+	"strings"
+	"sync"
+)
 
 // KeyRing holds access keys issued and revoked while serving: the
 // per-resource keys `dpl run --resources aws` gives the task runner on each
@@ -11,7 +14,10 @@ type KeyRing struct {
 	keys map[string]ringKey
 }
 
-type ringKey struct{ secret, owner string }
+type ringKey struct {
+	secret, owner string
+	used          chan struct{} // closed at the key's first verified request
+}
 
 // Issue makes a new key pair for owner (a resource instance id) and
 // accepts it from now on.
@@ -25,8 +31,43 @@ func (k *KeyRing) Issue(owner string) (accessKeyID, secret string, err error) {
 	if k.keys == nil {
 		k.keys = map[string]ringKey{}
 	}
-	k.keys[id] = ringKey{secret, owner}
+	k.keys[id] = ringKey{secret, owner, make(chan struct{})}
 	return id, secret, nil
+}
+
+// Used returns a channel closed when a request signed with the key was
+// first accepted (a runner's first poll or heartbeat); nil for a key the
+// ring does not hold.
+func (k *KeyRing) Used(accessKeyID string) <-chan struct{} {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	if e, ok := k.keys[accessKeyID]; ok {
+		return e.used
+	}
+	return nil
+}
+
+// markUsed notes that a request signed with the key was accepted.
+func (k *KeyRing) markUsed(accessKeyID string) {
+	if k == nil {
+		return
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if e, ok := k.keys[accessKeyID]; ok {
+		select {
+		case <-e.used:
+		default:
+			close(e.used)
+		}
+	}
+}
+
+// signingKeyID is the access key id of a SigV4 Authorization header.
+func signingKeyID(auth string) string {
+	_, rest, _ := strings.Cut(auth, "Credential=")
+	id, _, _ := strings.Cut(rest, "/")
+	return id
 }
 
 // Revoke stops accepting a key.

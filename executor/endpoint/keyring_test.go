@@ -49,6 +49,18 @@ func TestKeyRingIssueAndRevoke(t *testing.T) {
 	if e := verifySigV4(signedWith(t, body, id, "guessed", now), body, keys, DefaultRegion, now); e == nil || e.Code != CodeInvalidSignature {
 		t.Fatalf("a wrong secret for an issued id: %v, want %s", e, CodeInvalidSignature)
 	}
+	select {
+	case <-ring.Used(id):
+		t.Fatal("Used closed before any request reached the server")
+	default:
+	}
+	ring.markUsed(signingKeyID(signedWith(t, body, id, secret, now).Header.Get("Authorization")))
+	select {
+	case <-ring.Used(id):
+	default:
+		t.Fatal("Used not closed after a verified request")
+	}
+	ring.markUsed(id) // twice is fine
 	ring.Revoke(id)
 	if e := verifySigV4(signedWith(t, body, id, secret, now), body, keys, DefaultRegion, now); e == nil || e.Code != CodeUnrecognized {
 		t.Fatalf("a revoked key: %v, want %s", e, CodeUnrecognized)

@@ -316,6 +316,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, ae)
 			return
 		}
+		s.opts.KeyRing.markUsed(signingKeyID(r.Header.Get("Authorization")))
 	}
 	target := r.Header.Get("X-Amz-Target")
 	name, ok := strings.CutPrefix(target, "DataPipeline.")

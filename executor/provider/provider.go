@@ -45,6 +45,12 @@ type Spec struct {
 	// HttpProxy, ...), evaluated like a task's objects: for providers that
 	// need multi-valued fields or referenced objects. Secrets as they are.
 	Objects map[string]*task.Object
+	// Values returns every value of an effective field of the object
+	// objectID ("" = the resource itself; else an object it refers to,
+	// such as an HttpProxy or EmrConfiguration): expressions evaluated,
+	// references as the referenced ids, secrets as they are. nil when
+	// the field is absent.
+	Values func(objectID, key string) []string
 	// WorkDir is the instance's working folder under the state folder
 	// ("" when the run keeps no state folder).
 	WorkDir string
@@ -53,6 +59,11 @@ type Spec struct {
 	TerminateAfter          time.Duration // 0: none; enforced by the engine
 	ActionOnResourceFailure string        // retryall (default) or retrynone; applied by the engine
 	ActionOnTaskFailure     string        // continue (default) or terminate; applied by the engine
+	// Failures is how many starts of this instance failed before this one;
+	// MaximumRetries how many the engine allows (useOnDemandOnLastAttempt:
+	// the last start is Failures == MaximumRetries).
+	Failures       int
+	MaximumRetries int
 }
 
 // Provider creates resources of one or more types.

@@ -69,6 +69,10 @@ type Env struct {
 	// DefaultAMI is the image of an Ec2Resource without imageId
 	// (--default-ami); "" resolves the latest Amazon Linux 2023 AMI.
 	DefaultAMI string
+	// RunnerBinary is where an instance without dpl on its PATH downloads
+	// it from (https:// or s3://; --runner-binary); "" is the release
+	// download of the instance's architecture.
+	RunnerBinary string
 	// Logf reports provider progress (nil: dropped).
 	Logf func(format string, args ...any)
 }
@@ -89,6 +93,9 @@ type RunnerAccess struct {
 // per resource, accepted until revoked (when the resource terminates).
 type KeyIssuer interface {
 	Issue(owner string) (accessKeyID, secret string, err error)
+	// Used is closed when the endpoint first accepted a request signed
+	// with the key (the runner's first contact).
+	Used(accessKeyID string) <-chan struct{}
 	Revoke(accessKeyID string)
 }
 

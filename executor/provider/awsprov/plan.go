@@ -96,6 +96,16 @@ func Plan(d *definition.Definition, opts PlanOptions) (out []PlannedResource, no
 			}
 		}
 		spec := specFromFields(opts.PipelineID, c, inst, fields)
+		spec.Values = func(objectID, key string) []string {
+			if objectID == "" {
+				f, ok := byKey(fields, key)
+				if !ok {
+					return nil
+				}
+				return f.Values
+			}
+			return otherValues(d, ev, objectID, key)
+		}
 		reqs, err := planner.Plan(env, spec)
 		if err != nil {
 			return out, notes, fmt.Errorf("%s: %w", inst.ID, err)
@@ -103,6 +113,44 @@ func Plan(d *definition.Definition, opts PlanOptions) (out []PlannedResource, no
 		out = append(out, PlannedResource{Instance: inst.ID, Object: c.ID, Type: c.Type, Requests: reqs})
 	}
 	return out, notes, nil
+}
+
+func byKey(fields []schedule.FieldValue, key string) (schedule.FieldValue, bool) {
+	for _, f := range fields {
+		if f.Key == key {
+			return f, true
+		}
+	}
+	return schedule.FieldValue{}, false
+}
+
+// otherValues evaluates a field of an object a resource refers to, offline
+// (secret fields masked).
+func otherValues(d *definition.Definition, ev *schedule.Evaluator, objectID, key string) []string {
+	o := d.Object(objectID)
+	if o == nil {
+		return nil
+	}
+	f := d.Effective(o).Get(key)
+	if f == nil {
+		return nil
+	}
+	var out []string
+	for _, v := range f.Values {
+		switch {
+		case f.IsSecret():
+			out = append(out, definition.Mask)
+		case v.IsRef:
+			out = append(out, v.Ref)
+		default:
+			s, err := ev.Expand(objectID, key, v.Str)
+			if err != nil {
+				s = v.Str
+			}
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // specFromFields is the provider.Spec of a planned instance (activation 1,
@@ -137,7 +185,7 @@ func WritePlan(w io.Writer, planned []PlannedResource, asJSON bool) error {
 		return enc.Encode(planned)
 	}
 	if len(planned) == 0 {
-		_, err := fmt.Fprintln(w, "no resource goes to AWS (use --resources aws or --resource-provider ID=aws)")
+		_, err := fmt.Fprintf(w, "no resource instance goes to AWS: none of the definition's resources of a type with an AWS provider (%s) is routed there\n", strings.Join(Types(), ", "))
 		return err
 	}
 	for _, pr := range planned {

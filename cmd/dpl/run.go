@@ -248,6 +248,9 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
+	if awsRes != nil {
+		awsRes.env.Attach(s.Engine)
+	}
 	if why := s.Engine.Follows(); why != "" {
 		fmt.Fprintf(stderr, "dpl: %s\n", why)
 	}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/dpl-dev/dpl/executor"
 	"github.com/dpl-dev/dpl/executor/awsx"
 	"github.com/dpl-dev/dpl/executor/provider"
 	localprovider "github.com/dpl-dev/dpl/executor/provider/local"
@@ -75,6 +76,8 @@ type Env struct {
 	RunnerBinary string
 	// Logf reports provider progress (nil: dropped).
 	Logf func(format string, args ...any)
+
+	built []provider.Provider // by Registry, for Attach
 }
 
 // RunnerAccess is how a task runner started on a resource reaches the
@@ -236,9 +239,28 @@ func (e *Env) Registry(base *provider.Registry, routing Routing) *provider.Regis
 		if p, ok := base.Provider(typ); ok {
 			fallback = p
 		}
-		reg.RegisterProvider(typ, router{aws: f(e), local: fallback, routing: routing})
+		p := f(e)
+		e.built = append(e.built, p)
+		reg.RegisterProvider(typ, router{aws: p, local: fallback, routing: routing})
 	}
 	return reg
+}
+
+// EngineAttacher is implemented by providers that need the engine itself
+// (the EMR provider runs the steps of its clusters through the engine's
+// task API).
+type EngineAttacher interface {
+	Attach(api executor.API)
+}
+
+// Attach hands the engine to every provider Registry built that wants it;
+// call it once the engine exists, before the run starts.
+func (e *Env) Attach(api executor.API) {
+	for _, p := range e.built {
+		if a, ok := p.(EngineAttacher); ok {
+			a.Attach(api)
+		}
+	}
 }
 
 // Provider builds typ's AWS provider for e (tests, plan).

@@ -234,7 +234,7 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 					NoAuth: keys == nil, KeyRing: keys})
 		},
 		Registry: registry,
-		History: interactive, Reopenable: interactive,
+		History:  interactive, Reopenable: interactive,
 		Warnf: func(format string, args ...any) { fmt.Fprintf(stderr, "dpl: "+format+"\n", args...) },
 	})
 	var ended *executor.ActivationEndedError

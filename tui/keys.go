@@ -87,8 +87,45 @@ type helpMap struct {
 func (h helpMap) ShortHelp() []key.Binding  { return h.short }
 func (h helpMap) FullHelp() [][]key.Binding { return h.full }
 
+// helpFor is the help of the view shown, with only the keys that work
+// there: a stored run takes no verbs, and a remote view has no log files
+// (L shows the attempt's error).
 func (m *Model) helpFor() helpMap {
+	h := m.allHelp()
+	keep := func(bs []key.Binding) []key.Binding {
+		out := make([]key.Binding, 0, len(bs))
+		for _, b := range bs {
+			if m.works(b) {
+				out = append(out, b)
+			}
+		}
+		return out
+	}
+	h.short = keep(h.short)
+	for i, g := range h.full {
+		h.full[i] = keep(g)
+	}
+	return h
+}
+
+// works reports whether a key does something in this view.
+func (m *Model) works(b key.Binding) bool {
 	k := m.keys
+	same := func(o key.Binding) bool { return b.Help() == o.Help() }
+	if m.info.ReadOnly && (same(k.Rerun) || same(k.Cancel) || same(k.Finish) || same(k.Pause) || same(k.Mark)) {
+		return false
+	}
+	if m.info.Endpoint != "" && (same(k.Stream) || same(k.Follow)) {
+		return false
+	}
+	return true
+}
+
+func (m *Model) allHelp() helpMap {
+	k := m.keys
+	if m.info.Endpoint != "" {
+		k.Logs.SetHelp("L", "attempt error (no logs over the API)")
+	}
 	move := []key.Binding{k.Up, k.Down, k.Left, k.Right, k.Top, k.Bottom, k.HalfUp, k.HalfDown}
 	general := []key.Binding{k.Open, k.Back, k.Tab, k.Pane, k.Last, k.History, k.Filter, k.Command, k.Help, k.Quit, k.ForceQuit}
 	actions := []key.Binding{k.Mark, k.Rerun, k.Cancel, k.Finish, k.Pause, k.Logs}
@@ -143,9 +180,18 @@ func (m *Model) fullHelp(width int) string {
 			cols = append(cols, lines)
 		}
 	}
-	if len(cols) == 0 {
-		return ""
+	var cmds []string
+	uw := 0
+	for _, c := range commands {
+		uw = max(uw, len(c.use)+1)
 	}
+	for _, c := range commands {
+		if m.info.ReadOnly && (strings.HasPrefix(c.use, "rerun") || strings.HasPrefix(c.use, "pause")) {
+			continue
+		}
+		cmds = append(cmds, m.th.key.Render(fmt.Sprintf(":%-*s", uw, c.use))+" "+c.desc)
+	}
+	cols = append(cols, cmds)
 	var rows []string
 	for len(cols) > 0 {
 		// As many columns as fit, at least one.

@@ -281,6 +281,8 @@ func (p *logsPane) key(s *shared, msg tea.KeyMsg) tea.Cmd {
 		}
 		s.ask(intent{kind: intentBack})
 		return nil
+	case s.info.Endpoint != "" && (key.Matches(msg, k.Follow) || key.Matches(msg, k.Stream)):
+		s.setFlash("over the API there are no log files: this is the attempt's error message", true)
 	case key.Matches(msg, k.Follow):
 		l.follow = !l.follow
 		if l.follow {

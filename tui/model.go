@@ -527,6 +527,8 @@ func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	case key.Matches(msg, k.Command):
 		m.startInput(modeCommand, "")
+		m.input.ShowSuggestions = true
+		m.input.SetSuggestions(m.commandSuggestions())
 		return nil
 	case key.Matches(msg, k.Filter):
 		cur := m.filterText
@@ -727,6 +729,8 @@ func (m *Model) pop() tea.Cmd {
 
 func (m *Model) startInput(md mode, value string) {
 	m.mode = md
+	m.input.ShowSuggestions = false
+	m.input.SetSuggestions(nil)
 	m.input.SetValue(value)
 	m.input.CursorEnd()
 	m.input.Width = max(m.width-4, 10)
@@ -852,7 +856,11 @@ func (m *Model) View() string {
 	b.WriteByte('\n')
 	b.WriteString(m.statusLine())
 	b.WriteByte('\n')
-	b.WriteString(ansi.Truncate(m.help.View(m.helpFor()), m.width, "…"))
+	footer := m.help.View(m.helpFor())
+	if m.mode == modeCommand {
+		footer = m.commandFooter()
+	}
+	b.WriteString(ansi.Truncate(footer, m.width, "…"))
 	return b.String()
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/muesli/termenv"
 
 	"github.com/dpl-dev/dpl/definition"
 	"github.com/dpl-dev/dpl/executor"
@@ -81,7 +82,45 @@ func (p *detailPane) refresh(s *shared) { p.render(s) }
 
 func (p *detailPane) render(s *shared) {
 	p.vp.Width, p.vp.Height = s.width, s.bodyHeight()
-	p.vp.SetContent(ansi.Wrap(p.text(s), max(s.width, 10), " "))
+	lines := strings.Split(p.text(s), "\n")
+	for i, l := range lines {
+		if rest, ok := strings.CutPrefix(l, noWrap); ok {
+			lines[i] = rest
+		} else {
+			lines[i] = ansi.Wrap(l, max(s.width, 10), " ")
+		}
+	}
+	p.vp.SetContent(strings.Join(lines, "\n"))
+}
+
+// noWrap starts a detail line that is cut to the width, never wrapped
+// (paths).
+const noWrap = "\x00"
+
+// copyPaths is y: the selected attempt's log paths to the terminal's
+// clipboard (OSC 52), and in full on the status line.
+func (p *detailPane) copyPaths(s *shared) tea.Cmd {
+	atts := s.src.Attempts(p.id)
+	if p.att < 0 || p.att >= len(atts) {
+		s.setFlash("no attempt selected", true)
+		return nil
+	}
+	var paths []string
+	for _, path := range []string{atts[p.att].Stdout, atts[p.att].Stderr} {
+		if path != "" {
+			paths = append(paths, path)
+		}
+	}
+	if len(paths) == 0 {
+		s.setFlash("this attempt recorded no log files", true)
+		return nil
+	}
+	text := strings.Join(paths, " ")
+	s.setFlash("copied "+text, false)
+	return func() tea.Msg {
+		termenv.Copy(text)
+		return nil
+	}
 }
 
 func (p *detailPane) view(*shared, int) string { return p.vp.View() }
@@ -174,7 +213,7 @@ func (p *detailPane) text(s *shared) string {
 	}
 	title := fmt.Sprintf("Attempts (%d)", len(atts))
 	if len(atts) > 1 {
-		title += "  [/] select · L logs of the selected"
+		title += "  [/] select · L logs · y copy paths"
 	}
 	b.WriteString("\n" + s.th.title.Render(title) + "\n")
 	if len(atts) == 0 {
@@ -202,8 +241,13 @@ func (p *detailPane) text(s *shared) string {
 			s.th.pen(executor.Failed, false).paint(&b, strings.TrimPrefix(a.ErrorID+": "+firstLine(a.ErrorMessage), ": "))
 			b.WriteByte('\n')
 		}
-		if a.Stdout != "" || a.Stderr != "" {
-			fmt.Fprintf(&b, "       logs: %s  %s  (L to view)\n", a.Stdout, a.Stderr)
+		// One path a line, never wrapped: cut in the middle when too
+		// long; y copies the selected attempt's paths whole.
+		for _, l := range []struct{ name, path string }{{"stdout", a.Stdout}, {"stderr", a.Stderr}} {
+			if l.path != "" {
+				prefix := "       " + l.name + "  "
+				b.WriteString(noWrap + prefix + midTruncate(l.path, s.width-len(prefix)) + "\n")
+			}
 		}
 	}
 
@@ -222,9 +266,36 @@ func (p *detailPane) text(s *shared) string {
 		if f.ref {
 			v = "→ " + v
 		}
-		fmt.Fprintf(&b, "  %-*s  %s\n", w, f.key, strings.ReplaceAll(v, "\n", "⏎"))
+		v = strings.ReplaceAll(v, "\n", "⏎")
+		if looksLikePath(v) {
+			prefix := fmt.Sprintf("  %-*s  ", w, f.key)
+			b.WriteString(noWrap + prefix + midTruncate(v, s.width-len(prefix)) + "\n")
+			continue
+		}
+		fmt.Fprintf(&b, "  %-*s  %s\n", w, f.key, v)
 	}
 	return b.String()
+}
+
+// midTruncate cuts a path to w cells in the middle, keeping its start
+// and its file name: "/work/state/…/Attempt=2/stdout".
+func midTruncate(path string, w int) string {
+	r := []rune(path)
+	if len(r) <= w {
+		return path
+	}
+	if w < 5 {
+		return string(r[:max(w, 0)])
+	}
+	tail := (w - 1) * 3 / 5
+	head := w - 1 - tail
+	return string(r[:head]) + "…" + string(r[len(r)-tail:])
+}
+
+// looksLikePath reports a value that is a path or URL (no spaces, a
+// slash): cut in the middle rather than wrapped.
+func looksLikePath(v string) bool {
+	return strings.Contains(v, "/") && !strings.ContainsAny(v, " \t⏎")
 }
 
 func orDash(s string) string {
@@ -280,6 +351,8 @@ func (p *detailPane) key(s *shared, msg tea.KeyMsg) tea.Cmd {
 		s.ask(intent{kind: intentLogs, instance: p.id, attempt: p.att})
 	case key.Matches(msg, k.Attempt):
 		p.selectAttempt(s, msg.String() == "]")
+	case key.Matches(msg, k.Copy):
+		return p.copyPaths(s)
 	case key.Matches(msg, k.Top):
 		p.vp.GotoTop()
 	case key.Matches(msg, k.Bottom):

@@ -24,6 +24,7 @@ type KeyMap struct {
 	Next, Prev, Wrap        key.Binding
 	Yes, No                 key.Binding
 	Mark, Last, History     key.Binding
+	Copy                    key.Binding
 	// Graph pane.
 	AllEdges, Expand, Compact         key.Binding
 	Upstream, Downstream, FirstFailed key.Binding
@@ -67,6 +68,7 @@ func DefaultKeys() KeyMap {
 		Mark:      key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "mark (r/c/m on all)")),
 		Last:      key.NewBinding(key.WithKeys("-"), key.WithHelp("-", "last view")),
 		History:   key.NewBinding(key.WithKeys("[", "]"), key.WithHelp("[/]", "view history")),
+		Copy:      key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "copy log paths")),
 
 		AllEdges:    key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "resources and data nodes on/off")),
 		Expand:      key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "expand/collapse siblings")),
@@ -133,7 +135,7 @@ func (m *Model) allHelp() helpMap {
 	case viewDetail:
 		return helpMap{
 			short: []key.Binding{k.Logs, k.Attempt, k.Rerun, k.Cancel, k.Finish, k.Back, k.Help, k.Quit},
-			full:  [][]key.Binding{move[:2], {k.Attempt, k.Logs}, actions[1:5], {k.Back, k.Command, k.Help, k.Quit}},
+			full:  [][]key.Binding{move[:2], {k.Attempt, k.Logs, k.Copy}, actions[1:5], {k.Back, k.Command, k.Help, k.Quit}},
 		}
 	case viewLogs:
 		return helpMap{

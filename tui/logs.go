@@ -200,7 +200,7 @@ func (p *logsPane) render(s *shared) {
 		case l.err == "nothing written yet" && p.attemptEnded():
 			out = []string{"the attempt wrote nothing to " + p.streamName()}
 		case l.err != "":
-			out = []string{l.path + ": " + l.err}
+			out = []string{midTruncate(l.path, max(s.width-len(l.err)-2, 12)) + ": " + l.err}
 		default:
 			out = []string{"(empty)"}
 		}

@@ -53,11 +53,6 @@ type (
 		ids []string
 		err error
 	}
-	describedMsg struct {
-		id     string
-		fields []fieldLine
-		err    error
-	}
 )
 
 type confirmState struct {

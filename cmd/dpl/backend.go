@@ -28,6 +28,7 @@ type backendFlags struct {
 	// resourcesOnAWS: --region, --aws-endpoint and --profile also
 	// configure --resources aws, so they are allowed with --backend local.
 	resourcesOnAWS bool
+	beelineURL     string
 }
 
 func addBackendFlags(fs *pflag.FlagSet, b *backendFlags) {
@@ -36,6 +37,7 @@ func addBackendFlags(fs *pflag.FlagSet, b *backendFlags) {
 	fs.StringVar(&b.endpoint, "aws-endpoint", "", "AWS endpoint URL with --backend aws, e.g. http://127.0.0.1:5000 for moto")
 	fs.StringVar(&b.profile, "profile", "", "AWS shared-config profile with --backend aws")
 	fs.StringVar(&b.emr, "emr", "auto", "where EMR work (Hive, Pig, Hadoop, Spark, Sqoop) runs: host (hive/pig/hadoop/spark-submit/sqoop on PATH or DPL_HIVE, DPL_PIG, ...), embedded (dpl's Hive engine and streaming only) or auto (a host tool when installed, else embedded)")
+	fs.StringVar(&b.beelineURL, "beeline-url", "", "HiveServer2 JDBC URL for beeline, which runs Hive scripts in host mode when hive is not installed (default $DPL_BEELINE_URL, else jdbc:hive2://localhost:10000/default)")
 	fs.StringArrayVar(&b.dbEndpoints, "db-endpoint", nil, "point an RdsDatabase rdsInstanceId or RedshiftDatabase clusterId at a JDBC URL: ID=jdbc:postgresql://127.0.0.1:5432/db (repeatable)")
 }
 
@@ -63,11 +65,15 @@ func (b *backendFlags) open(ctx context.Context, stateDir string) (*backend, err
 	if err != nil {
 		return nil, err
 	}
+	if b.beelineURL != "" && !strings.HasPrefix(b.beelineURL, "jdbc:hive2://") {
+		return nil, fmt.Errorf("--beeline-url %q: want a HiveServer2 JDBC URL, jdbc:hive2://HOST:PORT/DB", b.beelineURL)
+	}
 	be, err := b.openKind(ctx, stateDir, endpoints)
 	if err != nil {
 		return nil, err
 	}
 	be.Runner.EMR = emr
+	be.Runner.BeelineURL = b.beelineURL
 	return be, nil
 }
 

@@ -2,6 +2,7 @@ package activity
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -48,10 +49,22 @@ func (r *Runner) hostTool(tool, what string, embedded bool) (string, bool, error
 	return "", false, &hosttools.MissingError{Tool: tool, What: what, Mode: mode}
 }
 
-// runHiveOnHost runs a script with the host's hive when host mode applies;
-// ok is false when the embedded engine should run it.
-func (r *Runner) runHiveOnHost(ctx context.Context, t *task.Task, script string, vars map[string]string, adir string, logs task.Logs) (task.Result, bool) {
-	hive, ok, err := r.hostTool("hive", "the Hive script of "+t.Attempt().ID, true)
+// runHiveOnHost runs a script with the host's hive when host mode applies,
+// or with beeline (against --beeline-url) when hive is absent and beeline
+// is installed; ok is false when the embedded engine should run it.
+func (r *Runner) runHiveOnHost(ctx context.Context, t *task.Task, script string, vars, conf map[string]string, adir string, logs task.Logs) (task.Result, bool) {
+	what := "the Hive script of " + t.Attempt().ID
+	hive, ok, err := r.hostTool("hive", what, true)
+	beeline := ""
+	if !ok && r.opts.EMR != hosttools.Embedded {
+		if p, found := hosttools.Find("beeline", r.childEnv()); found {
+			beeline, ok, err = p, true, nil
+		}
+	}
+	var missing *hosttools.MissingError
+	if errors.As(err, &missing) {
+		missing.Alternative = "beeline"
+	}
 	if err != nil {
 		return failf(task.ErrorIDCommandNotFound, "%v", err), true
 	}
@@ -66,10 +79,16 @@ func (r *Runner) runHiveOnHost(ctx context.Context, t *task.Task, script string,
 	if err != nil {
 		return failf("Runner_WorkDir", "%v", err), true
 	}
-	argv := append([]string{hive}, hosttools.HiveArgs(p, vars, nil)...)
+	tool := "hive"
+	argv := append([]string{hive}, hosttools.HiveArgs(p, vars, conf)...)
+	if beeline != "" {
+		tool = "beeline"
+		argv = append([]string{beeline}, hosttools.BeelineArgs(hosttools.BeelineURL(r.opts.BeelineURL, r.childEnv()), p, vars, conf)...)
+		fmt.Fprintf(logs.Stderr, "dpl: %s: hive is not installed; running the script with beeline\n", t.Attempt().ID)
+	}
 	fmt.Fprintf(logs.Stderr, "dpl: %s: host tools mode: %s\n", t.Attempt().ID, strings.Join(argv, " "))
 	if err := r.exec(ctx, argv, dir, r.childEnv(), logs.Stdout, logs.Stderr); err != nil {
-		return stepFailure(ctx, "hive", p, err), true
+		return stepFailure(ctx, tool, p, err), true
 	}
 	return finished(), true
 }

@@ -221,3 +221,55 @@ func TestEmrActivityHiveStepBadScriptIsPermanent(t *testing.T) {
 		t.Errorf("got %s %s %q", res.Status, res.ErrorID, res.ErrorMessage)
 	}
 }
+
+// Without hive, host mode runs Hive scripts with beeline against the
+// HiveServer2 URL of --beeline-url (Options.BeelineURL), else of
+// $DPL_BEELINE_URL; variables go as --hivevar (beeline's -d is its driver).
+func TestHiveFallsBackToBeelineRecordingStandIn(t *testing.T) {
+	bin := t.TempDir()
+	log := recordingStandIn(t, bin, "beeline")
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	t.Setenv("DPL_HIVE", filepath.Join(bin, "no-hive")) // no hive, whatever the machine has
+	t.Setenv(hosttools.BeelineURLEnv, "jdbc:hive2://from-env:10000/default")
+	r, st := newRunner(t)
+	r.opts.EMR = hosttools.Host
+	r.opts.BeelineURL = "jdbc:hive2://edge.example:10000/analytics"
+	putObj(t, st, "s3://b/scripts/q.hql", "SELECT 1;")
+	hive := obj("@Hive_Attempt=1", "type", "HiveActivity", "hiveScript", "SELECT '${A}';", "scriptVariable", "A=1", "stage", "false")
+	res, _, errs := run(t, r, newTask(hive))
+	if res.Status != task.Finished {
+		t.Fatalf("%s %s\n%s", res.Status, res.ErrorMessage, errs)
+	}
+	if !strings.Contains(errs, "hive is not installed; running the script with beeline") {
+		t.Errorf("stderr does not say beeline stands in for hive:\n%s", errs)
+	}
+	adir := func(id string) string { return filepath.Join(r.opts.Root, "work", "worker", safeName(id)) }
+	want := "-u jdbc:hive2://edge.example:10000/analytics -f " + filepath.Join(adir("@Hive_Attempt=1"), "script.q") + " --hivevar A=1"
+	if got := strings.ReplaceAll(strings.TrimSpace(readFile(t, log)), "\n", " "); got != want {
+		t.Errorf("beeline args:\n %s\nwant\n %s", got, want)
+	}
+
+	// An EmrActivity hive step, the URL from the environment, -hiveconf kept.
+	os.Remove(log)
+	r.opts.BeelineURL = ""
+	emr := obj("@Emr_Attempt=1", "type", "EmrActivity", "step", "command-runner.jar,hive-script,--run-hive-script,--args,-f,s3://b/scripts/q.hql,-d,OUT=s3://b/o,-hiveconf,hive.exec.compress.output=true")
+	if res, _, errs := run(t, r, newTask(emr)); res.Status != task.Finished {
+		t.Fatalf("%s %s\n%s", res.Status, res.ErrorMessage, errs)
+	}
+	want = "-u jdbc:hive2://from-env:10000/default -f " + filepath.Join(adir("@Emr_Attempt=1"), "script.q") + " --hivevar OUT=s3://b/o --hiveconf hive.exec.compress.output=true"
+	if got := strings.ReplaceAll(strings.TrimSpace(readFile(t, log)), "\n", " "); got != want {
+		t.Errorf("beeline args:\n %s\nwant\n %s", got, want)
+	}
+
+	// Neither hive nor beeline: the message names both and the URL flag.
+	t.Setenv("DPL_BEELINE", filepath.Join(bin, "no-beeline"))
+	res, _, _ = run(t, r, newTask(obj("@Hive_Attempt=2", "type", "HiveActivity", "hiveScript", "SELECT 1;", "stage", "false")))
+	if res.Status != task.Failed || !task.Permanent(res.ErrorID) {
+		t.Fatalf("without hive and beeline: %s %s", res.Status, res.ErrorID)
+	}
+	for _, s := range []string{"needs hive", "or beeline", "--beeline-url", "DPL_BEELINE_URL", "DPL_HIVE"} {
+		if !strings.Contains(res.ErrorMessage, s) {
+			t.Errorf("message %q does not mention %s", res.ErrorMessage, s)
+		}
+	}
+}

@@ -46,7 +46,7 @@ func runHiveActivity(ctx context.Context, r *Runner, t *task.Task, logs task.Log
 	}
 	// On the host's hive the staged tables are made by the same DDL, run
 	// first in the script.
-	if res, ok := r.runHiveOnHost(ctx, t, staging+script, vars, adir, logs); ok {
+	if res, ok := r.runHiveOnHost(ctx, t, staging+script, vars, nil, adir, logs); ok {
 		return res
 	}
 	s, err := r.newHiveSession(adir, vars, logs)
@@ -363,7 +363,7 @@ func (r *Runner) runHiveStep(ctx context.Context, t *task.Task, args []string, l
 	if err != nil {
 		return true, err
 	}
-	if res, ok := r.runHiveOnHost(ctx, t, string(body), hs.vars, adir, logs); ok {
+	if res, ok := r.runHiveOnHost(ctx, t, string(body), hs.vars, hs.conf, adir, logs); ok {
 		if res.Status != task.Finished {
 			return true, errors.New(res.ErrorMessage)
 		}

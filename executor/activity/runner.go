@@ -49,6 +49,10 @@ type Options struct {
 	// EMR says where Hive, Pig, Hadoop, Spark and Sqoop work runs (--emr):
 	// host tools, the embedded engines, or auto (the default).
 	EMR hosttools.Mode
+	// BeelineURL is the HiveServer2 JDBC URL for beeline, used in host
+	// mode when hive is absent and beeline is installed (--beeline-url;
+	// "" reads $DPL_BEELINE_URL, else jdbc:hive2://localhost:10000/default).
+	BeelineURL string
 	// KillGrace is how long a canceled command gets between SIGTERM and
 	// SIGKILL (default 5s).
 	KillGrace time.Duration

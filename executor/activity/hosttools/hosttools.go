@@ -93,6 +93,8 @@ func lookupEnv(env []string, key string) string {
 type MissingError struct {
 	Tool, What string
 	Mode       Mode
+	// Alternative is a tool that would do instead (beeline for hive).
+	Alternative string
 }
 
 func (e *MissingError) Error() string {
@@ -100,8 +102,47 @@ func (e *MissingError) Error() string {
 	if e.Mode != Host {
 		why = "the embedded engine cannot run it"
 	}
-	return fmt.Sprintf("%s needs %s on this machine (%s): install it and put %s on PATH, or set %s to its path, then run with --emr host or --emr auto",
-		e.What, e.Tool, why, e.Tool, EnvVar(e.Tool))
+	alt := ""
+	if e.Alternative == "beeline" {
+		alt = fmt.Sprintf(" (or beeline, set as %s or on PATH, with the HiveServer2 JDBC URL in --beeline-url or %s)", EnvVar("beeline"), BeelineURLEnv)
+	}
+	return fmt.Sprintf("%s needs %s on this machine (%s): install it%s and put %s on PATH, or set %s to its path, then run with --emr host or --emr auto",
+		e.What, e.Tool, why, alt, e.Tool, EnvVar(e.Tool))
+}
+
+// BeelineURLEnv holds the HiveServer2 JDBC URL beeline connects to when
+// --beeline-url is not given.
+const BeelineURLEnv = "DPL_BEELINE_URL"
+
+// DefaultBeelineURL is HiveServer2 on the machine itself, where EMR's
+// master node runs it.
+const DefaultBeelineURL = "jdbc:hive2://localhost:10000/default"
+
+// BeelineURL is the JDBC URL beeline uses: the flag's value, else
+// $DPL_BEELINE_URL in env, else DefaultBeelineURL.
+func BeelineURL(flag string, env []string) string {
+	if flag != "" {
+		return flag
+	}
+	if v := lookupEnv(env, BeelineURLEnv); v != "" {
+		return v
+	}
+	return DefaultBeelineURL
+}
+
+// BeelineArgs is the beeline command line for a Hive script, standing in
+// for `hive -f`: -u URL -f script, --hivevar NAME=VALUE per variable
+// (beeline's -d is the JDBC driver, not a variable) and --hiveconf
+// NAME=VALUE per setting, sorted by name.
+func BeelineArgs(url, script string, vars, conf map[string]string) []string {
+	args := []string{"-u", url, "-f", script}
+	for _, k := range sortedKeys(vars) {
+		args = append(args, "--hivevar", k+"="+vars[k])
+	}
+	for _, k := range sortedKeys(conf) {
+		args = append(args, "--hiveconf", k+"="+conf[k])
+	}
+	return args
 }
 
 // HiveArgs is the hive command line for a script: -f script, then -d

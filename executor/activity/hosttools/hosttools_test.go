@@ -57,3 +57,24 @@ func TestCommandLines(t *testing.T) {
 		}
 	}
 }
+
+func TestBeelineURLAndArgs(t *testing.T) {
+	env := []string{BeelineURLEnv + "=jdbc:hive2://env:10000/x"}
+	for _, tc := range []struct {
+		flag string
+		env  []string
+		want string
+	}{
+		{"jdbc:hive2://flag:1/y", env, "jdbc:hive2://flag:1/y"},
+		{"", env, "jdbc:hive2://env:10000/x"},
+		{"", nil, DefaultBeelineURL},
+	} {
+		if got := BeelineURL(tc.flag, tc.env); got != tc.want {
+			t.Errorf("BeelineURL(%q, %v) = %q, want %q", tc.flag, tc.env, got, tc.want)
+		}
+	}
+	got := strings.Join(BeelineArgs("jdbc:hive2://h:1/d", "/s.q", map[string]string{"B": "2", "A": "1"}, map[string]string{"k": "v"}), " ")
+	if want := "-u jdbc:hive2://h:1/d -f /s.q --hivevar A=1 --hivevar B=2 --hiveconf k=v"; got != want {
+		t.Errorf("BeelineArgs = %q, want %q", got, want)
+	}
+}

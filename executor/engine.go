@@ -172,6 +172,15 @@ func (e *Engine) PipelineID() string { return e.pipelineID }
 // Resumed reports whether New continued an unfinished activation.
 func (e *Engine) Resumed() bool { return e.resumed }
 
+// Secrets are the secret values of the run (`*` parameters and fields):
+// views that show what commands wrote themselves (attempt logs) mask them
+// with definition.MaskText, as the engine masks its own messages.
+func (e *Engine) Secrets() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]string(nil), e.secrets...)
+}
+
 // Follows says why New started a new activation after an ended one of the
 // same pipeline with Options.KeepEnded (the definition, parameters or
 // bounds changed), or "" when there was none or Fresh asked for it.

@@ -36,7 +36,11 @@ var _ Source = (*EngineSource)(nil)
 
 // Info implements Source.
 func (s *EngineSource) Info() Info {
-	return Info{PipelineID: s.Engine.PipelineID(), Name: s.Name, Activation: s.Activation, StateDir: s.StateDir, ReadOnly: s.ReadOnly}
+	info := Info{PipelineID: s.Engine.PipelineID(), Name: s.Name, Activation: s.Activation, StateDir: s.StateDir, ReadOnly: s.ReadOnly}
+	if e, ok := s.Engine.(interface{ Secrets() []string }); ok {
+		info.Secrets = e.Secrets()
+	}
+	return info
 }
 
 // Components implements Source through the API: every COMPONENT object of

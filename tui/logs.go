@@ -12,6 +12,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/dpl-dev/dpl/definition"
 	"github.com/dpl-dev/dpl/executor/runstore"
 )
 
@@ -36,12 +37,13 @@ type logsPane struct {
 	hits     []int
 	hit      int
 	vp       viewport.Model
+	secrets  []string // masked in what is shown (commands print what they like)
 }
 
 // open shows an instance's attempt (an index into its attempts; out of
 // range: the latest).
 func (p *logsPane) open(s *shared, instance string, attempt int) {
-	*p = logsPane{instance: instance, follow: true, vp: p.vp}
+	*p = logsPane{instance: instance, follow: true, vp: p.vp, secrets: s.info.Secrets}
 	p.attempts = s.src.Attempts(instance)
 	p.ai = latestAttempt(p.attempts)
 	if attempt >= 0 && attempt < len(p.attempts) {
@@ -94,7 +96,7 @@ func (p *logsPane) read(s *shared) {
 		// there is to show.
 		l.lines, l.partial, l.err = nil, "", ""
 		if l.ai >= 0 && l.ai < len(l.attempts) && l.attempts[l.ai].ErrorMessage != "" {
-			l.lines = strings.Split(strings.TrimRight(l.attempts[l.ai].ErrorMessage, "\n"), "\n")
+			l.lines = strings.Split(strings.TrimRight(definition.MaskText(l.attempts[l.ai].ErrorMessage, l.secrets), "\n"), "\n")
 		}
 		p.render(s)
 		return
@@ -144,7 +146,9 @@ func (p *logsPane) read(s *shared) {
 	text := l.partial + string(data)
 	parts := strings.Split(text, "\n")
 	l.partial = parts[len(parts)-1]
-	l.lines = append(l.lines, parts[:len(parts)-1]...)
+	for _, line := range parts[:len(parts)-1] {
+		l.lines = append(l.lines, definition.MaskText(line, l.secrets))
+	}
 	if over := len(l.lines) - maxLogLines; over > 0 {
 		l.lines = append(l.lines[:0], l.lines[over:]...)
 	}
@@ -154,7 +158,7 @@ func (p *logsPane) read(s *shared) {
 func (p *logsPane) allLines() []string {
 	l := p
 	if l.partial != "" {
-		return append(l.lines[:len(l.lines):len(l.lines)], l.partial)
+		return append(l.lines[:len(l.lines):len(l.lines)], definition.MaskText(l.partial, l.secrets))
 	}
 	return l.lines
 }

@@ -28,6 +28,9 @@ type Info struct {
 	// ReadOnly disables every operator command (a stored run browsed
 	// without an engine driving it).
 	ReadOnly bool
+	// Secrets are the run's secret values: the logs view masks them in
+	// what commands wrote (the rest of the view comes masked already).
+	Secrets []string
 }
 
 // Component is one node of the component graph with its outgoing links.

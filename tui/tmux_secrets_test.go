@@ -69,6 +69,9 @@ func TestTmuxSecretsNeverShown(t *testing.T) {
 			tm.keys(s, "Escape")
 			tm.waitFor(s, "the detail again", 5*time.Second, screenHas("Effective fields"))
 			tm.keys(s, "Escape")
+			// Wait for the escape to land: a key right after it would be
+			// read as alt+key.
+			tm.waitFor(s, "the detail to close", 5*time.Second, func(sc string) bool { return !strings.Contains(sc, "Effective fields") })
 		}
 		tm.keys(s, "3")
 		check(s+" events", tm.waitFor(s, "the events", 5*time.Second, screenHas("[3 Events]", "token=********")))

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -331,4 +332,98 @@ func processAlive(pid int) bool {
 	}
 	i := bytes.LastIndexByte(b, ')')
 	return i >= 0 && i+2 < len(b) && b[i+2] != 'Z'
+}
+
+// TestTaskRunnerKilledLeavesNothingBesideRetry: dpl taskrunner killed with
+// -9 while a task runs takes the task's shell with it (parent-death
+// signal), but a background child of the command lives on. The next
+// runner started on the same --output folder stops it before it takes any
+// task, so the retry the server hands out never runs beside it.
+func TestTaskRunnerKilledLeavesNothingBesideRetry(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("SKIPPING: needs /proc and the parent-death signal (Linux)")
+	}
+	bin := dplBinary(t)
+	dir := t.TempDir()
+	logf := filepath.Join(dir, "child.log")
+	cmdJSON, _ := json.Marshal(fmt.Sprintf(`sleep 300 & echo "child $!" >> %s; wait`, logf))
+	def := filepath.Join(dir, "p.json")
+	if err := os.WriteFile(def, []byte(`{"objects":[
+ {"id":"Default","name":"Default","scheduleType":"ondemand","workerGroup":"wg"},
+ {"id":"S","name":"S","type":"ShellCommandActivity","command":`+string(cmdJSON)+`}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addr := freeLoopbackAddr(t)
+	run := exec.Command(bin, "run", "--headless", "--serve", addr, "--state-dir", filepath.Join(dir, "state"), def)
+	var runOut bytes.Buffer
+	run.Stdout, run.Stderr = &runOut, &runOut
+	if err := run.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = run.Process.Signal(syscall.SIGINT)
+		_ = run.Wait()
+	})
+	out := filepath.Join(dir, "runner")
+	startRunner := func() (*exec.Cmd, *bytes.Buffer) {
+		r := exec.Command(bin, "taskrunner", "--endpoint", "http://"+addr, "--worker-group", "wg", "--output", out, "--progress-interval", "1s")
+		// Requests to dpl run --serve are signed: any static credentials.
+		r.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=AKIDTEST", "AWS_SECRET_ACCESS_KEY=test", "AWS_EC2_METADATA_DISABLED=true")
+		var buf bytes.Buffer
+		r.Stdout, r.Stderr = &buf, &buf
+		if err := r.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return r, &buf
+	}
+	first, firstOut := startRunner()
+	child := 0
+	for deadline := time.Now().Add(60 * time.Second); child == 0; {
+		if b, err := os.ReadFile(logf); err == nil {
+			fmt.Sscanf(string(b), "child %d", &child)
+		}
+		if time.Now().After(deadline) {
+			_ = first.Process.Kill()
+			t.Fatalf("the task never started:\nrun: %s\nrunner: %s", runOut.String(), firstOut.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	_ = first.Process.Signal(syscall.SIGKILL)
+	_ = first.Wait()
+	t.Cleanup(func() { _ = syscall.Kill(child, syscall.SIGKILL) })
+	if !processAlive(child) {
+		t.Fatalf("the command's background child %d died with the runner: the case proves nothing", child)
+	}
+
+	second, secondOut := startRunner()
+	t.Cleanup(func() {
+		_ = second.Process.Signal(syscall.SIGTERM)
+		_ = second.Wait()
+	})
+	for deadline := time.Now().Add(20 * time.Second); processAlive(child); {
+		if time.Now().After(deadline) {
+			t.Fatalf("the killed runner's child %d still runs beside the new runner:\n%s", child, secondOut.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(secondOut.String(), "polling"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("the new runner never started polling:\n%s", secondOut.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if s := secondOut.String(); !strings.Contains(s, "stopped 1 process(es) that a killed runner left") || strings.Index(s, "stopped 1") > strings.Index(s, "polling") {
+		t.Errorf("the new runner did not say it stopped the leftover before polling:\n%s", s)
+	}
+}
+
+// freeLoopbackAddr is a 127.0.0.1 address with a port nothing listens on.
+func freeLoopbackAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
 }

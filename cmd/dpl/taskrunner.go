@@ -12,6 +12,7 @@ import (
 
 	"github.com/dpl-dev/dpl/executor/activity"
 	"github.com/dpl-dev/dpl/executor/local"
+	"github.com/dpl-dev/dpl/executor/proc"
 	"github.com/dpl-dev/dpl/executor/remote"
 )
 
@@ -44,7 +45,12 @@ reset, timeout, HTTP 502/503/504) goes to the next, which then stays in use.
 Credentials and region come from the usual AWS environment (AWS_ACCESS_KEY_ID,
 AWS_SECRET_ACCESS_KEY, AWS_PROFILE, ...). On SIGTERM or SIGINT the runner stops
 polling, lets running tasks finish for --shutdown-grace, then gives the rest back
-(reported FAILED with errorId TaskRunnerShutdown, so they are retried elsewhere).`,
+(reported FAILED with errorId TaskRunnerShutdown, so they are retried elsewhere).
+
+Every command's processes carry a marker of the --output folder; a runner
+killed with -9 takes its direct children with it (parent-death signal), and
+the next runner started on the same folder stops whatever else it left
+running before it takes a task.`,
 		Example: `  dpl taskrunner --endpoint http://127.0.0.1:8642 --worker-group etl
   dpl taskrunner --endpoint http://dpl:8642 --worker-group etl --tasks 8 --output /var/lib/dpl-runner`,
 		Args: cobra.NoArgs,
@@ -83,6 +89,15 @@ func runTaskRunner(cmd *cobra.Command, f taskRunnerFlags) error {
 		return withCode(exitUsage, err)
 	}
 	stderr := cmd.ErrOrStderr()
+	// A runner killed with -9 leaves its commands' children behind (the
+	// direct child dies with it: parent-death signal); they carry the
+	// folder's marker. Stop them before taking tasks, so that the retry of
+	// an attempt the killed runner had never runs beside what is left of it.
+	if n, err := proc.KillLeftovers(root, nil, 10*time.Second); err != nil {
+		return withCode(exitFailed, fmt.Errorf("stop what a killed runner left in %s: %w", root, err))
+	} else if n > 0 {
+		fmt.Fprintf(stderr, "dpl taskrunner: stopped %d process(es) that a killed runner left in %s\n", n, root)
+	}
 	client, err := remote.Dial(ctx, remote.ClientOptions{Endpoint: f.endpoint, Region: f.region,
 		Logf: func(format string, args ...any) { fmt.Fprintf(stderr, "dpl taskrunner: "+format+"\n", args...) }})
 	if err != nil {

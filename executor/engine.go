@@ -78,6 +78,10 @@ type Options struct {
 	// Latest reopens the most recent activation even when it ended (for
 	// operator commands such as RERUN on a stopped run).
 	Latest bool
+	// Activation, with Latest on a read-only store, opens that activation
+	// (its seq) instead of the most recent: the TUI's run list browsing
+	// an earlier run.
+	Activation int
 	// KeepEnded makes New return an *ActivationEndedError instead of
 	// starting a new activation when the latest one ended and was asked
 	// for the same way (definition, parameters, Until): running the same

@@ -92,6 +92,11 @@ func newEngine(opts Options) (*engine, error) {
 		if err != nil && !errors.Is(err, runstore.ErrNotFound) {
 			return nil, fmt.Errorf("engine: read activations: %w", err)
 		}
+		if opts.Activation > 0 && readOnly {
+			if last, err = activation(e.db, e.pipelineID, opts.Activation); err != nil {
+				return nil, fmt.Errorf("engine: %w", err)
+			}
+		}
 		if last != nil {
 			if last.Params, err = e.sealer.OpenParams(last.Params); err != nil {
 				return nil, fmt.Errorf("engine: activation %d: %w", last.Seq, err)
@@ -402,4 +407,18 @@ func (e *engine) putActivation() error {
 	a := *e.act
 	a.Params = e.sealer.SealParams(a.Params)
 	return e.db.PutActivation(&a)
+}
+
+// activation is the pipeline's activation seq.
+func activation(db runstore.Backend, pipeline string, seq int) (*runstore.Activation, error) {
+	as, err := db.Activations(pipeline)
+	if err != nil {
+		return nil, fmt.Errorf("read activations: %w", err)
+	}
+	for _, a := range as {
+		if a.Seq == seq {
+			return a, nil
+		}
+	}
+	return nil, fmt.Errorf("%s has no run %d", pipeline, seq)
 }

@@ -22,12 +22,13 @@ var commands = []struct{ use, desc string }{
 	{"rerun|cancel|finish [ID...]", "act at once on the ids (the selection asks)"},
 	{"pause|resume [COMPONENT...]", "pause or resume components"},
 	{"filter RE", "filter (! inverts)"},
+	{"runs", "back to the run list (dpl tui on a folder of several runs)"},
 	{"help", "this help"},
 	{"q, q!", "quit (q! without asking)"},
 }
 
 // commandWords are the command names completion offers first.
-var commandWords = []string{"graph", "instances", "events", "open", "logs", "rerun", "cancel", "finish", "pause", "resume", "filter", "help", "quit"}
+var commandWords = []string{"graph", "instances", "events", "open", "logs", "rerun", "cancel", "finish", "pause", "resume", "filter", "runs", "help", "quit"}
 
 // commandSuggestions are the lines `:` completes to (tab accepts, ↑/↓
 // cycle): every command, and each command with every id it takes —
@@ -38,7 +39,7 @@ func (m *Model) commandSuggestions() []string {
 	out := make([]string, 0, len(commandWords)+6*len(m.insts))
 	verbsOK := !m.info.ReadOnly
 	for _, w := range commandWords {
-		if verbsOK || !isVerb(w) {
+		if (verbsOK || !isVerb(w)) && (w != "runs" || m.opts.RunList) {
 			out = append(out, w)
 		}
 	}
@@ -111,6 +112,13 @@ func (m *Model) runCommand(line string) tea.Cmd {
 	switch name {
 	case "q", "q!", "quit", "exit":
 		return m.quit(name != "q!")
+	case "runs":
+		if !m.opts.RunList {
+			m.setFlash("no run list here: dpl tui --state-dir DIR lists the runs of a folder", true)
+			return nil
+		}
+		m.backToRuns = true
+		return m.quit(true)
 	case "graph", "g":
 		m.setPane(viewGraph)
 	case "instances", "grid", "i":

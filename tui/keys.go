@@ -188,7 +188,7 @@ func (m *Model) fullHelp(width int) string {
 		uw = max(uw, len(c.use)+1)
 	}
 	for _, c := range commands {
-		if m.info.ReadOnly && (strings.HasPrefix(c.use, "rerun") || strings.HasPrefix(c.use, "pause")) {
+		if m.info.ReadOnly && (strings.HasPrefix(c.use, "rerun") || strings.HasPrefix(c.use, "pause")) || c.use == "runs" && !m.opts.RunList {
 			continue
 		}
 		cmds = append(cmds, m.th.key.Render(fmt.Sprintf(":%-*s", uw, c.use))+" "+c.desc)

@@ -86,6 +86,7 @@ type Model struct {
 	runActive            bool
 	runEnd               string
 	stopRequested, quits bool
+	backToRuns           bool // `:runs`: the caller shows the run list again
 	ticking              bool
 
 	// hist is the panes visited, for `[`/`]` and `-`; histPos is where

@@ -13,6 +13,8 @@ type Result struct {
 	// Stopped is true when the operator asked to stop the run (q then y,
 	// or ctrl+c); Options.Stop has been called.
 	Stopped bool
+	// Runs is true when the operator asked for the run list (`:runs`).
+	Runs bool
 }
 
 // Run shows the UI full screen until the operator quits or ctx ends.
@@ -27,8 +29,8 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	}
 	fm, err := tea.NewProgram(m, popts...).Run()
 	res := Result{}
-	if fm, ok := fm.(*Model); ok && fm.Stopped() {
-		res.Stopped = true
+	if fm, ok := fm.(*Model); ok {
+		res.Stopped, res.Runs = fm.Stopped(), fm.backToRuns
 	}
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 		// Ended from outside (signal): the caller's context says why.

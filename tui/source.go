@@ -86,4 +86,7 @@ type Options struct {
 	Tick time.Duration
 	// NoMouse turns mouse reporting off.
 	NoMouse bool
+	// RunList says the view was opened from the run list: `:runs`
+	// returns to it (Result.Runs).
+	RunList bool
 }

@@ -135,3 +135,33 @@ func TestTmuxAttachedRunEndsShowsFinal(t *testing.T) {
 	}
 	tm.keys("view", "q")
 }
+
+// TestTmuxRunList: dpl tui on a state folder of several pipelines and
+// activations lists the runs; enter opens one (an earlier activation
+// too), `:runs` comes back to the list.
+func TestTmuxRunList(t *testing.T) {
+	tm := newTerm(t)
+	tm.write("p.json", shortPipeline)
+	tm.write("q.json", `{"objects": [
+  {"id": "Default", "name": "Default", "scheduleType": "ondemand", "workerGroup": "local"},
+  {"id": "Only", "name": "Only", "type": "ShellCommandActivity", "command": "true"}
+]}`)
+	for _, args := range [][]string{{"p.json"}, {"--fresh", "p.json"}, {"q.json"}} {
+		cmd := exec.Command(filepath.Join(tm.dir, "dpl"), append([]string{"run", "--headless", "--state-dir", "st"}, args...)...)
+		cmd.Dir = tm.dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("dpl run %v: %v\n%s", args, err, out)
+		}
+	}
+	tm.start("view", 140, 30, "./dpl tui --state-dir st")
+	tm.waitFor("view", "the run list", 30*time.Second, screenHas("runs in st · 3 runs", "p", "q", "2*"))
+	tm.keys("view", "G", "Enter")
+	screen := tm.waitFor("view", "the earliest run opened", 30*time.Second, screenHas("run 1", "[1 Graph]", "Report"))
+	if !strings.Contains(screen, "✓ finished") {
+		t.Errorf("run 1 of p does not show its finished instances:\n%s", screen)
+	}
+	tm.keys("view", ":", "runs", "Enter")
+	tm.waitFor("view", "the run list again", 30*time.Second, screenHas("runs in st · 3 runs"))
+	tm.keys("view", "q")
+	tm.waitFor("view", "dpl to exit", 30*time.Second, screenHas("EXIT=0"))
+}

@@ -120,22 +120,85 @@ func browseStored(ctx context.Context, stateDir, pipeline string, noMouse bool) 
 		return withCode(exitUsage, fmt.Errorf("%w (a running dpl holds it and does not answer on its control socket)", err))
 	}
 	defer db.Close()
-	s, history, err := openStored(db, stateDir, pipeline)
+	runs, err := listRuns(db)
 	if err != nil {
-		return withCode(exitUsage, err)
+		return withCode(exitFailed, fmt.Errorf("%s: %w", stateDir, err))
 	}
-	if _, err := tui.Run(ctx, tui.Options{Source: s, History: history, NoMouse: noMouse}); err != nil {
-		return withCode(exitFailed, err)
+	if pipeline != "" || len(runs) < 2 {
+		s, history, err := openStored(db, stateDir, pipeline, 0)
+		if err != nil {
+			return withCode(exitUsage, err)
+		}
+		if _, err := tui.Run(ctx, tui.Options{Source: s, History: history, NoMouse: noMouse}); err != nil {
+			return withCode(exitFailed, err)
+		}
+		return nil
 	}
-	return nil
+	// Several pipelines or runs: the run list first; `:runs` in a view
+	// comes back to it.
+	for {
+		run, ok, err := tui.PickRun(ctx, stateDir, runs, noMouse)
+		if err != nil {
+			return withCode(exitFailed, err)
+		}
+		if !ok {
+			return nil
+		}
+		s, history, err := openStored(db, stateDir, run.PipelineID, run.Seq)
+		if err != nil {
+			return withCode(exitFailed, fmt.Errorf("run %d of %s: %w", run.Seq, run.PipelineID, err))
+		}
+		res, err := tui.Run(ctx, tui.Options{Source: s, History: history, NoMouse: noMouse, RunList: true})
+		if err != nil {
+			return withCode(exitFailed, err)
+		}
+		if !res.Runs {
+			return nil
+		}
+	}
 }
 
-// openStored is the read-only source of a pipeline's latest activation in
-// an open store, with its event history.
-func openStored(db *runstore.DB, stateDir, pipeline string) (*tui.EngineSource, []executor.Event, error) {
+// listRuns is every activation of every pipeline in the store.
+func listRuns(db *runstore.DB) ([]tui.RunEntry, error) {
+	ps, err := db.Pipelines()
+	if err != nil {
+		return nil, err
+	}
+	var runs []tui.RunEntry
+	for _, p := range ps {
+		acts, err := db.Activations(p.ID)
+		if err != nil {
+			return nil, fmt.Errorf("runs of %s: %w", p.ID, err)
+		}
+		for i, a := range acts {
+			runs = append(runs, tui.RunEntry{PipelineID: p.ID, Name: p.Name, Seq: a.Seq, State: a.State,
+				Started: a.Started, Ended: a.Ended, Reason: a.Reason, Latest: i == len(acts)-1})
+		}
+	}
+	return runs, nil
+}
+
+// openStored is the read-only source of a pipeline's activation seq (0:
+// the latest) in an open store, with its event history.
+func openStored(db *runstore.DB, stateDir, pipeline string, seq int) (*tui.EngineSource, []executor.Event, error) {
 	p, act, err := pickActivation(db, pipeline)
 	if err != nil {
 		return nil, nil, err
+	}
+	if seq > 0 && seq != act.Seq {
+		acts, err := db.Activations(p.ID)
+		if err != nil {
+			return nil, nil, err
+		}
+		act = nil
+		for _, a := range acts {
+			if a.Seq == seq {
+				act = a
+			}
+		}
+		if act == nil {
+			return nil, nil, fmt.Errorf("%s has no run %d", p.ID, seq)
+		}
 	}
 	src, err := storedDefinition(db, stateDir, p.ID, act.Hash)
 	if err != nil {
@@ -150,7 +213,7 @@ func openStored(db *runstore.DB, stateDir, pipeline string) (*tui.EngineSource, 
 		return nil, nil, fmt.Errorf("stored definition of %s: %w", p.ID, err)
 	}
 	eng, err := executor.New(executor.Options{Definition: d, Source: src, PipelineID: p.ID, PipelineName: p.Name,
-		Store: db, StateDir: stateDir, Latest: true})
+		Store: db, StateDir: stateDir, Latest: true, Activation: act.Seq})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -197,7 +260,7 @@ func attachLive(ctx context.Context, c *control.Client, stateDir, pipeline strin
 			if err == nil {
 				mu.Lock()
 				defer mu.Unlock()
-				s, history, err := openStored(d, stateDir, pipeline)
+				s, history, err := openStored(d, stateDir, pipeline, 0)
 				if err != nil || closed {
 					d.Close()
 					return nil, nil, err

@@ -118,7 +118,8 @@ func stateIDs(pick func(*stateInfo) []string) func(*cobra.Command, []string, str
 func readStateInfo(dir, pipeline string) *stateInfo {
 	info := &stateInfo{}
 	comps, insts := map[string]bool{}, map[string]bool{}
-	db, err := runstore.Open(dir)
+	// Completing only looks: the state folder stays as it was.
+	db, err := runstore.OpenReadOnly(dir)
 	if err != nil {
 		// A run holds the store: ask it.
 		c, cerr := control.Dial(dir)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -63,8 +64,15 @@ func browse(t *testing.T, bin, state string) {
 	for _, args := range [][]string{
 		{"runs"}, {"runs", "--output", "json"}, {"runs", "--status", "failed"},
 		{"events"}, {"events", "--output", "jsonl"},
+		// Shell completion of ids reads the state folder too.
+		{"__complete", "rerun", "--state-dir", "STATE", ""}, {"__complete", "pause", "--state-dir", "STATE", ""},
 	} {
-		cmd := exec.Command(bin, append(args, "--state-dir", state)...)
+		full := append(args, "--state-dir", state)
+		if i := slices.Index(args, "STATE"); i >= 0 {
+			full = slices.Clone(args)
+			full[i] = state
+		}
+		cmd := exec.Command(bin, full...)
 		var out, errb bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &errb
 		if err := cmd.Run(); err != nil {

@@ -541,3 +541,102 @@ func TestRejectedStepFailsTheAttemptWithoutRetryAndTerminatesStandIn(t *testing.
 		t.Errorf("cluster is %s, want TERMINATED", st)
 	}
 }
+
+func TestTerminateAfterEndsTheClusterAndCancelsItsStepsStandIn(t *testing.T) {
+	m := newMoto(t)
+	client := m.standIn()
+	client.hold = func(name string) bool { return strings.Contains(name, "Hive script") }
+	src := `{"objects":[
+ {"id":"Default","name":"Default","scheduleType":"ondemand","maximumRetries":"0","pipelineLogUri":"s3://#{myBucket}/logs/"},
+ {"id":"C","name":"C","type":"EmrCluster","releaseLabel":"emr-6.15.0","terminateAfter":"1 seconds"},
+ {"id":"H","name":"H","type":"HiveActivity","runsOn":{"ref":"C"},"stage":"false","scriptUri":"s3://#{myBucket}/q.q"}],
+ "parameters":[{"id":"myBucket","type":"String"}]}`
+	sum, p, eng, _ := m.runSource(t, "terminate.json", []byte(src), nil, client)
+	if sum.OK {
+		t.Fatal("run OK, want C timed out")
+	}
+	var cst, hst string
+	for _, i := range eng.Instances() {
+		switch {
+		case strings.HasPrefix(i.ID, "@C_"):
+			cst = i.Status
+		case strings.HasPrefix(i.ID, "@H_"):
+			hst = i.Status
+		}
+	}
+	if cst != string(executor.TimedOut) || hst != string(executor.Canceled) {
+		t.Errorf("cluster %s, activity %s; want TIMEDOUT and CANCELED", cst, hst)
+	}
+	client.mu.Lock()
+	canceled := len(client.canceled)
+	client.mu.Unlock()
+	if canceled != 1 {
+		t.Errorf("%d steps canceled, want the running Hive step", canceled)
+	}
+	info := onlyCluster(t, p)
+	if st := m.clusterState(t, info.ClusterID); st != emrtypes.ClusterStateTerminated {
+		t.Errorf("cluster is %s after terminateAfter, want TERMINATED", st)
+	}
+}
+
+// countingRunJobFlow counts the clusters the provider asked moto for.
+type countingRunJobFlow struct {
+	*standInSteps
+	mu   sync.Mutex
+	runs int
+}
+
+func (c *countingRunJobFlow) RunJobFlow(ctx context.Context, in *awsemr.RunJobFlowInput, opts ...func(*awsemr.Options)) (*awsemr.RunJobFlowOutput, error) {
+	c.mu.Lock()
+	c.runs++
+	c.mu.Unlock()
+	return c.standInSteps.RunJobFlow(ctx, in, opts...)
+}
+
+func TestProvisionAfterACrashGoesOnWithTheTaggedCluster(t *testing.T) {
+	m := newMoto(t)
+	client := &countingRunJobFlow{standInSteps: m.standIn()}
+	run := fmt.Sprintf("crash-%d", time.Now().UnixNano())
+	spec := provider.Spec{PipelineID: "df-CRASH", InstanceID: "@C_2024-01-01T00:00:00", Type: "EmrCluster",
+		Objects: map[string]*task.Object{"@C_2024-01-01T00:00:00": {ID: "@C_2024-01-01T00:00:00"}}}
+	provision := func() (*emr.Provider, string) {
+		p := emr.New(emr.Options{Clients: func(string) emr.Client { return client }, Run: run, PollInterval: time.Millisecond})
+		p.Attach(nopAPI{})
+		readyc := make(chan error, 1)
+		if _, err := p.Provision(context.Background(), spec, func(err error) { readyc <- err }); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-readyc; err != nil {
+			t.Fatal(err)
+		}
+		return p, p.Clusters()[0].ClusterID
+	}
+	// The first process makes the cluster and dies (no Terminate).
+	_, first := provision()
+	// The resumed process provisions the same instance: no second cluster.
+	p2, second := provision()
+	if second != first || client.runs != 1 {
+		t.Errorf("resumed provision used %s (first %s) after %d RunJobFlow calls; want the same cluster, 1 call", second, first, client.runs)
+	}
+	owned, err := emr.ListOwned(context.Background(), m.emr, map[string]string{emr.TagPipeline: "df-CRASH", emr.TagRun: run})
+	if err != nil || len(owned) != 1 || owned[0].ID != first {
+		t.Errorf("ListOwned = %+v, %v; want the one cluster", owned, err)
+	}
+	if err := p2.TerminateAll(context.Background(), "test over"); err != nil {
+		t.Fatal(err)
+	}
+	if st := m.clusterState(t, first); st != emrtypes.ClusterStateTerminated {
+		t.Errorf("cluster is %s, want TERMINATED", st)
+	}
+	if owned, _ := emr.ListOwned(context.Background(), m.emr, map[string]string{emr.TagRun: run}); len(owned) != 0 {
+		t.Errorf("still live after TerminateAll: %+v", owned)
+	}
+}
+
+// nopAPI is an engine with no work: the clusters' workers poll it idly.
+type nopAPI struct{ executor.API }
+
+func (nopAPI) PollForTask(ctx context.Context, _ executor.PollInput) (*task.Task, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}

@@ -268,19 +268,27 @@ func (c *Cluster) start(api executor.API, ready func(error)) {
 	c.mu.Lock()
 	c.startedAt = time.Now()
 	c.mu.Unlock()
-	out, err := c.client.RunJobFlow(c.ctx, c.request)
+	id, err := c.adoptable()
 	if err != nil {
-		close(c.started)
-		close(c.workerDone)
-		ready(apiError("RunJobFlow", err))
-		return
+		c.p.logf("%s: looking for a cluster of an earlier dpl process: %v", c.spec.InstanceID, err)
 	}
-	id := aws.ToString(out.JobFlowId)
+	if id != "" {
+		c.p.logf("%s: going on with cluster %s, made for this instance before dpl stopped", c.spec.InstanceID, id)
+	} else {
+		out, err := c.client.RunJobFlow(c.ctx, c.request)
+		if err != nil {
+			close(c.started)
+			close(c.workerDone)
+			ready(apiError("RunJobFlow", err))
+			return
+		}
+		id = aws.ToString(out.JobFlowId)
+		c.p.logf("%s: cluster %s created (RunJobFlow)", c.spec.InstanceID, id)
+	}
 	c.mu.Lock()
 	c.id = id
 	c.mu.Unlock()
 	close(c.started)
-	c.p.logf("%s: cluster %s created (RunJobFlow)", c.spec.InstanceID, id)
 	if err := c.waitReady(id); err != nil {
 		close(c.workerDone)
 		// A cluster that ended by itself or never got ready is gone or

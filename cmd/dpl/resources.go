@@ -19,6 +19,8 @@ import (
 	"github.com/dpl-dev/dpl/executor/endpoint"
 	"github.com/dpl-dev/dpl/executor/provider"
 	"github.com/dpl-dev/dpl/executor/provider/awsprov"
+	// EmrCluster on Amazon EMR (registers itself with awsprov).
+	_ "github.com/dpl-dev/dpl/executor/provider/emr"
 )
 
 // resourceFlags choose where resources (Ec2Resource, EmrCluster) are

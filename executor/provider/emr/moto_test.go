@@ -22,7 +22,9 @@ import (
 	"github.com/dpl-dev/dpl/executor/awsx/mototest"
 	"github.com/dpl-dev/dpl/executor/local"
 	"github.com/dpl-dev/dpl/executor/provider"
+	"github.com/dpl-dev/dpl/executor/provider/awsprov"
 	"github.com/dpl-dev/dpl/executor/provider/emr"
+	"github.com/dpl-dev/dpl/executor/runstore"
 	"github.com/dpl-dev/dpl/executor/task"
 )
 
@@ -173,12 +175,12 @@ func (m *motoEnv) runSource(t *testing.T, file string, src []byte, params map[st
 	}
 	params["myBucket"] = []string{m.bucket}
 	state := t.TempDir()
-	p := emr.New(emr.Options{Clients: func(string) emr.Client { return client }, Store: m.env.Store(), Run: "test-run",
+	p := emr.New(emr.Options{Clients: func(string) emr.Client { return client }, Store: m.env.Store(),
 		Logs: local.LogFiles(state), PollInterval: 5 * time.Millisecond, MaxPollInterval: 20 * time.Millisecond,
 		Logf: t.Logf})
 	reg := provider.NewRegistry()
 	reg.RegisterProvider("EmrCluster", p)
-	eng, err := executor.New(executor.Options{Definition: d, Source: src, PipelineID: "df-EMRTEST", StateDir: state, Registry: reg, Params: params})
+	eng, err := executor.New(executor.Options{Definition: d, Source: src, PipelineID: "df-EMRTEST", StateDir: state, Registry: reg, Params: params, RetryDelay: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,7 +294,7 @@ func TestEmrClusterWithEmrAndHiveActivitiesFinishesOnMotoWithStandInSteps(t *tes
 	for _, tg := range c.Tags {
 		tags[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
 	}
-	if tags["dpl:pipelineId"] != "df-EMRTEST" || tags["dpl:object"] != "MyCluster" || !strings.HasPrefix(tags["dpl:instance"], "@MyCluster_") || tags["dpl:run"] != "test-run" {
+	if tags["dpl:pipelineId"] != "df-EMRTEST" || tags["dpl:object"] != "MyCluster" || !strings.HasPrefix(tags["dpl:instance"], "@MyCluster_") || tags["dpl:run"] != "1" {
 		t.Errorf("tags %v", tags)
 	}
 
@@ -596,11 +598,12 @@ func (c *countingRunJobFlow) RunJobFlow(ctx context.Context, in *awsemr.RunJobFl
 func TestProvisionAfterACrashGoesOnWithTheTaggedCluster(t *testing.T) {
 	m := newMoto(t)
 	client := &countingRunJobFlow{standInSteps: m.standIn()}
-	run := fmt.Sprintf("crash-%d", time.Now().UnixNano())
-	spec := provider.Spec{PipelineID: "df-CRASH", InstanceID: "@C_2024-01-01T00:00:00", Type: "EmrCluster",
+	pipeline := fmt.Sprintf("df-CRASH%d", time.Now().UnixNano())
+	run := "1"
+	spec := provider.Spec{PipelineID: pipeline, Activation: 1, Object: "C", InstanceID: "@C_2024-01-01T00:00:00", Type: "EmrCluster",
 		Objects: map[string]*task.Object{"@C_2024-01-01T00:00:00": {ID: "@C_2024-01-01T00:00:00"}}}
 	provision := func() (*emr.Provider, string) {
-		p := emr.New(emr.Options{Clients: func(string) emr.Client { return client }, Run: run, PollInterval: time.Millisecond})
+		p := emr.New(emr.Options{Clients: func(string) emr.Client { return client }, PollInterval: time.Millisecond})
 		p.Attach(nopAPI{})
 		readyc := make(chan error, 1)
 		if _, err := p.Provision(context.Background(), spec, func(err error) { readyc <- err }); err != nil {
@@ -614,11 +617,12 @@ func TestProvisionAfterACrashGoesOnWithTheTaggedCluster(t *testing.T) {
 	// The first process makes the cluster and dies (no Terminate).
 	_, first := provision()
 	// The resumed process provisions the same instance: no second cluster.
+	spec.Resumed = true
 	p2, second := provision()
 	if second != first || client.runs != 1 {
 		t.Errorf("resumed provision used %s (first %s) after %d RunJobFlow calls; want the same cluster, 1 call", second, first, client.runs)
 	}
-	owned, err := emr.ListOwned(context.Background(), m.emr, map[string]string{emr.TagPipeline: "df-CRASH", emr.TagRun: run})
+	owned, err := emr.ListOwned(context.Background(), m.emr, map[string]string{emr.TagPipeline: pipeline, emr.TagRun: run})
 	if err != nil || len(owned) != 1 || owned[0].ID != first {
 		t.Errorf("ListOwned = %+v, %v; want the one cluster", owned, err)
 	}
@@ -628,7 +632,7 @@ func TestProvisionAfterACrashGoesOnWithTheTaggedCluster(t *testing.T) {
 	if st := m.clusterState(t, first); st != emrtypes.ClusterStateTerminated {
 		t.Errorf("cluster is %s, want TERMINATED", st)
 	}
-	if owned, _ := emr.ListOwned(context.Background(), m.emr, map[string]string{emr.TagRun: run}); len(owned) != 0 {
+	if owned, _ := emr.ListOwned(context.Background(), m.emr, map[string]string{emr.TagPipeline: pipeline}); len(owned) != 0 {
 		t.Errorf("still live after TerminateAll: %+v", owned)
 	}
 }
@@ -639,4 +643,135 @@ type nopAPI struct{ executor.API }
 func (nopAPI) PollForTask(ctx context.Context, _ executor.PollInput) (*task.Task, error) {
 	<-ctx.Done()
 	return nil, ctx.Err()
+}
+
+// A dpl process killed while its cluster works (simulated: the engine
+// stops, nothing terminates the cluster), then resumed on the same state
+// folder: the resumed run re-provisions the cluster instance with Resumed,
+// goes on with the tagged cluster (no second RunJobFlow), runs the
+// interrupted activity again and terminates the cluster at the end.
+func TestKilledRunResumesOnTheSameClusterAndTerminatesItStandIn(t *testing.T) {
+	m := newMoto(t)
+	client := &countingRunJobFlow{standInSteps: m.standIn()}
+	running := make(chan struct{}, 1)
+	holding := true
+	var hmu sync.Mutex
+	client.hold = func(name string) bool {
+		hmu.Lock()
+		defer hmu.Unlock()
+		if strings.Contains(name, "Hive script") && holding {
+			select {
+			case running <- struct{}{}:
+			default:
+			}
+			return true
+		}
+		return false
+	}
+	src, err := os.ReadFile(filepath.Join("testdata", "emr_hive.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := definition.Parse("emr_hive.json", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	db, err := runstore.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	pipeline := fmt.Sprintf("df-RESUME%d", time.Now().UnixNano())
+	engine := func() (*executor.Engine, *emr.Provider) {
+		p := emr.New(emr.Options{Clients: func(string) emr.Client { return client }, Store: m.env.Store(),
+			PollInterval: 5 * time.Millisecond, MaxPollInterval: 20 * time.Millisecond, Logf: t.Logf})
+		reg := provider.NewRegistry()
+		reg.RegisterProvider("EmrCluster", p)
+		eng, err := executor.New(executor.Options{Definition: d, Source: src, PipelineID: pipeline, Store: db, StateDir: dir,
+			Registry: reg, Params: map[string][]string{"myBucket": {m.bucket}}, RetryDelay: 10 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Attach(eng)
+		return eng, p
+	}
+	eng1, p1 := engine()
+	ctx1, kill := context.WithCancel(context.Background())
+	done1 := make(chan struct{})
+	go func() { defer close(done1); _, _ = eng1.Run(ctx1) }()
+	select {
+	case <-running:
+	case <-time.After(time.Minute):
+		t.Fatal("the Hive step never ran")
+	}
+	t.Log("killing the first run")
+	kill()
+	<-done1
+	// What a killed process leaves: the cluster, no worker of its own.
+	p1.Detach()
+	t.Log("first run stopped")
+	first := onlyCluster(t, p1).ClusterID
+	if st := m.clusterState(t, first); st == emrtypes.ClusterStateTerminated {
+		t.Fatalf("the killed run's cluster is already terminated: nothing to resume on")
+	}
+	hmu.Lock()
+	holding = false
+	hmu.Unlock()
+
+	t.Log("resuming")
+	eng2, p2 := engine()
+	if !eng2.Resumed() {
+		t.Fatal("the second engine did not resume the activation")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	sum, err := eng2.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sum.OK {
+		t.Fatalf("resumed run: %s %v\n%v", sum.Reason, sum.Counts, attemptErrors(eng2, "@"))
+	}
+	if err := p2.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := onlyCluster(t, p2).ClusterID; got != first || client.runs != 1 {
+		t.Errorf("resumed run used cluster %s (first %s) after %d RunJobFlow calls; want the same one, 1 call", got, first, client.runs)
+	}
+	if st := m.clusterState(t, first); st != emrtypes.ClusterStateTerminated {
+		t.Errorf("cluster is %s after the resumed run, want TERMINATED", st)
+	}
+}
+
+// `dpl resources` and the end-of-run cleanup find clusters through
+// awsprov's registered kinds: the emr-cluster kind lists a live tagged
+// cluster and terminates it.
+func TestLeftoverClustersAreListedAndTerminatedThroughAwsprov(t *testing.T) {
+	m := newMoto(t)
+	pipeline := fmt.Sprintf("df-LEFT%d", time.Now().UnixNano())
+	spec := provider.Spec{PipelineID: pipeline, Activation: 3, Object: "C", InstanceID: "@C_2024-01-01T00:00:00", Type: "EmrCluster",
+		Objects: map[string]*task.Object{"@C_2024-01-01T00:00:00": {ID: "@C_2024-01-01T00:00:00"}}}
+	in, err := emr.RunJobFlowRequest(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := m.emr.RunJobFlow(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := &awsprov.Env{AWS: m.env}
+	owned, err := env.Leftovers(context.Background(), map[string]string{emr.TagPipeline: pipeline})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(owned) != 1 || owned[0].Kind != emr.KindCluster || owned[0].ID != aws.ToString(out.JobFlowId) || owned[0].Tags[emr.TagRun] != "3" {
+		t.Fatalf("leftovers %+v, want the one cluster", owned)
+	}
+	if err := env.Terminate(context.Background(), owned); err != nil {
+		t.Fatal(err)
+	}
+	if st := m.clusterState(t, owned[0].ID); st != emrtypes.ClusterStateTerminated {
+		t.Errorf("cluster is %s after cleanup, want TERMINATED", st)
+	}
 }

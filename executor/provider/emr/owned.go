@@ -97,12 +97,38 @@ func (c *Cluster) adoptable() (string, error) {
 			match[k] = aws.ToString(t.Value)
 		}
 	}
-	if match[TagRun] == "" {
-		return "", nil // no run id: nothing to tell runs apart by
+	if match[TagRun] == "" || match[TagRun] == "0" {
+		return "", nil // no activation: nothing to tell runs apart by
 	}
 	owned, err := ListOwned(c.ctx, c.client, match)
 	if err != nil || len(owned) == 0 {
 		return "", err
 	}
 	return owned[0].ID, nil
+}
+
+// cancelLeftoverSteps cancels the steps still pending or running on an
+// adopted cluster: they belong to attempts of the stopped process, which
+// the resumed engine runs again; left alone they would hold the new steps
+// back.
+func (c *Cluster) cancelLeftoverSteps(id string) {
+	out, err := c.client.ListSteps(c.ctx, &awsemr.ListStepsInput{ClusterId: aws.String(id),
+		StepStates: []emrtypes.StepState{emrtypes.StepStatePending, emrtypes.StepStateRunning}})
+	if err != nil {
+		c.p.logf("%s: cluster %s: %v", c.spec.InstanceID, id, apiError("ListSteps", err))
+		return
+	}
+	var ids []string
+	for _, s := range out.Steps {
+		ids = append(ids, aws.ToString(s.Id))
+	}
+	if len(ids) == 0 {
+		return
+	}
+	if _, err := c.client.CancelSteps(c.ctx, &awsemr.CancelStepsInput{ClusterId: aws.String(id), StepIds: ids,
+		StepCancellationOption: emrtypes.StepCancellationOptionTerminateProcess}); err != nil {
+		c.p.logf("%s: cluster %s: %v", c.spec.InstanceID, id, apiError("CancelSteps", err))
+		return
+	}
+	c.p.logf("%s: cluster %s: canceled steps %v of the stopped dpl process", c.spec.InstanceID, id, ids)
 }

@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"sync"
 	"time"
@@ -30,6 +31,7 @@ import (
 	"github.com/dpl-dev/dpl/executor/local"
 	"github.com/dpl-dev/dpl/executor/objstore"
 	"github.com/dpl-dev/dpl/executor/provider"
+	"github.com/dpl-dev/dpl/executor/provider/awsprov"
 	"github.com/dpl-dev/dpl/executor/task"
 )
 
@@ -42,6 +44,7 @@ type Client interface {
 	CancelSteps(ctx context.Context, in *awsemr.CancelStepsInput, opts ...func(*awsemr.Options)) (*awsemr.CancelStepsOutput, error)
 	TerminateJobFlows(ctx context.Context, in *awsemr.TerminateJobFlowsInput, opts ...func(*awsemr.Options)) (*awsemr.TerminateJobFlowsOutput, error)
 	ListClusters(ctx context.Context, in *awsemr.ListClustersInput, opts ...func(*awsemr.Options)) (*awsemr.ListClustersOutput, error)
+	ListSteps(ctx context.Context, in *awsemr.ListStepsInput, opts ...func(*awsemr.Options)) (*awsemr.ListStepsOutput, error)
 }
 
 var _ Client = (*awsemr.Client)(nil)
@@ -76,8 +79,12 @@ type Options struct {
 	// Logs opens an attempt's log streams (local.LogFiles(stateDir));
 	// nil discards what the steps' watcher writes.
 	Logs func(t *task.Task) (task.Logs, func(), error)
-	// Run identifies the run in the dpl:run tag.
-	Run string
+	// Record keeps every cluster made in the state folder's ownership
+	// record (nil: none).
+	Record *awsprov.Record
+	// DefaultRegion is where a cluster without a region field is made
+	// (for the record; the clients know it).
+	DefaultRegion string
 	// PollInterval is the first wait between DescribeCluster and
 	// DescribeStep calls (default 10s); it grows by half up to
 	// MaxPollInterval (default 60s) while nothing changes.
@@ -151,12 +158,22 @@ func (p *Provider) Provision(_ context.Context, spec provider.Spec, ready func(e
 	if err != nil {
 		return nil, err
 	}
-	in, err := c.request(p.opts.Run)
+	in, err := c.request()
 	if err != nil {
 		return nil, err
 	}
 	ctx, stop := context.WithCancel(context.Background())
-	cl := &Cluster{p: p, spec: spec, c: c, client: p.opts.Clients(c.region()), request: in,
+	region := c.region()
+	if region == "" {
+		region = p.opts.DefaultRegion
+	}
+	logs := p.opts.Logs
+	if logs == nil {
+		if dir := stateDirOf(spec); dir != "" {
+			logs = local.LogFiles(dir)
+		}
+	}
+	cl := &Cluster{p: p, spec: spec, c: c, client: p.opts.Clients(c.region()), request: in, region: region, logs: logs,
 		ctx: ctx, stop: stop, started: make(chan struct{}), workerDone: make(chan struct{})}
 	p.mu.Lock()
 	p.clusters[spec.InstanceID] = cl
@@ -191,6 +208,26 @@ func (p *Provider) TerminateAll(ctx context.Context, why string) error {
 		_ = c.Terminate(ctx, why)
 	}
 	return p.Wait(ctx)
+}
+
+// Detach stops the workers of every cluster and leaves the clusters up
+// (`--keep-resources`, or a process going away that a resumed run takes
+// over): their running steps are canceled, nothing is terminated.
+func (p *Provider) Detach() {
+	p.mu.Lock()
+	var all []*Cluster
+	for _, c := range p.clusters {
+		all = append(all, c)
+	}
+	p.mu.Unlock()
+	for _, c := range all {
+		c.mu.Lock()
+		c.terminated = true // a later Terminate is a no-op
+		c.mu.Unlock()
+		c.stop()
+		<-c.started
+		<-c.workerDone
+	}
 }
 
 // Wait waits for the terminations under way and returns their errors.
@@ -231,6 +268,8 @@ type Cluster struct {
 	c       *cluster
 	client  Client
 	request *awsemr.RunJobFlowInput
+	region  string                                      // where it is made
+	logs    func(*task.Task) (task.Logs, func(), error) // the attempts' log files
 
 	ctx  context.Context // ends on Terminate: stops the start-up wait and the worker
 	stop context.CancelFunc
@@ -268,12 +307,16 @@ func (c *Cluster) start(api executor.API, ready func(error)) {
 	c.mu.Lock()
 	c.startedAt = time.Now()
 	c.mu.Unlock()
-	id, err := c.adoptable()
-	if err != nil {
-		c.p.logf("%s: looking for a cluster of an earlier dpl process: %v", c.spec.InstanceID, err)
+	var id string
+	if c.spec.Resumed {
+		var err error
+		if id, err = c.adoptable(); err != nil {
+			c.p.logf("%s: looking for the cluster of the stopped dpl process: %v", c.spec.InstanceID, err)
+		}
 	}
 	if id != "" {
 		c.p.logf("%s: going on with cluster %s, made for this instance before dpl stopped", c.spec.InstanceID, id)
+		c.cancelLeftoverSteps(id)
 	} else {
 		out, err := c.client.RunJobFlow(c.ctx, c.request)
 		if err != nil {
@@ -288,6 +331,7 @@ func (c *Cluster) start(api executor.API, ready func(error)) {
 	c.mu.Lock()
 	c.id = id
 	c.mu.Unlock()
+	c.record(true)
 	close(c.started)
 	if err := c.waitReady(id); err != nil {
 		close(c.workerDone)
@@ -312,7 +356,7 @@ func (c *Cluster) start(api executor.API, ready func(error)) {
 	}
 	c.mu.Unlock()
 	w := &local.Worker{API: api, PipelineID: c.spec.PipelineID, Runner: &stepRunner{cl: c}, Parallel: c.p.opts.Slots,
-		WorkerGroup: c.WorkerGroup(), Hostname: "emr:" + id, Logs: c.p.opts.Logs}
+		WorkerGroup: c.WorkerGroup(), Hostname: "emr:" + id, Logs: c.logs}
 	go func() {
 		defer close(c.workerDone)
 		if err := w.Run(c.ctx); err != nil && c.ctx.Err() == nil {
@@ -411,7 +455,21 @@ func (c *Cluster) terminateCluster(ctx context.Context, id string) error {
 	if _, err := c.client.TerminateJobFlows(ctx, &awsemr.TerminateJobFlowsInput{JobFlowIds: []string{id}}); err != nil {
 		return fmt.Errorf("cluster %s: %w", id, apiError("TerminateJobFlows", err))
 	}
+	c.record(false)
 	return nil
+}
+
+// stateDirOf is the state folder of the run, from the resource's working
+// folder (executor.ResourceDir); "" when the run keeps none.
+func stateDirOf(spec provider.Spec) string {
+	if spec.WorkDir == "" {
+		return ""
+	}
+	dir := filepath.Dir(filepath.Dir(filepath.Dir(spec.WorkDir)))
+	if executor.ResourceDir(dir, spec.PipelineID, spec.InstanceID) != filepath.Clean(spec.WorkDir) {
+		return ""
+	}
+	return dir
 }
 
 // apiError names the call and AWS's error code and message.

@@ -3,7 +3,6 @@ package emr
 import (
 	"fmt"
 	"path"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -13,6 +12,7 @@ import (
 
 	"github.com/dpl-dev/dpl/executor/awsx"
 	"github.com/dpl-dev/dpl/executor/provider"
+	"github.com/dpl-dev/dpl/executor/provider/awsprov"
 	"github.com/dpl-dev/dpl/executor/task"
 )
 
@@ -33,10 +33,10 @@ const (
 // Tag keys of the resources dpl creates (ownership: crash cleanup and
 // `dpl resources` find them by these).
 const (
-	TagPipeline = "dpl:pipelineId"
-	TagRun      = "dpl:run"
-	TagObject   = "dpl:object"
-	TagInstance = "dpl:instance"
+	TagPipeline = awsprov.TagPipeline
+	TagRun      = awsprov.TagRun
+	TagObject   = awsprov.TagObject
+	TagInstance = awsprov.TagInstance
 )
 
 // cluster is what RunJobFlow is built from: the resource object and the
@@ -47,6 +47,9 @@ type cluster struct {
 }
 
 func newCluster(spec provider.Spec) (*cluster, error) {
+	if spec.Objects == nil {
+		spec.Objects = objectsFromValues(spec)
+	}
 	obj := spec.Objects[spec.InstanceID]
 	if obj == nil {
 		return nil, fmt.Errorf("%s: the engine gave no fields for the resource (its fields do not evaluate?)", spec.InstanceID)
@@ -145,22 +148,22 @@ func isTrue(v string) bool { return strings.EqualFold(strings.TrimSpace(v), "tru
 
 // RunJobFlowRequest is the request dpl sends to create the cluster of
 // spec (an EmrCluster instance): what `dpl plan --resources aws` shows and
-// what Provision sends. run is the run's id for the ownership tags.
-func RunJobFlowRequest(spec provider.Spec, run string) (*awsemr.RunJobFlowInput, error) {
+// what Provision sends.
+func RunJobFlowRequest(spec provider.Spec) (*awsemr.RunJobFlowInput, error) {
 	c, err := newCluster(spec)
 	if err != nil {
 		return nil, err
 	}
-	return c.request(run)
+	return c.request()
 }
 
-func (c *cluster) request(run string) (*awsemr.RunJobFlowInput, error) {
+func (c *cluster) request() (*awsemr.RunJobFlowInput, error) {
 	in := &awsemr.RunJobFlowInput{
 		Name:              aws.String(clusterName(c.spec)),
 		VisibleToAllUsers: aws.Bool(true),
 		ServiceRole:       aws.String(orDefault(c.get("role"), DefaultRole)),
 		JobFlowRole:       aws.String(orDefault(c.get("resourceRole"), DefaultResourceRole)),
-		Tags:              tags(c.spec, c.component(), run),
+		Tags:              tags(c.spec, c.component()),
 	}
 	rel, ami := c.get("releaseLabel"), c.get("amiVersion")
 	switch {
@@ -270,18 +273,14 @@ func splitList(vals []string) []string {
 	return out
 }
 
-func tags(spec provider.Spec, component, run string) []emrtypes.Tag {
-	m := map[string]string{TagPipeline: spec.PipelineID, TagObject: component, TagInstance: spec.InstanceID}
-	if run != "" {
-		m[TagRun] = run
+// tags are the ownership tags (awsprov.Tags), sorted.
+func tags(spec provider.Spec, component string) []emrtypes.Tag {
+	m := awsprov.Tags(spec)
+	if m[TagObject] == "" {
+		m[TagObject] = component
 	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	out := make([]emrtypes.Tag, 0, len(keys))
-	for _, k := range keys {
+	out := make([]emrtypes.Tag, 0, len(m))
+	for _, k := range awsprov.SortedKeys(m) {
 		out = append(out, emrtypes.Tag{Key: aws.String(k), Value: aws.String(m[k])})
 	}
 	return out

@@ -38,7 +38,7 @@ func spec(objs ...*task.Object) provider.Spec {
 	for _, o := range objs {
 		m[o.ID] = o
 	}
-	return provider.Spec{PipelineID: "df-UNIT", InstanceID: objs[0].ID, Type: "EmrCluster", Objects: m}
+	return provider.Spec{PipelineID: "df-UNIT", Activation: 1, Object: "Big", InstanceID: objs[0].ID, Type: "EmrCluster", Objects: m}
 }
 
 func golden(t *testing.T, name string, v any) {
@@ -94,7 +94,7 @@ func TestRunJobFlowRequestGolden(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			in, err := emr.RunJobFlowRequest(spec(tc.objs...), "run-1")
+			in, err := emr.RunJobFlowRequest(spec(tc.objs...))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -132,7 +132,7 @@ func TestRunJobFlowRequestFieldErrors(t *testing.T) {
 			"Big", "availabilityZone", "not both"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := emr.RunJobFlowRequest(spec(tc.objs...), "")
+			_, err := emr.RunJobFlowRequest(spec(tc.objs...))
 			var fe *emr.FieldError
 			if !errors.As(err, &fe) {
 				t.Fatalf("error %v, want a FieldError", err)
@@ -225,5 +225,46 @@ func TestStepsErrors(t *testing.T) {
 				t.Errorf("error %v, want one containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// An offline plan gives the provider Values, not Objects: the request is
+// the same.
+func TestRunJobFlowRequestFromValuesIsTheSame(t *testing.T) {
+	objs := []*task.Object{
+		obj(inst, "releaseLabel", "emr-6.15.0", "configuration", "ref:Conf", "coreEbsConfiguration", "ref:Disks", "bootstrapAction", "s3://b/x.sh,1"),
+		obj("Conf", "classification", "spark", "property", "ref:P", "configuration", "ref:Inner"),
+		obj("Inner", "classification", "inner", "property", "ref:P"),
+		obj("P", "key", "k", "value", "v"),
+		obj("Disks", "ebsBlockDeviceConfig", "ref:B"), obj("B", "volumeSpecification", "ref:V"), obj("V", "volumeType", "gp3", "sizeInGB", "10"),
+	}
+	withObjects := spec(objs...)
+	viaValues := withObjects
+	viaValues.Objects = nil
+	viaValues.Values = func(id, key string) []string {
+		o := withObjects.Objects[id]
+		if id == "" {
+			o = withObjects.Objects[inst]
+		}
+		if o == nil {
+			return nil
+		}
+		if r := o.Refs(key); len(r) > 0 {
+			return r
+		}
+		return o.All(key)
+	}
+	a, err := emr.RunJobFlowRequest(withObjects)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := emr.RunJobFlowRequest(viaValues)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	if string(ja) != string(jb) {
+		t.Errorf("from Values:\n%s\nfrom Objects:\n%s", jb, ja)
 	}
 }

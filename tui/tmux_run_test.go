@@ -67,6 +67,14 @@ func TestTmuxFinishedRunIdle(t *testing.T) {
 	if strings.Contains(screen, "queued") || strings.Contains(screen, "running") {
 		t.Errorf("after the rerun ended the view still shows live statuses:\n%s", screen)
 	}
+	// In the graph, "hh" in one write moves two columns left (Report to
+	// Extract), "ll" two right.
+	tm.keys("run", "G")
+	waitSelected(t, tm, "run", "Extract")
+	tm.keys("run", "ll")
+	waitSelected(t, tm, "run", "Report")
+	tm.keys("run", "hh")
+	waitSelected(t, tm, "run", "Extract")
 	tm.keys("run", "q")
 	tm.waitFor("run", "dpl to exit", 30*time.Second, func(s string) bool { return !strings.Contains(s, "[1 Graph]") })
 }

@@ -160,6 +160,19 @@ func TestTmuxDAG48(t *testing.T) {
 	if !strings.Contains(screen, "L0N0") || strings.Contains(screen, "╔") {
 		t.Errorf("at 80×24 the DAG is not the compact list:\n%s", screen)
 	}
+	// Usable: every one of the 48 nodes is reached with j, one by one.
+	seen := map[string]bool{}
+	prev := tm.waitFor("small", "a selection", 10*time.Second, func(s string) bool { return selected(s) != "" })
+	seen[selected(prev)] = true
+	for range 47 {
+		before := selected(prev)
+		tm.keys("small", "j")
+		prev = tm.waitFor("small", "the next node after "+before, 10*time.Second, func(s string) bool { return selected(s) != before })
+		seen[selected(prev)] = true
+	}
+	if len(seen) != 48 {
+		t.Errorf("j reached %d distinct nodes of 48 at 80×24", len(seen))
+	}
 	tm.keys("small", "G")
 	screen = tm.waitFor("small", "the last node", 10*time.Second, func(s string) bool { return strings.HasPrefix(selected(s), "L5") })
 	t.Logf("48-node DAG at 80×24:\n%s", screen)

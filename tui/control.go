@@ -72,9 +72,21 @@ type controlEngine struct {
 	mu    sync.Mutex
 	insts []runstore.Instance
 	atts  map[string][]runstore.Attempt
+
+	secretsOnce sync.Once
+	secrets     []string
 }
 
 func (e *controlEngine) PipelineID() string { return e.pid }
+
+// Secrets asks the run once (they are known when it starts), so that the
+// logs view masks them in what commands wrote.
+func (e *controlEngine) Secrets() []string {
+	e.secretsOnce.Do(func() {
+		e.secrets, _ = e.c.Secrets(context.Background())
+	})
+	return e.secrets
+}
 
 func (e *controlEngine) Instances() []runstore.Instance {
 	snap, err := e.c.Snapshot(context.Background())

@@ -27,7 +27,8 @@ var tuiSecrets = []string{"dbPw-S3cr3t-41", "fldPw-S3cr3t-7f", "prmTok-S3cr3t-9b
 // run in dpl tui — through every pane: the graph, the instances grid,
 // each instance's detail (evaluated fields, attempts, errors), its stdout
 // and stderr logs (the commands print the secrets themselves) and the
-// events, and checks that no screen shows a secret value. Each screen must
+// events — and a view attached to a headless run in progress — and checks
+// that no screen shows a secret value. Each screen must
 // show what it is about (masked), so a blank pane cannot pass.
 func TestTmuxSecretsNeverShown(t *testing.T) {
 	tm := newTerm(t)
@@ -82,5 +83,29 @@ func TestTmuxSecretsNeverShown(t *testing.T) {
 		tm.keys(s, "q")
 		check(s+" after quitting", tm.waitFor(s, "dpl to exit", 30*time.Second, screenHas("EXIT=")))
 	}
+
+	// A view attached to a headless run in progress (through its control
+	// socket) masks the logs the same way.
+	hold := strings.Replace(secretsPipeline, `{"id":"A","name":"A"`, `{"id":"Hold","name":"Hold","type":"ShellCommandActivity","dependsOn":{"ref":"Prep"},"command":"while [ ! -f `+tm.dir+`/release ]; do sleep 0.1; done"},
+ {"id":"A","name":"A"`, 1)
+	tm.write("hold.json", hold)
+	tm.start("headless", 160, 20, "./dpl run --headless --state-dir st2 hold.json")
+	tm.waitFor("headless", "Prep to finish", 60*time.Second, screenHas("attempt finished", "@Prep_"))
+	tm.start("attach", 160, 50, "./dpl tui --state-dir st2")
+	check("attached graph", tm.waitFor("attach", "the attached view", 30*time.Second, screenHas("[1 Graph]", "Hold", "running")))
+	tm.keys("attach", "2")
+	tm.waitFor("attach", "the instances grid", 5*time.Second, screenHas("[2 Instances]"))
+	tm.keys("attach", "g")
+	tm.waitFor("attach", "the row of Prep", 5*time.Second, func(sc string) bool { return strings.Contains(sc, "▸ Prep") })
+	tm.keys("attach", "Enter")
+	check("attached detail of Prep", tm.waitFor("attach", "the detail of Prep", 5*time.Second, screenHas("@Prep_", "Effective fields", "echo prep uses ******** ********")))
+	tm.keys("attach", "L")
+	check("attached stdout of Prep", tm.waitFor("attach", "the stdout of Prep", 5*time.Second, screenHas("· stdout ·", "prep uses ******** ********")))
+	tm.keys("attach", "s")
+	check("attached stderr of Prep", tm.waitFor("attach", "the stderr of Prep", 5*time.Second, screenHas("· stderr ·", "err ******** ********")))
+	tm.write("release", "")
+	check("headless output", tm.waitFor("headless", "the headless run to end", 60*time.Second, screenHas("EXIT=")))
+	tm.keys("attach", "q")
+	tm.waitFor("attach", "dpl tui to exit", 30*time.Second, screenHas("EXIT="))
 	t.Logf("%d screens checked for %d secret values: no hit", screens, len(tuiSecrets))
 }

@@ -39,6 +39,9 @@ type Engine interface {
 	History(afterSeq uint64) ([]executor.Event, error)
 	QueryObjects(ctx context.Context, in executor.QueryInput) (executor.QueryOutput, error)
 	DescribeObjects(ctx context.Context, in executor.DescribeInput) (executor.DescribeOutput, error)
+	// Secrets are the run's secret values, for a view to mask them in what
+	// commands wrote (attempt logs); the socket is the local user's only.
+	Secrets() []string
 }
 
 // Snapshot is the state of the run in progress.
@@ -101,6 +104,9 @@ func Serve(ctx context.Context, stateDir string, eng Engine) (done <-chan struct
 	mux.HandleFunc("GET /v1/snapshot", func(w http.ResponseWriter, r *http.Request) {
 		reply(w, http.StatusOK, Snapshot{Pipeline: eng.PipelineID(), Name: eng.PipelineName(),
 			Activation: eng.Activation(), Instances: eng.Instances()})
+	})
+	mux.HandleFunc("GET /v1/secrets", func(w http.ResponseWriter, r *http.Request) {
+		reply(w, http.StatusOK, eng.Secrets())
 	})
 	mux.HandleFunc("GET /v1/attempts", func(w http.ResponseWriter, r *http.Request) {
 		reply(w, http.StatusOK, eng.Attempts(r.URL.Query().Get("instance")))
@@ -232,6 +238,15 @@ func (c *Client) Events(ctx context.Context, after uint64) ([]executor.Event, er
 		return nil, err
 	}
 	return evs, nil
+}
+
+// Secrets returns the run's secret values (to mask, never to show).
+func (c *Client) Secrets(ctx context.Context) ([]string, error) {
+	var out []string
+	if err := c.do(ctx, http.MethodGet, "/v1/secrets", nil, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // Attempts returns an instance's attempts, oldest first.

@@ -25,6 +25,7 @@ func (f *fakeEngine) PipelineName() string               { return "test" }
 func (f *fakeEngine) Activation() int                    { return 3 }
 func (f *fakeEngine) Instances() []runstore.Instance     { return f.insts }
 func (f *fakeEngine) Attempts(string) []runstore.Attempt { return nil }
+func (f *fakeEngine) Secrets() []string                  { return []string{"s3cr3t-a", "s3cr3t-b"} }
 func (f *fakeEngine) QueryObjects(context.Context, executor.QueryInput) (executor.QueryOutput, error) {
 	return executor.QueryOutput{}, nil
 }
@@ -76,6 +77,10 @@ func TestServeAndClient(t *testing.T) {
 	}
 	if ev := evs[0]; ev.Seq != 1 || ev.Kind != "status" || ev.Component != "A" || ev.Status != "RUNNING" {
 		t.Fatalf("event %+v", ev)
+	}
+	// A view attached to the run masks its secrets in attempt logs.
+	if secrets, err := c.Secrets(ctx); err != nil || !reflect.DeepEqual(secrets, []string{"s3cr3t-a", "s3cr3t-b"}) {
+		t.Fatalf("secrets %q, %v", secrets, err)
 	}
 	if err := c.SetStatus(ctx, "", []string{"@A_1"}, "RERUN"); err != nil {
 		t.Fatal(err)

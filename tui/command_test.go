@@ -105,3 +105,24 @@ func TestRemoteFooterOffersWhatWorks(t *testing.T) {
 	m.Update(keyMsg("s"))
 	mustContain(t, m.View(), "no log files")
 }
+
+// enter on a component with several instances opens its row of the
+// instances grid (the current instance selected), not silently one of
+// them; with one instance it opens that instance.
+func TestEnterOnComponentOpensInstances(t *testing.T) {
+	m := New(Options{Source: newFake(), Now: fixedNow, Tick: -1})
+	m.graph.sel = m.graph.gv.byComp[m.compIdx["CopyData"]]
+	m.Update(keyMsg("enter"))
+	if m.view != viewGrid || m.comps[m.grid.rows[m.grid.row]].ID != "CopyData" {
+		t.Fatalf("enter on CopyData: view %d, grid row %d; want the instances grid on CopyData", m.view, m.grid.row)
+	}
+	mustContain(t, m.View(), "CopyData: 3 instances — enter opens one")
+	cur := m.insts[m.compCur[m.compIdx["CopyData"]]].ID
+	if inst, _ := m.shown().selection(&m.shared); inst != cur {
+		t.Errorf("grid selection %q, want the current instance %q", inst, cur)
+	}
+	m.Update(keyMsg("enter"))
+	if m.view != viewDetail || m.detail.id != cur {
+		t.Errorf("enter in the grid: view %d detail %q, want the detail of %q", m.view, m.detail.id, cur)
+	}
+}

@@ -754,3 +754,69 @@ func TestResumeAfterInterrupt(t *testing.T) {
 		t.Fatalf("activation after resuming: %+v, %v", act, err)
 	}
 }
+
+// TestTaskProgressKeptOnAttemptAndInstance: progress a remote runner sends
+// in ReportTaskProgress's fields (and an in-process one through
+// RecordProgress) is kept on the attempt and its instance, emitted as an
+// EventProgress with secrets masked, ignored once the attempt ended, and
+// cleared when a retry starts.
+func TestTaskProgressKeptOnAttemptAndInstance(t *testing.T) {
+	def := one(`"maximumRetries":"1","retryDelay":"1 minutes"`,
+		`{"id":"A","type":"ShellCommandActivity","command":"x"}`,
+		`{"id":"Secret","type":"JdbcDatabase","connectionString":"jdbc:x","jdbcDriverClass":"D","username":"u","*password":"hunter2"}`)
+	r := newRun(t, def, Options{Remote: []string{"wg"}})
+	e := r.e.engine
+	ctx := context.Background()
+	events, stop := r.e.Subscribe()
+	defer stop()
+	poll := func() *task.Task {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		e.step()
+		return e.handout(PollInput{WorkerGroup: "wg", Hostname: "remote-1"})
+	}
+	t1 := poll()
+	if t1 == nil {
+		t.Fatal("no task")
+	}
+	p := task.Progress{Done: 2, Total: 5, Unit: "statements", Rows: 1200, Step: "INSERT ... password hunter2"}
+	if _, err := r.e.ReportTaskProgress(ctx, t1.TaskID, p.Fields()); err != nil {
+		t.Fatal(err)
+	}
+	want := p
+	want.Step = "INSERT ... password ********"
+	if got := r.e.Attempts(iA)[0].Progress; got == nil || *got != want {
+		t.Fatalf("attempt progress = %+v, want %+v", got, want)
+	}
+	if got := r.inst(iA).Progress; got == nil || *got != want {
+		t.Fatalf("instance progress = %+v, want %+v", got, want)
+	}
+	var ev Event
+	for ev = range events {
+		if ev.Kind == EventProgress {
+			break
+		}
+	}
+	if ev.Attempt != t1.AttemptID || ev.Progress == nil || *ev.Progress != want || ev.Message != "2/5 statements, 1200 rows written: INSERT ... password ********" {
+		t.Fatalf("progress event %+v", ev)
+	}
+	if b, _ := ev.MarshalJSON(); !strings.Contains(string(b), `"progress":{"done":2,"total":5,"unit":"statements","rows":1200,"step":"INSERT ... password ********"}`) {
+		t.Errorf("jsonl: %s", b)
+	}
+	// In-process report, then the attempt fails: a later report changes nothing.
+	e.RecordProgress(t1.TaskID, task.Progress{Done: 3, Total: 5, Unit: "statements", Rows: 1300})
+	if err := r.e.SetTaskStatus(ctx, t1.TaskID, task.Result{Status: task.Failed, ErrorMessage: "boom"}); err != nil {
+		t.Fatal(err)
+	}
+	e.RecordProgress(t1.TaskID, task.Progress{Done: 4, Total: 5})
+	if got := r.e.Attempts(iA)[0].Progress; got == nil || got.Done != 3 {
+		t.Fatalf("progress after the attempt ended = %+v, want done 3", got)
+	}
+	r.fc.Advance(time.Minute)
+	if t2 := poll(); t2 == nil || t2.AttemptID != iA+"_Attempt=2" {
+		t.Fatalf("retry task %+v", t2)
+	}
+	if got := r.inst(iA).Progress; got != nil {
+		t.Errorf("instance progress after the retry started = %+v, want none", got)
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/dpl-dev/dpl/executor/task"
 )
 
 // EventKind names what an Event reports. The values are the "event" field
@@ -34,6 +36,9 @@ const (
 	// Instance and NextCheck (when it becomes runnable), Message in words
 	// ("next: @X at 2027-01-01T00:00:00, in 28 days").
 	EventNext EventKind = "next"
+	// EventProgress is a running attempt's progress (Progress; Message
+	// in words: "2/5 statements, 1200 rows written: INSERT ...").
+	EventProgress EventKind = "progress"
 )
 
 // Event is one entry of the engine's event stream. The same values feed the
@@ -70,6 +75,9 @@ type Event struct {
 	// Log: where the attempt's streams are written.
 	Stdout string `json:"stdout,omitempty"`
 	Stderr string `json:"stderr,omitempty"`
+
+	// Progress: how far the attempt got.
+	Progress *task.Progress `json:"progress,omitempty"`
 }
 
 // MarshalJSON writes the time in UTC with the service's layout plus
@@ -135,6 +143,25 @@ func (e Event) appendJSON(b []byte) []byte {
 	str("message", e.Message)
 	str("stdout", e.Stdout)
 	str("stderr", e.Stderr)
+	if p := e.Progress; p != nil {
+		b = append(b, `,"progress":{"done":`...)
+		b = strconv.AppendInt(b, int64(p.Done), 10)
+		if p.Total > 0 {
+			b = append(b, `,"total":`...)
+			b = strconv.AppendInt(b, int64(p.Total), 10)
+		}
+		if p.Unit != "" {
+			b = append(b, `,"unit":`...)
+			b = appendJSONString(b, p.Unit)
+		}
+		b = append(b, `,"rows":`...)
+		b = strconv.AppendInt(b, p.Rows, 10)
+		if p.Step != "" {
+			b = append(b, `,"step":`...)
+			b = appendJSONString(b, p.Step)
+		}
+		b = append(b, '}')
+	}
 	return append(b, '}')
 }
 

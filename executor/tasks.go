@@ -117,6 +117,7 @@ func (e *engine) handout(in PollInput) *task.Task {
 		if a.Stdout != "" {
 			e.emit(Event{Kind: EventLog, Component: i.Component, Instance: i.ID, Attempt: a.ID, Stdout: a.Stdout, Stderr: a.Stderr})
 		}
+		i.Progress = nil // a retry starts from nothing
 		e.move(i, CauseStart, "")
 		if i.c.attemptTO > 0 {
 			e.addTimer(now.Add(i.c.attemptTO), i)
@@ -146,13 +147,17 @@ func (e *engine) TaskCanceled(taskID string) <-chan struct{} {
 	return ch
 }
 
-// ReportTaskProgress implements API.
-func (e *engine) ReportTaskProgress(_ context.Context, taskID string, _ []task.Field) (bool, error) {
+// ReportTaskProgress implements API. Fields may carry the task's progress
+// (task.Progress.Fields), kept as RecordProgress keeps it.
+func (e *engine) ReportTaskProgress(_ context.Context, taskID string, fields []task.Field) (bool, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	a := e.tasks[taskID]
 	if a == nil {
 		return false, fmt.Errorf("%w: %s", ErrTaskNotFound, taskID)
+	}
+	if p, ok := task.ProgressFromFields(fields); ok {
+		e.recordProgress(a, p)
 	}
 	if Status(a.Status) == Running {
 		now := e.now()
@@ -187,6 +192,35 @@ func (e *engine) RecordProcess(taskID string, p task.Process) {
 	}
 	a.Pgid, a.PgidStart = p.Pgid, p.Start
 	e.saveAttempt(a)
+	e.flush()
+}
+
+// RecordProgress keeps a running task's progress on its attempt and
+// instance (the TUI's detail and dpl runs show it) and emits an
+// EventProgress. In-process runners report through task.ReportProgress,
+// remote ones in ReportTaskProgress's fields.
+func (e *engine) RecordProgress(taskID string, p task.Progress) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if a := e.tasks[taskID]; a != nil {
+		e.recordProgress(a, p)
+	}
+}
+
+func (e *engine) recordProgress(a *runstore.Attempt, p task.Progress) {
+	if Status(a.Status) != Running {
+		return
+	}
+	if len(e.secrets) > 0 {
+		p.Step = e.mask(p.Step)
+	}
+	a.Progress = &p
+	e.saveAttempt(a)
+	if i := e.insts[a.Instance]; i != nil {
+		i.Progress = &p
+		e.saveInst(i)
+		e.emit(Event{Kind: EventProgress, Component: i.Component, Instance: i.ID, Attempt: a.ID, Progress: &p, Message: p.String()})
+	}
 	e.flush()
 }
 

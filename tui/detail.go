@@ -241,6 +241,14 @@ func (p *detailPane) text(s *shared) string {
 			s.th.pen(executor.Failed, false).paint(&b, strings.TrimPrefix(a.ErrorID+": "+firstLine(a.ErrorMessage), ": "))
 			b.WriteByte('\n')
 		}
+		// Hive statements / streaming tasks done and rows written.
+		if a.Progress != nil {
+			prefix, line := "       progress  ", a.Progress.String()
+			if w := s.width - len(prefix); w > 10 {
+				line = strings.TrimRight(fit(line, w), " ")
+			}
+			b.WriteString(noWrap + prefix + line + "\n")
+		}
 		// One path a line, never wrapped: cut in the middle when too
 		// long; y copies the selected attempt's paths whole.
 		for _, l := range []struct{ name, path string }{{"stdout", a.Stdout}, {"stderr", a.Stderr}} {

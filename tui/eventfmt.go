@@ -81,6 +81,8 @@ func EventLine(ev executor.Event, w Words) string {
 		return col("action", fmt.Sprintf("%s on %s: %s", ev.Object, ev.Node, ev.Message))
 	case executor.EventNext:
 		return col("next", strings.TrimPrefix(ev.Message, "next: "))
+	case executor.EventProgress:
+		return col("progress", ev.Attempt+": "+ev.Message)
 	case executor.EventAttempt:
 		line := col(w.attempt(ev.Status), ev.Attempt)
 		switch {

@@ -17,6 +17,7 @@ import (
 	"github.com/dpl-dev/dpl/executor/control"
 	"github.com/dpl-dev/dpl/executor/errcode"
 	"github.com/dpl-dev/dpl/executor/runstore"
+	"github.com/dpl-dev/dpl/executor/task"
 )
 
 type runsFlags struct {
@@ -87,6 +88,9 @@ type runRecord struct {
 	LastCheck      string   `json:"lastCheckTime,omitempty"`
 	LastResult     string   `json:"lastCheckResult,omitempty"`
 	NextCheck      string   `json:"nextCheckTime,omitempty"`
+	// Progress of the current (or last) attempt: Hive statements or
+	// streaming tasks done, rows written.
+	Progress *task.Progress `json:"progress,omitempty"`
 }
 
 // MarshalJSON writes every documented key: times and errors not set are
@@ -221,7 +225,7 @@ func record(pipeline string, i *runstore.Instance) runRecord {
 		ScheduledStart: ts(i.ScheduledStart.UTC()), ScheduledEnd: ts(i.ScheduledEnd.UTC()),
 		ActualStart: ts(i.ActualStart.UTC()), ActualEnd: ts(i.ActualEnd.UTC()),
 		Attempts: i.Attempts, Error: i.ErrorMessage, CascadeOn: i.CascadeFrom, WaitingOn: i.WaitingOn, Node: i.Node,
-		LastResult: i.LastResult, LastCheck: ts(i.LastCheck.UTC()), NextCheck: ts(i.NextCheck.UTC())}
+		LastResult: i.LastResult, LastCheck: ts(i.LastCheck.UTC()), NextCheck: ts(i.NextCheck.UTC()), Progress: i.Progress}
 	if executor.Status(i.Status).Terminal() {
 		r.WaitingOn, r.NextCheck = nil, ""
 	}
@@ -243,6 +247,8 @@ func writeRuns(w io.Writer, recs []runRecord) {
 			}
 		case len(r.WaitingOn) > 0:
 			detail = "waiting on " + strings.Join(r.WaitingOn, ", ")
+		case r.Error == "" && r.Progress != nil:
+			detail = r.Progress.String()
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", r.ID, r.ScheduledStart, r.Status, r.Attempts, r.ActualStart, r.ActualEnd, oneLine(detail))
 	}

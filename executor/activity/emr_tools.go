@@ -251,7 +251,10 @@ func (r *Runner) runJar(ctx context.Context, t *task.Task, args []string, mainCl
 	}
 	fmt.Fprintf(logs.Stderr, "dpl: Hadoop streaming on this machine: %d input(s) -> %s\n", len(job.Inputs), job.Output)
 	_, err = job.Run(ctx, streaming.Env{Store: r.opts.Store, Dir: filepath.Join(adir, "streaming"), Shell: r.opts.Shell,
-		Environ: r.childEnv(), Parallel: parallel, Stderr: logs.Stderr})
+		Environ: r.childEnv(), Parallel: parallel, Stderr: logs.Stderr,
+		Progress: func(p streaming.Progress) {
+			task.ReportProgress(ctx, task.Progress{Done: p.Done, Total: p.Total, Unit: p.Phase + " tasks", Rows: p.Records})
+		}})
 	return true, err
 }
 
@@ -276,12 +279,12 @@ func runHiveCopyActivity(ctx context.Context, r *Runner, t *task.Task, logs task
 	if f := strings.TrimSpace(a.Get("filterSql")); f != "" {
 		query += " WHERE " + f
 	}
-	s, err := r.newHiveSession(adir, nil, logs)
+	s, err := r.newHiveSession(ctx, adir, nil, logs)
 	if err != nil {
 		return failf("Hive_Engine", "%v", err)
 	}
 	defer s.Close()
-	if err := s.Run(ctx, ddl); err != nil {
+	if err := s.RunStaging(ctx, ddl); err != nil {
 		return hiveFailure(ctx, a.ID+": staging tables", err, logs)
 	}
 	if err := s.Run(ctx, query+";"); err != nil {

@@ -49,13 +49,13 @@ func runHiveActivity(ctx context.Context, r *Runner, t *task.Task, logs task.Log
 	if res, ok := r.runHiveOnHost(ctx, t, staging+script, vars, nil, adir, logs); ok {
 		return res
 	}
-	s, err := r.newHiveSession(adir, vars, logs)
+	s, err := r.newHiveSession(ctx, adir, vars, logs)
 	if err != nil {
 		return failf("Hive_Engine", "%v", err)
 	}
 	defer s.Close()
 	if staging != "" {
-		if err := s.Run(ctx, staging); err != nil {
+		if err := s.RunStaging(ctx, staging); err != nil {
 			return hiveFailure(ctx, a.ID+": staging tables", err, logs)
 		}
 	}
@@ -67,8 +67,13 @@ func runHiveActivity(ctx context.Context, r *Runner, t *task.Task, logs task.Log
 	return finished()
 }
 
-func (r *Runner) newHiveSession(adir string, vars map[string]string, logs task.Logs) (*hive.Session, error) {
-	opts := hive.Options{Store: r.opts.Store, Dir: filepath.Join(adir, "hive"), Vars: vars, Stdout: logs.Stdout, Stderr: logs.Stderr}
+// newHiveSession opens the embedded engine for an attempt; its progress
+// (statements done of the script's, rows written) goes to the engine.
+func (r *Runner) newHiveSession(ctx context.Context, adir string, vars map[string]string, logs task.Logs) (*hive.Session, error) {
+	opts := hive.Options{Store: r.opts.Store, Dir: filepath.Join(adir, "hive"), Vars: vars, Stdout: logs.Stdout, Stderr: logs.Stderr,
+		Progress: func(p hive.Progress) {
+			task.ReportProgress(ctx, task.Progress{Done: p.Done, Total: p.Total, Unit: p.Unit, Rows: p.Rows, Step: p.Statement})
+		}}
 	if r.opts.AWS != nil {
 		opts.DynamoDB = r.opts.AWS.DynamoDB
 	}
@@ -369,7 +374,7 @@ func (r *Runner) runHiveStep(ctx context.Context, t *task.Task, args []string, l
 		}
 		return true, nil
 	}
-	s, err := r.newHiveSession(adir, hs.vars, logs)
+	s, err := r.newHiveSession(ctx, adir, hs.vars, logs)
 	if err != nil {
 		return true, err
 	}

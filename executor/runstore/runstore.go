@@ -6,7 +6,11 @@
 // added.
 package runstore
 
-import "time"
+import (
+	"time"
+
+	"github.com/dpl-dev/dpl/executor/task"
+)
 
 // Pipeline is a pipeline known to the state folder. Local pipelines get a
 // stable id from their definition file's path.
@@ -78,6 +82,9 @@ type Instance struct {
 	// Crashes counts the crashes of dpl in a row that interrupted this
 	// instance's attempts (reset when an attempt reports a result).
 	Crashes int `json:"crashes,omitempty"`
+	// Progress is the latest progress its current attempt reported
+	// (statements or tasks done, rows written), nil when none did.
+	Progress *task.Progress `json:"progress,omitempty"`
 }
 
 // MaxWaitingOn bounds Instance.WaitingOn so that a fan-in over hundreds of
@@ -108,4 +115,6 @@ type Attempt struct {
 	// leader's pid and start time), killed on resume if dpl crashed.
 	Pgid      int    `json:"pgid,omitempty"`
 	PgidStart uint64 `json:"pgidStart,omitempty"`
+	// Progress is the latest progress the runner reported, nil when none.
+	Progress *task.Progress `json:"progress,omitempty"`
 }

@@ -6,7 +6,10 @@ package task
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -169,6 +172,95 @@ func WithProcessHook(ctx context.Context, fn func(Process)) context.Context {
 // ProcessStarted reports a started process group to ctx's hook, if any.
 func ProcessStarted(ctx context.Context, p Process) {
 	if fn, ok := ctx.Value(processHookKey{}).(func(Process)); ok {
+		fn(p)
+	}
+}
+
+// Progress is how far a running task got, for runners that can tell: the
+// embedded Hive (statements done of the script's N, rows written), Hadoop
+// streaming (map or reduce tasks done, records written). The engine keeps
+// the latest on the attempt and its instance, where the TUI and dpl runs
+// show it.
+type Progress struct {
+	Done  int    `json:"done"`
+	Total int    `json:"total,omitempty"` // 0: not known
+	Unit  string `json:"unit,omitempty"`  // what Done and Total count: "statements", "map tasks", ...
+	Rows  int64  `json:"rows"`            // rows (records) written so far
+	Step  string `json:"step,omitempty"`  // the step last done, shortened
+}
+
+// String is the one-line form: "2/5 statements, 1200 rows written: INSERT ...".
+func (p Progress) String() string {
+	var b strings.Builder
+	b.WriteString(strconv.Itoa(p.Done))
+	if p.Total > 0 {
+		b.WriteString("/" + strconv.Itoa(p.Total))
+	}
+	if p.Unit != "" {
+		b.WriteString(" " + p.Unit)
+	}
+	fmt.Fprintf(&b, ", %d rows written", p.Rows)
+	if p.Step != "" {
+		b.WriteString(": " + p.Step)
+	}
+	return b.String()
+}
+
+// Progress travels to a remote engine in ReportTaskProgress's fields,
+// under these keys.
+const (
+	FieldProgressDone  = "@progressDone"
+	FieldProgressTotal = "@progressTotal"
+	FieldProgressUnit  = "@progressUnit"
+	FieldProgressRows  = "@progressRows"
+	FieldProgressStep  = "@progressStep"
+)
+
+// Fields encodes p for ReportTaskProgress.
+func (p Progress) Fields() []Field {
+	s := func(v string) *string { return &v }
+	return []Field{
+		{Key: FieldProgressDone, StringValue: s(strconv.Itoa(p.Done))},
+		{Key: FieldProgressTotal, StringValue: s(strconv.Itoa(p.Total))},
+		{Key: FieldProgressUnit, StringValue: s(p.Unit)},
+		{Key: FieldProgressRows, StringValue: s(strconv.FormatInt(p.Rows, 10))},
+		{Key: FieldProgressStep, StringValue: s(p.Step)},
+	}
+}
+
+// ProgressFromFields decodes the progress of a ReportTaskProgress; ok is
+// false when the fields carry none (or not numbers where numbers go).
+func ProgressFromFields(fields []Field) (Progress, bool) {
+	o := Object{Fields: fields}
+	done, err := strconv.Atoi(o.Get(FieldProgressDone))
+	if err != nil {
+		return Progress{}, false
+	}
+	p := Progress{Done: done, Unit: o.Get(FieldProgressUnit), Step: o.Get(FieldProgressStep)}
+	if v := o.Get(FieldProgressTotal); v != "" {
+		if p.Total, err = strconv.Atoi(v); err != nil {
+			return Progress{}, false
+		}
+	}
+	if v := o.Get(FieldProgressRows); v != "" {
+		if p.Rows, err = strconv.ParseInt(v, 10, 64); err != nil {
+			return Progress{}, false
+		}
+	}
+	return p, true
+}
+
+type progressHookKey struct{}
+
+// WithProgressHook returns a context whose runner reports its progress to
+// fn (the worker loop passes it on to the engine).
+func WithProgressHook(ctx context.Context, fn func(Progress)) context.Context {
+	return context.WithValue(ctx, progressHookKey{}, fn)
+}
+
+// ReportProgress hands p to ctx's hook, if any.
+func ReportProgress(ctx context.Context, p Progress) {
+	if fn, ok := ctx.Value(progressHookKey{}).(func(Progress)); ok {
 		fn(p)
 	}
 }

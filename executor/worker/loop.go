@@ -36,6 +36,18 @@ type ProcessRecorder interface {
 	RecordProcess(taskID string, p task.Process)
 }
 
+// ProgressRecorder is implemented by in-process engines: it keeps the
+// progress a runner reports (task.ReportProgress) on the attempt. Remote
+// engines get it in ReportTaskProgress's fields instead.
+type ProgressRecorder interface {
+	RecordProgress(taskID string, p task.Progress)
+}
+
+// progressEvery spaces the progress an in-process engine records: a script
+// of many quick statements is not a store write per statement. The last
+// report is always recorded, when the task ends.
+const progressEvery = 250 * time.Millisecond
+
 // QueuedReporter is implemented by in-process engines: SetTaskStatus that
 // does not wait for the store, so a slot takes its next task at once (see
 // executor's SetTaskStatusQueued for what a crash then means).
@@ -271,8 +283,43 @@ func (l *Loop) runTask(ctx context.Context, t *task.Task) error {
 			case <-stop:
 			}
 		}()
+	}
+	var latest atomic.Pointer[task.Progress] // remote: sent with the next progress report
+	// lastProgress records the report held back, before the result.
+	lastProgress := func() {
+		if p := latest.Swap(nil); p != nil {
+			if _, err := l.API.ReportTaskProgress(api, t.TaskID, p.Fields()); err != nil {
+				l.logf("%s: progress: %v", t.AttemptID, err)
+			}
+		}
+	}
+	if rec, ok := l.API.(ProgressRecorder); ok {
+		var mu sync.Mutex
+		var last time.Time
+		var pending *task.Progress
+		tctx = task.WithProgressHook(tctx, func(p task.Progress) {
+			mu.Lock()
+			defer mu.Unlock()
+			if now := l.Clock.Now(); now.Sub(last) >= progressEvery || p.Total > 0 && p.Done >= p.Total {
+				last, pending = now, nil
+				rec.RecordProgress(t.TaskID, p)
+				return
+			}
+			pending = &p
+		})
+		lastProgress = func() {
+			mu.Lock()
+			defer mu.Unlock()
+			if pending != nil {
+				rec.RecordProgress(t.TaskID, *pending)
+				pending = nil
+			}
+		}
 	} else {
-		go l.watchProgress(api, t, stop, func() { byEngine.Store(true); cancel() })
+		tctx = task.WithProgressHook(tctx, func(p task.Progress) { latest.Store(&p) })
+	}
+	if _, ok := l.API.(Canceler); !ok {
+		go l.watchProgress(api, t, stop, &latest, func() { byEngine.Store(true); cancel() })
 	}
 	logs := task.Logs{Stdout: io.Discard, Stderr: io.Discard}
 	if l.Logs != nil {
@@ -287,6 +334,7 @@ func (l *Loop) runTask(ctx context.Context, t *task.Task) error {
 		tctx = task.WithProcessHook(tctx, func(p task.Process) { rec.RecordProcess(t.TaskID, p) })
 	}
 	res := l.Runner.Run(tctx, t, logs)
+	lastProgress()
 	switch {
 	case byEngine.Load():
 		l.logf("%s: canceled by the service", t.AttemptID)
@@ -308,14 +356,18 @@ func (l *Loop) runTask(ctx context.Context, t *task.Task) error {
 
 // watchProgress reports progress every ProgressInterval until stop; a
 // canceled answer (or a task the service no longer knows) calls cancel.
-func (l *Loop) watchProgress(ctx context.Context, t *task.Task, stop <-chan struct{}, cancel func()) {
+func (l *Loop) watchProgress(ctx context.Context, t *task.Task, stop <-chan struct{}, latest *atomic.Pointer[task.Progress], cancel func()) {
 	for {
 		select {
 		case <-stop:
 			return
 		case <-l.Clock.After(l.ProgressInterval):
 		}
-		c, err := l.API.ReportTaskProgress(ctx, t.TaskID, nil)
+		var fields []task.Field
+		if p := latest.Swap(nil); p != nil {
+			fields = p.Fields()
+		}
+		c, err := l.API.ReportTaskProgress(ctx, t.TaskID, fields)
 		if err != nil {
 			l.logf("%s: progress: %v", t.AttemptID, err)
 			if errors.Is(err, executor.ErrTaskNotFound) {

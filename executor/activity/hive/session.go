@@ -45,8 +45,9 @@ type Options struct {
 
 // Progress reports how far a script got.
 type Progress struct {
-	Done, Total int   // statements
-	Rows        int64 // rows written by the script so far
+	Done, Total int    // statements
+	Unit        string // "statements", or "staging statements" (RunStaging)
+	Rows        int64  // rows written by the session so far
 	Statement   string
 }
 
@@ -120,6 +121,16 @@ func (s *Session) RowsWritten() int64 { return s.rows }
 // Run executes a script statement by statement; the first failure stops it
 // and is returned as *Error with the statement and its line.
 func (s *Session) Run(ctx context.Context, script string) error {
+	return s.run(ctx, script, "statements")
+}
+
+// RunStaging runs the DDL dpl writes for staged data nodes; its progress
+// counts "staging statements", apart from the script's.
+func (s *Session) RunStaging(ctx context.Context, ddl string) error {
+	return s.run(ctx, ddl, "staging statements")
+}
+
+func (s *Session) run(ctx context.Context, script, unit string) error {
 	stmts := splitScript(script)
 	for i, st := range stmts {
 		start := time.Now()
@@ -145,7 +156,7 @@ func (s *Session) Run(ctx context.Context, script string) error {
 		fmt.Fprintf(s.opts.Stderr, "dpl hive: statement %d/%d done in %s, %d rows written: %s\n",
 			i+1, len(stmts), time.Since(start).Round(time.Millisecond), s.rows-before, summary)
 		if s.opts.Progress != nil {
-			s.opts.Progress(Progress{Done: i + 1, Total: len(stmts), Rows: s.rows, Statement: summary})
+			s.opts.Progress(Progress{Done: i + 1, Total: len(stmts), Unit: unit, Rows: s.rows, Statement: summary})
 		}
 	}
 	return nil

@@ -1,6 +1,7 @@
 package hive
 
 import (
+	"context"
 	"strings"
 	"testing"
 )
@@ -214,5 +215,30 @@ func TestRefusals(t *testing.T) {
 				t.Errorf("Permanent() = %v", he.Permanent())
 			}
 		})
+	}
+}
+
+// TestProgressAfterEveryStatement: statements done of the script's N, the
+// session's rows written so far, the statement; staging DDL counts apart.
+func TestProgressAfterEveryStatement(t *testing.T) {
+	e := newEnv(t)
+	var got []Progress
+	e.s.opts.Progress = func(p Progress) { got = append(got, p) }
+	if err := e.s.RunStaging(context.Background(), "CREATE TABLE a (x INT);"); err != nil {
+		t.Fatal(err)
+	}
+	e.run("INSERT INTO TABLE a VALUES (1), (2);\nSELECT count(*) FROM a;")
+	want := []Progress{
+		{Done: 1, Total: 1, Unit: "staging statements", Rows: 0, Statement: "CREATE TABLE a (x INT)"},
+		{Done: 1, Total: 2, Unit: "statements", Rows: 2, Statement: "INSERT INTO TABLE a VALUES (1), (2)"},
+		{Done: 2, Total: 2, Unit: "statements", Rows: 2, Statement: "SELECT count(*) FROM a"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("progress = %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("report %d = %+v, want %+v", i, got[i], want[i])
+		}
 	}
 }

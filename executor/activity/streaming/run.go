@@ -32,6 +32,18 @@ type Env struct {
 	// Start, when set, starts commands (the activity runner's process
 	// group handling); nil uses exec.CommandContext.
 	Start func(ctx context.Context, cmd *exec.Cmd) (wait func() error, err error)
+	// Progress, when set, is called as map and reduce tasks end (from
+	// several goroutines, one call at a time).
+	Progress func(Progress)
+}
+
+// Progress is how far a job got: Done tasks of the phase ("map" or
+// "reduce") out of Total (0 while the inputs are still being split), and
+// the records the phase output so far.
+type Progress struct {
+	Phase       string
+	Done, Total int
+	Records     int64
 }
 
 // Stats summarises a run.
@@ -57,6 +69,14 @@ func (j *Job) Run(ctx context.Context, env Env) (Stats, error) {
 	}
 	if env.Stderr == nil {
 		env.Stderr = io.Discard
+	}
+	var progressMu sync.Mutex
+	progress := func(p Progress) {
+		if env.Progress != nil {
+			progressMu.Lock()
+			defer progressMu.Unlock()
+			env.Progress(p)
+		}
 	}
 	taskDir := filepath.Join(env.Dir, "task")
 	spillDir := filepath.Join(env.Dir, "spill")
@@ -92,6 +112,7 @@ func (j *Job) Run(ctx context.Context, env Env) (Stats, error) {
 	}
 	var mu sync.Mutex
 	var mapRecords atomic.Int64
+	var mapsDone atomic.Int64
 	staged := map[int]string{} // map-only outputs by split
 
 	ctx, cancel := context.WithCancelCause(ctx)
@@ -142,8 +163,8 @@ func (j *Job) Run(ctx context.Context, env Env) (Stats, error) {
 					fail(err)
 					return
 				}
-				mapRecords.Add(out.records)
 				mu.Lock()
+				progress(Progress{Phase: "map", Done: int(mapsDone.Add(1)), Records: mapRecords.Add(out.records)})
 				defer mu.Unlock()
 				for p := 0; p < nparts; p++ {
 					runs[p] = append(runs[p], out.runs[p]...)
@@ -167,6 +188,7 @@ func (j *Job) Run(ctx context.Context, env Env) (Stats, error) {
 	}
 	st.Splits = split
 	st.MapOutputRecords = mapRecords.Load()
+	progress(Progress{Phase: "map", Done: split, Total: split, Records: st.MapOutputRecords})
 	fmt.Fprintf(env.Stderr, "dpl streaming: map done: %d split(s), %d input bytes, %d map output records\n", split, st.InputBytes, st.MapOutputRecords)
 
 	outFiles := map[int]string{}
@@ -191,6 +213,7 @@ func (j *Job) Run(ctx context.Context, env Env) (Stats, error) {
 				outMu.Lock()
 				outFiles[p] = name
 				st.ReduceOutputRecords += n
+				progress(Progress{Phase: "reduce", Done: len(outFiles), Total: nparts, Records: st.ReduceOutputRecords})
 				outMu.Unlock()
 			}()
 		}

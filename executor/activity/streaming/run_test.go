@@ -215,3 +215,44 @@ func TestAggregateMatchesShellPipeline(t *testing.T) {
 		t.Errorf("streaming job:\n%s\nshell pipeline:\n%s", got, want)
 	}
 }
+
+// TestProgressReportsMapAndReduceTasks: map tasks are counted as they end
+// (total unknown until the inputs are split, then given), reduce tasks
+// of the partitions, with the records each phase wrote.
+func TestProgressReportsMapAndReduceTasks(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "in/a.txt"), "a b\nc a\nb a\n")
+	job, err := Parse([]string{"-mapper", "cat", "-reducer", "cat", "-numReduceTasks", "2",
+		"-input", filepath.Join(dir, "in"), "-output", filepath.Join(dir, "out")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	job.SplitSize = 4
+	var got []Progress
+	st, err := job.Run(context.Background(), Env{Dir: filepath.Join(dir, "work"), Parallel: 2, Progress: func(p Progress) { got = append(got, p) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var maps, reduces []Progress
+	for _, p := range got {
+		if p.Phase == "map" {
+			maps = append(maps, p)
+		} else {
+			reduces = append(reduces, p)
+		}
+	}
+	if len(maps) != st.Splits+1 || len(reduces) != 2 {
+		t.Fatalf("%d map and %d reduce reports for %d splits, 2 partitions: %+v", len(maps), len(reduces), st.Splits, got)
+	}
+	for i, p := range maps[:st.Splits] {
+		if p.Done != i+1 || p.Total != 0 {
+			t.Errorf("map report %d = %+v, want done %d of an unknown total", i, p, i+1)
+		}
+	}
+	if last := maps[st.Splits]; last != (Progress{Phase: "map", Done: st.Splits, Total: st.Splits, Records: st.MapOutputRecords}) {
+		t.Errorf("last map report = %+v (stats %+v)", last, st)
+	}
+	if last := reduces[1]; last != (Progress{Phase: "reduce", Done: 2, Total: 2, Records: st.ReduceOutputRecords}) || reduces[0].Done != 1 {
+		t.Errorf("reduce reports = %+v (stats %+v)", reduces, st)
+	}
+}

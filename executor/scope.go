@@ -103,8 +103,18 @@ func (b instBinding) runtimeField(name string) (string, bool) {
 		return "", true
 	case "@attemptCount":
 		return strconv.Itoa(i.Attempts), true
-	case "emrStepLog", "hadoopJobLog", "@resourceId", "@healthStatus":
-		return "", true // set by EMR and EC2 on the service; no local equivalent
+	case "emrStepLog":
+		if a != nil {
+			return a.EmrStepLog, true
+		}
+		return "", true
+	case "hadoopJobLog":
+		if a != nil {
+			return a.HadoopJobLog, true
+		}
+		return "", true
+	case "@resourceId", "@healthStatus":
+		return "", true // set by EC2 on the service; no local equivalent
 	}
 	return "", false
 }

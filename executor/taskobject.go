@@ -207,6 +207,12 @@ func (e *engine) attemptObject(i *inst, a *runstore.Attempt, evaluate bool) (*ta
 	if a.ErrorStack != "" {
 		fs = append(fs, strField("errorStackTrace", a.ErrorStack))
 	}
+	if a.EmrStepLog != "" {
+		fs = append(fs, strField("emrStepLog", a.EmrStepLog))
+	}
+	if a.HadoopJobLog != "" {
+		fs = append(fs, strField("hadoopJobLog", a.HadoopJobLog))
+	}
 	return &task.Object{ID: a.ID, Name: a.ID, Fields: fs}, refs, nil
 }
 

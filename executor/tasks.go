@@ -148,7 +148,8 @@ func (e *engine) TaskCanceled(taskID string) <-chan struct{} {
 }
 
 // ReportTaskProgress implements API. Fields may carry the task's progress
-// (task.Progress.Fields), kept as RecordProgress keeps it.
+// (task.Progress.Fields), kept as RecordProgress keeps it, and the log
+// locations a runner on EMR reports (emrStepLog, hadoopJobLog).
 func (e *engine) ReportTaskProgress(_ context.Context, taskID string, fields []task.Field) (bool, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -163,6 +164,19 @@ func (e *engine) ReportTaskProgress(_ context.Context, taskID string, fields []t
 		now := e.now()
 		a.Acked = true
 		a.LastProgress = now
+		// The log locations a runner on EMR reports (saved with the
+		// attempt: with its result, or below for a remote one).
+		for _, f := range fields {
+			if f.StringValue == nil {
+				continue
+			}
+			switch f.Key {
+			case "emrStepLog":
+				a.EmrStepLog = *f.StringValue
+			case "hadoopJobLog":
+				a.HadoopJobLog = *f.StringValue
+			}
+		}
 		if remoteTask(a) {
 			// Remote progress is kept so a resumed engine knows when the
 			// runner was last heard of. A local task's acknowledgement

@@ -111,6 +111,10 @@ type Attempt struct {
 	ErrorStack   string    `json:"errorStackTrace,omitempty"`
 	Stdout       string    `json:"stdout,omitempty"` // log file paths
 	Stderr       string    `json:"stderr,omitempty"`
+	// Where EMR keeps the logs of the attempt's step and Hadoop job, as
+	// its runner reported them (ReportTaskProgress fields).
+	EmrStepLog   string `json:"emrStepLog,omitempty"`
+	HadoopJobLog string `json:"hadoopJobLog,omitempty"`
 	// The process group the local runner started for the attempt (its
 	// leader's pid and start time), killed on resume if dpl crashed.
 	Pgid      int    `json:"pgid,omitempty"`

@@ -268,6 +268,7 @@ type Cluster struct {
 	c       *cluster
 	client  Client
 	request *awsemr.RunJobFlowInput
+	api     executor.API                                // the engine its worker serves
 	region  string                                      // where it is made
 	logs    func(*task.Task) (task.Logs, func(), error) // the attempts' log files
 
@@ -304,6 +305,7 @@ func (c *Cluster) ID() string {
 }
 
 func (c *Cluster) start(api executor.API, ready func(error)) {
+	c.api = api
 	c.mu.Lock()
 	c.startedAt = time.Now()
 	c.mu.Unlock()

@@ -94,17 +94,31 @@ func (r *stepRunner) Run(ctx context.Context, t *task.Task, logs task.Logs) task
 			fmt.Fprintf(logs.Stderr, "dpl: emrStepLog %s%s/steps/%s/\n", logURI, id, sid)
 		}
 	}
-	return r.follow(ctx, a.ID, id, subs, logs.Stderr)
+	var stepLog func(stepID string)
+	if logURI != "" {
+		stepLog = func(stepID string) {
+			// emrStepLog: the attempt's current (at the end: last or
+			// failed) step's log folder.
+			v := logURI + id + "/steps/" + stepID + "/"
+			_, _ = cl.api.ReportTaskProgress(context.WithoutCancel(ctx), t.TaskID, []task.Field{{Key: "emrStepLog", StringValue: &v}})
+		}
+	}
+	return r.follow(ctx, a.ID, id, subs, logs.Stderr, stepLog)
 }
 
 // follow polls the steps in order until all completed, one failed, or ctx
 // ends.
-func (r *stepRunner) follow(ctx context.Context, attempt, cluster string, subs []*submitted, log io.Writer) task.Result {
+func (r *stepRunner) follow(ctx context.Context, attempt, cluster string, subs []*submitted, log io.Writer, stepLog func(string)) task.Result {
 	cl := r.cl
 	wait := cl.p.opts.PollInterval
 	errorsInRow := 0
+	reported := -1
 	for i := 0; i < len(subs); {
 		s := subs[i]
+		if stepLog != nil && reported != i {
+			stepLog(s.id)
+			reported = i
+		}
 		out, err := cl.client.DescribeStep(ctx, &awsemr.DescribeStepInput{ClusterId: aws.String(cluster), StepId: aws.String(s.id)})
 		if ctx.Err() != nil {
 			return r.cancel(attempt, cluster, subs[i:], ctx, log)

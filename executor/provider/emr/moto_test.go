@@ -373,6 +373,15 @@ func TestEmrClusterWithEmrAndHiveActivitiesFinishesOnMotoWithStandInSteps(t *tes
 	if pre := readS3(t, m, prefix+attemptDir(t, eng, "@Prepare_")+"preStepCommand-1.sh"); !strings.Contains(pre, "echo preparing") {
 		t.Errorf("preStepCommand script: %q", pre)
 	}
+	// emrStepLog is the attempt's runtime field, set by the runner.
+	for _, i := range eng.Instances() {
+		if strings.HasPrefix(i.ID, "@Report_") {
+			as := eng.Attempts(i.ID)
+			if len(as) == 0 || !strings.HasPrefix(as[0].EmrStepLog, info.LogURI+info.ClusterID+"/steps/s-") {
+				t.Errorf("Report's attempts %+v: want emrStepLog under %s%s/steps/", as, info.LogURI, info.ClusterID)
+			}
+		}
+	}
 	// The attempt's log links the step logs (emrStepLog).
 	report := lastAttempt(t, eng, "@Report_")
 	if lg := readLog(t, state, "df-EMRTEST", report); !strings.Contains(lg, "dpl: emrStepLog "+info.LogURI+info.ClusterID+"/steps/s-") {
@@ -459,6 +468,21 @@ func TestFailedStepFailsTheAttemptCancelsTheRestAndTerminatesTheClusterStandIn(t
 	for _, e := range errs {
 		if !strings.HasPrefix(e, "FAILED EMR_StepFailed ") || !strings.Contains(e, "FAILED: Unknown Error.; (stand-in) the script exited 1; log s3://logs/steps/") {
 			t.Errorf("attempt error %q, want the step's failure details", e)
+		}
+	}
+	// emrStepLog points at the step that failed.
+	for _, i := range eng.Instances() {
+		if !strings.HasPrefix(i.ID, "@Prepare_") {
+			continue
+		}
+		for _, a := range eng.Attempts(i.ID) {
+			parts := strings.Split(strings.TrimSuffix(a.EmrStepLog, "/"), "/")
+			client.mu.Lock()
+			name := client.names[parts[len(parts)-1]]
+			client.mu.Unlock()
+			if !strings.Contains(name, "step 1 (") {
+				t.Errorf("%s emrStepLog %q is the log of %q, want the failed step 1", a.ID, a.EmrStepLog, name)
+			}
 		}
 	}
 	// Each attempt's later steps (step 2, postStepCommand) were canceled.

@@ -273,3 +273,40 @@ func TestHiveFallsBackToBeelineRecordingStandIn(t *testing.T) {
 		}
 	}
 }
+
+// Staged RegEx input (RegexSerDe, every column STRING) into a
+// DynamoDBExportDataFormat output on S3, read back by a second staged
+// activity into a Custom-delimited output: both formats round-trip.
+func TestHiveActivityStagedRegExAndDynamoDBExportFormats(t *testing.T) {
+	r, st := newRunner(t)
+	r.opts.EMR = hosttools.Embedded
+	putObj(t, st, "s3://b/log/access.log", "10.0.0.1 GET /a 200\nnot a log line\n10.0.0.2 POST /b 500\n")
+	re := obj("ReFmt", "type", "RegEx", "inputRegEx", `([^ ]*) ([A-Z]+) ([^ ]*) ([0-9]+)`, "column", "ip STRING")
+	for _, c := range []string{"method STRING", "path STRING", "status INT"} {
+		re.Fields = append(re.Fields, task.Field{Key: "column", StringValue: ptr(c)})
+	}
+	ddb := obj("DdbFmt", "type", "DynamoDBExportDataFormat", "column", "ip STRING")
+	ddb.Fields = append(ddb.Fields, task.Field{Key: "column", StringValue: ptr("status BIGINT")})
+	pipe := obj("PipeFmt", "type", "Custom", "columnSeparator", "|", "column", "ip STRING")
+	pipe.Fields = append(pipe.Fields, task.Field{Key: "column", StringValue: ptr("status BIGINT")})
+	logs := obj("@Logs_1", "type", "S3DataNode", "directoryPath", "s3://b/log", "dataFormat", "ref:ReFmt")
+	export := obj("@Export_1", "type", "S3DataNode", "directoryPath", "s3://b/export/", "dataFormat", "ref:DdbFmt")
+	final := obj("@Final_1", "type", "S3DataNode", "directoryPath", "s3://b/final", "dataFormat", "ref:PipeFmt")
+	a := obj("@ToExport_Attempt=1", "type", "HiveActivity", "input", "ref:@Logs_1", "output", "ref:@Export_1",
+		"hiveScript", "INSERT OVERWRITE TABLE ${output1} SELECT ip, cast(status AS BIGINT) FROM ${input1} WHERE ip IS NOT NULL ORDER BY ip;")
+	if res, _, errs := run(t, r, newTask(a, logs, export, re, ddb)); res.Status != task.Finished {
+		t.Fatalf("%s %s %s\n%s", res.Status, res.ErrorID, res.ErrorMessage, errs)
+	}
+	exported := getObj(t, st, "s3://b/export/000000_0")
+	if lines := strings.Split(strings.TrimSpace(exported), "\n"); len(lines) != 2 || !strings.Contains(lines[0], `10.0.0.1`) || !strings.Contains(lines[1], `500`) {
+		t.Fatalf("export = %q, want two DynamoDB export items", exported)
+	}
+	b := obj("@FromExport_Attempt=1", "type", "HiveActivity", "input", "ref:@Export_1", "output", "ref:@Final_1",
+		"hiveScript", "INSERT OVERWRITE TABLE ${output1} SELECT ip, status FROM ${input1} ORDER BY ip;")
+	if res, _, errs := run(t, r, newTask(b, export, final, ddb, pipe)); res.Status != task.Finished {
+		t.Fatalf("%s %s %s\n%s", res.Status, res.ErrorID, res.ErrorMessage, errs)
+	}
+	if got, want := getObj(t, st, "s3://b/final/000000_0"), "10.0.0.1|200\n10.0.0.2|500\n"; got != want {
+		t.Errorf("final = %q, want %q (export was %q)", got, want, exported)
+	}
+}

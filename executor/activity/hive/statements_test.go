@@ -242,3 +242,37 @@ func TestProgressAfterEveryStatement(t *testing.T) {
 		}
 	}
 }
+
+// Delimited details: ESCAPED BY (a field holding the separator), NULL
+// DEFINED AS, LINES TERMINATED BY '\n', STORED AS TEXTFILE, s3n:// and
+// s3a:// locations on the same store, and the DynamoDB export SerDe
+// written and read back on S3.
+func TestDelimitedEscapesNullFormatS3SchemesAndExportSerDe(t *testing.T) {
+	e := newEnv(t)
+	e.put("s3://b/esc/x", "a\\,b,1\nc,NA\n")
+	e.run(`
+CREATE EXTERNAL TABLE esc (s STRING, n INT)
+  ROW FORMAT DELIMITED FIELDS TERMINATED BY ',' ESCAPED BY '\\' LINES TERMINATED BY '\n' NULL DEFINED AS 'NA'
+  STORED AS TEXTFILE LOCATION 's3n://b/esc/';
+CREATE EXTERNAL TABLE copy (s STRING, n INT)
+  ROW FORMAT DELIMITED FIELDS TERMINATED BY ',' ESCAPED BY '\\' NULL DEFINED AS 'NA'
+  STORED AS TEXTFILE LOCATION 's3a://b/copy';
+INSERT OVERWRITE TABLE copy SELECT s, n FROM esc;
+SELECT s, n, n IS NULL FROM copy ORDER BY s;
+CREATE EXTERNAL TABLE ex (s STRING, n BIGINT)
+  ROW FORMAT SERDE 'org.apache.hadoop.hive.dynamodb.DynamoDBExportSerDe' LOCATION 's3://b/ex'
+  TBLPROPERTIES ('dynamodb.column.mapping' = 's:Name,n:Count');
+INSERT OVERWRITE TABLE ex SELECT s, n FROM esc;
+SELECT n, s FROM ex ORDER BY s;
+`)
+	if got, want := e.get("s3://b/copy/000000_0"), "a\\,b,1\nc,NA\n"; got != want {
+		t.Errorf("copy = %q, want %q (escaped separator and NULL format kept)", got, want)
+	}
+	if got, want := e.stdout.String(), "a,b\t1\t0\nc\tNULL\t1\n1\ta,b\nNULL\tc\n"; got != want {
+		t.Errorf("stdout = %q, want %q", got, want)
+	}
+	ex := e.get("s3://b/ex/000000_0")
+	if !strings.Contains(ex, `"Name"`) || !strings.Contains(ex, `"Count"`) || strings.Count(ex, "\n") != 2 {
+		t.Errorf("export = %q, want two items with the mapped attribute names", ex)
+	}
+}

@@ -205,7 +205,7 @@ func (s *Session) newLoader(ctx context.Context, name string, ncols int) (*loade
 	if err != nil {
 		return nil, err
 	}
-	batch := max(1, 256/max(ncols, 1))
+	batch := max(1, 4096/max(ncols, 1))
 	ld := &loader{ctx: ctx, tx: tx, ncols: ncols, batch: batch, insert: "INSERT INTO " + quoteIdent(name) + " VALUES "}
 	ld.stmt, err = tx.PrepareContext(ctx, ld.sql(batch))
 	if err != nil {

@@ -44,6 +44,13 @@ var ErrNotFound = errors.New("not found")
 // Open opens (creating) the store under dir/db, holding its lock.
 func Open(stateDir string) (*DB, error) {
 	dir := filepath.Join(stateDir, "db")
+	// A kill between badger creating a memtable file and sizing it leaves
+	// an empty one that badger refuses; with no writer on the store (the
+	// shared lock is free) it is removed first.
+	if unlock, err := sharedLock(dir); err == nil {
+		dropEmptyMemtables(dir)
+		unlock()
+	}
 	db, err := openBadger(badgerOptions(dir))
 	if err != nil {
 		return nil, describeOpenError(stateDir, err)
@@ -67,14 +74,45 @@ var ErrReadOnly = errors.New("the state store is open read-only")
 func OpenReadOnly(stateDir string) (*DB, error) {
 	dir := filepath.Join(stateDir, "db")
 	db, err := openBadger(badgerOptions(dir).WithReadOnly(true))
-	// badger flattens the error it wraps into text (y.Wrap).
-	if err != nil && (errors.Is(err, badger.ErrTruncateNeeded) || strings.Contains(err.Error(), badger.ErrTruncateNeeded.Error())) {
+	if err != nil && needsReplay(err) {
 		return openCopy(stateDir, dir)
 	}
 	if err != nil {
 		return nil, describeOpenError(stateDir, err)
 	}
 	return &DB{db: db, readOnly: true}, nil
+}
+
+// needsReplay reports whether badger refused a read-only open because the
+// files are as a killed writer left them: a write log to truncate
+// (ErrTruncateNeeded), or a memtable file created but never sized (a kill
+// right after a memtable rotation), which read-only mode cannot truncate.
+// badger flattens the errors it wraps into text (y.Wrap).
+func needsReplay(err error) bool {
+	msg := err.Error()
+	return errors.Is(err, badger.ErrTruncateNeeded) || strings.Contains(msg, badger.ErrTruncateNeeded.Error()) ||
+		emptyMemtableError(err)
+}
+
+// emptyMemtableError reports badger's refusal of a memtable file that was
+// created but never sized (a kill between the two): read-only mode cannot
+// size it, and a writer takes it for a file it was to create.
+func emptyMemtableError(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "opening memtable") &&
+		(strings.Contains(msg, "error while truncation") || strings.Contains(msg, "Create a new file"))
+}
+
+// dropEmptyMemtables removes the empty memtable files of a store no
+// process has open (an empty one holds no entry: nothing is lost; badger
+// creates it again).
+func dropEmptyMemtables(dir string) {
+	mems, _ := filepath.Glob(filepath.Join(dir, "*.mem"))
+	for _, m := range mems {
+		if st, err := os.Stat(m); err == nil && st.Size() == 0 {
+			_ = os.Remove(m)
+		}
+	}
 }
 
 // openCopy opens a private copy of the store in dir (see OpenReadOnly).
@@ -95,6 +133,7 @@ func openCopy(stateDir, dir string) (*DB, error) {
 		return nil, fmt.Errorf("open state store in %s: copy for reading: %w", stateDir, err)
 	}
 	// The copy is ours: badger may replay and truncate it.
+	dropEmptyMemtables(tmp)
 	db, err := openBadger(badgerOptions(tmp))
 	if err != nil {
 		os.RemoveAll(tmp)

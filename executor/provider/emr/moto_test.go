@@ -49,6 +49,26 @@ type standInSteps struct {
 	failRunJobFlow error
 	// failAddSteps, when set, is returned by AddJobFlowSteps.
 	failAddSteps error
+	// starting keeps every cluster STARTING (a cluster that never gets ready).
+	starting bool
+	// bootstrapFails ends every cluster TERMINATED_WITH_ERRORS as it starts.
+	bootstrapFails bool
+	// throttle is how many DescribeStep calls answer ThrottlingException
+	// (after the SDK's own retries) before they go through.
+	throttle int
+}
+
+func (s *standInSteps) DescribeCluster(ctx context.Context, in *awsemr.DescribeClusterInput, opts ...func(*awsemr.Options)) (*awsemr.DescribeClusterOutput, error) {
+	out, err := s.Client.DescribeCluster(ctx, in, opts...)
+	if err == nil && s.starting && out.Cluster.Status.State == emrtypes.ClusterStateWaiting {
+		out.Cluster.Status.State = emrtypes.ClusterStateStarting
+	}
+	if err == nil && s.bootstrapFails && out.Cluster.Status.State == emrtypes.ClusterStateWaiting {
+		out.Cluster.Status.State = emrtypes.ClusterStateTerminatedWithErrors
+		out.Cluster.Status.StateChangeReason = &emrtypes.ClusterStateChangeReason{Code: emrtypes.ClusterStateChangeReasonCodeBootstrapFailure,
+			Message: aws.String("(stand-in) bootstrap action 1 returned a non-zero return code")}
+	}
+	return out, err
 }
 
 func (s *standInSteps) RunJobFlow(ctx context.Context, in *awsemr.RunJobFlowInput, opts ...func(*awsemr.Options)) (*awsemr.RunJobFlowOutput, error) {
@@ -74,6 +94,13 @@ func (s *standInSteps) AddJobFlowSteps(ctx context.Context, in *awsemr.AddJobFlo
 }
 
 func (s *standInSteps) DescribeStep(ctx context.Context, in *awsemr.DescribeStepInput, opts ...func(*awsemr.Options)) (*awsemr.DescribeStepOutput, error) {
+	s.mu.Lock()
+	if s.throttle > 0 {
+		s.throttle--
+		s.mu.Unlock()
+		return nil, &smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate exceeded"}
+	}
+	s.mu.Unlock()
 	out, err := s.Client.DescribeStep(ctx, in, opts...)
 	if err != nil {
 		return nil, err
@@ -797,5 +824,87 @@ func TestLeftoverClustersAreListedAndTerminatedThroughAwsprov(t *testing.T) {
 	}
 	if st := m.clusterState(t, owned[0].ID); st != emrtypes.ClusterStateTerminated {
 		t.Errorf("cluster is %s after cleanup, want TERMINATED", st)
+	}
+}
+
+func TestInitTimeoutTerminatesAClusterThatNeverGetsReadyStandIn(t *testing.T) {
+	m := newMoto(t)
+	client := m.standIn()
+	client.starting = true
+	src := `{"objects":[
+ {"id":"Default","name":"Default","scheduleType":"ondemand","maximumRetries":"0","pipelineLogUri":"s3://#{myBucket}/logs/"},
+ {"id":"C","name":"C","type":"EmrCluster","releaseLabel":"emr-6.15.0","initTimeout":"1 seconds","actionOnResourceFailure":"retrynone"},
+ {"id":"W","name":"W","type":"EmrActivity","runsOn":{"ref":"C"},"step":"command-runner.jar,true"}],
+ "parameters":[{"id":"myBucket","type":"String"}]}`
+	sum, p, eng, _ := m.runSource(t, "init.json", []byte(src), nil, client)
+	if sum.OK {
+		t.Fatal("run OK, want C failed")
+	}
+	var cst, wst string
+	for _, i := range eng.Instances() {
+		switch {
+		case strings.HasPrefix(i.ID, "@C_"):
+			cst = i.Status + " " + i.ErrorMessage
+		case strings.HasPrefix(i.ID, "@W_"):
+			wst = i.Status
+		}
+	}
+	if !strings.HasPrefix(cst, "FAILED") || !strings.Contains(cst, "initTimeout") || wst != string(executor.Canceled) {
+		t.Errorf("cluster %q, activity %s; want FAILED by initTimeout and CANCELED", cst, wst)
+	}
+	info := onlyCluster(t, p)
+	if st := m.clusterState(t, info.ClusterID); st != emrtypes.ClusterStateTerminated {
+		t.Errorf("cluster is %s after initTimeout, want TERMINATED", st)
+	}
+}
+
+func TestClusterFailingItsBootstrapFailsTheResourceWithEMRsReasonStandIn(t *testing.T) {
+	m := newMoto(t)
+	client := m.standIn()
+	client.bootstrapFails = true
+	sum, p, eng, _ := m.run(t, "emr_hive.json", nil, client)
+	if sum.OK {
+		t.Fatal("run OK, want the cluster failed")
+	}
+	var msg string
+	for _, i := range eng.Instances() {
+		if strings.HasPrefix(i.ID, "@MyCluster_") {
+			msg = i.Status + " " + i.ErrorMessage
+		}
+	}
+	if !strings.HasPrefix(msg, "FAILED") || !strings.Contains(msg, "TERMINATED_WITH_ERRORS before it was ready: BOOTSTRAP_FAILURE: (stand-in) bootstrap action 1 returned a non-zero return code") {
+		t.Errorf("cluster instance %q, want FAILED with EMR's state change reason", msg)
+	}
+	info := onlyCluster(t, p)
+	if st := m.clusterState(t, info.ClusterID); st != emrtypes.ClusterStateTerminated {
+		t.Errorf("cluster is %s (through moto), want TERMINATED", st)
+	}
+}
+
+func TestThrottledDescribeStepIsRetriedThenFailsClearlyStandIn(t *testing.T) {
+	m := newMoto(t)
+	// A few throttled polls in a row: the run goes on.
+	client := m.standIn()
+	client.throttle = 3
+	sum, p, eng, _ := m.run(t, "emr_hive.json", nil, client)
+	if !sum.OK {
+		t.Fatalf("run with 3 throttled polls: %s\n%v", sum.Reason, attemptErrors(eng, "@"))
+	}
+	if st := m.clusterState(t, onlyCluster(t, p).ClusterID); st != emrtypes.ClusterStateTerminated {
+		t.Errorf("cluster is %s, want TERMINATED", st)
+	}
+	// Throttled for good: the attempt fails naming the call, the cluster ends.
+	client = m.standIn()
+	client.throttle = 1000
+	sum, p, eng, _ = m.run(t, "emr_hive.json", nil, client)
+	if sum.OK {
+		t.Fatal("run OK while every DescribeStep was throttled")
+	}
+	errs := attemptErrors(eng, "@Prepare_")
+	if len(errs) != 1 || !strings.Contains(errs[0], "EMR_APIError") || !strings.Contains(errs[0], "EMR DescribeStep: ThrottlingException: Rate exceeded (5 times in a row)") {
+		t.Errorf("Prepare attempts %v, want a failure naming DescribeStep and AWS's message", errs)
+	}
+	if st := m.clusterState(t, onlyCluster(t, p).ClusterID); st != emrtypes.ClusterStateTerminated {
+		t.Errorf("cluster is %s, want TERMINATED", st)
 	}
 }

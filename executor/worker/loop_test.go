@@ -24,6 +24,14 @@ type standInAPI struct {
 	cancelAt int // answer canceled on this progress report (0: never)
 	results  []task.Result
 	reported chan struct{}
+	// sent is the progress in the reports' fields, with how many results
+	// had been reported before each.
+	sent []sentProgress
+}
+
+type sentProgress struct {
+	p             task.Progress
+	resultsBefore int
 }
 
 func newStandIn(ts ...*task.Task) *standInAPI {
@@ -43,9 +51,12 @@ func (a *standInAPI) PollForTask(ctx context.Context, _ executor.PollInput) (*ta
 	}
 }
 
-func (a *standInAPI) ReportTaskProgress(context.Context, string, []task.Field) (bool, error) {
+func (a *standInAPI) ReportTaskProgress(_ context.Context, _ string, fields []task.Field) (bool, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if p, ok := task.ProgressFromFields(fields); ok {
+		a.sent = append(a.sent, sentProgress{p, len(a.results)})
+	}
 	a.progress++
 	return a.cancelAt > 0 && a.progress >= a.cancelAt, nil
 }
@@ -216,5 +227,37 @@ func TestIdleSlotWaitsOnCompletion(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// progressRunner reports its progress twice, then finishes.
+type progressRunner struct{}
+
+func (progressRunner) Run(ctx context.Context, _ *task.Task, _ task.Logs) task.Result {
+	task.ReportProgress(ctx, task.Progress{Done: 1, Total: 2, Unit: "statements", Rows: 5})
+	task.ReportProgress(ctx, task.Progress{Done: 2, Total: 2, Unit: "statements", Rows: 9})
+	return task.Result{Status: task.Finished}
+}
+
+// Against a remote service the loop sends a runner's progress in
+// ReportTaskProgress's fields; the latest one goes before the result,
+// even when no progress tick came in between.
+func TestRemoteProgressSentInFieldsBeforeTheResult(t *testing.T) {
+	fc := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	api := newStandIn(&task.Task{TaskID: "t1", AttemptID: "a1"})
+	l := &worker.Loop{API: api, Runner: progressRunner{}, WorkerGroup: "g", Clock: fc, ProgressInterval: time.Hour, RetryPolls: true}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- l.Run(ctx) }()
+	<-api.reported
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	api.mu.Lock()
+	defer api.mu.Unlock()
+	want := task.Progress{Done: 2, Total: 2, Unit: "statements", Rows: 9}
+	if len(api.sent) != 1 || api.sent[0].p != want || api.sent[0].resultsBefore != 0 {
+		t.Fatalf("progress sent = %+v, want %+v once, before the result", api.sent, want)
 	}
 }

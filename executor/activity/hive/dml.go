@@ -357,6 +357,9 @@ func (s *Session) resultColumns(ctx context.Context, sqlText string) ([]column, 
 	return cols, nil
 }
 
+// progressRows: a long INSERT reports its rows written every so many.
+const progressRows = 100_000
+
 // insertRows runs the query and writes its rows into tbl. partVals has one
 // entry per partition column: the static value or nil for a dynamic one
 // (taken from the last result columns). With overwrite, every partition
@@ -453,6 +456,9 @@ func (s *Session) insertRows(ctx context.Context, t token, tbl *table, partVals 
 		}
 		tg.rows++
 		total++
+		if total%progressRows == 0 && s.writing != nil {
+			s.writing(total)
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return 0, engineErr(t, err)
@@ -548,6 +554,7 @@ func (s *Session) insertDynamo(ctx context.Context, t token, tbl *table, rows re
 		return 0, err
 	}
 	typed := make([]any, len(tbl.cols))
+	var n int64
 	for rows.Next() {
 		if err := rows.Scan(ptrs...); err != nil {
 			return w.rows, engineErr(t, err)
@@ -557,6 +564,9 @@ func (s *Session) insertDynamo(ctx context.Context, t token, tbl *table, rows re
 		}
 		if err := w.write(ctx, typed); err != nil {
 			return w.rows, &Error{Code: CodeData, Line: t.line, Col: t.col, Msg: "write to DynamoDB", Err: err}
+		}
+		if n++; n%progressRows == 0 && s.writing != nil {
+			s.writing(w.rows)
 		}
 	}
 	if err := rows.Err(); err != nil {

@@ -61,6 +61,8 @@ type Session struct {
 	hdfsRoot string
 	rows     int64
 	tmpSeq   int
+	// writing reports rows written so far by the running statement.
+	writing func(rows int64)
 }
 
 // NewSession opens an engine in opts.Dir.
@@ -135,6 +137,16 @@ func (s *Session) run(ctx context.Context, script, unit string) error {
 	for i, st := range stmts {
 		start := time.Now()
 		before := s.rows
+		summary := shorten(st.text)
+		if len(summary) > 80 {
+			summary = summary[:77] + "..."
+		}
+		s.writing = nil
+		if s.opts.Progress != nil {
+			s.writing = func(rows int64) {
+				s.opts.Progress(Progress{Done: i, Total: len(stmts), Unit: unit, Rows: s.rows + rows, Statement: "running: " + summary})
+			}
+		}
 		err := s.exec(ctx, st)
 		if err != nil {
 			he, ok := err.(*Error)
@@ -148,10 +160,6 @@ func (s *Session) run(ctx context.Context, script, unit string) error {
 				he.Stmt = shorten(s.substitute(st.text))
 			}
 			return he
-		}
-		summary := shorten(st.text)
-		if len(summary) > 80 {
-			summary = summary[:77] + "..."
 		}
 		fmt.Fprintf(s.opts.Stderr, "dpl hive: statement %d/%d done in %s, %d rows written: %s\n",
 			i+1, len(stmts), time.Since(start).Round(time.Millisecond), s.rows-before, summary)

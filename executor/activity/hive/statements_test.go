@@ -276,3 +276,31 @@ SELECT n, s FROM ex ORDER BY s;
 		t.Errorf("export = %q, want two items with the mapped attribute names", ex)
 	}
 }
+
+// A long INSERT reports the rows it has written every 100,000, before the
+// statement is done.
+func TestProgressDuringLongInsert(t *testing.T) {
+	e := newEnv(t)
+	e.put("s3://b/many/x", strings.Repeat("1\n", 250_000))
+	var got []Progress
+	e.s.opts.Progress = func(p Progress) { got = append(got, p) }
+	e.run(`CREATE EXTERNAL TABLE many (n INT) LOCATION 's3://b/many';
+CREATE TABLE copy (n INT);
+INSERT OVERWRITE TABLE copy SELECT n FROM many;`)
+	var running []Progress
+	for _, p := range got {
+		if strings.HasPrefix(p.Statement, "running: ") {
+			running = append(running, p)
+		}
+	}
+	want := []Progress{
+		{Done: 2, Total: 3, Unit: "statements", Rows: 100_000, Statement: "running: INSERT OVERWRITE TABLE copy SELECT n FROM many"},
+		{Done: 2, Total: 3, Unit: "statements", Rows: 200_000, Statement: "running: INSERT OVERWRITE TABLE copy SELECT n FROM many"},
+	}
+	if len(running) != 2 || running[0] != want[0] || running[1] != want[1] {
+		t.Fatalf("reports while running = %+v, want %+v", running, want)
+	}
+	if last := got[len(got)-1]; last.Done != 3 || last.Rows != 250_000 {
+		t.Errorf("last report = %+v, want 3/3 with 250000 rows", last)
+	}
+}

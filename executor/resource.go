@@ -370,3 +370,21 @@ func (e *engine) resourceNeeded(r *inst) bool {
 	}
 	return false
 }
+
+// ResourceGroups lists the worker groups of the resources provisioned now
+// whose work goes to remote runners (an EC2 instance's task runner polls
+// the group named after its resource instance), for the endpoint to serve
+// beside WorkerGroups.
+func (e *Engine) ResourceGroups() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []string
+	for _, r := range e.order {
+		if r.prov != nil {
+			if g := r.prov.WorkerGroup(); g != "" {
+				out = append(out, g)
+			}
+		}
+	}
+	return out
+}

@@ -21,6 +21,8 @@ import (
 	"github.com/dpl-dev/dpl/executor/provider/awsprov"
 	// EmrCluster on Amazon EMR (registers itself with awsprov).
 	_ "github.com/dpl-dev/dpl/executor/provider/emr"
+	// The AWS resource providers register themselves with awsprov.
+	_ "github.com/dpl-dev/dpl/executor/provider/ec2"
 )
 
 // resourceFlags choose where resources (Ec2Resource, EmrCluster) are
@@ -31,6 +33,7 @@ type resourceFlags struct {
 	keep           bool
 	defaultAMI     string
 	runnerEndpoint string
+	runnerBinary   string
 }
 
 func addResourceFlags(fs *pflag.FlagSet, f *resourceFlags, run bool) {
@@ -41,6 +44,7 @@ func addResourceFlags(fs *pflag.FlagSet, f *resourceFlags, run bool) {
 		return
 	}
 	fs.BoolVar(&f.keep, "keep-resources", false, "do not terminate AWS resources when the run is interrupted (a resumed run reuses them); they are still terminated when their work ends")
+	fs.StringVar(&f.runnerBinary, "runner-binary", "", "where EC2 instances without dpl download it (https:// or s3://; default: the release for the instance's architecture)")
 	fs.StringVar(&f.runnerEndpoint, "runner-endpoint", "", "URL task runners on EC2 instances poll (default http://<--serve ADDR>); it must be reachable from the instances' subnet")
 }
 
@@ -60,8 +64,8 @@ func (f *resourceFlags) open(ctx context.Context, b *backendFlags, stateDir, ser
 		return nil, err
 	}
 	if !routing.Any() {
-		if f.keep || f.runnerEndpoint != "" || f.defaultAMI != "" {
-			return nil, fmt.Errorf("--keep-resources, --runner-endpoint and --default-ami need --resources aws (or --resource-provider ID=aws)")
+		if f.keep || f.runnerEndpoint != "" || f.defaultAMI != "" || f.runnerBinary != "" {
+			return nil, fmt.Errorf("--keep-resources, --runner-endpoint, --runner-binary and --default-ami need --resources aws (or --resource-provider ID=aws)")
 		}
 		return nil, nil
 	}
@@ -77,7 +81,7 @@ func (f *resourceFlags) open(ctx context.Context, b *backendFlags, stateDir, ser
 		return nil, fmt.Errorf("--resources aws: %w", err)
 	}
 	keys := &endpoint.KeyRing{}
-	penv := &awsprov.Env{AWS: env, Record: awsprov.OpenRecord(stateDir), DefaultAMI: f.defaultAMI,
+	penv := &awsprov.Env{AWS: env, Record: awsprov.OpenRecord(stateDir), DefaultAMI: f.defaultAMI, RunnerBinary: f.runnerBinary,
 		Runner: awsprov.RunnerAccess{Endpoint: ep, Region: endpoint.DefaultRegion, Keys: keys}}
 	return &awsResources{env: penv, registry: penv.Registry(nil, routing), keys: keys, keep: f.keep}, nil
 }

@@ -249,6 +249,7 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 		return withCode(exitUsage, err)
 	}
 	if awsRes != nil {
+		awsRes.env.Logf = func(format string, args ...any) { fmt.Fprintf(stderr, "dpl: "+format+"\n", args...) }
 		awsRes.env.Attach(s.Engine)
 	}
 	if why := s.Engine.Follows(); why != "" {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/signal"
@@ -8,11 +9,15 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/spf13/cobra"
 
 	"github.com/dpl-dev/dpl/executor/activity"
 	"github.com/dpl-dev/dpl/executor/local"
 	"github.com/dpl-dev/dpl/executor/proc"
+	"github.com/dpl-dev/dpl/executor/provider/awsprov"
 	"github.com/dpl-dev/dpl/executor/remote"
 )
 
@@ -28,6 +33,8 @@ type taskRunnerFlags struct {
 	grace       time.Duration
 	quiet       bool
 	backend     backendFlags
+	keyParam    string
+	ssmRegion   string
 }
 
 func init() {
@@ -68,6 +75,8 @@ running before it takes a task.`,
 	fl.DurationVar(&f.grace, "shutdown-grace", remote.DefaultShutdownGrace, "how long running tasks may finish after SIGTERM")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print nothing but errors")
 	addBackendFlags(fl, &f.backend)
+	fl.StringVar(&f.keyParam, "endpoint-credentials-ssm", "", "sign requests to --endpoint with the key in this SSM SecureString parameter (ID:SECRET, re-read every minute; how runners on dpl's EC2 instances get their key)")
+	fl.StringVar(&f.ssmRegion, "ssm-region", "", "region of --endpoint-credentials-ssm (default: the SDK's configuration)")
 	_ = cmd.MarkFlagRequired("endpoint")
 	_ = cmd.MarkFlagRequired("worker-group")
 	rootCmd.AddCommand(cmd)
@@ -98,7 +107,36 @@ func runTaskRunner(cmd *cobra.Command, f taskRunnerFlags) error {
 	} else if n > 0 {
 		fmt.Fprintf(stderr, "dpl taskrunner: stopped %d process(es) that a killed runner left in %s\n", n, root)
 	}
-	client, err := remote.Dial(ctx, remote.ClientOptions{Endpoint: f.endpoint, Region: f.region,
+	var creds aws.CredentialsProvider
+	if f.keyParam != "" {
+		// The instance's own credentials (its role) read the key; the key
+		// signs the requests to the endpoint.
+		var lo []func(*config.LoadOptions) error
+		if f.ssmRegion != "" {
+			lo = append(lo, config.WithRegion(f.ssmRegion))
+		}
+		cfg, err := config.LoadDefaultConfig(ctx, lo...)
+		if err != nil {
+			return withCode(exitUsage, fmt.Errorf("--endpoint-credentials-ssm: %w", err))
+		}
+		keys := awsprov.RunnerKeyCredentials{SSM: ssm.NewFromConfig(cfg), Name: f.keyParam}
+		creds = aws.NewCredentialsCache(keys)
+		if _, err := creds.Retrieve(ctx); err != nil {
+			return withCode(exitFailed, err)
+		}
+		// dpl deletes the key when it terminates the resource: then the
+		// runner stops as on SIGTERM (its instance is going away).
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		go func() {
+			if keys.WaitDeleted(ctx, awsprov.RunnerKeyCheck) {
+				fmt.Fprintf(cmd.ErrOrStderr(), "dpl taskrunner: the endpoint key %s was deleted (the resource is terminated): stopping\n", f.keyParam)
+				cancel()
+			}
+		}()
+	}
+	client, err := remote.Dial(ctx, remote.ClientOptions{Endpoint: f.endpoint, Region: f.region, Credentials: creds,
 		Logf: func(format string, args ...any) { fmt.Fprintf(stderr, "dpl taskrunner: "+format+"\n", args...) }})
 	if err != nil {
 		return withCode(exitUsage, err)

@@ -61,6 +61,7 @@ func (s *Server) Attach(eng *executor.Engine, name string, groups []string) erro
 				}
 				if ev.Kind == executor.EventAttempt && ev.Status == executor.WaitingForRunner {
 					s.wakeGroups(groups)
+					s.wakeGroups(eng.ResourceGroups())
 				}
 			case <-s.ctx.Done():
 				return

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -276,6 +277,7 @@ func (s *Server) launch(r *pipelineRun) {
 		for ev := range sess.Events {
 			if ev.Kind == executor.EventAttempt && ev.Status == executor.WaitingForRunner {
 				s.wakeGroups(r.groups)
+				s.wakeGroups(r.eng.ResourceGroups())
 			}
 		}
 	}()
@@ -499,14 +501,18 @@ func (s *Server) wakeCh(g string) <-chan struct{} {
 // a rotating order so that no pipeline starves.
 func (s *Server) candidates(g string, turn int) []*pipelineRun {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []*pipelineRun
+	runs := make([]*pipelineRun, 0, len(s.runs))
 	for _, r := range s.runs {
-		for _, rg := range r.groups {
-			if rg == g {
-				out = append(out, r)
-				break
-			}
+		runs = append(runs, r)
+	}
+	s.mu.Unlock()
+	var out []*pipelineRun
+	for _, r := range runs {
+		// Its static groups, or the group of one of its resources (a task
+		// runner on an EC2 instance polls its resource instance's id);
+		// asked without s.mu, as the engine takes its own lock.
+		if slices.Contains(r.groups, g) || slices.Contains(r.eng.ResourceGroups(), g) {
+			out = append(out, r)
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })

@@ -26,6 +26,10 @@ import (
 // RunnerKeyRefresh is how often a runner re-reads its key parameter.
 const RunnerKeyRefresh = time.Minute
 
+// RunnerKeyCheck is how often a runner checks that its key parameter
+// still exists (WaitDeleted).
+const RunnerKeyCheck = 15 * time.Second
+
 var unsafeParamChars = regexp.MustCompile(`[^a-zA-Z0-9_.\-/]`)
 
 // RunnerKeyParameter is the SSM parameter name of a resource instance's
@@ -99,4 +103,24 @@ func (r RunnerKeyCredentials) Retrieve(ctx context.Context) (aws.Credentials, er
 	}
 	return aws.Credentials{AccessKeyID: id, SecretAccessKey: secret, Source: "ssm:" + r.Name,
 		CanExpire: true, Expires: time.Now().Add(RunnerKeyRefresh)}, nil
+}
+
+// WaitDeleted checks every interval whether the parameter still exists
+// and reports true once SSM says it does not (the resource was
+// terminated), false when ctx ends first. Other errors are retried.
+func (r RunnerKeyCredentials) WaitDeleted(ctx context.Context, interval time.Duration) bool {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+		}
+		_, err := r.SSM.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(r.Name)})
+		var nf *ssmtypes.ParameterNotFound
+		if errors.As(err, &nf) {
+			return true
+		}
+	}
 }

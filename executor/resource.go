@@ -26,12 +26,14 @@ func (e *engine) resourceFor(i *inst) *inst {
 // launchResource starts a resource through its provider: CREATING, then
 // RUNNING once the provider says it is ready (resourceStarted).
 func (e *engine) launchResource(r *inst, now time.Time) {
-	e.move(r, CauseStart, "")
+	// The start time is set before the move, which saves the instance: a
+	// dpl killed after that resumes with it (terminateAfter counts from it).
 	r.NextAttempt = time.Time{}
 	if r.ActualStart.IsZero() || r.Reruns > 0 {
 		r.ActualStart = now
 		r.ActualEnd = time.Time{}
 	}
+	e.move(r, CauseStart, "")
 	res, readyErr, answered, err := e.provision(r, false, func(r *inst, err error) {
 		if Status(r.Status) == Creating {
 			e.resourceStarted(r, err, e.now())
@@ -110,6 +112,9 @@ func (e *engine) reattachResources() {
 		st := Status(r.Status)
 		if st != Creating && st != Running {
 			continue
+		}
+		if r.ActualStart.IsZero() {
+			r.ActualStart = now // stored by an older dpl without it
 		}
 		apply := func(r *inst, err error) {
 			switch {

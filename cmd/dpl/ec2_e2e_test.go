@@ -8,7 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -222,4 +224,145 @@ func TestEc2ResourceOnMotoWithUserDataStandIn(t *testing.T) {
 	if err != nil || !strings.Contains(string(lo), "no dpl resources are up") {
 		t.Errorf("dpl resources --state-dir after the run: %v\n%s", err, lo)
 	}
+}
+
+// startEC2Run starts `dpl run --resources aws` of file in state against moto.
+func startEC2Run(t *testing.T, rig *awsRig, bin, file, state, addr string) (*exec.Cmd, chan error, *lockedBuffer) {
+	t.Helper()
+	cmd := exec.Command(bin, "run", "--headless", "--resources", "aws", "--aws-endpoint", rig.srv.Endpoint,
+		"--serve", addr, "--default-ami", "ami-12c6146b", "--state-dir", state, file)
+	cmd.Env = awsChildEnv()
+	out := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	return cmd, waited, out
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+
+// upInstances are the pipeline's instances moto has pending or running.
+func upInstances(t *testing.T, c *ec2.Client, pipelineID string) []string {
+	t.Helper()
+	found, err := c.DescribeInstances(context.Background(), &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{
+		{Name: aws.String("tag:" + awsprov.TagPipeline), Values: []string{pipelineID}},
+		{Name: aws.String("instance-state-name"), Values: []string{"pending", "running"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, r := range found.Reservations {
+		for _, i := range r.Instances {
+			ids = append(ids, aws.ToString(i.InstanceId))
+		}
+	}
+	return ids
+}
+
+func waitInstances(t *testing.T, c *ec2.Client, pipelineID string, waited chan error, out *lockedBuffer) []string {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		if ids := upInstances(t, c, pipelineID); len(ids) > 0 {
+			return ids
+		}
+		select {
+		case err := <-waited:
+			t.Fatalf("dpl run ended (%v) before starting an instance:\n%s", err, out.String())
+		case <-time.After(200 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no instance started:\n%s", out.String())
+		}
+	}
+}
+
+// SIGINT terminates what the run created; after kill -9 the resumed run
+// finds the instance by its tags and reuses it (the stand-in runs its
+// user-data only then, reading the key the resumed run wrote), finishes,
+// and terminates it.
+func TestEc2ResourceSigintAndKill9ResumeOnMotoWithUserDataStandIn(t *testing.T) {
+	rig := newAWSRig(t)
+	bin := dplBinary(t)
+	ensureInstanceProfile(t, rig, "DataPipelineDefaultResourceRole")
+	c := ec2.NewFromConfig(rig.env.ConfigFor("us-east-1"))
+	sg, err := c.CreateSecurityGroup(context.Background(), &ec2.CreateSecurityGroupInput{
+		GroupName: aws.String(awsName("dpl-ec2-resume")), Description: aws.String("dpl test")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "resume.json")
+	if err := os.WriteFile(file, []byte(strings.Replace(ec2Pipeline, "%s", aws.ToString(sg.GroupId), 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pid := executor.PipelineIDFor(file)
+	state := filepath.Join(dir, "state")
+
+	// 1. SIGINT: exit 130, instance terminated.
+	cmd, waited, out := startEC2Run(t, rig, bin, file, state, freeLoopbackAddr(t))
+	first := waitInstances(t, c, pid, waited, out)
+	_ = cmd.Process.Signal(os.Interrupt)
+	if code := exitCode(<-waited); code != 130 {
+		t.Fatalf("SIGINT: exit %d, want 130\n%s", code, out.String())
+	}
+	if up := upInstances(t, c, pid); len(up) != 0 {
+		t.Fatalf("after SIGINT still up: %v (first %v)\n%s", up, first, out.String())
+	}
+
+	// 2. Resume, then kill -9 once its new instance is up: it stays up.
+	cmd, waited, out = startEC2Run(t, rig, bin, file, state, freeLoopbackAddr(t))
+	second := waitInstances(t, c, pid, waited, out)
+	_ = cmd.Process.Kill()
+	<-waited
+	if up := upInstances(t, c, pid); len(up) != 1 || up[0] != second[0] {
+		t.Fatalf("after kill -9: up %v, want %v", up, second)
+	}
+
+	// 3. Resume again: the same instance is reused; the stand-in boots it.
+	addr := freeLoopbackAddr(t)
+	_, waited, out = startEC2Run(t, rig, bin, file, state, addr)
+	deadline := time.Now().Add(time.Minute)
+	for !strings.Contains(out.String(), "reusing EC2 instance "+second[0]) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the resumed run did not reuse %s:\n%s", second[0], out.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	attr, err := c.DescribeInstanceAttribute(context.Background(), &ec2.DescribeInstanceAttributeInput{InstanceId: aws.String(second[0]), Attribute: ec2types.InstanceAttributeNameUserData})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := base64.StdEncoding.DecodeString(aws.ToString(attr.UserData.Value))
+	// The instance was started with the killed run's endpoint address; a
+	// real one would keep polling it (use a fixed --serve address).
+	script := regexp.MustCompile(`--endpoint 'http://[^']*'`).ReplaceAllString(string(raw), "--endpoint 'http://"+addr+"'")
+	standIn, standOut, _ := userDataStandIn(t, script, bin, rig.srv.Endpoint)
+	defer func() { _ = standIn.Process.Kill(); _ = standIn.Wait() }()
+	select {
+	case err := <-waited:
+		if exitCode(err) != 0 {
+			t.Fatalf("resumed run exit %d:\n%s\nstand-in:\n%s", exitCode(err), out.String(), standOut.String())
+		}
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("the resumed run did not end:\n%s", out.String())
+	}
+	if up := upInstances(t, c, pid); len(up) != 0 {
+		t.Fatalf("after the resumed run ended still up: %v\n%s", up, out.String())
+	}
+	t.Logf("%s", out.String())
 }

@@ -103,7 +103,10 @@ func TestRunInstancesFaultsRetriedThenClearFailure(t *testing.T) {
 			var waits []time.Duration
 			p := ec2prov.New(env)
 			p.Tries = 4
-			p.Backoff = func(try int) time.Duration { waits = append(waits, time.Millisecond<<try); return time.Millisecond << try }
+			p.Backoff = func(try int) time.Duration {
+				waits = append(waits, time.Millisecond<<try)
+				return time.Millisecond << try
+			}
 			p.NewEC2 = func(cfg aws.Config) ec2prov.API { f.API = ec2.NewFromConfig(cfg); return f }
 			s := spec(map[string]string{"instanceType": "t3.micro"})
 			if c.wantErr == "" {

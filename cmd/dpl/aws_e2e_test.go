@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -39,8 +40,12 @@ var awsSeq atomic.Int64
 
 // awsName is unique within the test binary (tests may share one moto).
 func awsName(prefix string) string {
-	return fmt.Sprintf("%s-%d-%d", prefix, os.Getpid()%100000, awsSeq.Add(1))
+	return fmt.Sprintf("%s-%s-%d", prefix, awsRunToken, awsSeq.Add(1))
 }
+
+// awsRunToken tells this test process's names apart from earlier ones on a
+// long-lived moto server (a reused PID made "Table already exists").
+var awsRunToken = strconv.FormatInt(time.Now().UnixNano()%(1<<40), 36)
 
 type awsRig struct {
 	srv *mototest.Server

@@ -10,6 +10,7 @@ import (
 	"github.com/dpl-dev/dpl/definition"
 	"github.com/dpl-dev/dpl/executor/provider"
 	"github.com/dpl-dev/dpl/executor/schedule"
+	"github.com/dpl-dev/dpl/executor/task"
 )
 
 // Request is one AWS API call a provider would make for a resource.
@@ -31,8 +32,27 @@ type Planner interface {
 	Plan(env *Env, spec provider.Spec) ([]Request, error)
 }
 
-// PlannedResource is one resource instance's planned requests.
+// ActivityPlanner is implemented by providers whose resource turns each
+// activity attempt on it into requests of its own (EMR: AddJobFlowSteps).
+// t is the activity instance's first attempt as the run would hand it out
+// (built offline, secrets masked); spec is the resource's, as given to
+// Plan.
+type ActivityPlanner interface {
+	PlanActivity(env *Env, spec provider.Spec, t *task.Task) ([]Request, error)
+}
+
+// PlannedResource is one resource instance's planned requests, and those
+// of the activity instances that run on it.
 type PlannedResource struct {
+	Instance   string            `json:"instance"`
+	Object     string            `json:"object"`
+	Type       string            `json:"type"`
+	Requests   []Request         `json:"requests"`
+	Activities []PlannedActivity `json:"activities,omitempty"`
+}
+
+// PlannedActivity is one activity instance's requests on its resource.
+type PlannedActivity struct {
 	Instance string    `json:"instance"`
 	Object   string    `json:"object"`
 	Type     string    `json:"type"`
@@ -75,7 +95,23 @@ func Plan(d *definition.Definition, opts PlanOptions) (out []PlannedResource, no
 		win.UnboundedLimit = schedule.DefaultCap
 	}
 	seen := map[string]bool{}
+	keep := func(errs []error) {
+		for _, e := range errs {
+			if k := e.Error(); !seen[k] {
+				seen[k] = true
+				notes = append(notes, "note: kept as written: "+k)
+			}
+		}
+	}
+	var insts []schedule.Instance
+	onResource := map[string][]schedule.Instance{}
 	for inst := range p.All(win) {
+		insts = append(insts, inst)
+		if c := p.Component(inst.Component); c != nil && c.Kind == schedule.KindActivity && inst.RunsOn != "" {
+			onResource[inst.RunsOn] = append(onResource[inst.RunsOn], inst)
+		}
+	}
+	for _, inst := range insts {
 		c := p.Component(inst.Component)
 		if c == nil || c.Kind != schedule.KindResource || !opts.Routing.OnAWS(c.ID) {
 			continue
@@ -89,12 +125,7 @@ func Plan(d *definition.Definition, opts PlanOptions) (out []PlannedResource, no
 			continue
 		}
 		fields, errs := ev.Fields(inst)
-		for _, e := range errs {
-			if k := e.Error(); !seen[k] {
-				seen[k] = true
-				notes = append(notes, "note: kept as written: "+k)
-			}
-		}
+		keep(errs)
 		spec := specFromFields(opts.PipelineID, c, inst, fields)
 		spec.Values = func(objectID, key string) []string {
 			if objectID == "" {
@@ -110,9 +141,101 @@ func Plan(d *definition.Definition, opts PlanOptions) (out []PlannedResource, no
 		if err != nil {
 			return out, notes, fmt.Errorf("%s: %w", inst.ID, err)
 		}
-		out = append(out, PlannedResource{Instance: inst.ID, Object: c.ID, Type: c.Type, Requests: reqs})
+		pr := PlannedResource{Instance: inst.ID, Object: c.ID, Type: c.Type, Requests: reqs}
+		if ap, ok := prov.(ActivityPlanner); ok {
+			for _, ai := range onResource[inst.ID] {
+				t, errs := offlineTask(opts.PipelineID, d, ev, p, ai)
+				keep(errs)
+				areqs, err := ap.PlanActivity(env, spec, t)
+				if err != nil {
+					return out, notes, fmt.Errorf("%s: %w", ai.ID, err)
+				}
+				pr.Activities = append(pr.Activities, PlannedActivity{Instance: ai.ID, Object: ai.Component, Type: p.Component(ai.Component).Type, Requests: areqs})
+			}
+		}
+		out = append(out, pr)
 	}
 	return out, notes, nil
+}
+
+// offlineTask is the first attempt of activity instance inst as the run
+// hands it to a runner: the attempt object with the instance's effective
+// fields evaluated, and every object it refers to (four levels deep, as
+// the engine's closure), evaluated in the scope of their instance at
+// inst's start when they are scheduled. Secret fields hold Mask.
+func offlineTask(pipelineID string, d *definition.Definition, ev *schedule.Evaluator, p *schedule.Plan, inst schedule.Instance) (*task.Task, []error) {
+	attemptID := schedule.AttemptID(inst.ID, 1)
+	fields, errs := ev.Fields(inst)
+	a := objectOf(attemptID, fields)
+	str := func(k, v string) task.Field { return task.Field{Key: k, StringValue: &v} }
+	ref := func(k, v string) task.Field { return task.Field{Key: k, RefValue: &v} }
+	a.Fields = append(a.Fields, ref("@componentParent", inst.Component), ref("@instanceParent", inst.ID),
+		str("@attempt", "1"), str("@scheduledStartTime", inst.Start.UTC().Format(schedule.TimeLayout)),
+		str("@scheduledEndTime", inst.End.UTC().Format(schedule.TimeLayout)))
+	if inst.RunsOn != "" {
+		a.Fields = append(a.Fields, str("@resourceInstance", inst.RunsOn))
+	}
+	t := &task.Task{TaskID: "plan-" + attemptID, PipelineID: pipelineID, AttemptID: attemptID, Objects: map[string]*task.Object{attemptID: a}}
+	type item struct {
+		id    string
+		depth int
+	}
+	var queue []item
+	for _, f := range fields {
+		if f.Ref {
+			for _, v := range f.Values {
+				queue = append(queue, item{v, 1})
+			}
+		}
+	}
+	for len(queue) > 0 {
+		it := queue[0]
+		queue = queue[1:]
+		if t.Objects[it.id] != nil || it.depth > 4 {
+			continue
+		}
+		var fs []schedule.FieldValue
+		if ri, ok := p.InstanceAt(it.id, inst.Start); ok && p.Component(it.id) != nil && p.Component(it.id).Schedule != nil {
+			var e []error
+			fs, e = ev.Fields(ri)
+			errs = append(errs, e...)
+		} else if o := d.Object(it.id); o != nil {
+			eff := d.Effective(o)
+			for _, k := range eff.Keys {
+				fv := schedule.FieldValue{Key: k}
+				f := eff.Get(k)
+				fv.Secret, fv.Ref = f.IsSecret(), len(f.Values) > 0 && f.Values[0].IsRef
+				fv.Values = otherValues(d, ev, it.id, k)
+				fs = append(fs, fv)
+			}
+		} else {
+			continue
+		}
+		t.Objects[it.id] = objectOf(it.id, fs)
+		for _, f := range fs {
+			if f.Ref {
+				for _, v := range f.Values {
+					queue = append(queue, item{v, it.depth + 1})
+				}
+			}
+		}
+	}
+	return t, errs
+}
+
+// objectOf is an object in the API shape from evaluated fields.
+func objectOf(id string, fields []schedule.FieldValue) *task.Object {
+	o := &task.Object{ID: id, Name: id}
+	for _, f := range fields {
+		for _, v := range f.Values {
+			if f.Ref {
+				o.Fields = append(o.Fields, task.Field{Key: f.Key, RefValue: &v})
+			} else {
+				o.Fields = append(o.Fields, task.Field{Key: f.Key, StringValue: &v})
+			}
+		}
+	}
+	return o
 }
 
 func byKey(fields []schedule.FieldValue, key string) (schedule.FieldValue, bool) {
@@ -202,6 +325,26 @@ func WritePlan(w io.Writer, planned []PlannedResource, asJSON bool) error {
 			}
 			if _, err := fmt.Fprintf(w, "    %s\n", b); err != nil {
 				return err
+			}
+		}
+		for _, pa := range pr.Activities {
+			fmt.Fprintf(w, "  on it, %s (%s):\n", pa.Instance, pa.Type)
+			for _, r := range pa.Requests {
+				fmt.Fprintf(w, "    %s in %s", r.API, r.Region)
+				if r.Note != "" {
+					fmt.Fprintf(w, " — %s", r.Note)
+				}
+				fmt.Fprintln(w)
+				if r.Input == nil {
+					continue
+				}
+				b, err := json.MarshalIndent(r.Input, "      ", "  ")
+				if err != nil {
+					return err
+				}
+				if _, err := fmt.Fprintf(w, "      %s\n", b); err != nil {
+					return err
+				}
 			}
 		}
 	}

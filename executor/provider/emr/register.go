@@ -12,6 +12,7 @@ import (
 
 	"github.com/dpl-dev/dpl/executor/provider"
 	"github.com/dpl-dev/dpl/executor/provider/awsprov"
+	"github.com/dpl-dev/dpl/executor/task"
 )
 
 // KindCluster names EMR clusters in ownership records and listings.
@@ -51,14 +52,43 @@ func FromEnv(env *awsprov.Env) *Provider {
 }
 
 // Plan is the RunJobFlow request of the cluster (offline: `dpl plan
-// --resources aws`); the steps come as each activity's attempt starts.
+// --resources aws`); PlanActivity gives the steps of each activity on it.
 func (p *Provider) Plan(env *awsprov.Env, spec provider.Spec) ([]awsprov.Request, error) {
 	in, err := RunJobFlowRequest(spec)
 	if err != nil {
 		return nil, err
 	}
 	return []awsprov.Request{{API: "RunJobFlow", Region: env.Region(spec), Input: compact(in),
-		Note: "then, as each activity on the cluster starts, AddJobFlowSteps with its steps (ActionOnFailure CONTINUE), DescribeStep until they end, and TerminateJobFlows when the cluster's work is done"}}, nil
+		Note: "then, as each activity on the cluster starts, its AddJobFlowSteps (below), DescribeStep until they end, and TerminateJobFlows when the cluster's work is done"}}, nil
+}
+
+// planClusterID stands for the cluster id EMR assigns at run time, in
+// planned staging URIs and step requests.
+const planClusterID = "j-CLUSTERID"
+
+// PlanActivity is what the first attempt of an activity on the cluster
+// sends (offline: `dpl plan --resources aws`): the uploads of its
+// generated scripts, then AddJobFlowSteps — rendered by Steps, as the run
+// does. A step that can only be rendered at run time (a scriptUri read
+// from S3 to put the staging tables in front) is a note instead.
+func (p *Provider) PlanActivity(env *awsprov.Env, spec provider.Spec, t *task.Task) ([]awsprov.Request, error) {
+	c, err := newCluster(spec)
+	if err != nil {
+		return nil, err
+	}
+	region := env.Region(spec)
+	steps, uploads, err := Steps(context.Background(), t, c.releaseBased(), c.region(), Staging{Prefix: stagingPrefix(c.logURI(), planClusterID, t.AttemptID)})
+	if err != nil {
+		return []awsprov.Request{{API: "AddJobFlowSteps", Region: region, Note: "the steps are rendered only at run time: " + err.Error()}}, nil
+	}
+	var out []awsprov.Request
+	for _, uri := range sortedKeys(uploads) {
+		out = append(out, awsprov.Request{API: "PutObject", Region: region, Input: map[string]string{"Uri": uri, "Body": uploads[uri]},
+			Note: "the generated script, uploaded before the steps"})
+	}
+	in := &awsemr.AddJobFlowStepsInput{JobFlowId: aws.String(planClusterID), Steps: steps}
+	return append(out, awsprov.Request{API: "AddJobFlowSteps", Region: region, Input: compact(in),
+		Note: planClusterID + " is the cluster's id, known once RunJobFlow returns"}), nil
 }
 
 // clusterKind lists and terminates dpl's clusters for `dpl resources` and

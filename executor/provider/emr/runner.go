@@ -55,11 +55,7 @@ func (r *stepRunner) Run(ctx context.Context, t *task.Task, logs task.Logs) task
 		return failf(task.ErrorIDNoAttempt, "task %s carries no attempt object", t.TaskID)
 	}
 	logURI := aws.ToString(cl.request.LogUri)
-	prefix := ""
-	if logURI != "" {
-		prefix = logURI + id + "/dpl-staging/" + safeName(a.ID) + "/"
-	}
-	steps, uploads, err := Steps(ctx, t, cl.c.releaseBased(), cl.c.region(), Staging{Store: cl.p.opts.Store, Prefix: prefix})
+	steps, uploads, err := Steps(ctx, t, cl.c.releaseBased(), cl.c.region(), Staging{Store: cl.p.opts.Store, Prefix: stagingPrefix(logURI, id, a.ID)})
 	if err != nil {
 		return failf(task.ErrorIDInvalidTask, "%v", err)
 	}
@@ -231,6 +227,15 @@ func (r *stepRunner) cancelSteps(cluster string, left []*submitted, log io.Write
 }
 
 // put writes content to uri.
+// stagingPrefix is the S3 folder of an attempt's generated scripts, under
+// the cluster's log location ("" without one).
+func stagingPrefix(logURI, clusterID, attemptID string) string {
+	if logURI == "" {
+		return ""
+	}
+	return logURI + clusterID + "/dpl-staging/" + safeName(attemptID) + "/"
+}
+
 func put(ctx context.Context, st objstore.Store, uri, content string) error {
 	if st == nil {
 		return errors.New("no object store")

@@ -173,6 +173,13 @@ func (e *engine) checkStalled(i *inst, now time.Time) {
 	if a.Acked {
 		id, msg = ErrorIDRunnerLost, fmt.Sprintf("runner %s stopped reporting progress (last report %s); the task is reassigned", a.Hostname, fmtTime(a.LastProgress))
 	}
-	e.endAttempt(i, a, Failed, id, msg, now)
-	e.attemptFailed(i, a, now)
+	// The service reassigns the task (ReportTaskProgress docs): the lost
+	// runner's attempt is CANCELED and a new one is queued at once,
+	// without retryDelay and without using one of maximumRetries — the
+	// task did not fail, its runner went away.
+	e.endAttempt(i, a, Canceled, id, msg, now)
+	if Status(i.Status).Terminal() {
+		return
+	}
+	e.startAttempt(i, now)
 }

@@ -502,8 +502,8 @@ func TestRemoteTaskOwnership(t *testing.T) {
 	if a := r.e.Attempts(iA)[0]; a.ErrorID != ErrorIDNotAcknowledged {
 		t.Fatalf("attempt 1 %+v", a)
 	}
-	advance(time.Minute) // retryDelay
-	t2 := poll()
+	t2 := poll() // reassigned at once: no retryDelay
+
 	if t2 == nil || t2.AttemptID != iA+"_Attempt=2" {
 		t.Fatalf("retry task %+v", t2)
 	}
@@ -520,9 +520,18 @@ func TestRemoteTaskOwnership(t *testing.T) {
 	if err := r.e.SetTaskStatus(ctx, t2.TaskID, task.Result{Status: task.Finished}); err != nil {
 		t.Fatal(err)
 	}
-	r.wantStatus(iA, Failed) // maximumRetries 1: two stalled attempts
-	if got := r.inst(iA).ErrorMessage; !strings.Contains(got, "stopped reporting progress") {
-		t.Errorf("error %q", got)
+	// Reassigned, not failed (the service's ReportTaskProgress docs): two
+	// lost runners use none of maximumRetries 1; attempt 3 is queued.
+	r.wantStatus(iA, WaitingForRunner)
+	atts := r.e.Attempts(iA)
+	if len(atts) != 3 {
+		t.Fatalf("%d attempts, want 3 (two reassigned, one queued)", len(atts))
+	}
+	if a := atts[1]; a.ErrorID != ErrorIDRunnerLost || Status(a.Status) != Canceled || !strings.Contains(a.ErrorMessage, "stopped reporting progress") {
+		t.Errorf("attempt 2 %+v, want CANCELED %s", a, ErrorIDRunnerLost)
+	}
+	if i := r.inst(iA); i.Failures != 0 {
+		t.Errorf("failures %d, want 0: a lost runner is not the task's failure", i.Failures)
 	}
 }
 

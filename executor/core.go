@@ -99,10 +99,14 @@ type engine struct {
 	queues   map[string][]*runstore.Attempt // worker group → attempts to hand out
 	readyCh  chan struct{}                  // closed when work is queued
 	activeCh chan struct{}                  // closed while the activation is open; renewed when it ends
-	cancels  map[string]chan struct{}       // task id → closed on cancel
-	inflight int
-	taskSeq  int
-	kick     chan struct{}
+	// settled is closed once Run has settled what a previous process left
+	// in flight (kept task leases among it).
+	settled    chan struct{}
+	settleOnce sync.Once
+	cancels    map[string]chan struct{} // task id → closed on cancel
+	inflight   int
+	taskSeq    int
+	kick       chan struct{}
 
 	open    int            // instances not in a terminal status
 	running bool           // Run is driving the engine

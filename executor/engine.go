@@ -197,6 +197,20 @@ func (e *Engine) Follows() string { return e.follows }
 // TaskRunnerShutdown (what remote runners send) does the same.
 func (e *Engine) ReleaseTask(taskID string) error { return e.releaseTask(taskID, "") }
 
+// Settled returns a channel closed once Run has settled what a previous
+// process left in flight: from then on HoldsTask knows the tasks whose
+// leases were kept across the restart.
+func (e *Engine) Settled() <-chan struct{} { return e.settled }
+
+// HoldsTask reports whether the engine knows a task it handed out that is
+// still running — also one kept across a restart (its lease).
+func (e *Engine) HoldsTask(taskID string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	a := e.tasks[taskID]
+	return a != nil && Status(a.Status) == Running
+}
+
 // WorkerGroups returns the worker groups whose work goes to remote runners
 // (Options.Remote, or with RemoteAll every workerGroup the definition
 // uses), sorted.

@@ -79,6 +79,9 @@ func (e *engine) recoverInFlight(interrupted bool) {
 		}
 		switch Status(a.Status) {
 		case Running:
+			if e.keepLease(i, a) {
+				continue
+			}
 			// Neither a crash of dpl nor an interrupt is the task's failure:
 			// the attempt is given back — CANCELED, and a new one queued at
 			// once, without retryDelay and without using one of
@@ -121,4 +124,26 @@ func (e *engine) recoverInFlight(interrupted bool) {
 		}
 		e.markDirty(i)
 	}
+}
+
+// keepLease keeps a task a remote runner holds across a restart or a
+// failover of dpl serve (issue 18 item 3): the runner is still working on
+// it, so its ReportTaskProgress and SetTaskStatus are accepted, and the
+// task is handed out again only when its lease — the acknowledgement or
+// progress deadline, counted from the last report kept in the store —
+// runs out. Called with e.mu held.
+func (e *engine) keepLease(i *inst, a *runstore.Attempt) bool {
+	if !remoteTask(a) || a.TaskID == "" || a.ActualStart.IsZero() {
+		return false
+	}
+	e.tasks[a.TaskID] = a
+	e.cancels[a.TaskID] = make(chan struct{})
+	e.inflight++
+	e.addTimer(e.progressDeadline(i, a), i)
+	if i.c.attemptTO > 0 {
+		e.addTimer(a.ActualStart.Add(i.c.attemptTO), i)
+	}
+	e.emit(Event{Kind: EventAttempt, Component: i.Component, Instance: i.ID, Attempt: a.ID, Status: Running,
+		Message: fmt.Sprintf("runner %s keeps its task across the restart until %s", a.Hostname, fmtTime(e.progressDeadline(i, a)))})
+	return true
 }

@@ -23,10 +23,12 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 	if e.resumed {
 		if err := e.resumeInFlight(); err != nil {
 			e.mu.Unlock()
+			e.settleOnce.Do(func() { close(e.settled) })
 			return e.summary(""), err
 		}
 	}
 	e.mu.Unlock()
+	e.settleOnce.Do(func() { close(e.settled) })
 	for {
 		e.mu.Lock()
 		e.step()

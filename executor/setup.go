@@ -56,7 +56,7 @@ func newEngine(opts Options) (*engine, error) {
 		comps: map[string]*comp{}, insts: map[string]*inst{}, atts: map[string]*runstore.Attempt{},
 		attList: map[string][]*runstore.Attempt{}, tasks: map[string]*runstore.Attempt{},
 		waiters: map[string][]*inst{}, isDirty: map[*inst]bool{}, queues: map[string][]*runstore.Attempt{},
-		readyCh: make(chan struct{}), activeCh: closedChan(), cancels: map[string]chan struct{}{}, kick: make(chan struct{}, 1),
+		readyCh: make(chan struct{}), activeCh: closedChan(), settled: make(chan struct{}), cancels: map[string]chan struct{}{}, kick: make(chan struct{}, 1),
 		subs: map[*subscriber]bool{},
 	}
 	now := e.clock.Now().UTC()

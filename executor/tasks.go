@@ -46,6 +46,12 @@ func (e *engine) PollForTask(ctx context.Context, in PollInput) (*task.Task, err
 			// before it, such as its upstream's FINISHED — is in the store:
 			// after a crash, a step never reruns when a later one started.
 			e.w.waitFor(target)
+			if err := e.w.err(); err != nil {
+				// Not in the store (a fenced former leader, a lost
+				// database): a runner must not start what a resumed
+				// engine would hand out again.
+				return nil, fmt.Errorf("engine: task %s not handed out: %w", t.TaskID, err)
+			}
 			return t, nil
 		}
 		if e.done {

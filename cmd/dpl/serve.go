@@ -42,6 +42,9 @@ type serveFlags struct {
 	maxConns        int
 	rateLimit       float64
 	store           string
+	advertise       string
+	schema          string
+	leaderTTL       time.Duration
 	backend         backendFlags
 }
 
@@ -82,7 +85,10 @@ address, and even then any local user can run commands as this server's user.`,
 	fl.StringVar(&f.stateDir, "state-dir", "", "state folder (default $DPL_STATE_DIR or ./.dpl)")
 	fl.StringVar(&f.credentials, "credentials", "", "AWS shared-credentials file whose key pairs may sign requests (default: a generated pair in <state-dir>/serve/credentials)")
 	fl.BoolVar(&f.noAuth, "no-auth", false, "accept unsigned requests (loopback --listen only; any local user can then run commands as this user)")
-	fl.StringVar(&f.store, "store", "", "where pipelines and run state live: badger:DIR (default: the state folder) or postgres://user:pass@host/db (one serve per database schema)")
+	fl.StringVar(&f.store, "store", "", "where pipelines and run state live: badger:DIR (default: the state folder) or postgres://user:pass@host/db (several serve processes share it: one leads, the others stand by and pass requests to it)")
+	fl.StringVar(&f.schema, "store-schema", "dpl", "with a postgres:// store: the database schema dpl's tables live in (serve processes of one group share it)")
+	fl.StringVar(&f.advertise, "advertise", "", "with a postgres:// store: the URL the other serve processes reach this one at (default http://<--listen>)")
+	fl.DurationVar(&f.leaderTTL, "leader-ttl", endpoint.DefaultLeaderTTL, "with a postgres:// store: how long the leader's lease lasts unrenewed (renewed every second); a standby takes over after it runs out")
 	fl.StringVar(&f.region, "endpoint-region", endpoint.DefaultRegion, "region requests must be signed for")
 	fl.IntVar(&f.parallel, "parallel", 2, "tasks run at once per pipeline by the in-process worker")
 	fl.DurationVar(&f.ackTimeout, "ack-timeout", endpoint.DefaultAckTimeout, "hand a task out again when its runner does not acknowledge it within this time")
@@ -117,14 +123,14 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
-	backendStore, storeDesc, err := openServeStore(cmd.Context(), f.store, stateDir)
+	backendStore, storeDesc, err := openServeStore(cmd.Context(), f.store, f.schema, stateDir)
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
 	if backendStore != nil {
 		defer backendStore.Close()
 	}
-	srv, err := endpoint.New(endpoint.Options{
+	opts := endpoint.Options{
 		Store:    backendStore,
 		StateDir: stateDir, Credentials: creds, NoAuth: f.noAuth, Region: f.region,
 		Runner:   activity.New(be.Runner),
@@ -133,15 +139,36 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 		HeaderTimeout: f.headerTimeout, BodyTimeout: f.bodyTimeout, MaxConnsPerClient: f.maxConns, RateLimit: f.rateLimit,
 		Notifier: be.Notifier,
 		Logf:     func(format string, args ...any) { fmt.Fprintf(stderr, "dpl serve: "+format+"\n", args...) },
-	})
-	if err != nil {
-		return withCode(exitUsage, err)
 	}
-	defer srv.Close()
 	l, err := net.Listen("tcp", f.listen)
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
+	var srv interface {
+		Serve(context.Context, net.Listener) error
+		Close() error
+	}
+	if pg, ok := backendStore.(*pgstore.Store); ok {
+		addr := f.advertise
+		if addr == "" {
+			addr = "http://" + advertised(l.Addr())
+		}
+		node, err := endpoint.StartNode(endpoint.NodeOptions{Server: opts, Store: pg, Addr: addr, TTL: f.leaderTTL, Logf: opts.Logf})
+		if err != nil {
+			l.Close()
+			return withCode(exitUsage, err)
+		}
+		fmt.Fprintf(stderr, "dpl serve: node %s (%s): leads when no other serve on the store does, else passes requests to the leader\n", node.ID(), addr)
+		srv = node
+	} else {
+		s, err := endpoint.New(opts)
+		if err != nil {
+			l.Close()
+			return withCode(exitUsage, err)
+		}
+		srv = s
+	}
+	defer srv.Close()
 	auth := "SigV4 required, region " + f.region
 	if f.noAuth {
 		auth = "NO authentication"
@@ -157,7 +184,7 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 
 // openServeStore opens --store: nil (the server opens badger in the state
 // folder), badger:DIR, or a PostgreSQL URL.
-func openServeStore(ctx context.Context, spec, stateDir string) (runstore.Backend, string, error) {
+func openServeStore(ctx context.Context, spec, schema, stateDir string) (runstore.Backend, string, error) {
 	switch {
 	case spec == "":
 		return nil, stateDir, nil
@@ -172,11 +199,11 @@ func openServeStore(ctx context.Context, spec, stateDir string) (runstore.Backen
 		}
 		return db, dir + " (badger)", nil
 	case strings.HasPrefix(spec, "postgres://"), strings.HasPrefix(spec, "postgresql://"):
-		pg, err := pgstore.Open(ctx, spec, pgstore.Options{Exclusive: true})
+		pg, err := pgstore.Open(ctx, spec, pgstore.Options{Schema: schema})
 		if err != nil {
 			return nil, "", fmt.Errorf("--store: %w", err)
 		}
-		return pg, "PostgreSQL (schema dpl)", nil
+		return pg, "PostgreSQL (schema " + schema + ")", nil
 	}
 	return nil, "", fmt.Errorf("--store %q: want badger:DIR or postgres://…", redactURL(spec))
 }
@@ -247,4 +274,19 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// advertised is a listener's address as other processes reach it: an
+// unspecified host (0.0.0.0, ::) becomes the machine's name.
+func advertised(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		if h, err := os.Hostname(); err == nil {
+			host = h
+		}
+	}
+	return net.JoinHostPort(host, port)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/spf13/cobra"
 
+	"github.com/dpl-dev/dpl/executor"
 	"github.com/dpl-dev/dpl/executor/activity"
 	"github.com/dpl-dev/dpl/executor/local"
 	"github.com/dpl-dev/dpl/executor/proc"
@@ -31,6 +32,8 @@ type taskRunnerFlags struct {
 	progress    time.Duration
 	heartbeat   time.Duration
 	grace       time.Duration
+	pollTimeout time.Duration
+	callTimeout time.Duration
 	quiet       bool
 	backend     backendFlags
 	keyParam    string
@@ -73,6 +76,8 @@ running before it takes a task.`,
 	fl.DurationVar(&f.progress, "progress-interval", remote.DefaultProgressInterval, "how often running tasks report progress")
 	fl.DurationVar(&f.heartbeat, "heartbeat-interval", remote.DefaultHeartbeatInterval, "how often heartbeats are sent")
 	fl.DurationVar(&f.grace, "shutdown-grace", remote.DefaultShutdownGrace, "how long running tasks may finish after SIGTERM")
+	fl.DurationVar(&f.pollTimeout, "poll-timeout", executor.PollTimeout, "the server's long poll (dpl serve --poll-timeout); a poll unanswered 10 s past it fails over to the next --endpoint")
+	fl.DurationVar(&f.callTimeout, "call-timeout", remote.DefaultCallTimeout, "how long any other call may take before it fails over to the next --endpoint")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print nothing but errors")
 	addBackendFlags(fl, &f.backend)
 	fl.StringVar(&f.keyParam, "endpoint-credentials-ssm", "", "sign requests to --endpoint with the key in this SSM SecureString parameter (ID:SECRET, re-read every minute; how runners on dpl's EC2 instances get their key)")
@@ -136,7 +141,7 @@ func runTaskRunner(cmd *cobra.Command, f taskRunnerFlags) error {
 			}
 		}()
 	}
-	client, err := remote.Dial(ctx, remote.ClientOptions{Endpoint: f.endpoint, Region: f.region, Credentials: creds,
+	client, err := remote.Dial(ctx, remote.ClientOptions{Endpoint: f.endpoint, Region: f.region, Credentials: creds, PollTimeout: f.pollTimeout, CallTimeout: f.callTimeout,
 		Logf: func(format string, args ...any) { fmt.Fprintf(stderr, "dpl taskrunner: "+format+"\n", args...) }})
 	if err != nil {
 		return withCode(exitUsage, err)

@@ -144,3 +144,46 @@ func TestDeactivateLetsRunningFinish(t *testing.T) {
 		t.Fatalf("after resuming: %v, want ActA and ActB once each", done)
 	}
 }
+
+// TestLeaseSurvivesRestart (issue 18 item 3): a task handed out before a
+// server restart keeps its lease: the new server accepts the original
+// runner's ReportTaskProgress and SetTaskStatus under the same task id,
+// hands the task to nobody else meanwhile, and the task ran once.
+func TestLeaseSurvivesRestart(t *testing.T) {
+	h1 := startServer(t, func(o *endpoint.Options) { o.AckTimeout = time.Minute })
+	dp1 := h1.sdk()
+	ctx := context.Background()
+	marks := t.TempDir()
+	id := setupGroups(t, h1, dp1, marks, "myRuns", "1")
+	p, err := dp1.PollForTask(ctx, &datapipeline.PollForTaskInput{WorkerGroup: aws.String("wg-a"), Hostname: aws.String("holder")})
+	if err != nil || p.TaskObject == nil {
+		t.Fatalf("poll: %v %v", p, err)
+	}
+	task := p.TaskObject
+	dir := h1.dir
+	h1.close()
+
+	h2 := startServer(t, func(o *endpoint.Options) { o.StateDir = dir; o.AckTimeout = time.Minute })
+	dp2 := h2.sdk()
+	// Nobody else gets the task while its lease holds.
+	pctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	p2, err := dp2.PollForTask(pctx, &datapipeline.PollForTaskInput{WorkerGroup: aws.String("wg-a"), Hostname: aws.String("other")})
+	cancel()
+	if err == nil && p2.TaskObject != nil {
+		t.Fatalf("after the restart the leased task was handed out again: %s", aws.ToString(p2.TaskObject.AttemptId))
+	}
+	prog, err := dp2.ReportTaskProgress(ctx, &datapipeline.ReportTaskProgressInput{TaskId: task.TaskId})
+	if err != nil || prog.Canceled {
+		t.Fatalf("the original runner's progress after the restart: canceled=%v err=%v", prog != nil && prog.Canceled, err)
+	}
+	if _, err := dp2.SetTaskStatus(ctx, &datapipeline.SetTaskStatusInput{TaskId: task.TaskId, TaskStatus: types.TaskStatusFinished}); err != nil {
+		t.Fatalf("the original runner's SetTaskStatus after the restart: %v", err)
+	}
+	st := instanceStatuses(t, dp2, id)
+	if st["@ActA_2024-01-01T00:00:00"] != "FINISHED" {
+		t.Fatalf("ActA after the kept lease reported FINISHED: %v", st)
+	}
+	if errs := attemptErrors(t, dp2, id); len(errs) != 0 {
+		t.Fatalf("attempt errors %v: the restart must not end the held attempt", errs)
+	}
+}

@@ -568,12 +568,13 @@ func (s *Server) Poll(ctx context.Context, group, host string) (*task.Task, erro
 	}
 }
 
-// lease records a handed-out task and gives it the server's task id
-// (pipeline, server epoch and the engine's id: engine ids are unique only
-// per pipeline and process).
+// lease records a handed-out task and gives it the server's task id:
+// pipeline, activation and the engine's id (unique within an activation,
+// and kept in the store with its attempt), so that the id still names the
+// task after a restart or a failover to another serve.
 func (s *Server) lease(r *pipelineRun, t *task.Task) *task.Task {
 	l := &lease{pipeline: r.id, taskID: t.TaskID, run: r, last: time.Now()}
-	ext := r.id + ":" + s.epoch + ":" + t.TaskID
+	ext := r.id + ":a" + strconv.Itoa(r.eng.Activation()) + ":" + t.TaskID
 	s.mu.Lock()
 	s.leases[ext] = l
 	s.mu.Unlock()
@@ -582,19 +583,51 @@ func (s *Server) lease(r *pipelineRun, t *task.Task) *task.Task {
 	return &out
 }
 
-func (s *Server) leaseOf(taskID string) (*lease, error) {
+// leaseOf finds a task's lease; a task handed out before a restart or by
+// another serve (a failover) is found through its pipeline's engine, which
+// kept the task's lease from the store.
+func (s *Server) leaseOf(ctx context.Context, taskID string) (*lease, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	l := s.leases[taskID]
-	if l == nil {
+	s.mu.Unlock()
+	if l != nil {
+		return l, nil
+	}
+	parts := strings.SplitN(taskID, ":", 3)
+	if len(parts) != 3 || !strings.HasPrefix(parts[1], "a") {
 		return nil, taskNotFound(taskID)
 	}
+	s.mu.Lock()
+	r := s.runs[parts[0]]
+	s.mu.Unlock()
+	if r == nil || "a"+strconv.Itoa(r.eng.Activation()) != parts[1] {
+		return nil, taskNotFound(taskID)
+	}
+	if r.running() {
+		// A resumed engine knows the kept leases once it has settled.
+		select {
+		case <-r.eng.Settled():
+		case <-r.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	if !r.eng.HoldsTask(parts[2]) {
+		return nil, taskNotFound(taskID)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if l := s.leases[taskID]; l != nil {
+		return l, nil
+	}
+	l = &lease{pipeline: r.id, taskID: parts[2], run: r, last: time.Now()}
+	s.leases[taskID] = l
 	return l, nil
 }
 
 // Progress implements ReportTaskProgress: the first call acknowledges.
 func (s *Server) Progress(ctx context.Context, taskID string, fields []task.Field) (bool, error) {
-	l, err := s.leaseOf(taskID)
+	l, err := s.leaseOf(ctx, taskID)
 	if err != nil {
 		return false, err
 	}
@@ -610,7 +643,7 @@ func (s *Server) Progress(ctx context.Context, taskID string, fields []task.Fiel
 
 // Complete implements SetTaskStatus.
 func (s *Server) Complete(ctx context.Context, taskID string, res task.Result) error {
-	l, err := s.leaseOf(taskID)
+	l, err := s.leaseOf(ctx, taskID)
 	if err != nil {
 		return err
 	}

@@ -121,7 +121,6 @@ type Server struct {
 	reg   *registry
 	db    runstore.Backend
 	ownDB bool
-	epoch string
 	// limiter and bodies protect the server from floods and from many
 	// large bodies at once.
 	limiter *rateLimiter
@@ -224,9 +223,6 @@ func newServer(opts Options, persist bool) (*Server, error) {
 		s.db = db
 		s.ownDB = true
 	}
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	s.epoch = hex.EncodeToString(b)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.wg.Add(1)
 	go s.pruneLeases()

@@ -28,6 +28,11 @@ type Store struct {
 	timeout time.Duration
 	// lock is the connection holding the Exclusive advisory lock.
 	lock *pgx.Conn
+	// fence, when not 0, is the leadership token every write transaction
+	// checks first (Fenced): a leader that lost the lease cannot write.
+	fence int64
+	// shared: a Fenced view; Close leaves the pool to its parent.
+	shared bool
 }
 
 var _ runstore.Backend = (*Store)(nil)
@@ -42,7 +47,15 @@ type Options struct {
 	// as the store is open, so that a second `dpl serve` on the same
 	// schema refuses to start instead of scheduling the same pipelines.
 	Exclusive bool
+	// IdleTxTimeout is how long PostgreSQL lets a session of this store
+	// sit inside a transaction without a request (default
+	// DefaultIdleTxTimeout); dpl's transactions are one batch each.
+	IdleTxTimeout time.Duration
 }
+
+// DefaultIdleTxTimeout ends the transactions of a stopped process soon
+// enough for a standby's takeover (DefaultLeaderTTL is 5 s).
+const DefaultIdleTxTimeout = 2 * time.Second
 
 var schemaName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 
@@ -58,6 +71,20 @@ var migrations = []string{
 	 CREATE TABLE events (pipeline text NOT NULL, seq integer NOT NULL, n bigint NOT NULL, data bytea NOT NULL, PRIMARY KEY (pipeline, seq, n));`,
 	// 2: dpl serve's pipeline registry (the API's view of pipelines).
 	`CREATE TABLE serve_registry (id integer PRIMARY KEY CHECK (id = 1), data bytea NOT NULL);`,
+	// 3: leader election of the serve processes sharing the schema (a
+	// lease row whose token grows with every new leader) and the fence
+	// every write of a leader passes: it holds the row FOR SHARE, so a
+	// takeover waits for writes in flight and every later write of the
+	// old leader fails.
+	`CREATE TABLE serve_leader (id integer PRIMARY KEY CHECK (id = 1), holder text NOT NULL, addr text NOT NULL,
+		token bigint NOT NULL, expires timestamptz NOT NULL);
+	 CREATE FUNCTION dpl_fence(t bigint) RETURNS void LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+	 BEGIN
+		PERFORM 1 FROM serve_leader WHERE id = 1 AND token = t FOR SHARE;
+		IF NOT FOUND THEN
+			RAISE EXCEPTION 'leadership token % is no longer current: another dpl serve leads this schema', t USING ERRCODE = 'DP001';
+		END IF;
+	 END $$;`,
 }
 
 // Open connects to dsn (postgres://…) and applies pending migrations.
@@ -71,9 +98,18 @@ func Open(ctx context.Context, dsn string, o Options) (*Store, error) {
 	if o.Timeout <= 0 {
 		o.Timeout = 30 * time.Second
 	}
+	if o.IdleTxTimeout <= 0 {
+		o.IdleTxTimeout = DefaultIdleTxTimeout
+	}
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: %s: %w", redact(dsn), err)
+	}
+	// A process stopped (SIGSTOP) or cut off inside a write transaction
+	// would hold its row locks — the leadership row's among them —
+	// forever: PostgreSQL ends such a session after IdleTxTimeout.
+	if _, set := cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"]; !set {
+		cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = fmt.Sprint(o.IdleTxTimeout.Milliseconds())
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -178,8 +214,12 @@ func (s *Store) ctx() (context.Context, context.CancelFunc) {
 
 func (s *Store) t(name string) string { return s.schema + "." + name }
 
-// Close closes the connection pool and releases the Exclusive lock.
+// Close closes the connection pool and releases the Exclusive lock; a
+// Fenced view's Close does nothing (its parent owns the pool).
 func (s *Store) Close() error {
+	if s.shared {
+		return nil
+	}
 	s.pool.Close()
 	if s.lock != nil {
 		ctx, cancel := s.ctx()
@@ -191,13 +231,9 @@ func (s *Store) Close() error {
 
 // PutServeRegistry stores dpl serve's pipeline registry document.
 func (s *Store) PutServeRegistry(data []byte) error {
-	ctx, cancel := s.ctx()
-	defer cancel()
-	_, err := s.pool.Exec(ctx, `INSERT INTO `+s.t("serve_registry")+` (id, data) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data`, data)
-	if err != nil {
-		return fmt.Errorf("pgstore: put serve registry: %w", err)
-	}
-	return nil
+	var b pgx.Batch
+	b.Queue(`INSERT INTO `+s.t("serve_registry")+` (id, data) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data`, data)
+	return s.apply("put serve registry", &b)
 }
 
 // ServeRegistry loads the registry document, ErrNotFound before the first.
@@ -216,9 +252,27 @@ func (s *Store) putJSON(op, query string, v any, args ...any) error {
 	if err != nil {
 		return fmt.Errorf("pgstore: %s: %w", op, err)
 	}
+	var batch pgx.Batch
+	batch.Queue(query, append(args, b)...)
+	return s.apply(op, &batch)
+}
+
+// apply runs a batch of writes in one transaction, after the fence check
+// of a Fenced store.
+func (s *Store) apply(op string, b *pgx.Batch) error {
+	if b.Len() == 0 {
+		return nil
+	}
+	if s.fence != 0 {
+		b.QueuedQueries = append([]*pgx.QueuedQuery{{SQL: `SELECT ` + s.schema + `.dpl_fence($1)`, Arguments: []any{s.fence}}}, b.QueuedQueries...)
+	}
 	ctx, cancel := s.ctx()
 	defer cancel()
-	if _, err := s.pool.Exec(ctx, query, append(args, b)...); err != nil {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return tx.SendBatch(ctx, b).Close() })
+	if err != nil {
+		if isFenced(err) {
+			return fmt.Errorf("pgstore: %s: %w: %v", op, ErrFenced, err)
+		}
 		return fmt.Errorf("pgstore: %s: %w", op, err)
 	}
 	return nil
@@ -292,14 +346,10 @@ func (s *Store) Pipelines() ([]*runstore.Pipeline, error) {
 
 // PutDefinition stores a definition version.
 func (s *Store) PutDefinition(pipeline, hash string, data []byte) error {
-	ctx, cancel := s.ctx()
-	defer cancel()
-	_, err := s.pool.Exec(ctx, `INSERT INTO `+s.t("definitions")+` (pipeline, hash, data) VALUES ($1, $2, $3)
+	var b pgx.Batch
+	b.Queue(`INSERT INTO `+s.t("definitions")+` (pipeline, hash, data) VALUES ($1, $2, $3)
 		ON CONFLICT (pipeline, hash) DO UPDATE SET data = EXCLUDED.data`, pipeline, hash, data)
-	if err != nil {
-		return fmt.Errorf("pgstore: put definition %s/%s: %w", pipeline, hash, err)
-	}
-	return nil
+	return s.apply(fmt.Sprintf("put definition %s/%s", pipeline, hash), &b)
 }
 
 // Definition loads a definition version.
@@ -353,16 +403,7 @@ func (s *Store) Write(pipeline string, seq int, c runstore.Change) error {
 		batch.Queue(`INSERT INTO `+s.t("events")+` (pipeline, seq, n, data) VALUES ($1, $2, $3, $4)
 			ON CONFLICT (pipeline, seq, n) DO UPDATE SET data = EXCLUDED.data`, pipeline, seq, int64(ev.Seq), ev.Data)
 	}
-	if batch.Len() == 0 {
-		return nil
-	}
-	ctx, cancel := s.ctx()
-	defer cancel()
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return tx.SendBatch(ctx, &batch).Close() })
-	if err != nil {
-		return fmt.Errorf("pgstore: write state of %s: %w", pipeline, err)
-	}
-	return nil
+	return s.apply("write state of "+pipeline, &batch)
 }
 
 // Instances loads an activation's instances in id order.
@@ -418,21 +459,10 @@ func (s *Store) DeletePipeline(id string) error {
 	if id == "" || strings.Contains(id, "/") {
 		return fmt.Errorf("pgstore: delete pipeline %q: not a pipeline id", id)
 	}
-	ctx, cancel := s.ctx()
-	defer cancel()
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `DELETE FROM `+s.t("pipelines")+` WHERE id = $1`, id); err != nil {
-			return err
-		}
-		for _, table := range []string{"definitions", "activations", "instances", "attempts", "events"} {
-			if _, err := tx.Exec(ctx, `DELETE FROM `+s.t(table)+` WHERE pipeline = $1`, id); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("pgstore: delete pipeline %s: %w", id, err)
+	var b pgx.Batch
+	b.Queue(`DELETE FROM `+s.t("pipelines")+` WHERE id = $1`, id)
+	for _, table := range []string{"definitions", "activations", "instances", "attempts", "events"} {
+		b.Queue(`DELETE FROM `+s.t(table)+` WHERE pipeline = $1`, id)
 	}
-	return nil
+	return s.apply("delete pipeline "+id, &b)
 }

@@ -65,8 +65,8 @@ func TestMigrations(t *testing.T) {
 	s, schema := freshSchema(t, dsn)
 	ctx := context.Background()
 	v, err := s.SchemaVersion(ctx)
-	if err != nil || v != 2 {
-		t.Fatalf("schema version %d, %v; want 2", v, err)
+	if err != nil || v != 3 {
+		t.Fatalf("schema version %d, %v; want 3", v, err)
 	}
 	if err := s.PutPipeline(&runstore.Pipeline{ID: "df-M"}); err != nil {
 		t.Fatal(err)

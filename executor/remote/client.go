@@ -34,6 +34,11 @@ type Client struct {
 	clients   []*datapipeline.Client
 	current   atomic.Int32
 	logf      func(string, ...any)
+	// pollHTTP waits past the server's long poll; the clients' own HTTP
+	// client gives up sooner (CallTimeout), so that a stopped server
+	// (SIGSTOP, a cut network: connections accepted, never answered) is
+	// left for the next endpoint within seconds, not minutes.
+	pollHTTP *http.Client
 }
 
 var _ executor.API = (*Client)(nil)
@@ -52,7 +57,12 @@ type ClientOptions struct {
 	// PollTimeout is the server's long poll; the HTTP timeout is set above
 	// it (default executor.PollTimeout).
 	PollTimeout time.Duration
+	// CallTimeout bounds every other call (default DefaultCallTimeout).
+	CallTimeout time.Duration
 }
+
+// DefaultCallTimeout bounds a call other than PollForTask.
+const DefaultCallTimeout = 30 * time.Second
 
 // Dial makes a Client for an endpoint with the default credential chain.
 func Dial(ctx context.Context, o ClientOptions) (*Client, error) {
@@ -70,10 +80,13 @@ func Dial(ctx context.Context, o ClientOptions) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("aws config: %w", err)
 	}
-	hc := &http.Client{Timeout: o.PollTimeout + 30*time.Second, Transport: &http.Transport{
-		Proxy: http.ProxyFromEnvironment, MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second}}
+	if o.CallTimeout <= 0 {
+		o.CallTimeout = DefaultCallTimeout
+	}
+	tr := &http.Transport{Proxy: http.ProxyFromEnvironment, MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second}
+	hc := &http.Client{Timeout: o.CallTimeout, Transport: tr}
 	endpoints := splitEndpoints(o.Endpoint)
-	c := &Client{endpoints: endpoints, logf: o.Logf}
+	c := &Client{endpoints: endpoints, logf: o.Logf, pollHTTP: &http.Client{Timeout: o.PollTimeout + 10*time.Second, Transport: tr}}
 	for _, ep := range endpoints {
 		c.clients = append(c.clients, datapipeline.NewFromConfig(cfg, func(do *datapipeline.Options) {
 			if ep != "" {
@@ -146,7 +159,7 @@ func (c *Client) PollForTask(ctx context.Context, in executor.PollInput) (*task.
 	var out *datapipeline.PollForTaskOutput
 	err := c.Do(ctx, func(dp *datapipeline.Client) (err error) {
 		out, err = dp.PollForTask(ctx, &datapipeline.PollForTaskInput{WorkerGroup: aws.String(in.WorkerGroup), Hostname: aws.String(in.Hostname)},
-			func(o *datapipeline.Options) { o.RetryMaxAttempts = 1 })
+			func(o *datapipeline.Options) { o.RetryMaxAttempts, o.HTTPClient = 1, c.pollHTTP })
 		return err
 	})
 	if err != nil {

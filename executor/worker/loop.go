@@ -383,6 +383,10 @@ func (l *Loop) watchProgress(ctx context.Context, t *task.Task, stop <-chan stru
 	}
 }
 
+// ReportRetryFor is how long a remote runner retries sending a result
+// that fails for a reason other than an answer of the API.
+const ReportRetryFor = time.Minute
+
 // report sends the result. An in-process engine takes it queued; a remote
 // one gets a few retries of transient failures, which are then logged (the
 // service's timeouts take over). For the local worker a failed report
@@ -395,15 +399,18 @@ func (l *Loop) report(ctx context.Context, t *task.Task, res task.Result) error 
 		return nil
 	}
 	var err error
-	for i := range 5 {
+	// Retried for as long as a failover of the service may take (the
+	// task's lease outlasts it): a result given up on is a task run again.
+	giveUp := time.Now().Add(ReportRetryFor)
+	for i := 0; ; i++ {
 		if err = l.API.SetTaskStatus(ctx, t.TaskID, res); err == nil {
 			l.logf("%s: %s", t.AttemptID, res.Status)
 			return nil
 		}
-		if !l.GiveBack || errors.Is(err, executor.ErrTaskNotFound) || errors.Is(err, executor.ErrInvalidRequest) {
+		if !l.GiveBack || errors.Is(err, executor.ErrTaskNotFound) || errors.Is(err, executor.ErrInvalidRequest) || ctx.Err() != nil || time.Now().After(giveUp) {
 			break
 		}
-		l.sleep(ctx, time.Duration(i+1)*200*time.Millisecond)
+		l.sleep(ctx, min(time.Duration(i+1)*200*time.Millisecond, 2*time.Second))
 	}
 	if !l.GiveBack {
 		return fmt.Errorf("set status of task %s: %w", t.TaskID, err)

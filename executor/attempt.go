@@ -45,13 +45,15 @@ func (e *engine) startAttempt(i *inst, now time.Time) {
 	i.att = a
 	e.atts[a.ID] = a
 	e.attList[i.ID] = append(e.attList[i.ID], a)
+	// Stored with the attempt: a resumed engine knows a runner's task
+	// (a remote group) from one of its own process.
+	a.Group = e.groupFor(i)
 	e.saveAttempt(a, Event{Kind: EventAttempt, Component: i.Component, Instance: i.ID, Attempt: a.ID, Status: WaitingForRunner})
 	if Status(i.Status) != WaitingForRunner {
 		e.move(i, CauseQueue, "")
 	} else {
 		e.saveInst(i)
 	}
-	a.Group = e.groupFor(i)
 	e.enqueue(i, a)
 }
 

@@ -87,6 +87,9 @@ func (e *engine) handout(in PollInput) *task.Task {
 			continue
 		}
 		now := e.now()
+		if a.Group == "" {
+			a.Group = g // queued again by an engine whose store lacked it
+		}
 		e.taskSeq++
 		a.TaskID = a.ID + "#" + strconv.Itoa(e.taskSeq)
 		e.moveAttempt(a, CauseStart)

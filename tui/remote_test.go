@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"net"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -219,5 +220,38 @@ func TestDiffSnapshots(t *testing.T) {
 	want := "status:a:RUNNING>FINISHED attempt:aa1:>FINISHED attempt:bb1:>WAITING_FOR_RUNNER status:c:>CREATING"
 	if strings.Join(got, " ") != want {
 		t.Fatalf("events = %s\nwant     %s", strings.Join(got, " "), want)
+	}
+}
+
+// TestRemoteSourceFailsOver: `dpl tui --endpoint DEAD,LIVE` attaches
+// through the endpoint that answers (the client's failover, issue 18).
+func TestRemoteSourceFailsOver(t *testing.T) {
+	c, url := startServe(t)
+	pid := remotePipeline(t, c)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := "http://" + l.Addr().String()
+	l.Close() // nothing listens there now
+	ctx := context.Background()
+	both, err := remote.Dial(ctx, remote.ClientOptions{Endpoint: dead + "," + url,
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDTUI", "tui-secret", "")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	picked, err := PickRemotePipeline(ctx, both)
+	if err != nil || picked != pid {
+		t.Fatalf("PickRemotePipeline through %s,%s = %q, %v", dead, url, picked, err)
+	}
+	src, err := NewRemote(ctx, both, dead+","+url, pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := src.Info(); got.PipelineID != pid || len(src.Components()) != 3 {
+		t.Fatalf("Info = %+v, %d components", got, len(src.Components()))
+	}
+	if both.Endpoint() != url {
+		t.Fatalf("current endpoint %s, want the live %s", both.Endpoint(), url)
 	}
 }

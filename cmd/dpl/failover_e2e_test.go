@@ -309,7 +309,15 @@ func TestServeFailover(t *testing.T) {
 		})
 		return st, health
 	}
-	waitUntil(t, 180*time.Second, "the pipeline FINISHED", func() bool { st, _ := state(); return st == "FINISHED" })
+	deadline := time.Now().Add(180 * time.Second)
+	for st, _ := state(); st != "FINISHED"; st, _ = state() {
+		if time.Now().After(deadline) {
+			t.Errorf("waited 3m0s for the pipeline FINISHED: %s, %d of %d tasks ran", st, lines(), total)
+			dumpState(t, db, schema, pipelineID)
+			t.FailNow()
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	elapsed := time.Since(began)
 
 	seen := map[string]int{}
@@ -391,4 +399,30 @@ func tail(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// dumpState logs what a stuck run waits for: instances by status, and the
+// attempts neither finished nor ended.
+func dumpState(t *testing.T, db *pgx.Conn, schema, pipeline string) {
+	ctx := context.Background()
+	rows, err := db.Query(ctx, `SELECT data->>'status', count(*) FROM (SELECT convert_from(data, 'UTF8')::jsonb AS data FROM `+schema+`.instances WHERE pipeline = $1) i GROUP BY 1`, pipeline)
+	if err == nil {
+		for rows.Next() {
+			var st string
+			var n int
+			_ = rows.Scan(&st, &n)
+			t.Logf("instances %s: %d", st, n)
+		}
+		rows.Close()
+	}
+	rows, err = db.Query(ctx, `SELECT d FROM (SELECT convert_from(data, 'UTF8') AS d FROM `+schema+`.attempts WHERE pipeline = $1) a
+		WHERE d::jsonb->>'status' NOT IN ('FINISHED', 'CANCELED', 'FAILED') LIMIT 20`, pipeline)
+	if err == nil {
+		for rows.Next() {
+			var d string
+			_ = rows.Scan(&d)
+			t.Logf("open attempt %s", d)
+		}
+		rows.Close()
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"sort"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -69,11 +70,10 @@ func (f *resourceFlags) open(ctx context.Context, b *backendFlags, stateDir, ser
 		}
 		return nil, nil
 	}
-	if serve == "" {
-		return nil, fmt.Errorf("--resources aws: task runners on EC2 need the run's endpoint: add --serve ADDR (an address the instances reach, e.g. 0.0.0.0:8998) and, behind NAT, --runner-endpoint URL")
-	}
+	// Only runners on EC2 poll the run's endpoint (runServeCheck demands
+	// --serve for them); EMR's runner is in-process.
 	ep := f.runnerEndpoint
-	if ep == "" {
+	if ep == "" && serve != "" {
 		ep = "http://" + serve
 	}
 	env, err := awsx.LoadConfig(ctx, awsx.Options{Region: b.region, Endpoint: b.endpoint, Profile: b.profile})
@@ -84,6 +84,36 @@ func (f *resourceFlags) open(ctx context.Context, b *backendFlags, stateDir, ser
 	penv := &awsprov.Env{AWS: env, Record: awsprov.OpenRecord(stateDir), DefaultAMI: f.defaultAMI, RunnerBinary: f.runnerBinary,
 		Runner: awsprov.RunnerAccess{Endpoint: ep, Region: endpoint.DefaultRegion, Keys: keys}}
 	return &awsResources{env: penv, registry: penv.Registry(nil, routing), keys: keys, keep: f.keep}, nil
+}
+
+// ec2OnAWS lists the Ec2Resource objects of d that go to AWS under
+// routing: their task runners poll the run's endpoint.
+func ec2OnAWS(d *definition.Definition, routing awsprov.Routing) []string {
+	var ids []string
+	for _, o := range d.Objects {
+		if d.Effective(o).Type == "Ec2Resource" && routing.OnAWS(o.ID) {
+			ids = append(ids, o.ID)
+		}
+	}
+	return ids
+}
+
+// needServe says why a run needs --serve: the Ec2Resources routed to AWS,
+// whose task runners on EC2 poll the run's API. EmrClusters do not: their
+// steps are submitted by dpl itself.
+func needServe(file string, d *definition.Definition, routing awsprov.Routing, serve string) error {
+	if serve != "" {
+		return nil
+	}
+	ids := ec2OnAWS(d, routing)
+	if len(ids) == 0 {
+		return nil
+	}
+	what := "Ec2Resource " + ids[0] + " goes"
+	if len(ids) > 1 {
+		what = "Ec2Resources " + strings.Join(ids, ", ") + " go"
+	}
+	return fmt.Errorf("%s: %s to AWS, and the task runner on its EC2 instance polls the run's API: add --serve ADDR (an address the instances reach, e.g. 0.0.0.0:8998) and, behind NAT, --runner-endpoint URL (or keep it local: --resource-provider %s=local)", file, what, ids[0])
 }
 
 // checkServeAddr allows a non-loopback --serve only when the API requires

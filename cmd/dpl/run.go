@@ -189,6 +189,10 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 		pending.Discard()
 		return withCode(exitUsage, err)
 	}
+	if err := needServe(file, res.Definition, routing, f.serve); err != nil {
+		pending.Discard()
+		return withCode(exitUsage, err)
+	}
 	if f.serve != "" {
 		// With resources on AWS the API requires signatures (each runner
 		// on EC2 has its own key), so it may listen beyond loopback.
@@ -263,8 +267,11 @@ func runRun(cmd *cobra.Command, f runFlags, file string) error {
 	}()
 	if f.output == "text" {
 		fmt.Fprintf(stderr, "dpl: %s\n", be.Describe)
-		if awsRes != nil {
+		switch {
+		case awsRes != nil && awsRes.env.Runner.Endpoint != "":
 			fmt.Fprintf(stderr, "dpl: resources on AWS (%s); task runners on EC2 poll %s with per-instance keys\n", awsRes.env.AWS.Describe(), awsRes.env.Runner.Endpoint)
+		case awsRes != nil:
+			fmt.Fprintf(stderr, "dpl: resources on AWS (%s)\n", awsRes.env.AWS.Describe())
 		}
 		for _, ov := range overrides {
 			fmt.Fprintf(stderr, "dpl: --set %s.%s = %s\n", ov.ObjectID, ov.Key, ov.DisplayValue())

@@ -366,3 +366,40 @@ func TestEc2ResourceSigintAndKill9ResumeOnMotoWithUserDataStandIn(t *testing.T) 
 	}
 	t.Logf("%s", out.String())
 }
+
+// dpl plan --resources aws shows the requests without sending any:
+// RunInstances with the fields, the key parameter masked, the proxy's
+// password nowhere.
+func TestPlanResourcesAWSShowsRequestsMasked(t *testing.T) {
+	bin := dplBinary(t)
+	file := filepath.Join(t.TempDir(), "plan.json")
+	src := `{"objects":[
+ {"id":"Default","name":"Default","scheduleType":"ondemand","role":"R","resourceRole":"RR"},
+ {"id":"Proxy","name":"Proxy","type":"HttpProxy","hostname":"proxy.local","port":"3128","username":"u","*password":"hunter2"},
+ {"id":"Box","name":"Box","type":"Ec2Resource","instanceType":"m6g.large","spotBidPrice":"0.1","httpProxy":{"ref":"Proxy"},
+  "subnetId":"subnet-1","associatePublicIpAddress":"false","region":"eu-west-1","terminateAfter":"2 hours"},
+ {"id":"Work","name":"Work","type":"ShellCommandActivity","command":"true","runsOn":{"ref":"Box"}}]}`
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "plan", "--resources", "aws", "--default-ami", "ami-0abc", "-o", "json", file)
+	cmd.Env = append(awsChildEnv(), "AWS_ENDPOINT_URL=http://127.0.0.1:1") // nothing may be sent
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("plan: %v\n%s", err, out)
+	}
+	s := string(out)
+	for _, want := range []string{`"api": "RunInstances"`, `"region": "eu-west-1"`, `"InstanceType": "m6g.large"`, `"MaxPrice": "0.1"`,
+		`"ImageId": "ami-0abc"`, `"AssociatePublicIpAddress": false`, `"SubnetId": "subnet-1"`, `"Name": "RR"`,
+		`http_proxy='http://proxy.local:3128'`, `shutdown -h +120`, `"api": "PutParameter"`, `"Value": "********"`, `"api": "TerminateInstances"`} {
+		if !strings.Contains(s, want) {
+			t.Errorf("plan lacks %s", want)
+		}
+	}
+	if strings.Contains(s, "hunter2") {
+		t.Errorf("plan shows the proxy's password")
+	}
+	if t.Failed() {
+		t.Log(s)
+	}
+}

@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/dpl-dev/dpl/definition"
+	"github.com/dpl-dev/dpl/definition/period"
 	"github.com/dpl-dev/dpl/executor/provider"
 	"github.com/dpl-dev/dpl/executor/schedule"
 	"github.com/dpl-dev/dpl/executor/task"
@@ -283,7 +285,7 @@ func specFromFields(pipelineID string, c *schedule.Component, inst schedule.Inst
 	for _, f := range fields {
 		byKey[f.Key] = f
 	}
-	return provider.Spec{PipelineID: pipelineID, Activation: 1, Object: c.ID, InstanceID: inst.ID, Type: c.Type,
+	spec := provider.Spec{PipelineID: pipelineID, Activation: 1, Object: c.ID, InstanceID: inst.ID, Type: c.Type,
 		Field: func(key string) (string, bool) {
 			f, ok := byKey[key]
 			if !ok || len(f.Values) == 0 {
@@ -294,16 +296,33 @@ func specFromFields(pipelineID string, c *schedule.Component, inst schedule.Inst
 			}
 			return strings.Join(f.Values, ","), true
 		}}
+	// The engine's durations, as the providers get them at run time.
+	for key, dst := range map[string]*time.Duration{"terminateAfter": &spec.TerminateAfter, "initTimeout": &spec.InitTimeout} {
+		if v, ok := spec.Field(key); ok {
+			if p, err := period.Parse(v); err == nil {
+				*dst = p.Approx()
+			} else if n, err := strconv.Atoi(v); err == nil && n > 0 {
+				*dst = time.Duration(n) * time.Hour // EmrCluster: bare hours
+			}
+		}
+	}
+	return spec
 }
 
 // WritePlan writes planned requests: JSON (one document) or text (each
 // instance, then each request as indented JSON).
 func WritePlan(w io.Writer, planned []PlannedResource, asJSON bool) error {
+	for i := range planned {
+		for j := range planned[i].Requests {
+			planned[i].Requests[j].Input = prune(planned[i].Requests[j].Input)
+		}
+	}
 	if asJSON {
 		if planned == nil {
 			planned = []PlannedResource{}
 		}
 		enc := json.NewEncoder(w)
+		enc.SetEscapeHTML(false)
 		enc.SetIndent("", "  ")
 		return enc.Encode(planned)
 	}
@@ -319,11 +338,14 @@ func WritePlan(w io.Writer, planned []PlannedResource, asJSON bool) error {
 				fmt.Fprintf(w, " — %s", r.Note)
 			}
 			fmt.Fprintln(w)
-			b, err := json.MarshalIndent(r.Input, "    ", "  ")
-			if err != nil {
+			var b strings.Builder
+			enc := json.NewEncoder(&b)
+			enc.SetEscapeHTML(false)
+			enc.SetIndent("    ", "  ")
+			if err := enc.Encode(r.Input); err != nil {
 				return err
 			}
-			if _, err := fmt.Fprintf(w, "    %s\n", b); err != nil {
+			if _, err := fmt.Fprintf(w, "    %s", b.String()); err != nil {
 				return err
 			}
 		}
@@ -349,4 +371,46 @@ func WritePlan(w io.Writer, planned []PlannedResource, asJSON bool) error {
 		}
 	}
 	return nil
+}
+
+// prune drops the unset (null, empty) members of a request as rendered in
+// JSON: SDK input structs carry every optional field of the API.
+func prune(v any) any {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return v
+	}
+	var generic any
+	if json.Unmarshal(b, &generic) != nil {
+		return v
+	}
+	out, _ := pruneValue(generic)
+	return out
+}
+
+func pruneValue(v any) (any, bool) {
+	switch t := v.(type) {
+	case nil:
+		return nil, false
+	case map[string]any:
+		for k, x := range t {
+			if px, ok := pruneValue(x); ok {
+				t[k] = px
+			} else {
+				delete(t, k)
+			}
+		}
+		return t, len(t) > 0
+	case []any:
+		var out []any
+		for _, x := range t {
+			if px, ok := pruneValue(x); ok {
+				out = append(out, px)
+			}
+		}
+		return out, len(out) > 0
+	case string:
+		return t, t != ""
+	}
+	return v, true
 }

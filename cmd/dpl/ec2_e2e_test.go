@@ -403,3 +403,50 @@ func TestPlanResourcesAWSShowsRequestsMasked(t *testing.T) {
 		t.Log(s)
 	}
 }
+
+// --keep-resources leaves the instance up on SIGINT; dpl resources lists
+// it and --cleanup terminates it.
+func TestKeepResourcesThenDplResourcesCleanupOnMoto(t *testing.T) {
+	rig := newAWSRig(t)
+	bin := dplBinary(t)
+	ensureInstanceProfile(t, rig, "DataPipelineDefaultResourceRole")
+	c := ec2.NewFromConfig(rig.env.ConfigFor("us-east-1"))
+	sg, err := c.CreateSecurityGroup(context.Background(), &ec2.CreateSecurityGroupInput{
+		GroupName: aws.String(awsName("dpl-ec2-keep")), Description: aws.String("dpl test")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "keep.json")
+	if err := os.WriteFile(file, []byte(strings.Replace(ec2Pipeline, "%s", aws.ToString(sg.GroupId), 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pid, state := executor.PipelineIDFor(file), filepath.Join(dir, "state")
+	cmd := exec.Command(bin, "run", "--headless", "--resources", "aws", "--keep-resources", "--aws-endpoint", rig.srv.Endpoint,
+		"--serve", freeLoopbackAddr(t), "--default-ami", "ami-12c6146b", "--state-dir", state, file)
+	cmd.Env = awsChildEnv()
+	out := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	up := waitInstances(t, c, pid, waited, out)
+	_ = cmd.Process.Signal(os.Interrupt)
+	if code := exitCode(<-waited); code != 130 {
+		t.Fatalf("exit %d, want 130\n%s", code, out.String())
+	}
+	if now := upInstances(t, c, pid); len(now) != 1 || now[0] != up[0] {
+		t.Fatalf("with --keep-resources after SIGINT: up %v, want %v\n%s", now, up, out.String())
+	}
+	list := exec.Command(bin, "resources", "--state-dir", state, "--aws-endpoint", rig.srv.Endpoint, "--cleanup")
+	list.Env = awsChildEnv()
+	lo, err := list.CombinedOutput()
+	if err != nil || !strings.Contains(string(lo), up[0]) || !strings.Contains(string(lo), "terminated 1 resources") {
+		t.Fatalf("dpl resources --cleanup: %v\n%s", err, lo)
+	}
+	if now := upInstances(t, c, pid); len(now) != 0 {
+		t.Fatalf("after dpl resources --cleanup still up: %v", now)
+	}
+}

@@ -156,6 +156,15 @@ type scanner struct {
 	elemStack []*jnode
 	keySlab   []jmember
 	elemSlab  []*jnode
+	// stream, when set, receives each element of the top-level "objects"
+	// array as soon as it is read; an element it takes (true) is not kept,
+	// and the blocks it used are reused for the next one, so a large
+	// definition never holds its whole JSON tree. Returning false stops
+	// streaming: that element and the rest are kept in the tree.
+	stream func(*jnode) bool
+	// streamed counts the arrays handed to stream (a repeated "objects"
+	// key streams twice).
+	streamed int
 }
 
 // keysOf moves the members above base on the stack into an exact-size
@@ -200,7 +209,11 @@ func (s *scanner) node(n jnode) *jnode {
 const maxDepth = 512
 
 func parseJSON(file string, data []byte) (*jnode, error) {
-	s := &scanner{file: file, data: data, line: 1}
+	return (&scanner{file: file, data: data, line: 1}).parse()
+}
+
+func (s *scanner) parse() (*jnode, error) {
+	file, data := s.file, s.data
 	if len(data) > maxParseSize {
 		return nil, &SyntaxError{Pos: Pos{File: file, Line: 1, Col: 1}, Msg: "larger than 2 GiB, the most the reader takes"}
 	}
@@ -368,7 +381,12 @@ func (s *scanner) object() (*jnode, error) {
 		}
 		s.off++
 		s.skipSpace()
-		v, err := s.value()
+		var v *jnode
+		if s.stream != nil && s.depth == 1 && key == "objects" && s.off < len(s.data) && s.data[s.off] == '[' {
+			v, err = s.streamArray()
+		} else {
+			v, err = s.value()
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -433,6 +451,69 @@ func (s *scanner) array() (*jnode, error) {
 			return nil, s.errf("unexpected %s: expected ',' or ']' after an array element", s.describe())
 		}
 	}
+}
+
+// streamArray reads the top-level "objects" array like array, handing
+// each element to s.stream (see scanner.stream).
+func (s *scanner) streamArray() (*jnode, error) {
+	s.streamed++
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer func() { s.depth-- }()
+	open := s.pos()
+	n := s.node(jnode{kind: jArray, pos: srcOff(s.off)})
+	base := len(s.elemStack)
+	defer func() { n.elems = s.elemsOf(base) }()
+	s.off++ // [
+	s.skipSpace()
+	if s.off < len(s.data) && s.data[s.off] == ']' {
+		s.off++
+		return n, nil
+	}
+	var comma Pos
+	for {
+		s.skipSpace()
+		if s.off < len(s.data) && s.data[s.off] == ']' && comma.IsValid() {
+			return nil, s.errAt(comma, "trailing comma before ']': remove this comma after the last element")
+		}
+		nodes, keys, elems := s.slab, s.keySlab, s.elemSlab
+		v, err := s.value()
+		if err != nil {
+			return nil, err
+		}
+		if s.stream != nil && s.stream(v) {
+			s.slab = rewind(s.slab, nodes)
+			s.keySlab = rewind(s.keySlab, keys)
+			s.elemSlab = rewind(s.elemSlab, elems)
+		} else {
+			s.stream = nil
+			s.elemStack = append(s.elemStack, v)
+		}
+		s.skipSpace()
+		if s.off >= len(s.data) {
+			return nil, s.errf("unexpected end of input inside an array opened at line %d, column %d: the file looks truncated", open.Line, open.Col)
+		}
+		switch s.data[s.off] {
+		case ',':
+			comma = s.here()
+			s.off++
+		case ']':
+			s.off++
+			return n, nil
+		default:
+			return nil, s.errf("unexpected %s: expected ',' or ']' after an array element", s.describe())
+		}
+	}
+}
+
+// rewind gives back the part of a block used since mark was taken: the
+// block is reused from mark on, or from its start when it was begun since.
+func rewind[T any](cur, mark []T) []T {
+	if cap(cur) > 0 && cap(mark) > 0 && &cur[:cap(cur)][cap(cur)-1] == &mark[:cap(mark)][cap(mark)-1] {
+		return cur[:len(mark)]
+	}
+	return cur[:0]
 }
 
 func (s *scanner) literal(word string, kind jkind) (*jnode, error) {

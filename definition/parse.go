@@ -35,9 +35,35 @@ func ParseSource(file string, data []byte, opts ReadOptions) (*Definition, error
 }
 
 func parseJSONWith(file string, data []byte, opts ReadOptions) (*Definition, error) {
-	root, err := parseJSON(file, data)
+	// The file format, by far the most common, is built while it is read:
+	// each element of "objects" becomes an Object and its JSON tree is
+	// dropped (a 23 MB definition's tree is about 120 MB). Anything else
+	// (API-shaped objects, a CloudFormation template, "objects" twice) is
+	// read again into a whole tree.
+	li := newLineIndex(file, data)
+	b := &builder{d: &Definition{File: file}, li: li}
+	s := &scanner{file: file, data: data, line: 1, stream: func(e *jnode) bool {
+		if e.kind == jObject {
+			if f := e.get("fields"); f != nil && f.kind == jArray {
+				return false // API-shaped: the whole tree is needed
+			}
+		}
+		b.readObject(e)
+		return true
+	}}
+	root, err := s.parse()
 	if err != nil {
 		maskSyntaxLine(err, data) // the excerpt must not show secrets
+		return nil, err
+	}
+	switch {
+	case s.streamed == 0: // no "objects" list: the tree is whole
+		return fromTree(file, root, newLineIndex(file, data), opts)
+	case s.streamed == 1 && s.stream != nil && root.get("pipelineObjects") == nil && cloudFormationPipeline(root) == nil:
+		b.streamed = true
+		return b.fromTree(root, opts)
+	}
+	if root, err = parseJSON(file, data); err != nil {
 		return nil, err
 	}
 	return fromTree(file, root, newLineIndex(file, data), opts)
@@ -50,6 +76,8 @@ type builder struct {
 	// large definition makes one allocation per block, not one per value.
 	fieldSlab []Field
 	valueSlab []Value
+	// streamed: the objects were read while parsing (parseJSONWith).
+	streamed bool
 }
 
 // at resolves a node offset to the position the model keeps.
@@ -92,8 +120,16 @@ func fromTree(file string, root *jnode, li *lineIndex, opts ReadOptions) (*Defin
 	if root.kind != jObject {
 		return nil, &SyntaxError{Pos: li.pos(root.pos), Msg: fmt.Sprintf("the top level is a JSON %s: a pipeline definition is an object with an \"objects\" list", root.kind)}
 	}
-	b := &builder{d: &Definition{File: file}, li: li}
+	return (&builder{d: &Definition{File: file}, li: li}).fromTree(root, opts)
+}
+
+func (b *builder) fromTree(root *jnode, opts ReadOptions) (*Definition, error) {
+	// Streamed objects' findings come after the top level's, as when the
+	// tree is read in order.
+	objects := b.d.Diagnostics
+	b.d.Diagnostics = nil
 	b.warnDuplicateKeys(root, "")
+	b.d.Diagnostics = append(b.d.Diagnostics, objects...)
 	switch {
 	case root.get("pipelineObjects") != nil || isAPIObjects(root.get("objects")):
 		b.d.Format = FormatAPI
@@ -149,7 +185,7 @@ func (b *builder) readFile(root *jnode) {
 		b.errorf(root.pos, "", "objects", "MISSING_OBJECTS", "the definition has no \"objects\" list")
 	case objs.kind != jArray:
 		b.errorf(objs.pos, "", "objects", "INVALID_DEFINITION", "\"objects\" must be a list, not a JSON %s", objs.kind)
-	default:
+	case !b.streamed:
 		for _, e := range objs.elems {
 			b.readObject(e)
 		}

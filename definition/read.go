@@ -83,7 +83,7 @@ func ReadSource(path string, opts ReadOptions) (name string, data []byte, err er
 		if in == nil {
 			in = os.Stdin
 		}
-		data, err := readLimited("<stdin>", in, limit)
+		data, err := readLimited("<stdin>", in, limit, 0)
 		return "<stdin>", data, err
 	}
 	info, err := os.Stat(path)
@@ -102,20 +102,36 @@ func ReadSource(path string, opts ReadOptions) (name string, data []byte, err er
 	}
 	defer f.Close()
 	// The path may have been swapped for something else since the Stat.
-	if info, err := f.Stat(); err != nil {
+	info, err = f.Stat()
+	if err != nil {
 		return path, nil, &ReadError{Path: path, Code: CodeReadFailed, Err: err}
-	} else if msg := notRegular(info.Mode()); msg != "" {
+	}
+	if msg := notRegular(info.Mode()); msg != "" {
 		return path, nil, &ReadError{Path: path, Code: CodeNotRegular, Msg: msg}
 	}
-	data, err = readLimited(path, f, limit)
+	data, err = readLimited(path, f, limit, info.Size())
 	return path, data, err
 }
 
 // readLimited reads r to its end, failing as soon as it passes limit.
-func readLimited(name string, r io.Reader, limit int64) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, &ReadError{Path: name, Code: CodeReadFailed, Err: err}
+// size is what r is expected to hold (a regular file's size, 0 when
+// unknown): one buffer of that size is read into, where io.ReadAll's
+// doubling would allocate about twice the file.
+func readLimited(name string, r io.Reader, limit, size int64) ([]byte, error) {
+	r = io.LimitReader(r, limit+1)
+	data := make([]byte, 0, min(max(size, 0), limit)+512)
+	for {
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)] // grows the buffer
+		}
+		n, err := r.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, &ReadError{Path: name, Code: CodeReadFailed, Err: err}
+		}
 	}
 	if int64(len(data)) > limit {
 		return nil, tooLarge(name, limit)

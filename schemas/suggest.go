@@ -1,6 +1,6 @@
 package schemas
 
-import "strings"
+import "unicode"
 
 // Suggest returns the candidate closest to name, for "did you mean" hints,
 // or "" when none is close enough. Comparison is case-insensitive and uses
@@ -13,37 +13,56 @@ func Suggest(name string, candidates []string) string {
 	if name == "" {
 		return ""
 	}
-	lname := strings.ToLower(name)
 	limit := len([]rune(name)) / 3
 	if limit < 1 {
 		limit = 1
 	}
+	// One rune buffer for every candidate and three rows for the distance:
+	// a misspelt field is compared with every field of its type, once per
+	// object that has it (48,000 times in a large broken definition).
+	var abuf, bbuf [64]rune
+	var rows [3][65]int
+	a := lowerRunes(abuf[:0], name)
 	best, bestDist := "", limit+1
 	for _, c := range candidates {
 		if c == name {
 			continue
 		}
-		lc := strings.ToLower(c)
-		if lc == lname {
+		b := lowerRunes(bbuf[:0], c)
+		if string(b) == string(a) {
 			return c
 		}
-		if d := osaDistance([]rune(lname), []rune(lc), bestDist); d < bestDist {
+		if d := osaDistance(a, b, bestDist, &rows); d < bestDist {
 			best, bestDist = c, d
 		}
 	}
 	return best
 }
 
+// lowerRunes appends the runes of s, lower-cased as strings.ToLower does
+// for names, to buf.
+func lowerRunes(buf []rune, s string) []rune {
+	for _, r := range s {
+		buf = append(buf, unicode.ToLower(r))
+	}
+	return buf
+}
+
 // osaDistance is the optimal-string-alignment distance between a and b.
 // It gives up early (returning cap) once every cell of a row reaches cap.
-func osaDistance(a, b []rune, cap int) int {
+func osaDistance(a, b []rune, cap int, rows *[3][65]int) int {
 	if d := len(a) - len(b); d >= cap || -d >= cap {
 		return cap
 	}
-	// Three rows: two back (for transpositions), previous, current.
-	prev2 := make([]int, len(b)+1)
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
+	// Three rows: two back (for transpositions), previous, current; the
+	// caller's when b fits.
+	var prev2, prev, cur []int
+	if len(b) < len(rows[0]) {
+		prev2, prev, cur = rows[0][:len(b)+1], rows[1][:len(b)+1], rows[2][:len(b)+1]
+		clear(prev2)
+	} else {
+		prev2, prev, cur = make([]int, len(b)+1), make([]int, len(b)+1), make([]int, len(b)+1)
+	}
 	for j := range prev {
 		prev[j] = j
 	}

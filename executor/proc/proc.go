@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 )
 
 // EnvVar is the environment variable that marks an attempt's processes:
@@ -34,15 +35,16 @@ func FolderID(stateDir string) string {
 // Marker is the EnvVar value for one attempt's processes started by this
 // process.
 func Marker(stateDir, attemptID string) string {
-	return FolderID(stateDir) + "/" + self + "/" + attemptID
+	return FolderID(stateDir) + "/" + self() + "/" + attemptID
 }
 
-// self is this process in markers: pid and start time.
-var self = func() string {
+// self is this process in markers: pid and start time, read on first use
+// (not at start-up: commands that start no process, validate say, skip it).
+var self = sync.OnceValue(func() string {
 	pid := os.Getpid()
 	start, _ := StartTime(pid)
 	return strconv.Itoa(pid) + "." + strconv.FormatUint(start, 10)
-}()
+})
 
 // Group is a process group an attempt started: its leader's pid (the
 // group id) and the leader's start time in clock ticks since boot

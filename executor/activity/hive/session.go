@@ -81,6 +81,7 @@ func NewSession(opts Options) (*Session, error) {
 	}
 	dbPath := filepath.Join(opts.Dir, "hive-engine.db")
 	_ = os.Remove(dbPath)
+	registerDriver()
 	db, err := sql.Open(driverName, "file:"+dbPath)
 	if err != nil {
 		return nil, err

@@ -49,7 +49,7 @@ func NewGraph(d *Definition) *Graph {
 			if k == "parent" && e.Origin(k) != o.ID {
 				continue
 			}
-			for _, v := range e.Fields[k].Values {
+			for _, v := range e.Get(k).Values {
 				if v.IsRef {
 					n++
 				}
@@ -67,7 +67,7 @@ func NewGraph(d *Definition) *Graph {
 			if k == "parent" && via != o.ID {
 				continue // an ancestor's parent is not this object's parent
 			}
-			for _, v := range e.Fields[k].Values {
+			for _, v := range e.Get(k).Values {
 				if v.IsRef {
 					all = append(all, Edge{From: o.ID, To: v.Ref, Field: k, Via: via, Pos: v.Pos})
 					indeg[v.Ref]++

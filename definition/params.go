@@ -255,7 +255,7 @@ func (r *Resolver) Effective(o *Object) *Effective {
 func (r *Resolver) dropAbsent(o *Object, base *Effective) *Effective {
 	changed := false
 	for _, k := range base.Keys {
-		if r.hasAbsent(base.Fields[k]) {
+		if r.hasAbsent(base.Get(k)) {
 			changed = true
 			break
 		}
@@ -263,12 +263,12 @@ func (r *Resolver) dropAbsent(o *Object, base *Effective) *Effective {
 	if !changed {
 		return base
 	}
-	e := &Effective{Type: base.Type, Fields: make(map[string]*Field, len(base.Fields)), Keys: make([]string, 0, len(base.Keys))}
+	keys, fields := make([]string, 0, len(base.Keys)), make([]*Field, 0, len(base.Keys))
 	chain := append([]*Object{o}, r.d.Parents(o)...)
-	for _, k := range base.Keys {
-		f := base.Fields[k]
+	for i, k := range base.Keys {
+		f := base.fields[i]
 		if !r.hasAbsent(f) {
-			e.Fields[k], e.Keys = f, append(e.Keys, k)
+			keys, fields = append(keys, k), append(fields, f)
 			continue
 		}
 		// Walk the chain from the owner of f on for the first writer of k
@@ -286,12 +286,12 @@ func (r *Resolver) dropAbsent(o *Object, base *Effective) *Effective {
 				continue
 			}
 			if kept := r.withoutAbsent(af); kept != nil {
-				e.Fields[k], e.Keys = kept, append(e.Keys, k)
+				keys, fields = append(keys, k), append(fields, kept)
 				break
 			}
 		}
 	}
-	return e
+	return newEffective(base.Type, keys, fields)
 }
 
 func (r *Resolver) hasAbsent(f *Field) bool {

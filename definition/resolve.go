@@ -1,6 +1,7 @@
 package definition
 
 import (
+	"slices"
 	"sort"
 	"strings"
 
@@ -10,10 +11,32 @@ import (
 // Effective is an object's field set after inheritance: its own fields,
 // then those of its parent chain (or of Default when it names no parent).
 // Own values win; each key comes from exactly one object.
+//
+// Fields are kept as two exact-size lists, not a map: every object of a
+// definition has one, and a map per object was the largest part of a
+// large definition's memory. Get scans the keys (a handful); objects with
+// many fields also get an index.
 type Effective struct {
-	Type   string            // effective type ("" for Default and typeless templates)
-	Fields map[string]*Field // by key; includes "type" and "parent" when set
-	Keys   []string          // keys in a stable order: own fields first, then inherited ones
+	Type   string   // effective type ("" for Default and typeless templates)
+	Keys   []string // keys in a stable order: own fields first, then inherited ones
+	fields []*Field // fields[i] is the field of Keys[i]
+	index  map[string]int32
+}
+
+// indexFrom is the field count from which an Effective gets a map index.
+const indexFrom = 24
+
+// newEffective builds an Effective over keys and fields (parallel lists it
+// takes ownership of).
+func newEffective(typ string, keys []string, fields []*Field) *Effective {
+	e := &Effective{Type: typ, Keys: keys, fields: fields}
+	if len(keys) >= indexFrom {
+		e.index = make(map[string]int32, len(keys))
+		for i, k := range keys {
+			e.index[k] = int32(i)
+		}
+	}
+	return e
 }
 
 // Origin returns the id of the object that supplied key ("" when absent).
@@ -29,8 +52,22 @@ func (e *Effective) Get(key string) *Field {
 	if e == nil {
 		return nil
 	}
-	return e.Fields[key]
+	if e.index != nil {
+		if i, ok := e.index[key]; ok {
+			return e.fields[i]
+		}
+		return nil
+	}
+	for i, k := range e.Keys {
+		if k == key {
+			return e.fields[i]
+		}
+	}
+	return nil
 }
+
+// Len returns the number of effective fields.
+func (e *Effective) Len() int { return len(e.Keys) }
 
 // Str returns the first string value of key ("" when absent or a ref).
 func (e *Effective) Str(key string) string {
@@ -157,38 +194,61 @@ func (d *Definition) effective(o *Object, visiting map[*Object]bool) *Effective 
 	if o.eff != nil {
 		return o.eff
 	}
-	e := &Effective{Fields: make(map[string]*Field, len(o.Fields)+8), Keys: make([]string, 0, len(o.Fields)+8)}
+	// Collected in scratch space on the stack, copied out at exact size.
+	var kbuf [32]string
+	var fbuf [32]*Field
+	keys, fields := kbuf[:0], fbuf[:0]
+	var seen map[string]bool // once there are many keys
 	for _, f := range o.Fields {
-		if _, dup := e.Fields[f.Key]; dup {
-			continue
-		}
 		if f.Owner == "" {
 			f.Owner = o.ID // fields built outside the reader
 		}
-		e.Fields[f.Key] = f
-		e.Keys = append(e.Keys, f.Key)
+		keys, fields, seen = addField(keys, fields, seen, f.Key, f)
 	}
 	visiting[o] = true
 	if p := d.parentOf(o); p != nil && !visiting[p] {
 		pe := d.effective(p, visiting)
-		for _, k := range pe.Keys {
-			if _, own := e.Fields[k]; own || k == "parent" {
-				continue
+		for i, k := range pe.Keys {
+			if k != "parent" {
+				keys, fields, seen = addField(keys, fields, seen, k, pe.fields[i])
 			}
-			e.Fields[k] = pe.Fields[k]
-			e.Keys = append(e.Keys, k)
 		}
 	}
 	delete(visiting, o)
-	if t := e.Fields["type"]; t != nil && len(t.Values) > 0 && !t.Values[0].IsRef {
-		e.Type = t.Values[0].Str
+	typ := ""
+	for i, k := range keys {
+		if t := fields[i]; k == "type" && len(t.Values) > 0 && !t.Values[0].IsRef {
+			typ = t.Values[0].Str
+		}
 	}
-	dropInapplicable(o, e)
+	keys, fields = dropInapplicable(o, typ, keys, fields)
+	e := newEffective(typ, slices.Clone(keys), slices.Clone(fields))
 	// An object in a cycle under construction must not cache a partial view.
 	if len(visiting) == 0 || !inCycle(d, o) {
 		o.eff = e
 	}
 	return e
+}
+
+// addField appends key and f unless key is already there (the first
+// writer wins); seen indexes the keys once there are many.
+func addField(keys []string, fields []*Field, seen map[string]bool, key string, f *Field) ([]string, []*Field, map[string]bool) {
+	switch {
+	case seen != nil:
+		if seen[key] {
+			return keys, fields, seen
+		}
+		seen[key] = true
+	case slices.Contains(keys, key):
+		return keys, fields, seen
+	case len(keys) >= indexFrom:
+		seen = make(map[string]bool, 2*len(keys))
+		for _, k := range keys {
+			seen[k] = true
+		}
+		seen[key] = true
+	}
+	return append(keys, key), append(fields, f), seen
 }
 
 // dropInapplicable removes inherited fields that the object's type does
@@ -197,22 +257,21 @@ func (d *Definition) effective(o *Object, visiting map[*Object]bool) *Effective 
 // is for activities; an Ec2Resource must not run on itself). Own fields,
 // user fields and objects of unknown type keep everything (validate
 // reports what is wrong with those).
-func dropInapplicable(o *Object, e *Effective) {
-	t, ok := schemas.TypeInfo(e.Type)
+func dropInapplicable(o *Object, typ string, keys []string, fields []*Field) ([]string, []*Field) {
+	t, ok := schemas.TypeInfo(typ)
 	if !ok {
-		return
+		return keys, fields
 	}
-	keep := e.Keys[:0]
-	for _, k := range e.Keys {
-		f := e.Fields[k]
+	n := 0
+	for i, k := range keys {
+		f := fields[i]
 		_, applies := t.Field(k)
 		if applies || f.Owner == o.ID || k == "type" || IsUserKey(strings.TrimPrefix(k, "*")) {
-			keep = append(keep, k)
-			continue
+			keys[n], fields[n] = k, f
+			n++
 		}
-		delete(e.Fields, k)
 	}
-	e.Keys = keep
+	return keys[:n], fields[:n]
 }
 
 func inCycle(d *Definition, o *Object) bool { return d.ParentCycle(o) != nil }

@@ -76,7 +76,7 @@ func (e *engine) objectFields(o *definition.Object, i *inst, evaluate bool) ([]t
 		s = e.componentScope(o)
 	}
 	for _, k := range eff.Keys {
-		f := eff.Fields[k]
+		f := eff.Get(k)
 		for _, v := range f.Values {
 			if v.IsRef {
 				target := v.Ref

@@ -19,7 +19,8 @@ func effectiveInstance(d *definition.Definition, o *definition.Object) (map[stri
 	e := d.Effective(o)
 	inst := map[string]any{"id": o.ID, "name": o.Name}
 	inherited := map[string]bool{}
-	for k, f := range e.Fields {
+	for _, k := range e.Keys {
+		f := e.Get(k)
 		vals := make([]any, len(f.Values))
 		for i, v := range f.Values {
 			if v.IsRef {

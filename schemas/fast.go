@@ -180,9 +180,13 @@ func checkJSONValues(t *Type, inst map[string]any) error {
 		}
 		return v, true
 	}
-	for _, k := range sortedKeys(inst) {
-		if b, ok := bad(inst[k]); ok {
-			return fmt.Errorf("schemas: validate %s: field %q holds a Go %T, not a JSON-decoded value", t.Name, k, b)
+	for _, v := range inst {
+		if _, ok := bad(v); ok {
+			for _, k := range sortedKeys(inst) { // the first in order, for a stable message
+				if b, ok := bad(inst[k]); ok {
+					return fmt.Errorf("schemas: validate %s: field %q holds a Go %T, not a JSON-decoded value", t.Name, k, b)
+				}
+			}
 		}
 	}
 	return nil

@@ -183,7 +183,8 @@ func objectFields(d *definition.Definition, o *definition.Object, effective bool
 	fs := fieldSet{"name": {vals: []definition.Value{{Str: o.Name}}}}
 	if effective {
 		e := d.Effective(o)
-		for k, f := range e.Fields {
+		for _, k := range e.Keys {
+			f := e.Get(k)
 			if len(f.Values) == 0 {
 				continue
 			}

@@ -112,6 +112,8 @@ type schemaRun struct {
 	// so the schemas check what the service would store.
 	static func(o *definition.Object, s string) (substitution, bool)
 	subs   map[subKey]substitution
+	// sameRef renders every non-empty ref as anyRef (see violations).
+	sameRef bool
 }
 
 // subKey names one value of a field.
@@ -128,10 +130,22 @@ type schemaResult struct {
 
 func (r *schemaRun) violations(o *definition.Object, e *definition.Effective, typ string) schemaResult {
 	inherited := func(k string) bool { return e.Origin(k) != o.ID }
-	r.subs = nil
+	// First with every non-empty ref as one shared {"ref": "…"} map: the
+	// schema's verdict does not depend on the id, and a map per id and
+	// goroutine was a quarter of a large definition's garbage. Only an
+	// object with findings is checked again with its real ids, which the
+	// messages name.
+	r.subs, r.sameRef = nil, true
 	vs, err := schemas.ValidateWith(typ, r.instance(o, e), schemas.Options{Inherited: inherited})
+	if len(vs) > 0 && err == nil {
+		r.subs, r.sameRef = nil, false
+		vs, err = schemas.ValidateWith(typ, r.instance(o, e), schemas.Options{Inherited: inherited})
+	}
 	return schemaResult{vs, err, r.subs}
 }
+
+// anyRef stands for every non-empty ref in the first schema check.
+var anyRef = map[string]any{"ref": "any"}
 
 // instance renders effective fields the way schemas.Validate expects:
 // strings, {"ref": id} maps, or lists of those; values built from
@@ -143,7 +157,7 @@ func (r *schemaRun) instance(o *definition.Object, e *definition.Effective) map[
 	}
 	clear(r.inst)
 	for _, k := range e.Keys {
-		f := e.Fields[k]
+		f := e.Get(k)
 		if !f.List && len(f.Values) == 1 {
 			r.inst[k] = r.jsonValue(o, k, 0, f.Values[0])
 			continue
@@ -176,6 +190,9 @@ func (r *schemaRun) jsonValue(o *definition.Object, key string, i int, v definit
 			}
 		}
 		return v.Str
+	}
+	if r.sameRef && v.Ref != "" {
+		return anyRef
 	}
 	m, ok := r.refs[v.Ref]
 	if !ok {
@@ -245,7 +262,7 @@ func (c *checker) checkRefTypes(o *definition.Object, e *definition.Effective, t
 		if !ok || len(fi.RefTypes) == 0 {
 			continue
 		}
-		f := e.Fields[k]
+		f := e.Get(k)
 		for _, v := range f.Values {
 			if !v.IsRef {
 				continue

@@ -87,7 +87,7 @@ func (ev *Evaluator) Fields(inst Instance) (fields []FieldValue, errs []error) {
 	e := r.Effective(o)
 	sc := ev.scopeIn(r, o, inst.Start, inst.End, inst.ID)
 	for _, k := range e.Keys {
-		f := e.Fields[k]
+		f := e.Get(k)
 		fv := FieldValue{Key: k, List: f.List || len(f.Values) > 1, Secret: f.IsSecret()}
 		for _, v := range f.Values {
 			switch {

@@ -35,42 +35,46 @@ type Graph struct {
 func NewGraph(d *Definition) *Graph {
 	// Edges are laid out in two backing arrays (by source, by target) so
 	// that a 5,000-object graph costs a handful of allocations.
-	firsts := make([]*Object, 0, len(d.Objects))
-	seen := make(map[string]bool, len(d.Objects))
+	if d.byID == nil {
+		d.index()
+	}
 	n := 0
+	indeg := make(map[string]int32, len(d.Objects))
+	firsts := 0
 	for _, o := range d.Objects {
-		if seen[o.ID] { // duplicate ids: the first object wins, as in Definition.Object
+		if d.byID[o.ID] != o { // duplicate ids: the first object wins, as in Definition.Object
 			continue
 		}
-		seen[o.ID] = true
-		firsts = append(firsts, o)
+		firsts++
 		e := d.Effective(o)
-		for _, k := range e.Keys {
-			if k == "parent" && e.Origin(k) != o.ID {
+		for i, k := range e.Keys {
+			if k == "parent" && e.fields[i].Owner != o.ID {
 				continue
 			}
-			for _, v := range e.Get(k).Values {
+			for _, v := range e.fields[i].Values {
 				if v.IsRef {
 					n++
+					indeg[v.Ref]++
 				}
 			}
 		}
 	}
 	all := make([]Edge, 0, n)
-	g := &Graph{d: d, out: make(map[string][]Edge, len(firsts)), in: make(map[string][]Edge, len(firsts))}
-	indeg := make(map[string]int, len(firsts))
-	for _, o := range firsts {
+	g := &Graph{d: d, out: make(map[string][]Edge, firsts), in: make(map[string][]Edge, len(indeg))}
+	for _, o := range d.Objects {
+		if d.byID[o.ID] != o {
+			continue
+		}
 		start := len(all)
 		e := d.Effective(o)
-		for _, k := range e.Keys {
-			via := e.Origin(k)
+		for i, k := range e.Keys {
+			via := e.fields[i].Owner
 			if k == "parent" && via != o.ID {
 				continue // an ancestor's parent is not this object's parent
 			}
-			for _, v := range e.Get(k).Values {
+			for _, v := range e.fields[i].Values {
 				if v.IsRef {
 					all = append(all, Edge{From: o.ID, To: v.Ref, Field: k, Via: via, Pos: v.Pos})
-					indeg[v.Ref]++
 				}
 			}
 		}
@@ -80,15 +84,14 @@ func NewGraph(d *Definition) *Graph {
 	}
 	// Referrers keep object order: fill each target's window in turn.
 	byTarget := make([]Edge, len(all))
-	next := make(map[string]int, len(indeg))
 	off := 0
 	for _, ed := range all {
-		if _, ok := next[ed.To]; !ok {
-			next[ed.To] = off
-			g.in[ed.To] = byTarget[off : off : off+indeg[ed.To]]
-			off += indeg[ed.To]
+		w, ok := g.in[ed.To]
+		if !ok {
+			w = byTarget[off : off : off+int(indeg[ed.To])]
+			off += int(indeg[ed.To])
 		}
-		g.in[ed.To] = append(g.in[ed.To], ed)
+		g.in[ed.To] = append(w, ed)
 	}
 	return g
 }

@@ -2,6 +2,8 @@ package validate
 
 import (
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/dpl-dev/dpl/definition"
@@ -48,6 +50,37 @@ func scanExpressions(s string) (names []exprName, problems []exprProblem) {
 	return names, problems
 }
 
+// exprScans remembers scanExpressions per string for one validation: the
+// schema check (substitution) and the expression check read the same
+// values, and generated definitions repeat them. Safe for concurrent use;
+// it stops adding at exprScanLimit strings so that memory stays bounded.
+type exprScans struct {
+	m sync.Map // string -> exprScan
+	n atomic.Int32
+}
+
+type exprScan struct {
+	names    []exprName
+	problems []exprProblem
+}
+
+const exprScanLimit = 8192
+
+// scan is scanExpressions through the cache; the slices are shared and
+// must not be modified.
+func (c *exprScans) scan(s string) ([]exprName, []exprProblem) {
+	if v, ok := c.m.Load(s); ok {
+		r := v.(exprScan)
+		return r.names, r.problems
+	}
+	names, problems := scanExpressions(s)
+	if c.n.Load() < exprScanLimit {
+		c.n.Add(1)
+		c.m.Store(s, exprScan{names, problems})
+	}
+	return names, problems
+}
+
 // checkExpressions checks the #{...} in a field's string values: balanced
 // braces, known functions and declared parameters (or user fields).
 func (c *checker) checkExpressions(o *definition.Object, f *definition.Field) {
@@ -58,7 +91,7 @@ func (c *checker) checkExpressions(o *definition.Object, f *definition.Field) {
 		if v.IsRef || !strings.Contains(v.Str, "#{") {
 			continue
 		}
-		names, problems := scanExpressions(v.Str)
+		names, problems := c.scans.scan(v.Str)
 		for _, p := range problems {
 			c.errorf(at{pos: offsetPos(v, p.Off), id: o.ID, field: f.Key}, codeExpression, "%s", p.Msg)
 		}

@@ -36,7 +36,7 @@ func (c *checker) staticValue(o *definition.Object, s string) (substitution, boo
 	if !strings.Contains(s, "#{") {
 		return substitution{}, false
 	}
-	names, problems := scanExpressions(s)
+	names, problems := c.scans.scan(s)
 	if len(problems) > 0 {
 		return substitution{}, false
 	}
@@ -86,7 +86,7 @@ func (c *checker) paramUses() map[string][]string {
 				if v.IsRef || !strings.Contains(v.Str, "#{") {
 					continue
 				}
-				names, _ := scanExpressions(v.Str)
+				names, _ := c.scans.scan(v.Str)
 				seen := map[string]bool{}
 				for _, n := range names {
 					p := c.res.Param(n.Name)

@@ -83,6 +83,9 @@ type checker struct {
 	// in parallel for large definitions.
 	run schemaRun
 	pre map[*definition.Object]schemaResult
+	// scans caches expression scans (schema substitution and the
+	// expression checks read the same values).
+	scans exprScans
 }
 
 // Definition runs every check on d (inheritance is resolved here) and

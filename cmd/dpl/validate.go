@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"sort"
 	"strings"
 
@@ -72,6 +73,7 @@ func runValidate(cmd *cobra.Command, f validateFlags, args []string) error {
 	if len(f.sets) > 0 && len(paths) != 1 {
 		return withCode(exitUsage, fmt.Errorf("--set needs exactly one definition (got %d)", len(paths)))
 	}
+	tuneGC(paths)
 	opts := validate.Options{Strict: f.strict, Values: values}
 	results := make([]*validate.Result, 0, len(paths))
 	for _, p := range paths {
@@ -106,6 +108,38 @@ func runValidate(cmd *cobra.Command, f validateFlags, args []string) error {
 		}
 	}
 	return nil
+}
+
+// gcBytesPerInput is the heap budget per byte of input: validating a
+// 23 MB definition peaks at about 15 bytes of live heap per byte of JSON
+// (GODEBUG=gctrace=1), and a budget close to that makes the collector run
+// back to back (16: 4.6 s instead of 3.6 s CPU with 48,000 errors).
+const gcBytesPerInput = 20
+
+// tuneGC sizes the collector to the inputs (unless GOGC or GOMEMLIMIT is
+// set). validate is a one-shot command whose heap is mostly live data
+// kept for the report: the default pacing collects again and again while
+// a small heap grows (a fifth of the CPU of validating 5,000 objects),
+// then lets a large heap reach twice the live data. Collecting only as the
+// heap nears a limit sized from the input (64 MiB plus 20 bytes per byte
+// read) removes both: 5,000 objects 87 -> 72 ms CPU; 23 MB valid 1.9 ->
+// 1.5 s and 537 -> 481 MB peak RSS; with 48,000 errors 3.6 -> 3.1 s and
+// 594 -> 577 MB. The limit is soft: a heap beyond it is still collected,
+// never an out-of-memory failure.
+func tuneGC(paths []string) {
+	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	var total int64
+	for _, p := range paths {
+		if info, err := os.Stat(p); err == nil && info.Mode().IsRegular() {
+			total += info.Size()
+		} else if p == "-" {
+			total += 64 << 20 // unknown: as much as the default --max-size
+		}
+	}
+	debug.SetMemoryLimit(64<<20 + gcBytesPerInput*total)
+	debug.SetGCPercent(-1)
 }
 
 // addSetFlag registers the repeatable --set ObjectId.field=value flag.

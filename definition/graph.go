@@ -35,17 +35,17 @@ type Graph struct {
 func NewGraph(d *Definition) *Graph {
 	// Edges are laid out in two backing arrays (by source, by target) so
 	// that a 5,000-object graph costs a handful of allocations.
-	if d.byID == nil {
-		d.index()
-	}
 	n := 0
 	indeg := make(map[string]int32, len(d.Objects))
-	firsts := 0
+	// Not d.byID: objects may have been added since it was built.
+	seen := make(map[string]bool, len(d.Objects))
+	firsts := make([]*Object, 0, len(d.Objects))
 	for _, o := range d.Objects {
-		if d.byID[o.ID] != o { // duplicate ids: the first object wins, as in Definition.Object
+		if seen[o.ID] { // duplicate ids: the first object wins, as in Definition.Object
 			continue
 		}
-		firsts++
+		seen[o.ID] = true
+		firsts = append(firsts, o)
 		e := d.Effective(o)
 		for i, k := range e.Keys {
 			if k == "parent" && e.fields[i].Owner != o.ID {
@@ -60,11 +60,8 @@ func NewGraph(d *Definition) *Graph {
 		}
 	}
 	all := make([]Edge, 0, n)
-	g := &Graph{d: d, out: make(map[string][]Edge, firsts), in: make(map[string][]Edge, len(indeg))}
-	for _, o := range d.Objects {
-		if d.byID[o.ID] != o {
-			continue
-		}
+	g := &Graph{d: d, out: make(map[string][]Edge, len(firsts)), in: make(map[string][]Edge, len(indeg))}
+	for _, o := range firsts {
 		start := len(all)
 		e := d.Effective(o)
 		for i, k := range e.Keys {

@@ -46,9 +46,9 @@ func generated(n int) []byte {
 
 // TestWriteBenchFile writes the generated definition for comparing with
 // `jq empty`: DPL_BENCH_FILE=/tmp/bench5000.json go test -run WriteBench.
-// DPL_BENCH_OBJECTS sets the size (100000 gives the 20 MB definition of the
+// DPL_BENCH_OBJECTS sets the size (120000 gives the 24 MB definition of the
 // memory row of the README's performance table) and DPL_BENCH_ERRORS=1
-// breaks two fields of every chain (about 40,000 errors per 100,000 objects).
+// breaks three fields of every chain (72,000 errors per 120,000 objects).
 func TestWriteBenchFile(t *testing.T) {
 	path := os.Getenv("DPL_BENCH_FILE")
 	if path == "" {
@@ -70,10 +70,12 @@ func TestWriteBenchFile(t *testing.T) {
 	}
 }
 
-// withErrors breaks every chain twice: a non-integer maximumRetries and a
-// misspelt instanceType.
+// withErrors breaks every chain (five objects) three times: a non-integer
+// maximumRetries, a misspelt instanceType and a dependsOn naming no
+// object. 120,000 objects (24 MB) give 72,000 errors.
 func withErrors(data []byte) []byte {
 	s := strings.ReplaceAll(string(data), `"maximumRetries": "2"`, `"maximumRetries": "x"`)
+	s = strings.ReplaceAll(s, `"dependsOn": {"ref": "Step`, `"dependsOn": {"ref": "Stpe`)
 	return []byte(strings.ReplaceAll(s, `"instanceType": "t3.small"`, `"instanceTyp": "t3.small"`))
 }
 
@@ -157,7 +159,7 @@ func BenchmarkPhases5000(b *testing.B) {
 }
 
 // BenchmarkValidateLarge validates 100,000 objects (20 MB), valid and with
-// about 40,000 errors, and reports the heap the result keeps (live-MB) next
+// 60,000 errors, and reports the heap the result keeps (live-MB) next
 // to the input size; peak RSS of the command is measured with
 // /usr/bin/time -v (see the README's performance table).
 func BenchmarkValidateLarge(b *testing.B) {

@@ -83,6 +83,10 @@ type checker struct {
 	// in parallel for large definitions.
 	run schemaRun
 	pre map[*definition.Object]schemaResult
+	// idsSorted, idsLower and idBudget serve suggestID.
+	idsSorted []string
+	idsLower  map[string]string
+	idBudget  int
 	// scans caches expression scans (schema substitution and the
 	// expression checks read the same values).
 	scans exprScans

@@ -117,6 +117,7 @@ func Definition(d *definition.Definition, opts Options) []definition.Diagnostic 
 	}
 	c.checkCycles()
 	c.checkLimits()
+	c.runRegistered()
 	sortDiagnostics(c.diags)
 	return c.diags
 }

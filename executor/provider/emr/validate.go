@@ -1,0 +1,106 @@
+package emr
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/dpl-dev/dpl/definition"
+	"github.com/dpl-dev/dpl/definition/validate"
+	"github.com/dpl-dev/dpl/executor/provider"
+	"github.com/dpl-dev/dpl/executor/schedule"
+)
+
+// The RunJobFlow rules are checked by validate through a registered check
+// rather than copied into definition as data: RunJobFlowRequest stays the
+// one place that knows them, so `dpl validate` reports exactly what a run
+// would refuse, and definition/validate does not import the executor.
+func init() {
+	validate.Register("emr: EmrCluster fields RunJobFlow is built from", checkClusters)
+}
+
+// codeRequest files the findings: a field that cannot become the cluster's
+// RunJobFlow request.
+const codeRequest = "INVALID_FIELD_VALUE"
+
+// checkClusters builds each EmrCluster's RunJobFlow request offline, its
+// fields evaluated with the parameters only, and reports the field error
+// the run would raise, at the field (or its object when the field is
+// missing). Fields whose value depends on run-time expressions (or on a
+// secret parameter) are passed as written and never reported themselves.
+// The builder stops at the first error: one finding per cluster.
+func checkClusters(d *definition.Definition, opts validate.Options) []definition.Diagnostic {
+	var out []definition.Diagnostic
+	ev := &schedule.Evaluator{Def: d, Params: opts.Values}
+	for _, o := range d.Objects {
+		if d.Effective(o).Type != "EmrCluster" {
+			continue
+		}
+		type fieldKey struct{ object, key string }
+		dynamic := map[fieldKey]bool{}
+		values := func(objectID, key string) []string {
+			if objectID == "" {
+				objectID = o.ID
+			}
+			obj := d.Object(objectID)
+			if obj == nil {
+				return nil
+			}
+			f := d.Effective(obj).Get(key)
+			if f == nil {
+				return nil
+			}
+			var vs []string
+			for _, v := range f.Values {
+				switch {
+				case f.IsSecret():
+					vs = append(vs, definition.Mask)
+				case v.IsRef:
+					vs = append(vs, v.Ref)
+				case strings.Contains(v.Str, "#{*"):
+					dynamic[fieldKey{objectID, key}] = true
+					vs = append(vs, v.Str)
+				default:
+					s, err := ev.Expand(objectID, key, v.Str)
+					if err != nil {
+						dynamic[fieldKey{objectID, key}] = true
+						s = v.Str
+					}
+					vs = append(vs, s)
+				}
+			}
+			return vs
+		}
+		spec := provider.Spec{PipelineID: "df-VALIDATE", Activation: 1, Object: o.ID, InstanceID: "@" + o.ID + "_validate",
+			Type: "EmrCluster", Values: values}
+		_, err := RunJobFlowRequest(spec)
+		var fe *FieldError
+		if !errors.As(err, &fe) || dynamic[fieldKey{fe.Object, fe.Field}] {
+			continue
+		}
+		obj := d.Object(fe.Object)
+		if obj == nil {
+			continue
+		}
+		pos := obj.Pos
+		if f := d.Effective(obj).Get(fe.Field); f != nil {
+			if missingRef(d, f) {
+				continue // validate reports MISSING_REF
+			}
+			if f.Pos.IsValid() {
+				pos = f.Pos
+			}
+		}
+		out = append(out, definition.Diagnostic{Severity: definition.SeverityError, Code: codeRequest, ObjectID: fe.Object,
+			Field: fe.Field, Message: fe.Message, Hint: "the EMR cluster's RunJobFlow request cannot be built from it", Pos: pos})
+	}
+	return out
+}
+
+func missingRef(d *definition.Definition, f *definition.Field) bool {
+	for _, v := range f.Values {
+		if v.IsRef && d.Object(v.Ref) == nil {
+			return true
+		}
+	}
+	return false
+}

@@ -95,6 +95,10 @@ type PollInput struct {
 	// every task the engine routes to the built-in worker.
 	WorkerGroup string
 	Hostname    string
+	// InProcess says the runner lives in this dpl process (the local
+	// worker, an EMR cluster's step worker) and dies with it: a restart
+	// does not keep the lease of its tasks, as it does for remote runners.
+	InProcess bool
 	// NoWait makes the poll a non-blocking try: a task if one is queued
 	// now, else (nil, nil) at once.
 	NoWait bool

@@ -133,7 +133,7 @@ func (e *engine) recoverInFlight(interrupted bool) {
 // progress deadline, counted from the last report kept in the store —
 // runs out. Called with e.mu held.
 func (e *engine) keepLease(i *inst, a *runstore.Attempt) bool {
-	if !remoteTask(a) || a.TaskID == "" || a.ActualStart.IsZero() {
+	if !remoteTask(a) || a.InProcess || a.TaskID == "" || a.ActualStart.IsZero() {
 		return false
 	}
 	if e.resourceFor(i) != nil {

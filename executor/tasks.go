@@ -95,6 +95,7 @@ func (e *engine) handout(in PollInput) *task.Task {
 		e.moveAttempt(a, CauseStart)
 		a.ActualStart = now
 		a.Hostname = in.Hostname
+		a.InProcess = in.InProcess
 		if e.opts.StateDir != "" {
 			a.Stdout, a.Stderr = LogPaths(e.opts.StateDir, e.pipelineID, a.ID)
 		}

@@ -56,7 +56,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	if host == "" {
 		host, _ = os.Hostname()
 	}
-	l := &worker.Loop{API: w.API, Runner: w.Runner, WorkerGroup: w.WorkerGroup, Hostname: host,
+	l := &worker.Loop{API: w.API, Runner: w.Runner, WorkerGroup: w.WorkerGroup, Hostname: host, InProcess: true,
 		Slots: w.Parallel, Clock: w.Clock, Logs: w.Logs, ProgressInterval: ProgressInterval}
 	return l.Run(ctx)
 }

@@ -104,6 +104,7 @@ type Attempt struct {
 	TaskID       string    `json:"taskId,omitempty"`
 	Acked        bool      `json:"acked,omitempty"`
 	Group        string    `json:"workerGroup,omitempty"`       // the worker group it was queued for
+	InProcess    bool      `json:"inProcess,omitempty"`         // run by a worker inside the dpl process (no lease kept across a restart)
 	LastProgress time.Time `json:"reportProgressTime,omitzero"` // last ReportTaskProgress
 	Result       string    `json:"result,omitempty"`            // FINISHED, FAILED, FALSE as reported
 	ErrorID      string    `json:"errorId,omitempty"`

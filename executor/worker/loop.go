@@ -68,7 +68,9 @@ type Loop struct {
 	Runner      task.Runner
 	WorkerGroup string
 	Hostname    string
-	Slots       int
+	// InProcess: the loop runs inside the engine's process (PollInput).
+	InProcess bool
+	Slots     int
 	// Clock times progress reports, heartbeats, back-off and the shutdown
 	// grace (clock.Real when nil).
 	Clock task.Clock
@@ -162,7 +164,7 @@ func (l *Loop) Run(ctx context.Context) error {
 			defer wg.Done()
 			backoff := 100 * time.Millisecond
 			for pollCtx.Err() == nil {
-				t, err := l.API.PollForTask(pollCtx, executor.PollInput{WorkerGroup: l.WorkerGroup, Hostname: l.Hostname})
+				t, err := l.API.PollForTask(pollCtx, executor.PollInput{WorkerGroup: l.WorkerGroup, Hostname: l.Hostname, InProcess: l.InProcess})
 				if err != nil {
 					if pollCtx.Err() != nil {
 						return

@@ -136,11 +136,6 @@ func (e *engine) keepLease(i *inst, a *runstore.Attempt) bool {
 	if !remoteTask(a) || a.InProcess || a.TaskID == "" || a.ActualStart.IsZero() {
 		return false
 	}
-	if e.resourceFor(i) != nil {
-		// Work on a resource runs in workers of this process (a provider's
-		// in-process worker, as for EmrCluster): it died with it.
-		return false
-	}
 	e.tasks[a.TaskID] = a
 	e.cancels[a.TaskID] = make(chan struct{})
 	e.inflight++

@@ -410,53 +410,16 @@ func (s *scanner) object() (*jnode, error) {
 	}
 }
 
-func (s *scanner) array() (*jnode, error) {
-	if err := s.enter(); err != nil {
-		return nil, err
-	}
-	defer func() { s.depth-- }()
-	open := s.pos()
-	n := s.node(jnode{kind: jArray, pos: srcOff(s.off)})
-	base := len(s.elemStack)
-	defer func() { n.elems = s.elemsOf(base) }()
-	s.off++ // [
-	s.skipSpace()
-	if s.off < len(s.data) && s.data[s.off] == ']' {
-		s.off++
-		return n, nil
-	}
-	var comma Pos
-	for {
-		s.skipSpace()
-		if s.off < len(s.data) && s.data[s.off] == ']' && comma.IsValid() {
-			return nil, s.errAt(comma, "trailing comma before ']': remove this comma after the last element")
-		}
-		v, err := s.value()
-		if err != nil {
-			return nil, err
-		}
-		s.elemStack = append(s.elemStack, v)
-		s.skipSpace()
-		if s.off >= len(s.data) {
-			return nil, s.errf("unexpected end of input inside an array opened at line %d, column %d: the file looks truncated", open.Line, open.Col)
-		}
-		switch s.data[s.off] {
-		case ',':
-			comma = s.here()
-			s.off++
-		case ']':
-			s.off++
-			return n, nil
-		default:
-			return nil, s.errf("unexpected %s: expected ',' or ']' after an array element", s.describe())
-		}
-	}
-}
+func (s *scanner) array() (*jnode, error) { return s.arrayOf(false) }
 
 // streamArray reads the top-level "objects" array like array, handing
 // each element to s.stream (see scanner.stream).
 func (s *scanner) streamArray() (*jnode, error) {
 	s.streamed++
+	return s.arrayOf(true)
+}
+
+func (s *scanner) arrayOf(streaming bool) (*jnode, error) {
 	if err := s.enter(); err != nil {
 		return nil, err
 	}
@@ -482,12 +445,15 @@ func (s *scanner) streamArray() (*jnode, error) {
 		if err != nil {
 			return nil, err
 		}
-		if s.stream != nil && s.stream(v) {
+		if streaming && s.stream != nil && s.stream(v) {
+			// The element was taken: its blocks are reused.
 			s.slab = rewind(s.slab, nodes)
 			s.keySlab = rewind(s.keySlab, keys)
 			s.elemSlab = rewind(s.elemSlab, elems)
 		} else {
-			s.stream = nil
+			if streaming {
+				s.stream = nil
+			}
 			s.elemStack = append(s.elemStack, v)
 		}
 		s.skipSpace()

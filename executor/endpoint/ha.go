@@ -379,26 +379,15 @@ func (n *Node) Serve(ctx context.Context, l net.Listener) error {
 	if so.MaxConnsPerClient == 0 {
 		so.MaxConnsPerClient = DefaultMaxConnsPerClient
 	}
-	hs := &http.Server{Handler: n, ReadHeaderTimeout: so.HeaderTimeout, IdleTimeout: 2 * time.Minute,
-		MaxHeaderBytes: 64 << 10, ErrorLog: log.New(logWriter(n.o.Logf), "", 0)}
-	l = newConnLimitListener(l, so.MaxConnsPerClient, n.o.Logf)
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(l) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if srv := n.Server(); srv != nil {
-		srv.cancel() // ends long polls
-	}
-	n.mu.Lock()
-	n.leaderCancel()
-	n.mu.Unlock()
-	_ = hs.Shutdown(sctx)
-	return nil
+	so.Logf = n.o.Logf
+	return serveHTTP(ctx, l, n, so, func() {
+		if srv := n.Server(); srv != nil {
+			srv.cancel() // ends long polls
+		}
+		n.mu.Lock()
+		n.leaderCancel()
+		n.mu.Unlock()
+	})
 }
 
 // Close stops campaigning; a leader closes its Server (its state stays

@@ -258,9 +258,18 @@ func (s *Server) Close() error {
 // Serve answers requests on l until ctx ends, then shuts the HTTP server
 // down (in-flight long polls are answered empty).
 func (s *Server) Serve(ctx context.Context, l net.Listener) error {
-	hs := &http.Server{Handler: s, ReadHeaderTimeout: s.opts.HeaderTimeout, IdleTimeout: 2 * time.Minute,
-		MaxHeaderBytes: 64 << 10, ErrorLog: log.New(logWriter(s.opts.Logf), "", 0)}
-	l = newConnLimitListener(l, s.opts.MaxConnsPerClient, s.opts.Logf)
+	return serveHTTP(ctx, l, s, s.opts, func() {
+		s.cancel() // ends long polls
+	})
+}
+
+// serveHTTP answers requests on l with h until ctx ends; then stopping
+// ends what would hold the shutdown (long polls) and the HTTP server
+// shuts down.
+func serveHTTP(ctx context.Context, l net.Listener, h http.Handler, o Options, stopping func()) error {
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: o.HeaderTimeout, IdleTimeout: 2 * time.Minute,
+		MaxHeaderBytes: 64 << 10, ErrorLog: log.New(logWriter(o.Logf), "", 0)}
+	l = newConnLimitListener(l, o.MaxConnsPerClient, o.Logf)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(l) }()
 	select {
@@ -270,7 +279,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	s.cancel() // ends long polls
+	stopping()
 	_ = hs.Shutdown(sctx)
 	return nil
 }

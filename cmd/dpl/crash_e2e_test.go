@@ -355,8 +355,9 @@ func TestTaskRunnerKilledLeavesNothingBesideRetry(t *testing.T) {
 	}
 	addr := freeLoopbackAddr(t)
 	run := exec.Command(bin, "run", "--headless", "--serve", addr, "--state-dir", filepath.Join(dir, "state"), def)
-	var runOut bytes.Buffer
-	run.Stdout, run.Stderr = &runOut, &runOut
+	// Read while the processes write: locked buffers.
+	runOut := &lockedBuffer{}
+	run.Stdout, run.Stderr = runOut, runOut
 	if err := run.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -365,16 +366,16 @@ func TestTaskRunnerKilledLeavesNothingBesideRetry(t *testing.T) {
 		_ = run.Wait()
 	})
 	out := filepath.Join(dir, "runner")
-	startRunner := func() (*exec.Cmd, *bytes.Buffer) {
+	startRunner := func() (*exec.Cmd, *lockedBuffer) {
 		r := exec.Command(bin, "taskrunner", "--endpoint", "http://"+addr, "--worker-group", "wg", "--output", out, "--progress-interval", "1s")
 		// Requests to dpl run --serve are signed: any static credentials.
 		r.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=AKIDTEST", "AWS_SECRET_ACCESS_KEY=test", "AWS_EC2_METADATA_DISABLED=true")
-		var buf bytes.Buffer
-		r.Stdout, r.Stderr = &buf, &buf
+		buf := &lockedBuffer{}
+		r.Stdout, r.Stderr = buf, buf
 		if err := r.Start(); err != nil {
 			t.Fatal(err)
 		}
-		return r, &buf
+		return r, buf
 	}
 	first, firstOut := startRunner()
 	child := 0

@@ -143,29 +143,28 @@ func screenHas(subs ...string) func(string) bool {
 	}
 }
 
-// cpuTicks is the process's user+system time in clock ticks
-// (/proc/PID/stat fields 14 and 15).
-func cpuTicks(t *testing.T, pid int) int64 {
+// cpuTime is the CPU time the process has used so far, summed over its
+// threads from /proc/PID/task/*/schedstat (nanoseconds, exact). The
+// user+system fields of /proc/PID/stat count 10 ms clock ticks, too coarse
+// for a 5 s sample of a process that should use under 1% of a core.
+func cpuTime(t *testing.T, pid int) time.Duration {
 	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		t.Skipf("no /proc/%d/stat (not Linux?): %v", pid, err)
+	stats, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
+	if err != nil || len(stats) == 0 {
+		t.Skipf("no /proc/%d/task/*/schedstat (not Linux?)", pid)
 	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:]) // field 3 onwards
-	u, _ := strconv.ParseInt(f[11], 10, 64)
-	k, _ := strconv.ParseInt(f[12], 10, 64)
-	return u + k
-}
-
-// clockTicks is sysconf(_SC_CLK_TCK), 100 on every Linux we run on.
-func clockTicks() float64 {
-	if out, err := exec.Command("getconf", "CLK_TCK").Output(); err == nil {
-		if n, err := strconv.ParseFloat(strings.TrimSpace(string(out)), 64); err == nil && n > 0 {
-			return n
+	var total time.Duration
+	for _, path := range stats {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			continue // the thread ended between the glob and the read
+		}
+		if f := strings.Fields(string(b)); len(f) > 0 {
+			ns, _ := strconv.ParseInt(f[0], 10, 64)
+			total += time.Duration(ns)
 		}
 	}
-	return 100
+	return total
 }
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }

@@ -61,7 +61,7 @@ func parseYAML(file string, data []byte, opts ReadOptions) (*Definition, error) 
 	if err != nil {
 		if se, ok := err.(*SyntaxError); ok {
 			se.Pos = w.remap(se.Pos)
-			se.Line = sourceLine(data, se.Pos.Line)
+			se.Line = sourceLine(data, int(se.Pos.Line))
 		}
 		return nil, err
 	}
@@ -83,7 +83,7 @@ func (w *yamlJSON) line(text string, at Pos) {
 	w.lines = append(w.lines, at)
 }
 
-func (w *yamlJSON) pos(n *yaml.Node) Pos { return Pos{File: w.file, Line: n.Line, Col: n.Column} }
+func (w *yamlJSON) pos(n *yaml.Node) Pos { return MakePos(w.file, n.Line, n.Column) }
 
 func jsonString(s string) string {
 	var b bytes.Buffer
@@ -192,7 +192,7 @@ func cfnShortTag(tag string) (string, bool) {
 // remap turns a position in the generated JSON into the YAML position of
 // the token on that line.
 func (w *yamlJSON) remap(p Pos) Pos {
-	if p.Line < 1 || p.Line > len(w.lines) {
+	if p.Line < 1 || int(p.Line) > len(w.lines) {
 		return Pos{File: w.file}
 	}
 	return w.lines[p.Line-1]
@@ -240,7 +240,7 @@ func yamlSyntaxError(file string, data []byte, err error) *SyntaxError {
 		line, _ = strconv.Atoi(m[1])
 		msg = strings.TrimSpace(strings.Replace(msg, m[0]+":", "", 1))
 	}
-	return &SyntaxError{Pos: Pos{File: file, Line: line, Col: 1}, Msg: "invalid YAML: " + msg, Line: sourceLine(data, line)}
+	return &SyntaxError{Pos: MakePos(file, line, 1), Msg: "invalid YAML: " + msg, Line: sourceLine(data, line)}
 }
 
 func sourceLine(data []byte, line int) string {

@@ -67,7 +67,7 @@ func (li *lineIndex) pos(o srcOff) Pos {
 		li.col = 1 + utf8.RuneCount(li.data[li.lineStart:off])
 	}
 	li.off = off
-	return Pos{File: li.file, Line: li.line, Col: li.col}
+	return MakePos(li.file, li.line, li.col)
 }
 
 type jkind uint8
@@ -110,7 +110,7 @@ func (e *SyntaxError) Error() string { return fmt.Sprintf("%s: error: %s", e.Pos
 // lines are cut to a window around it.
 func (e *SyntaxError) Excerpt() string {
 	runes := []rune(strings.TrimRight(e.Line, "\r"))
-	col := e.Pos.Col - 1
+	col := int(e.Pos.Col) - 1
 	if col < 0 || len(runes) == 0 && col == 0 {
 		return ""
 	}
@@ -243,7 +243,7 @@ func (s *scanner) pos() Pos {
 	}
 	s.col += utf8.RuneCount(s.data[s.colAt:off])
 	s.colAt = off
-	return Pos{File: s.file, Line: s.line, Col: s.col}
+	return MakePos(s.file, s.line, s.col)
 }
 
 func (s *scanner) here() Pos { return s.pos() }
@@ -252,7 +252,7 @@ func (s *scanner) here() Pos { return s.pos() }
 func (s *scanner) errAt(p Pos, msg string) *SyntaxError {
 	// Find the start of line p.Line by walking back from the cursor.
 	ls, line := s.lineStart, s.line
-	for line > p.Line && ls > 0 {
+	for line > int(p.Line) && ls > 0 {
 		ls--
 		for ls > 0 && s.data[ls-1] != '\n' {
 			ls--

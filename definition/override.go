@@ -57,7 +57,7 @@ func ParseOverride(arg string, n int) (Override, error) {
 		return Override{}, &OverrideError{Arg: shown, Msg: "an object's id cannot be overridden"}
 	}
 	col := utf8.RuneCountInString(lhs) + 2 // 1-based column of the value
-	v := Value{Str: val, Pos: Pos{File: OverrideFile, Line: n, Col: col}}
+	v := Value{Str: val, Pos: MakePos(OverrideFile, n, col)}
 	if strings.HasPrefix(strings.TrimSpace(val), "{") {
 		var ref struct {
 			Ref *string `json:"ref"`

@@ -43,7 +43,7 @@ func TestMistypedShapeKeys(t *testing.T) {
 			found := false
 			for _, dg := range d.Diagnostics {
 				got = append(got, dg.Error()+" ("+dg.Hint+")")
-				if dg.Code == "UNKNOWN_KEY" && dg.Hint == tt.hint && dg.Pos.Line == tt.line {
+				if dg.Code == "UNKNOWN_KEY" && dg.Hint == tt.hint && int(dg.Pos.Line) == tt.line {
 					found = true
 				}
 				if strings.Contains(dg.Message, "has neither") {

@@ -370,7 +370,7 @@ func TestYAMLPositions(t *testing.T) {
 	if cmd == nil || !strings.Contains(lines[cmd.Values[0].Pos.Line-1], `"echo #{myMessage}"`) {
 		t.Errorf("command value at %v, want the StringValue line", cmd.Values[0].Pos)
 	}
-	if !strings.Contains(lines[o.IDPos.Line-1], "Id: Say") || o.IDPos.Col != strings.Index(lines[o.IDPos.Line-1], "Say")+1 {
+	if !strings.Contains(lines[o.IDPos.Line-1], "Id: Say") || int(o.IDPos.Col) != strings.Index(lines[o.IDPos.Line-1], "Say")+1 {
 		t.Errorf("id at %v, want the Id: Say line and column", o.IDPos)
 	}
 	bad := strings.Replace(string(data), `StringValue: "echo #{myMessage}"`, `StringValue: !Ref Env`, 1)
@@ -382,12 +382,12 @@ func TestYAMLPositions(t *testing.T) {
 	badLines := strings.Split(bad, "\n")
 	for _, dg := range d.Diagnostics {
 		// An unresolvable !Ref is a CFN_UNRESOLVED warning at the value.
-		if dg.Severity != definition.SeverityError && dg.Code != definition.CodeCFNUnresolved || dg.Pos.Line < 1 || dg.Pos.Line > len(badLines) {
+		if dg.Severity != definition.SeverityError && dg.Code != definition.CodeCFNUnresolved || dg.Pos.Line < 1 || int(dg.Pos.Line) > len(badLines) {
 			continue
 		}
 		// The reader files it at the field entry (- Key: command) or its value.
 		line := badLines[dg.Pos.Line-1]
-		if strings.Contains(line, "Key: command") && dg.Pos.Col == strings.Index(line, "Key")+1 || strings.Contains(line, "!Ref Env") {
+		if strings.Contains(line, "Key: command") && int(dg.Pos.Col) == strings.Index(line, "Key")+1 || strings.Contains(line, "!Ref Env") {
 			found = true
 		}
 	}

@@ -143,6 +143,5 @@ func offsetPos(v definition.Value, off int) definition.Pos {
 	if !p.IsValid() || off > len(v.Str) || strings.ContainsAny(v.Str[:off], "\\\"\n\t") {
 		return p
 	}
-	p.Col += 1 + utf8.RuneCountInString(v.Str[:off])
-	return p
+	return definition.MakePos(p.File, int(p.Line), int(p.Col)+1+utf8.RuneCountInString(v.Str[:off]))
 }

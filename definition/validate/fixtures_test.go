@@ -156,7 +156,7 @@ func lineOf(t *testing.T, src, snippet string) int {
 
 func hasDiag(ds []definition.Diagnostic, w expect, line int) bool {
 	for _, d := range ds {
-		if d.Severity == w.sev && d.Code == w.code && d.ObjectID == w.id && d.Field == w.field && d.Pos.Line == line && d.Pos.Col > 0 {
+		if d.Severity == w.sev && d.Code == w.code && d.ObjectID == w.id && d.Field == w.field && int(d.Pos.Line) == line && d.Pos.Col > 0 {
 			return true
 		}
 	}

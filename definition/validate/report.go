@@ -221,7 +221,7 @@ func (r *Result) Report() JSONReport {
 			file = r.File
 		}
 		jd := JSONDiagnostic{Severity: d.Severity.String(), Code: d.Code, ID: d.ObjectID, Field: d.Field,
-			Message: msg, Hint: d.Hint, File: file, Line: d.Pos.Line, Column: d.Pos.Col}
+			Message: msg, Hint: d.Hint, File: file, Line: int(d.Pos.Line), Column: int(d.Pos.Col)}
 		if r.Syntax != nil {
 			jd.Excerpt = r.Syntax.Excerpt()
 		}

@@ -136,7 +136,7 @@ func WriteSARIF(w io.Writer, results []*Result, toolVersion string) error {
 			}
 			loc := sarifLocation{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: sarifURI(file)}}}
 			if d.Pos.IsValid() {
-				loc.PhysicalLocation.Region = &sarifRegion{StartLine: d.Pos.Line, StartColumn: d.Pos.Col}
+				loc.PhysicalLocation.Region = &sarifRegion{StartLine: int(d.Pos.Line), StartColumn: int(d.Pos.Col)}
 			}
 			if d.ObjectID != "" {
 				fq := d.ObjectID

@@ -19,13 +19,33 @@ func (e Edge) Inherited() bool { return e.Via != e.From }
 
 // Graph is the reference graph of a definition, built over effective
 // fields so that a runsOn or schedule inherited from Default counts as an
-// edge of the object that inherits it. Build it once with NewGraph; it does
-// not follow later edits of the definition.
+// edge of the object that inherits it. Build it once with NewGraph, after
+// the last edit of the definition: edges point into its fields.
 type Graph struct {
-	d   *Definition
-	all []Edge             // every edge once, grouped by source in object order
-	out map[string][]Edge  // windows of all by source
-	in  map[string][]int32 // indexes into all by target, in object order
+	d     *Definition
+	ids   []string         // the first object of each id, in file order
+	index map[string]int32 // id -> position in ids
+	// edges holds every edge once, grouped by source in object order;
+	// those of ids[i] are edges[outEnd[i-1]:outEnd[i]].
+	edges  []edgeRef
+	outEnd []int32
+	in     map[string][]int32 // positions in edges, by target, in object order
+}
+
+// edgeRef is an Edge as 16 bytes: the field holding the ref (own or
+// inherited, so Owner is Via and Key is Field), the value's index in it
+// and the source object. A 120,000-object definition has ~430,000 edges
+// (Default's schedule and onFail count once per inheriting object); as
+// Edge values, stored by source and by target, they were ~80 MB.
+type edgeRef struct {
+	field *Field
+	value int32
+	from  int32
+}
+
+func (g *Graph) edge(r edgeRef) Edge {
+	v := &r.field.Values[r.value]
+	return Edge{From: g.ids[r.from], To: v.Ref, Field: r.field.Key, Via: r.field.Owner, Pos: v.Pos}
 }
 
 // NewGraph builds the reference graph of d (resolving inheritance when
@@ -34,74 +54,91 @@ type Graph struct {
 // ids that do not exist are kept as edges to a missing node; Referrers
 // finds them, Object(To) returns nil.
 func NewGraph(d *Definition) *Graph {
-	// Edges are stored once, by source; the by-target index holds int32
-	// positions into that array (4 bytes instead of a copy of the edge:
-	// on 120,000 objects the copies were ~40 MB). Both are carved from
-	// single backing arrays so a graph costs a handful of allocations.
-	n := 0
-	indeg := make(map[string]int32, len(d.Objects))
 	// Not d.byID: objects may have been added since it was built.
-	seen := make(map[string]bool, len(d.Objects))
-	firsts := make([]*Object, 0, len(d.Objects))
+	g := &Graph{d: d, index: make(map[string]int32, len(d.Objects))}
+	var firsts []*Object
 	for _, o := range d.Objects {
-		if seen[o.ID] { // duplicate ids: the first object wins, as in Definition.Object
+		if _, dup := g.index[o.ID]; dup { // duplicate ids: the first object wins, as in Definition.Object
 			continue
 		}
-		seen[o.ID] = true
+		g.index[o.ID] = int32(len(g.ids))
+		g.ids = append(g.ids, o.ID)
 		firsts = append(firsts, o)
-		e := d.Effective(o)
-		for i, k := range e.Keys {
-			if k == "parent" && e.fields[i].Owner != o.ID {
-				continue
-			}
-			for _, v := range e.fields[i].Values {
-				if v.IsRef {
-					n++
-					indeg[v.Ref]++
-				}
-			}
-		}
 	}
-	all := make([]Edge, 0, n)
-	g := &Graph{d: d, out: make(map[string][]Edge, len(firsts)), in: make(map[string][]int32, len(indeg))}
-	for _, o := range firsts {
-		start := len(all)
+	n := 0
+	indeg := make(map[string]int32, len(firsts))
+	refs := func(o *Object, each func(f *Field, vi int)) {
 		e := d.Effective(o)
-		for i, k := range e.Keys {
-			via := e.fields[i].Owner
-			if k == "parent" && via != o.ID {
+		for _, f := range e.fields {
+			if f.Key == "parent" && f.Owner != o.ID {
 				continue // an ancestor's parent is not this object's parent
 			}
-			for _, v := range e.fields[i].Values {
-				if v.IsRef {
-					all = append(all, Edge{From: o.ID, To: v.Ref, Field: k, Via: via, Pos: v.Pos})
+			for vi := range f.Values {
+				if f.Values[vi].IsRef {
+					each(f, vi)
 				}
 			}
 		}
-		if len(all) > start {
-			g.out[o.ID] = all[start:len(all):len(all)]
-		}
+	}
+	for _, o := range firsts {
+		refs(o, func(f *Field, vi int) {
+			n++
+			indeg[f.Values[vi].Ref]++
+		})
+	}
+	g.edges = make([]edgeRef, 0, n)
+	g.outEnd = make([]int32, len(firsts))
+	for i, o := range firsts {
+		refs(o, func(f *Field, vi int) {
+			g.edges = append(g.edges, edgeRef{field: f, value: int32(vi), from: int32(i)})
+		})
+		g.outEnd[i] = int32(len(g.edges))
 	}
 	// Referrers keep object order: fill each target's window in turn.
-	byTarget := make([]int32, len(all))
+	g.in = make(map[string][]int32, len(indeg))
+	byTarget := make([]int32, len(g.edges))
 	off := 0
-	for i, ed := range all {
-		w, ok := g.in[ed.To]
+	for i, r := range g.edges {
+		to := r.field.Values[r.value].Ref
+		w, ok := g.in[to]
 		if !ok {
-			w = byTarget[off : off : off+int(indeg[ed.To])]
-			off += int(indeg[ed.To])
+			w = byTarget[off : off : off+int(indeg[to])]
+			off += int(indeg[to])
 		}
-		g.in[ed.To] = append(w, int32(i))
+		g.in[to] = append(w, int32(i))
 	}
-	g.all = all
 	return g
 }
 
-// Edges returns the refs going out of o, in effective-field order.
-func (g *Graph) Edges(o *Object) []Edge { return g.out[o.ID] }
+// out returns the edges going out of the object with the given id.
+func (g *Graph) out(id string) []edgeRef {
+	i, ok := g.index[id]
+	if !ok {
+		return nil
+	}
+	lo := int32(0)
+	if i > 0 {
+		lo = g.outEnd[i-1]
+	}
+	return g.edges[lo:g.outEnd[i]]
+}
 
-// EdgesFrom returns the refs going out of the object with the given id.
-func (g *Graph) EdgesFrom(id string) []Edge { return g.out[id] }
+// Edges returns the refs going out of o, in effective-field order.
+func (g *Graph) Edges(o *Object) []Edge { return g.EdgesFrom(o.ID) }
+
+// EdgesFrom returns the refs going out of the object with the given id
+// (a new slice).
+func (g *Graph) EdgesFrom(id string) []Edge {
+	refs := g.out(id)
+	if len(refs) == 0 {
+		return nil
+	}
+	edges := make([]Edge, len(refs))
+	for k, r := range refs {
+		edges[k] = g.edge(r)
+	}
+	return edges
+}
 
 // Referrers returns the refs pointing at id, in object order (a new slice).
 func (g *Graph) Referrers(id string) []Edge {
@@ -111,7 +148,7 @@ func (g *Graph) Referrers(id string) []Edge {
 	}
 	edges := make([]Edge, len(idx))
 	for k, i := range idx {
-		edges[k] = g.all[i]
+		edges[k] = g.edge(g.edges[i])
 	}
 	return edges
 }
@@ -119,9 +156,9 @@ func (g *Graph) Referrers(id string) []Edge {
 // Targets returns the ids o refers to through field (e.g. "input").
 func (g *Graph) Targets(id, field string) []string {
 	var ids []string
-	for _, e := range g.out[id] {
-		if e.Field == field {
-			ids = append(ids, e.To)
+	for _, r := range g.out(id) {
+		if r.field.Key == field {
+			ids = append(ids, r.field.Values[r.value].Ref)
 		}
 	}
 	return ids
@@ -131,8 +168,8 @@ func (g *Graph) Targets(id, field string) []string {
 func (g *Graph) Sources(id, field string) []string {
 	var ids []string
 	for _, i := range g.in[id] {
-		if e := &g.all[i]; e.Field == field {
-			ids = append(ids, e.From)
+		if r := g.edges[i]; r.field.Key == field {
+			ids = append(ids, g.ids[r.from])
 		}
 	}
 	return ids
@@ -158,14 +195,14 @@ func (g *Graph) Upstream(id string) []string {
 		}
 		ids = append(ids, s)
 	}
-	for _, e := range g.out[id] {
-		if e.Field == "dependsOn" || e.Field == "input" {
-			add(e.To)
+	for _, r := range g.out(id) {
+		if k := r.field.Key; k == "dependsOn" || k == "input" {
+			add(r.field.Values[r.value].Ref)
 		}
 	}
 	for _, i := range g.in[id] {
-		if e := &g.all[i]; e.Field == "output" {
-			add(e.From)
+		if r := g.edges[i]; r.field.Key == "output" {
+			add(g.ids[r.from])
 		}
 	}
 	return ids
@@ -213,14 +250,14 @@ func (g *Graph) topo() ([]string, []string) {
 		indeg[i]++
 	}
 	for i, id := range ids {
-		for _, e := range g.out[id] {
-			if e.Field == "dependsOn" || e.Field == "input" {
-				link(i, e.To)
+		for _, r := range g.out(id) {
+			if k := r.field.Key; k == "dependsOn" || k == "input" {
+				link(i, r.field.Values[r.value].Ref)
 			}
 		}
 		for _, k := range g.in[id] {
-			if e := &g.all[k]; e.Field == "output" {
-				link(i, e.From)
+			if r := g.edges[k]; r.field.Key == "output" {
+				link(i, g.ids[r.from])
 			}
 		}
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/dpl-dev/dpl/cmd/dpl/internal/startgc"
 	"github.com/dpl-dev/dpl/executor/errcode"
 )
 
@@ -85,6 +86,7 @@ func init() {
 }
 
 func main() {
+	startgc.Done()
 	// dpl's commands are short-lived and allocate a tree per definition: a
 	// lazier collector saves a third of the CPU of validating large files.
 	if os.Getenv("GOGC") == "" {

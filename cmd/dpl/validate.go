@@ -111,21 +111,26 @@ func runValidate(cmd *cobra.Command, f validateFlags, args []string) error {
 }
 
 // gcBytesPerInput is the heap budget per byte of input: validating a
-// 23 MB definition peaks at about 15 bytes of live heap per byte of JSON
-// (GODEBUG=gctrace=1), and a budget close to that makes the collector run
-// back to back (16: 4.6 s instead of 3.6 s CPU with 48,000 errors).
-const gcBytesPerInput = 20
+// 24 MB definition peaks at about 10 (valid) to 13 (72,000 errors) bytes
+// of live heap per byte of JSON (GODEBUG=gctrace=1). 16 trades CPU for
+// memory: with 72,000 errors 445 MB peak RSS and 2.7 s user instead of
+// 540 MB and 2.3 s at 20; 14 costs 3.3 s, 12 4.8 s (back-to-back
+// collections); valid files keep ~1 s.
+const gcBytesPerInput = 16
+
+// gcBase is the budget every run gets on top: 32 MiB covers start-up and
+// a small definition without a collection (64 MiB measured the same on
+// 5,000 objects).
+const gcBase = 32 << 20
 
 // tuneGC sizes the collector to the inputs (unless GOGC or GOMEMLIMIT is
 // set). validate is a one-shot command whose heap is mostly live data
 // kept for the report: the default pacing collects again and again while
 // a small heap grows (a fifth of the CPU of validating 5,000 objects),
 // then lets a large heap reach twice the live data. Collecting only as the
-// heap nears a limit sized from the input (64 MiB plus 20 bytes per byte
-// read) removes both: 5,000 objects 87 -> 72 ms CPU; 23 MB valid 1.9 ->
-// 1.5 s and 537 -> 481 MB peak RSS; with 48,000 errors 3.6 -> 3.1 s and
-// 594 -> 577 MB. The limit is soft: a heap beyond it is still collected,
-// never an out-of-memory failure.
+// heap nears a limit sized from the input (gcBase plus gcBytesPerInput
+// per byte read) removes both. The limit is soft: a heap beyond it is
+// still collected, never an out-of-memory failure.
 func tuneGC(paths []string) {
 	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
 		return
@@ -138,7 +143,7 @@ func tuneGC(paths []string) {
 			total += 64 << 20 // unknown: as much as the default --max-size
 		}
 	}
-	debug.SetMemoryLimit(64<<20 + gcBytesPerInput*total)
+	debug.SetMemoryLimit(gcBase + gcBytesPerInput*total)
 	debug.SetGCPercent(-1)
 }
 

@@ -22,6 +22,7 @@ func (c *checker) checkSchema(o *definition.Object, e *definition.Effective, typ
 	}
 	inherited := func(k string) bool { return e.Origin(k) != o.ID }
 	res, ok := c.pre[o]
+	delete(c.pre, o) // read once: let its violations go with the object's report
 	if !ok {
 		res = c.run.violations(o, c.res.Effective(o), typ)
 	}

@@ -227,22 +227,16 @@ func (g *Graph) TopoOrder() (order []string, ok bool) {
 }
 
 func (g *Graph) topo() ([]string, []string) {
-	ids := make([]string, 0, len(g.d.Objects))
-	index := make(map[string]int, len(g.d.Objects))
-	for _, o := range g.d.Objects {
-		if _, dup := index[o.ID]; !dup {
-			index[o.ID] = len(ids)
-			ids = append(ids, o.ID)
-		}
-	}
+	ids, index := g.ids, g.index
 	up := make([][]int, len(ids))
 	down := make([][]int, len(ids))
 	indeg := make([]int, len(ids))
 	link := func(i int, upID string) {
-		j, ok := index[upID]
+		j32, ok := index[upID]
 		if !ok {
 			return // a missing object; the validator reports the ref
 		}
+		j := int(j32)
 		// Repeated edges count twice in indeg and twice in down, which
 		// Kahn's algorithm handles; no need to deduplicate.
 		up[i] = append(up[i], j)

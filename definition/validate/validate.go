@@ -115,6 +115,7 @@ func Definition(d *definition.Definition, opts Options) []definition.Diagnostic 
 		}
 		c.checkObject(o)
 	}
+	c.pre = nil // every object has read its schema results
 	c.checkCycles()
 	c.checkLimits()
 	c.runRegistered()

@@ -64,9 +64,13 @@ type checker struct {
 	opts  Options
 	g     *definition.Graph
 	diags []definition.Diagnostic
-	// seen suppresses the same finding about an inherited field once per
-	// inheriting object: it is reported once, under the first object.
-	seen map[string]bool
+	// seen drops a finding reported twice (same field, position, code,
+	// message and object); inherited suppresses the same finding about an
+	// inherited field once per inheriting object: it is reported once,
+	// under the first object. Struct keys share the diagnostic's strings
+	// (a formatted key per finding was a copy of every message).
+	seen      map[diagKey]struct{}
+	inherited map[inheritedKey]struct{}
 	// ids holds the first object of each id.
 	ids      map[string]*definition.Object
 	ondemand bool
@@ -100,7 +104,7 @@ func Definition(d *definition.Definition, opts Options) []definition.Diagnostic 
 		opts.Now = time.Now()
 	}
 	d.Resolve()
-	c := &checker{d: d, opts: opts, g: definition.NewGraph(d), seen: map[string]bool{},
+	c := &checker{d: d, opts: opts, g: definition.NewGraph(d), seen: map[diagKey]struct{}{}, inherited: map[inheritedKey]struct{}{},
 		ids: make(map[string]*definition.Object, len(d.Objects)), params: map[string]*definition.Parameter{}, values: map[string]string{}}
 	c.res = definition.NewResolver(d, opts.Values)
 	c.run.static = c.staticValue
@@ -150,11 +154,11 @@ type at struct {
 
 func (c *checker) add(sev definition.Severity, w at, code, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
-	key := fmt.Sprintf("%s|%d:%d|%s|%s|%s", w.field, w.pos.Line, w.pos.Col, code, msg, w.id)
-	if c.seen[key] {
+	key := diagKey{field: w.field, line: w.pos.Line, col: w.pos.Col, code: code, msg: msg, id: w.id}
+	if _, dup := c.seen[key]; dup {
 		return
 	}
-	c.seen[key] = true
+	c.seen[key] = struct{}{}
 	c.diags = append(c.diags, definition.Diagnostic{Severity: sev, Code: code, ObjectID: w.id, Field: w.field,
 		Message: msg, Hint: w.hint, Pos: w.pos})
 }
@@ -171,12 +175,24 @@ func (c *checker) warnf(w at, code, format string, args ...any) {
 // first object that inherits it: the same Default field would otherwise be
 // reported for every object.
 func (c *checker) inheritedOnce(f *definition.Field, code string) bool {
-	key := fmt.Sprintf("inh|%p|%s", f, code)
-	if c.seen[key] {
+	key := inheritedKey{f, code}
+	if _, dup := c.inherited[key]; dup {
 		return false
 	}
-	c.seen[key] = true
+	c.inherited[key] = struct{}{}
 	return true
+}
+
+// diagKey identifies a finding for deduplication (the file is not part of
+// it: one checker sees one definition).
+type diagKey struct {
+	field, code, msg, id string
+	line, col            int32
+}
+
+type inheritedKey struct {
+	f    *definition.Field
+	code string
 }
 
 // fieldAt locates an effective field of o: at the field itself. A finding

@@ -224,6 +224,10 @@ func (r *instance) start(ready func(error)) {
 	r.awaitRunner(ctx, keyID, ready)
 }
 
+// runInstancesTimeout bounds one RunInstances call that a stop does not
+// cancel.
+const runInstancesTimeout = 2 * time.Minute
+
 // run sends RunInstances, retrying throttling and capacity errors with
 // back-off.
 func (r *instance) run(ctx context.Context, tags map[string]string) (string, error) {
@@ -238,8 +242,13 @@ func (r *instance) run(ctx context.Context, tags map[string]string) (string, err
 	in.ClientToken = aws.String(clientToken(r.spec))
 	var out *ec2.RunInstancesOutput
 	err = r.p.retry(ctx, "RunInstances", func() error {
+		// A stop must not cancel the call itself: AWS may have created
+		// the instance already, and only the answer names it. The call
+		// runs to its answer (bounded) and start terminates what it made.
+		callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), runInstancesTimeout)
+		defer cancel()
 		var err error
-		out, err = r.ec2.RunInstances(ctx, in)
+		out, err = r.ec2.RunInstances(callCtx, in)
 		return err
 	})
 	if err != nil {

@@ -320,7 +320,12 @@ func (c *Cluster) start(api executor.API, ready func(error)) {
 		c.p.logf("%s: going on with cluster %s, made for this instance before dpl stopped", c.spec.InstanceID, id)
 		c.cancelLeftoverSteps(id)
 	} else {
-		out, err := c.client.RunJobFlow(c.ctx, c.request)
+		// A Terminate must not cancel the call itself: EMR may have made
+		// the cluster already, and only the answer names it; shutdown
+		// terminates it once the id is known.
+		callCtx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), 2*time.Minute)
+		out, err := c.client.RunJobFlow(callCtx, c.request)
+		cancel()
 		if err != nil {
 			close(c.started)
 			close(c.workerDone)

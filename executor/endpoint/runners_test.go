@@ -247,9 +247,12 @@ func TestRemoteRunners(t *testing.T) {
 	// Only A's tasks are handed out (B is not started yet): past their
 	// lease, they fail as lost and are retried (RetryDelay 100ms).
 	fc.Advance(4 * time.Second)
-	waitFor(t, 60*time.Second, "the lost attempt to fail", func() bool {
+	// Both of A's attempts must have failed before the clock moves on:
+	// a retry scheduled after the advance would wait on a fake clock
+	// nothing advances again.
+	waitFor(t, 60*time.Second, "both lost attempts to fail", func() bool {
 		errs := attemptErrors(t, dp, id)
-		return errs["TaskRunnerLost"]+errs["TaskNotAcknowledged"]+errs["TaskStalled"] > 0
+		return errs["TaskRunnerLost"]+errs["TaskNotAcknowledged"]+errs["TaskStalled"] >= 2
 	})
 	fc.Advance(time.Second)
 	a2 := h.startRunner(t, bin, "wg-a", outA)

@@ -32,6 +32,7 @@ type taskRunnerFlags struct {
 	progress    time.Duration
 	heartbeat   time.Duration
 	grace       time.Duration
+	ackDelay    time.Duration
 	pollTimeout time.Duration
 	callTimeout time.Duration
 	quiet       bool
@@ -75,6 +76,7 @@ running before it takes a task.`,
 	fl.StringVar(&f.output, "output", "", "folder for working directories, attempt logs and s3:// data (default $DPL_STATE_DIR or ./.dpl)")
 	fl.DurationVar(&f.progress, "progress-interval", remote.DefaultProgressInterval, "how often running tasks report progress")
 	fl.DurationVar(&f.heartbeat, "heartbeat-interval", remote.DefaultHeartbeatInterval, "how often heartbeats are sent")
+	fl.DurationVar(&f.ackDelay, "ack-delay", remote.DefaultAckDelay, "acknowledge a task only if it still runs this long after it started (one that ends sooner is acknowledged by its result); keep it well below the server's ack timeout (dpl serve --ack-timeout); 0: before it starts")
 	fl.DurationVar(&f.grace, "shutdown-grace", remote.DefaultShutdownGrace, "how long running tasks may finish after SIGTERM")
 	fl.DurationVar(&f.pollTimeout, "poll-timeout", executor.PollTimeout, "the server's long poll (dpl serve --poll-timeout); a poll unanswered 10 s past it fails over to the next --endpoint")
 	fl.DurationVar(&f.callTimeout, "call-timeout", remote.DefaultCallTimeout, "how long any other call may take before it fails over to the next --endpoint")
@@ -146,9 +148,13 @@ func runTaskRunner(cmd *cobra.Command, f taskRunnerFlags) error {
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
+	ackDelay := f.ackDelay
+	if ackDelay <= 0 {
+		ackDelay = -1 // acknowledge before the task starts
+	}
 	r := &remote.TaskRunner{API: client, WorkerGroup: f.workerGroup, ID: f.id, Tasks: f.tasks,
 		Runner: activity.New(be.Runner), Logs: local.LogFiles(root),
-		ProgressInterval: f.progress, HeartbeatInterval: f.heartbeat, ShutdownGrace: f.grace}
+		ProgressInterval: f.progress, HeartbeatInterval: f.heartbeat, ShutdownGrace: f.grace, AckDelay: ackDelay}
 	if !f.quiet {
 		r.Logf = func(format string, args ...any) {
 			fmt.Fprintf(stderr, "%s dpl taskrunner: "+format+"\n", append([]any{time.Now().UTC().Format("15:04:05")}, args...)...)

@@ -12,6 +12,9 @@
 # Usage: executor/bench/serve.sh [N]   (default 8; needs the aws CLI and jq)
 # Store: badger (the default); STORE=postgres://… uses that database's
 # schema dpl (drop it afterwards: it must be free for the next run).
+# PROFILE=DIR writes CPU profiles of serve (serve.prof) and of each runner
+# (runnerN.prof) there. The CPU seconds of serve, of the runners and of the
+# commands they ran are printed beside the rates.
 set -eu
 N=${1:-8}
 TASKS_PER_COMP=100
@@ -26,9 +29,12 @@ command -v jq >/dev/null || { echo "serve.sh needs jq" >&2; exit 2; }
 
 PORT=$((20000 + $$ % 20000))
 URL=http://127.0.0.1:$PORT
-"$WORK/dpl" serve --listen 127.0.0.1:$PORT --state-dir "$WORK/serve" --max-objects 100 ${STORE:+--store "$STORE"} 2>"$WORK/serve.log" &
+prof() { [ -n "${PROFILE:-}" ] && echo "$PROFILE/$1.prof" || echo ""; }
+[ -z "${PROFILE:-}" ] || mkdir -p "$PROFILE"
+DPL_CPUPROFILE=$(prof serve) "$WORK/dpl" serve --listen 127.0.0.1:$PORT --state-dir "$WORK/serve" --max-objects 100 ${STORE:+--store "$STORE"} 2>"$WORK/serve.log" &
 SERVE=$!
 PIDS="$PIDS $SERVE"
+RUNNERS=""
 i=0
 until grep -q listening "$WORK/serve.log"; do i=$((i+1)); [ $i -lt 300 ] || { cat "$WORK/serve.log"; exit 1; }; sleep 0.1; done
 export AWS_SHARED_CREDENTIALS_FILE="$WORK/serve/serve/credentials" AWS_PROFILE=dpl-serve AWS_CONFIG_FILE=/dev/null AWS_PAGER=
@@ -47,8 +53,9 @@ dp put-pipeline-definition --pipeline-id "$ID" --pipeline-definition "file://$WO
 
 r=0
 while [ $r -lt "$N" ]; do
-  "$WORK/dpl" taskrunner --endpoint "$URL" --worker-group load --tasks 1 --output "$WORK/runner$r" -q &
+  DPL_CPUPROFILE=$(prof runner$r) "$WORK/dpl" taskrunner --endpoint "$URL" --worker-group load --tasks 1 --output "$WORK/runner$r" -q &
   PIDS="$PIDS $!"
+  RUNNERS="$RUNNERS $!"
   r=$((r+1))
 done
 start=$(date +%s.%N)
@@ -62,16 +69,24 @@ else
 fi
 end=$(date +%s.%N)
 rss=$(awk '/VmHWM/ {print $2}' /proc/$SERVE/status)
+# CPU seconds (utime+stime; cutime+cstime for the reaped commands).
+cpu() { awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.2f %.2f\n", ($12 + $13) / hz, ($14 + $15) / hz }' "/proc/$1/stat"; }
+scpu=$(cpu $SERVE | cut -d' ' -f1)
+rcpu=0; ccpu=0
+for p in $RUNNERS; do set -- $(cpu "$p"); rcpu=$(echo "$rcpu + $1" | bc); ccpu=$(echo "$ccpu + $2" | bc); done
 total=$((20 * TASKS_PER_COMP))
 failed=$(dp describe-pipelines --pipeline-ids "$ID" | jq -r '.pipelineDescriptionList[0].fields[] | select(.key == "@healthStatus") | .stringValue')
 
+c0=$(awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.2f\n", ($14 + $15) / hz }' /proc/$$/stat)
 fstart=$(date +%s.%N)
 seq $total | xargs -P "$N" -I{} sh -c true
 fend=$(date +%s.%N)
+c1=$(awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.2f\n", ($14 + $15) / hz }' /proc/$$/stat)
 
-awk -v s="$start" -v e="$end" -v fs="$fstart" -v fe="$fend" -v n="$total" -v p="$N" -v rss="$rss" -v h="$failed" 'BEGIN {
+awk -v s="$start" -v e="$end" -v fs="$fstart" -v fe="$fend" -v n="$total" -v p="$N" -v rss="$rss" -v h="$failed" -v sc="$scpu" -v rc="$rcpu" -v cc="$ccpu" -v xc="$(echo "$c1 - $c0" | bc)" 'BEGIN {
   t = e - s; f = fe - fs; st = ENVIRON["STORE"] == "" ? "badger" : "postgres"
   printf "serve (%s), %d runners: %d tasks in %.2f s = %.0f tasks/s (health %s); serve peak RSS %.0f MB\n", st, p, n, t, n / t, h, rss / 1024
-  printf "xargs -P %d: %d sh -c true in %.2f s = %.0f tasks/s\n", p, n, f, n / f
+  printf "  CPU: serve %.2f s, runners %.2f s, their commands %.2f s\n", sc, rc, cc
+  printf "xargs -P %d: %d sh -c true in %.2f s = %.0f tasks/s (CPU %.2f s)\n", p, n, f, n / f, xc
   printf "ratio serve/xargs: %.2f\n", (n / t) / (n / f)
 }'

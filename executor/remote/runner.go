@@ -20,15 +20,19 @@ const (
 	DefaultProgressInterval  = 60 * time.Second
 	DefaultHeartbeatInterval = 15 * time.Minute
 	DefaultShutdownGrace     = 30 * time.Second
+	// DefaultAckDelay: a task that ends within it is acknowledged by its
+	// result alone (see TaskRunner.AckDelay).
+	DefaultAckDelay = 100 * time.Millisecond
 )
 
 // ErrorShutdown is the errorId of tasks a runner gives back on shutdown.
 const ErrorShutdown = worker.ErrorShutdown
 
 // TaskRunner polls one worker group and runs tasks with Runner, Tasks at a
-// time: it acknowledges each task with ReportTaskProgress, keeps reporting
-// progress (a canceled answer stops the task), sends heartbeats, and
-// reports the result with SetTaskStatus.
+// time: it acknowledges each task with ReportTaskProgress (unless it ends
+// within AckDelay), keeps reporting progress (a canceled answer stops the
+// task), sends heartbeats, and reports the result with SetTaskStatus —
+// while the slot already polls for its next task.
 //
 // When Run's context ends it stops polling, lets running tasks finish for
 // ShutdownGrace, then cancels the rest and reports them FAILED with
@@ -44,6 +48,13 @@ type TaskRunner struct {
 	// Logs opens an attempt's output streams (nil discards them).
 	Logs                                               func(t *task.Task) (task.Logs, func(), error)
 	ProgressInterval, HeartbeatInterval, ShutdownGrace time.Duration
+	// AckDelay: a task starts at once and is acknowledged (the first
+	// ReportTaskProgress) only if it still runs AckDelay later; one that
+	// ends sooner is acknowledged by its SetTaskStatus, which the service
+	// accepts until the ack timeout (2 minutes; dpl serve --ack-timeout).
+	// Keep it well below that timeout. 0: DefaultAckDelay; negative:
+	// acknowledge before the task starts.
+	AckDelay time.Duration
 	// Logf reports what the runner does (nil: silent).
 	Logf func(format string, args ...any)
 	// Clock times progress, heartbeats and the grace (clock.Real when nil).
@@ -82,6 +93,9 @@ func (r *TaskRunner) Run(ctx context.Context) error {
 	if r.ShutdownGrace <= 0 {
 		r.ShutdownGrace = DefaultShutdownGrace
 	}
+	if r.AckDelay == 0 {
+		r.AckDelay = DefaultAckDelay
+	}
 	if r.Hostname == "" {
 		r.Hostname, _ = os.Hostname()
 	}
@@ -92,7 +106,8 @@ func (r *TaskRunner) Run(ctx context.Context) error {
 	}
 	l := &worker.Loop{API: r.API, Runner: r.Runner, WorkerGroup: r.WorkerGroup, Hostname: r.Hostname, Slots: n,
 		Clock: r.Clock, Logs: r.Logs, ProgressInterval: r.ProgressInterval, Logf: r.Logf,
-		RetryPolls: true, HeartbeatInterval: r.HeartbeatInterval, RunnerID: r.ID, GiveBack: true, ShutdownGrace: r.ShutdownGrace}
+		RetryPolls: true, HeartbeatInterval: r.HeartbeatInterval, RunnerID: r.ID, GiveBack: true, ShutdownGrace: r.ShutdownGrace,
+		AckDelay: max(r.AckDelay, 0), ReportBehind: true}
 	r.loop.Store(l)
 	return l.Run(ctx)
 }

@@ -94,6 +94,18 @@ type Loop struct {
 	RunnerID          string
 	GiveBack          bool
 	ShutdownGrace     time.Duration
+	// AckDelay (with GiveBack, for an API that is not a Canceler) starts a
+	// task at once and sends its acknowledgement — the first
+	// ReportTaskProgress — only if it still runs AckDelay later: a task
+	// that ends sooner is acknowledged by its SetTaskStatus, one round
+	// trip fewer. It must stay well below the service's ack timeout
+	// (2 minutes). 0 acknowledges before the task starts.
+	AckDelay time.Duration
+	// ReportBehind (with GiveBack) sends a task's result while its slot
+	// already polls for the next task: at most one result per slot is in
+	// flight (the slot waits for it before it runs the next task), and Run
+	// returns only once every result was sent or given up on.
+	ReportBehind bool
 
 	// Logf reports what the loop does (nil: silent).
 	Logf func(format string, args ...any)
@@ -162,6 +174,14 @@ func (l *Loop) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// behind is closed when the slot's last result was sent
+			// (ReportBehind).
+			var behind chan struct{}
+			defer func() {
+				if behind != nil {
+					<-behind
+				}
+			}()
 			backoff := 100 * time.Millisecond
 			for pollCtx.Err() == nil {
 				t, err := l.API.PollForTask(pollCtx, executor.PollInput{WorkerGroup: l.WorkerGroup, Hostname: l.Hostname, InProcess: l.InProcess})
@@ -182,7 +202,22 @@ func (l *Loop) Run(ctx context.Context) error {
 				}
 				backoff = 100 * time.Millisecond
 				if t != nil {
-					if err := l.runTask(taskCtx, t); err != nil && taskCtx.Err() == nil {
+					if behind != nil {
+						<-behind // one result in flight per slot
+						behind = nil
+					}
+					report := l.report
+					var ch chan struct{}
+					if l.ReportBehind && l.GiveBack {
+						ch = make(chan struct{})
+						report = func(ctx context.Context, t *task.Task, res task.Result) error {
+							behind = ch
+							go func() { defer close(ch); _ = l.report(ctx, t, res) }()
+							return nil
+						}
+					}
+					err := l.runTask(taskCtx, t, report)
+					if err != nil && taskCtx.Err() == nil {
 						errs <- err
 						return
 					}
@@ -251,23 +286,30 @@ func (l *Loop) heartbeats(ctx context.Context, stop func(), now <-chan struct{})
 	}
 }
 
+// reportFunc sends a task's result (Loop.report, or a deferred send).
+type reportFunc func(ctx context.Context, t *task.Task, res task.Result) error
+
 // runTask runs one task to its end. ctx ends when the task must stop
 // because the loop shuts down. An error stops the slot.
-func (l *Loop) runTask(ctx context.Context, t *task.Task) error {
+func (l *Loop) runTask(ctx context.Context, t *task.Task, report reportFunc) error {
 	// Reports must get through while a runner that gives tasks back shuts
 	// down.
 	api := context.WithoutCancel(ctx)
-	canceled, err := l.API.ReportTaskProgress(api, t.TaskID, nil) // the acknowledgement
-	if err != nil {
-		if !l.GiveBack {
-			return fmt.Errorf("acknowledge task %s: %w", t.TaskID, err)
+	_, canceler := l.API.(Canceler)
+	deferAck := l.AckDelay > 0 && l.GiveBack && !canceler
+	if !deferAck {
+		canceled, err := l.API.ReportTaskProgress(api, t.TaskID, nil) // the acknowledgement
+		if err != nil {
+			if !l.GiveBack {
+				return fmt.Errorf("acknowledge task %s: %w", t.TaskID, err)
+			}
+			l.logf("%s: acknowledge: %v", t.AttemptID, err)
+			return nil
 		}
-		l.logf("%s: acknowledge: %v", t.AttemptID, err)
-		return nil
-	}
-	if canceled {
-		l.logf("%s: canceled before it started", t.AttemptID)
-		return nil
+		if canceled {
+			l.logf("%s: canceled before it started", t.AttemptID)
+			return nil
+		}
 	}
 	l.logf("%s: started (task of %s)", t.AttemptID, t.PipelineID)
 	tctx, cancel := context.WithCancel(ctx)
@@ -320,14 +362,18 @@ func (l *Loop) runTask(ctx context.Context, t *task.Task) error {
 	} else {
 		tctx = task.WithProgressHook(tctx, func(p task.Progress) { latest.Store(&p) })
 	}
-	if _, ok := l.API.(Canceler); !ok {
-		go l.watchProgress(api, t, stop, &latest, func() { byEngine.Store(true); cancel() })
+	if !canceler {
+		first := l.ProgressInterval
+		if deferAck {
+			first = l.AckDelay // the acknowledgement, unless the task ends first
+		}
+		go l.watchProgress(api, t, stop, first, &latest, func() { byEngine.Store(true); cancel() })
 	}
 	logs := task.Logs{Stdout: io.Discard, Stderr: io.Discard}
 	if l.Logs != nil {
 		lg, closeLogs, err := l.Logs(t)
 		if err != nil {
-			return l.report(api, t, task.Result{Status: task.Failed, ErrorID: "LogError", ErrorMessage: err.Error()})
+			return report(api, t, task.Result{Status: task.Failed, ErrorID: "LogError", ErrorMessage: err.Error()})
 		}
 		defer closeLogs()
 		logs = lg
@@ -343,7 +389,7 @@ func (l *Loop) runTask(ctx context.Context, t *task.Task) error {
 		return nil // no status needed after canceled=true
 	case ctx.Err() != nil && l.GiveBack:
 		l.returned.Add(1)
-		return l.report(api, t, task.Result{Status: task.Failed, ErrorID: ErrorShutdown,
+		return report(api, t, task.Result{Status: task.Failed, ErrorID: ErrorShutdown,
 			ErrorMessage: fmt.Sprintf("task runner %s on %s shut down before the task finished", l.RunnerID, l.Hostname)})
 	case ctx.Err() != nil:
 		return nil // shutting down: the engine recovers the attempt on resume
@@ -353,17 +399,18 @@ func (l *Loop) runTask(ctx context.Context, t *task.Task) error {
 	} else {
 		l.failed.Add(1)
 	}
-	return l.report(api, t, res)
+	return report(api, t, res)
 }
 
-// watchProgress reports progress every ProgressInterval until stop; a
-// canceled answer (or a task the service no longer knows) calls cancel.
-func (l *Loop) watchProgress(ctx context.Context, t *task.Task, stop <-chan struct{}, latest *atomic.Pointer[task.Progress], cancel func()) {
-	for {
+// watchProgress reports progress first after first, then every
+// ProgressInterval until stop; a canceled answer (or a task the service
+// no longer knows) calls cancel.
+func (l *Loop) watchProgress(ctx context.Context, t *task.Task, stop <-chan struct{}, first time.Duration, latest *atomic.Pointer[task.Progress], cancel func()) {
+	for wait := first; ; wait = l.ProgressInterval {
 		select {
 		case <-stop:
 			return
-		case <-l.Clock.After(l.ProgressInterval):
+		case <-l.Clock.After(wait):
 		}
 		var fields []task.Field
 		if p := latest.Swap(nil); p != nil {

@@ -3,6 +3,7 @@ package worker_test
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -259,5 +260,201 @@ func TestRemoteProgressSentInFieldsBeforeTheResult(t *testing.T) {
 	want := task.Progress{Done: 2, Total: 2, Unit: "statements", Rows: 9}
 	if len(api.sent) != 1 || api.sent[0].p != want || api.sent[0].resultsBefore != 0 {
 		t.Fatalf("progress sent = %+v, want %+v once, before the result", api.sent, want)
+	}
+}
+
+// finishRunner finishes at once.
+type finishRunner struct{}
+
+func (finishRunner) Run(context.Context, *task.Task, task.Logs) task.Result {
+	return task.Result{Status: task.Finished}
+}
+
+// With AckDelay a task that ends before it is acknowledged by its result
+// alone: no ReportTaskProgress at all.
+func TestAckDelayQuickTaskSendsNoAcknowledgement(t *testing.T) {
+	fc := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	api := newStandIn(&task.Task{TaskID: "t1", AttemptID: "a1"})
+	l := &worker.Loop{API: api, Runner: finishRunner{}, WorkerGroup: "g", Clock: fc, ProgressInterval: time.Minute,
+		RetryPolls: true, GiveBack: true, AckDelay: time.Second}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- l.Run(ctx) }()
+	<-api.reported
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n, res := api.counts(); n != 0 || len(res) != 1 || res[0].Status != task.Finished {
+		t.Fatalf("%d progress reports, results %+v; want none and one FINISHED", n, res)
+	}
+}
+
+// With AckDelay a task still running AckDelay after it started is
+// acknowledged then; a canceled answer to that acknowledgement stops it
+// without a result.
+func TestAckDelayLongTaskAcknowledgedLate(t *testing.T) {
+	fc := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	api := newStandIn(&task.Task{TaskID: "t1", AttemptID: "a1"})
+	api.cancelAt = 2 // the acknowledgement, then canceled on the first progress report
+	run := blockingRunner{started: make(chan struct{}), ended: make(chan struct{})}
+	l := &worker.Loop{API: api, Runner: run, WorkerGroup: "g", Clock: fc, ProgressInterval: time.Minute,
+		RetryPolls: true, GiveBack: true, AckDelay: time.Second}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- l.Run(ctx) }()
+	<-run.started
+	if n, _ := api.counts(); n != 0 {
+		t.Fatalf("%d reports before the ack delay, want 0", n)
+	}
+	waitAfter(t, fc, 1)
+	fc.Advance(time.Second)
+	for n := 0; n < 1; n, _ = api.counts() {
+		<-time.After(time.Millisecond)
+	}
+	select {
+	case <-run.ended:
+		t.Fatal("the task stopped at its acknowledgement")
+	default:
+	}
+	waitAfter(t, fc, 1)
+	fc.Advance(time.Minute) // the progress interval follows the acknowledgement
+	<-run.ended
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n, res := api.counts(); n != 2 || len(res) != 0 {
+		t.Fatalf("%d progress reports, results %+v; want 2 and none", n, res)
+	}
+}
+
+// gatedAPI holds every SetTaskStatus until the test opens the gate.
+type gatedAPI struct {
+	*standInAPI
+	gate  chan struct{}
+	polls chan struct{}
+}
+
+func (a *gatedAPI) PollForTask(ctx context.Context, in executor.PollInput) (*task.Task, error) {
+	a.polls <- struct{}{}
+	return a.standInAPI.PollForTask(ctx, in)
+}
+
+func (a *gatedAPI) SetTaskStatus(ctx context.Context, id string, r task.Result) error {
+	<-a.gate
+	return a.standInAPI.SetTaskStatus(ctx, id, r)
+}
+
+// countingRunner finishes at once and counts its runs.
+type countingRunner struct{ n *atomic.Int32 }
+
+func (r countingRunner) Run(context.Context, *task.Task, task.Logs) task.Result {
+	r.n.Add(1)
+	return task.Result{Status: task.Finished}
+}
+
+// With ReportBehind the slot polls for its next task while the last
+// result is on its way, runs the next task only once that result was sent,
+// and Run returns only after every result was sent.
+func TestReportBehindOverlapsTheNextPoll(t *testing.T) {
+	api := &gatedAPI{standInAPI: newStandIn(&task.Task{TaskID: "t1", AttemptID: "a1"}, &task.Task{TaskID: "t2", AttemptID: "a2"}),
+		gate: make(chan struct{}), polls: make(chan struct{}, 8)}
+	var ran atomic.Int32
+	l := &worker.Loop{API: api, Runner: countingRunner{&ran}, WorkerGroup: "g", ProgressInterval: time.Minute,
+		RetryPolls: true, GiveBack: true, AckDelay: time.Second, ReportBehind: true}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- l.Run(ctx) }()
+	<-api.polls // t1
+	<-api.polls // t2, while t1's result waits at the gate
+	time.Sleep(20 * time.Millisecond)
+	if n := ran.Load(); n != 1 {
+		t.Fatalf("%d tasks ran while the first result was in flight, want 1", n)
+	}
+	api.gate <- struct{}{} // t1's result
+	<-api.reported
+	<-api.polls // the next poll, after t2 ran: its result waits at the gate
+	if n := ran.Load(); n != 2 {
+		t.Fatalf("%d tasks ran, want 2", n)
+	}
+	cancel()
+	select {
+	case <-done:
+		t.Fatal("Run returned before the last result was sent")
+	case <-time.After(20 * time.Millisecond):
+	}
+	api.gate <- struct{}{}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, res := api.counts(); len(res) != 2 {
+		t.Fatalf("results %+v, want 2", res)
+	}
+}
+
+// latencyAPI answers every call after rtt (a round trip to the service)
+// and hands out tasks without end.
+type latencyAPI struct {
+	executor.API
+	rtt   time.Duration
+	calls atomic.Int64
+	seq   atomic.Int64
+}
+
+func (a *latencyAPI) call() { a.calls.Add(1); time.Sleep(a.rtt) }
+
+func (a *latencyAPI) PollForTask(context.Context, executor.PollInput) (*task.Task, error) {
+	a.call()
+	return &task.Task{TaskID: "t", AttemptID: "a"}, nil
+}
+
+func (a *latencyAPI) ReportTaskProgress(context.Context, string, []task.Field) (bool, error) {
+	a.call()
+	return false, nil
+}
+
+func (a *latencyAPI) SetTaskStatus(context.Context, string, task.Result) error {
+	a.call()
+	return nil
+}
+
+// stopAfter finishes at once and ends the loop after n tasks.
+type stopAfter struct {
+	n    int64
+	ran  atomic.Int64
+	stop func()
+}
+
+func (r *stopAfter) Run(context.Context, *task.Task, task.Logs) task.Result {
+	if r.ran.Add(1) == r.n {
+		r.stop()
+	}
+	return task.Result{Status: task.Finished}
+}
+
+// BenchmarkRemoteTaskRoundTrips runs quick tasks through one slot against
+// a service 500 µs away: acknowledging first and reporting in line (3
+// round trips on the slot's path per task) against AckDelay and
+// ReportBehind (2 calls per task, one of them off the path).
+func BenchmarkRemoteTaskRoundTrips(b *testing.B) {
+	for _, c := range []struct {
+		name   string
+		ack    time.Duration
+		behind bool
+	}{{"ack-first", 0, false}, {"deferred", time.Second, true}} {
+		b.Run(c.name, func(b *testing.B) {
+			api := &latencyAPI{rtt: 500 * time.Microsecond}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			run := &stopAfter{n: int64(b.N), stop: cancel}
+			l := &worker.Loop{API: api, Runner: run, WorkerGroup: "g", ProgressInterval: time.Minute,
+				GiveBack: true, ShutdownGrace: time.Minute, AckDelay: c.ack, ReportBehind: c.behind}
+			b.ResetTimer()
+			if err := l.Run(ctx); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(api.calls.Load())/float64(b.N), "calls/task")
+		})
 	}
 }

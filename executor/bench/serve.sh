@@ -11,7 +11,8 @@
 #
 # Usage: executor/bench/serve.sh [N]   (default 8; needs the aws CLI and jq)
 # Store: badger (the default); STORE=postgres://… uses that database's
-# schema dpl (drop it afterwards: it must be free for the next run).
+# schema $SCHEMA (default dpl; drop it afterwards: it must be free for the
+# next run).
 # PROFILE=DIR writes CPU profiles of serve (serve.prof) and of each runner
 # (runnerN.prof) there. The CPU seconds of serve, of the runners and of the
 # commands they ran are printed beside the rates.
@@ -31,7 +32,7 @@ PORT=$((20000 + $$ % 20000))
 URL=http://127.0.0.1:$PORT
 prof() { [ -n "${PROFILE:-}" ] && echo "$PROFILE/$1.prof" || echo ""; }
 [ -z "${PROFILE:-}" ] || mkdir -p "$PROFILE"
-DPL_CPUPROFILE=$(prof serve) "$WORK/dpl" serve --listen 127.0.0.1:$PORT --state-dir "$WORK/serve" --max-objects 100 ${STORE:+--store "$STORE"} 2>"$WORK/serve.log" &
+DPL_CPUPROFILE=$(prof serve) "$WORK/dpl" serve --listen 127.0.0.1:$PORT --state-dir "$WORK/serve" --max-objects 100 ${STORE:+--store "$STORE" --store-schema "${SCHEMA:-dpl}"} 2>"$WORK/serve.log" &
 SERVE=$!
 PIDS="$PIDS $SERVE"
 RUNNERS=""

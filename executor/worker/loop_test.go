@@ -399,7 +399,6 @@ type latencyAPI struct {
 	executor.API
 	rtt   time.Duration
 	calls atomic.Int64
-	seq   atomic.Int64
 }
 
 func (a *latencyAPI) call() { a.calls.Add(1); time.Sleep(a.rtt) }

@@ -44,9 +44,9 @@ func addResourceFlags(fs *pflag.FlagSet, f *resourceFlags, run bool) {
 	if !run {
 		return
 	}
-	fs.BoolVar(&f.keep, "keep-resources", false, "do not terminate AWS resources when the run is interrupted (a resumed run reuses them); they are still terminated when their work ends")
+	fs.BoolVar(&f.keep, "keep-resources", false, "do not terminate AWS resources when the run is interrupted (dpl serve: when it stops); a resumed run reuses them; they are still terminated when their work ends")
 	fs.StringVar(&f.runnerBinary, "runner-binary", "", "where EC2 instances without dpl download it (https:// or s3://; default: the release for the instance's architecture)")
-	fs.StringVar(&f.runnerEndpoint, "runner-endpoint", "", "URL task runners on EC2 instances poll (default http://<--serve ADDR>); it must be reachable from the instances' subnet")
+	fs.StringVar(&f.runnerEndpoint, "runner-endpoint", "", "URL task runners on EC2 instances poll (default http://<--serve ADDR>; dpl serve: its --listen address); it must be reachable from the instances' subnet")
 }
 
 // awsResources is what a run with resources on AWS holds.

@@ -21,6 +21,7 @@ import (
 	"github.com/dpl-dev/dpl/executor/activity"
 	"github.com/dpl-dev/dpl/executor/endpoint"
 	"github.com/dpl-dev/dpl/executor/pgstore"
+	"github.com/dpl-dev/dpl/executor/provider/awsprov"
 	"github.com/dpl-dev/dpl/executor/runstore"
 )
 
@@ -46,6 +47,7 @@ type serveFlags struct {
 	schema          string
 	leaderTTL       time.Duration
 	backend         backendFlags
+	res             resourceFlags
 }
 
 func init() {
@@ -73,10 +75,20 @@ line that points the AWS CLI, the SDKs and dpl taskrunner at it:
   export AWS_SHARED_CREDENTIALS_FILE=.../serve/credentials AWS_PROFILE=dpl-serve
 
 --no-auth accepts unsigned requests; it is refused unless --listen is a loopback
-address, and even then any local user can run commands as this server's user.`,
+address, and even then any local user can run commands as this server's user.
+
+--resources aws (or --resource-provider ID=aws) creates the resources of
+activated pipelines on AWS as dpl run does: an Ec2Resource becomes an EC2
+instance whose user-data starts dpl taskrunner polling this server
+(--runner-endpoint, else the listen address) with its own short-lived key; an
+EmrCluster becomes an EMR cluster running the activities as steps. Everything is
+tagged with the pipeline id and run, and terminated when the run's work ends,
+on DeactivatePipeline and DeletePipeline, and when serve stops (SIGINT/SIGTERM)
+unless --keep-resources (the resumed runs then reuse it).`,
 		Example: `  dpl serve
   dpl serve --listen 127.0.0.1:9000 --state-dir /var/lib/dpl
-  dpl serve --listen 0.0.0.0:8642 --credentials /etc/dpl/credentials`,
+  dpl serve --listen 0.0.0.0:8642 --credentials /etc/dpl/credentials
+  dpl serve --listen 0.0.0.0:8642 --resources aws --runner-endpoint http://10.0.0.5:8642`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, f) },
 	}
@@ -102,6 +114,7 @@ address, and even then any local user can run commands as this server's user.`,
 	fl.IntVar(&f.maxConns, "max-conns-per-client", endpoint.DefaultMaxConnsPerClient, "connections one IP address may hold open (more are closed at once; -1: no cap)")
 	fl.Float64Var(&f.rateLimit, "rate-limit", endpoint.DefaultRateLimit, "requests per second one IP address may make before ThrottlingException (bursts of twice that; -1: no limit)")
 	addBackendFlags(fl, &f.backend)
+	addResourceFlags(fl, &f.res, true)
 	rootCmd.AddCommand(cmd)
 }
 
@@ -119,6 +132,11 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
+	routing, err := awsprov.ParseRouting(f.res.resources, f.res.perObject)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	f.backend.resourcesOnAWS = routing.Any()
 	be, err := f.backend.open(cmd.Context(), stateDir)
 	if err != nil {
 		return withCode(exitUsage, err)
@@ -143,6 +161,16 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	l, err := net.Listen("tcp", f.listen)
 	if err != nil {
 		return withCode(exitUsage, err)
+	}
+	// Resources on AWS: each run gets its own providers; task runners on
+	// EC2 poll this server (--runner-endpoint, else the listen address).
+	awsRes, err := openServeResources(cmd.Context(), &f, routing, stateDir, advertised(l.Addr()), stderr)
+	if err != nil {
+		l.Close()
+		return withCode(exitUsage, err)
+	}
+	if awsRes != nil {
+		opts.Resources, opts.KeyRing = awsRes.perRun, awsRes.keys
 	}
 	var srv interface {
 		Serve(context.Context, net.Listener) error
@@ -174,12 +202,59 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 		auth = "NO authentication"
 	}
 	fmt.Fprintf(stderr, "dpl serve: listening on http://%s (%s), state in %s; %s\n", l.Addr(), auth, storeDesc, be.Describe)
+	if awsRes != nil {
+		fmt.Fprintf(stderr, "dpl serve: %s\n", awsRes.describe)
+	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := srv.Serve(ctx, l); err != nil && !errors.Is(err, context.Canceled) {
 		return withCode(exitFailed, err)
 	}
 	return nil
+}
+
+// serveResources are the AWS resource providers of dpl serve --resources
+// aws: one set per pipeline run (the EMR provider drives one engine),
+// sharing the SDK configuration, the ownership record and the key ring.
+type serveResources struct {
+	perRun   func(pipelineID string) *endpoint.RunResources
+	keys     *endpoint.KeyRing
+	describe string
+}
+
+// openServeResources wires --resources (the flags dpl run has) for serve;
+// nil when every resource stays local. addr is the listen address as
+// runners reach it (the default --runner-endpoint).
+func openServeResources(ctx context.Context, f *serveFlags, routing awsprov.Routing, stateDir, addr string, stderr io.Writer) (*serveResources, error) {
+	if routing.Any() && f.noAuth {
+		// The runners on EC2 sign with their own keys; an unsigned API
+		// reachable from a subnet would run anyone's commands.
+		return nil, errors.New("--resources aws needs signed requests: drop --no-auth")
+	}
+	base, err := f.res.open(ctx, &f.backend, stateDir, addr)
+	if err != nil || base == nil {
+		return nil, err
+	}
+	// Runners sign for the region this server checks.
+	base.env.Runner.Region = f.region
+	logf := func(format string, args ...any) { fmt.Fprintf(stderr, "dpl serve: "+format+"\n", args...) }
+	perRun := func(string) *endpoint.RunResources {
+		env := &awsprov.Env{AWS: base.env.AWS, Record: base.env.Record, Runner: base.env.Runner,
+			DefaultAMI: base.env.DefaultAMI, RunnerBinary: base.env.RunnerBinary, Logf: logf}
+		return &endpoint.RunResources{
+			Registry: env.Registry(nil, routing),
+			Attach:   func(eng *executor.Engine) { env.Attach(eng) },
+			Release: func(eng *executor.Engine, why string) {
+				if why == "shutdown" && base.keep {
+					logf("--keep-resources: AWS resources of %s (run %d) are left up; serve resumes the run and reuses them", eng.PipelineID(), eng.Activation())
+					return
+				}
+				_ = (&awsResources{env: env}).cleanup(stderr, eng.PipelineID(), eng.Activation(), false)
+			},
+		}
+	}
+	return &serveResources{perRun: perRun, keys: base.keys,
+		describe: fmt.Sprintf("resources on AWS (%s); task runners on EC2 poll %s with per-instance keys", base.env.AWS.Describe(), base.env.Runner.Endpoint)}, nil
 }
 
 // openServeStore opens --store: nil (the server opens badger in the state

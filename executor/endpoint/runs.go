@@ -14,6 +14,7 @@ import (
 
 	"github.com/dpl-dev/dpl/definition"
 	"github.com/dpl-dev/dpl/executor"
+	"github.com/dpl-dev/dpl/executor/provider"
 	"github.com/dpl-dev/dpl/executor/session"
 	"github.com/dpl-dev/dpl/executor/task"
 )
@@ -28,9 +29,25 @@ type pipelineRun struct {
 	cancel context.CancelFunc
 	done   chan struct{} // closed when the engine's Run returned
 	why    string        // why it was stopped ("deactivate", "delete", "shutdown")
+	res    *RunResources // the run's resource providers (nil: the default)
 	mu     sync.Mutex
 	sum    *executor.Summary
 	err    error
+}
+
+// RunResources are the resource providers of one pipeline run.
+type RunResources struct {
+	// Registry provisions the run's resources (provider.Default when nil).
+	Registry *provider.Registry
+	// Attach is called with the run's engine before the run starts (the
+	// EMR provider runs its clusters' steps through it); nil: none.
+	Attach func(eng *executor.Engine)
+	// Release is called each time the run stops, before the stop is
+	// reported: why is "" (its work ended), "deactivate", "delete",
+	// "restart" (a new definition version) or "shutdown" (the server
+	// closes). It terminates what the run still owns (or, at shutdown,
+	// may keep it for the resumed run). nil: none.
+	Release func(eng *executor.Engine, why string)
 }
 
 func (r *pipelineRun) running() bool {
@@ -235,6 +252,13 @@ func (s *Server) start(p Pipeline, params map[string][]string, start time.Time, 
 		Store: s.db, StateDir: s.opts.StateDir, Clock: s.opts.Clock, Notifier: s.opts.Notifier,
 		Params: params, StartTimestamp: start, RetryDelay: s.opts.RetryDelay, RemoteAll: true, Latest: readOnly,
 		AckTimeout: s.opts.AckTimeout, ProgressTimeout: s.opts.ProgressTimeout}
+	var res *RunResources
+	if !readOnly && s.opts.Resources != nil {
+		res = s.opts.Resources(p.ID)
+		if res != nil {
+			opts.Registry = res.Registry
+		}
+	}
 	eng, err := executor.New(opts)
 	if errors.Is(err, executor.ErrDefinitionChanged) {
 		opts.Fresh = true
@@ -243,7 +267,10 @@ func (s *Server) start(p Pipeline, params map[string][]string, start time.Time, 
 	if err != nil {
 		return fmt.Errorf("start %s: %w", p.ID, err)
 	}
-	r := &pipelineRun{id: p.ID, eng: eng, groups: eng.WorkerGroups(), done: make(chan struct{})}
+	r := &pipelineRun{id: p.ID, eng: eng, groups: eng.WorkerGroups(), res: res, done: make(chan struct{})}
+	if res != nil && res.Attach != nil {
+		res.Attach(eng)
+	}
 	s.mu.Lock()
 	if old := s.runs[p.ID]; old != nil && old.running() {
 		s.mu.Unlock()
@@ -288,8 +315,12 @@ func (s *Server) launch(r *pipelineRun) {
 		r.sum, r.err = sum, err
 		why := r.why
 		r.mu.Unlock()
-		// Record the end before stop() returns to its caller, so that a
-		// re-activation's state is written after it.
+		// What the run created is released (terminated) and its end
+		// recorded before stop() returns to its caller, so that a
+		// re-activation starts after both.
+		if r.res != nil && r.res.Release != nil {
+			r.res.Release(r.eng, why)
+		}
 		s.ended(r, why, sum, err)
 		close(r.done)
 	}()
@@ -429,7 +460,7 @@ func (s *Server) setObjectStatus(ctx context.Context, id string, ids []string, s
 		switch strings.ToUpper(status) {
 		case executor.CmdRerun, executor.CmdMarkFinished:
 			// The engine reopened its activation: drive it again.
-			nr := &pipelineRun{id: id, eng: r.eng, groups: r.groups, done: make(chan struct{})}
+			nr := &pipelineRun{id: id, eng: r.eng, groups: r.groups, res: r.res, done: make(chan struct{})}
 			s.mu.Lock()
 			s.runs[id] = nr
 			s.mu.Unlock()

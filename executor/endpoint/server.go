@@ -110,6 +110,10 @@ type Options struct {
 	AccountID string
 	// Notifier publishes SnsAlarms of every pipeline.
 	Notifier executor.Notifier
+	// Resources, when set, gives each run its resource providers (dpl
+	// serve --resources aws): called once per started run, before its
+	// engine is made. nil: provider.Default (the local worker).
+	Resources func(pipelineID string) *RunResources
 	// Logf logs server events (nil: log.Printf).
 	Logf func(format string, args ...any)
 }

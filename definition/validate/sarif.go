@@ -104,6 +104,7 @@ var ruleText = map[string]string{
 	"DEPRECATED_TYPE":           "Deprecated object type",
 	"DUPLICATE_KEY":             "A JSON key appears twice in one object",
 	"IGNORED_KEY":               "Top-level key the service ignores",
+	"UNSUPPORTED_FIELD":         "Field the resource's provider does not send",
 	"EMPTY_LIST":                "Empty list value",
 	"MISSING_OBJECTS":           "The definition has no objects list",
 	"MISSING_ID":                "Object without an id",

@@ -162,6 +162,9 @@ func (p *Provider) Provision(_ context.Context, spec provider.Spec, ready func(e
 	if err != nil {
 		return nil, err
 	}
+	for _, u := range Unsupported(spec) {
+		p.logf("%s: %v", spec.InstanceID, u)
+	}
 	ctx, stop := context.WithCancel(context.Background())
 	region := c.region()
 	if region == "" {

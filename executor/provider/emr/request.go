@@ -144,6 +144,13 @@ func (c *cluster) intField(obj *task.Object, key string, def int32) (int32, erro
 	return int32(n), nil
 }
 
+func atoiOr(s string, def int) int {
+	if n, err := strconv.Atoi(s); err == nil {
+		return n
+	}
+	return def
+}
+
 func isTrue(v string) bool { return strings.EqualFold(strings.TrimSpace(v), "true") }
 
 // RunJobFlowRequest is the request dpl sends to create the cluster of
@@ -196,6 +203,13 @@ func (c *cluster) request() (*awsemr.RunJobFlowInput, error) {
 		return nil, c.fieldErr(c.obj, "configuration", "configuration needs a releaseLabel cluster (EMR 4+), not amiVersion %s", ami)
 	}
 	in.Configurations = confs
+	sched, err := c.schedulerClass()
+	if err != nil {
+		return nil, err
+	}
+	if sched != "" && c.releaseBased() {
+		in.Configurations = withSchedulerClass(in.Configurations, sched)
+	}
 	if sp := splitList(c.obj.All("supportedProducts")); len(sp) > 0 {
 		in.SupportedProducts = sp
 	}
@@ -204,6 +218,19 @@ func (c *cluster) request() (*awsemr.RunJobFlowInput, error) {
 		return nil, err
 	}
 	in.Instances = inst
+	if sched != "" && !c.releaseBased() {
+		// AMI clusters take Hadoop settings from EMR's configure-hadoop
+		// bootstrap action (-y: yarn-site.xml); it runs first.
+		if major, _, _ := strings.Cut(ami, "."); atoiOr(major, 3) < 3 {
+			return nil, c.fieldErr(c.obj, "hadoopSchedulerType", "AMI %s runs Hadoop 1 (no YARN scheduler to choose): use amiVersion 3 or later, or a releaseLabel", ami)
+		}
+		in.BootstrapActions = append(in.BootstrapActions, emrtypes.BootstrapActionConfig{
+			Name: aws.String("Configure Hadoop scheduler: " + path.Ext(sched)[1:]),
+			ScriptBootstrapAction: &emrtypes.ScriptBootstrapActionConfig{
+				Path: aws.String(regionalBucket(c.region(), "bootstrap-actions/configure-hadoop")),
+				Args: []string{"-y", schedulerClassKey + "=" + sched}},
+		})
+	}
 	for i, b := range c.obj.All("bootstrapAction") {
 		parts := awsx.SplitStep(b)
 		if strings.TrimSpace(parts[0]) == "" {
@@ -221,7 +248,85 @@ func (c *cluster) request() (*awsemr.RunJobFlowInput, error) {
 		}
 		in.Steps = append(in.Steps, c.debuggingStep())
 	}
+	if v := c.get("installHive"); v != "" && !c.releaseBased() {
+		// AMI clusters come without Hive: the service installed the
+		// version installHive names with a first step.
+		in.Steps = append(in.Steps, emrtypes.StepConfig{Name: aws.String("Install Hive " + v), ActionOnFailure: emrtypes.ActionOnFailureTerminateCluster,
+			HadoopJarStep: &emrtypes.HadoopJarStepConfig{Jar: aws.String(regionalLib(c.region(), "script-runner/script-runner.jar")),
+				Args: []string{regionalLib(c.region(), "hive/hive-script"), "--base-path", regionalLib(c.region(), "hive/"),
+					"--install-hive", "--hive-versions", v}}})
+	}
 	return in, nil
+}
+
+// YARN's scheduler classes, as hadoopSchedulerType selects them.
+const (
+	schedulerClassKey = "yarn.resourcemanager.scheduler.class"
+	fairScheduler     = "org.apache.hadoop.yarn.server.resourcemanager.scheduler.fair.FairScheduler"
+	capacityScheduler = "org.apache.hadoop.yarn.server.resourcemanager.scheduler.capacity.CapacityScheduler"
+)
+
+// schedulerClass is the YARN scheduler hadoopSchedulerType selects: the
+// fair or the capacity scheduler; "" for DEFAULT_SCHEDULER or no value
+// (the cluster keeps its own default, EMR's capacity scheduler).
+func (c *cluster) schedulerClass() (string, error) {
+	v := c.get("hadoopSchedulerType")
+	switch strings.ToUpper(v) {
+	case "", "DEFAULT_SCHEDULER":
+		return "", nil
+	case "PARALLEL_FAIR_SCHEDULING":
+		return fairScheduler, nil
+	case "PARALLEL_CAPACITY_SCHEDULING":
+		return capacityScheduler, nil
+	}
+	return "", c.fieldErr(c.obj, "hadoopSchedulerType", "%q: want PARALLEL_FAIR_SCHEDULING, PARALLEL_CAPACITY_SCHEDULING or DEFAULT_SCHEDULER", v)
+}
+
+// withSchedulerClass sets the scheduler class in the cluster's yarn-site
+// configuration (adding one when there is none); a class the definition's
+// own yarn-site configuration sets wins.
+func withSchedulerClass(confs []emrtypes.Configuration, class string) []emrtypes.Configuration {
+	for i := range confs {
+		if aws.ToString(confs[i].Classification) != "yarn-site" {
+			continue
+		}
+		if _, set := confs[i].Properties[schedulerClassKey]; !set {
+			if confs[i].Properties == nil {
+				confs[i].Properties = map[string]string{}
+			}
+			confs[i].Properties[schedulerClassKey] = class
+		}
+		return confs
+	}
+	return append(confs, emrtypes.Configuration{Classification: aws.String("yarn-site"), Properties: map[string]string{schedulerClassKey: class}})
+}
+
+// Unsupported lists the EmrCluster fields of spec that RunJobFlowRequest
+// does not send, each with why: dpl validate warns about them and
+// Provision logs them, so that no field is dropped silently.
+func Unsupported(spec provider.Spec) []*FieldError {
+	c, err := newCluster(spec)
+	if err != nil {
+		return nil
+	}
+	var out []*FieldError
+	if c.get("httpProxy") != "" || len(c.obj.Refs("httpProxy")) > 0 {
+		out = append(out, &FieldError{Object: c.component(), Field: "httpProxy",
+			Message: "not supported on EMR: the service's Task Runner on the master used the proxy to reach Data Pipeline, but dpl submits the steps itself, and RunJobFlow has no proxy setting for the cluster's applications; the field is ignored (give the subnet a route out, or set the proxy with a bootstrapAction or an EmrConfiguration)"})
+	}
+	if c.get("installHive") != "" && c.releaseBased() {
+		out = append(out, &FieldError{Object: c.component(), Field: "installHive",
+			Message: "ignored on a releaseLabel cluster (installHive is for amiVersion clusters): Hive comes from applications (installed unless applications leaves it out)"})
+	}
+	return out
+}
+
+// regionalBucket is a file of EMR's public bucket for region.
+func regionalBucket(region, file string) string {
+	if region == "" {
+		region = awsx.DefaultRegion
+	}
+	return "s3://" + region + ".elasticmapreduce/" + file
 }
 
 // debuggingStep is EMR's "Setup hadoop debugging" step (state pusher).
@@ -237,12 +342,7 @@ func (c *cluster) debuggingStep() emrtypes.StepConfig {
 }
 
 // regionalLib is a file of EMR's public libs bucket for region.
-func regionalLib(region, file string) string {
-	if region == "" {
-		region = awsx.DefaultRegion
-	}
-	return "s3://" + region + ".elasticmapreduce/libs/" + file
-}
+func regionalLib(region, file string) string { return regionalBucket(region, "libs/"+file) }
 
 func clusterName(spec provider.Spec) string {
 	n := spec.PipelineID + " " + spec.InstanceID
@@ -343,6 +443,9 @@ func (c *cluster) instances() (*emrtypes.JobFlowInstancesConfig, error) {
 	if c.get("coreInstanceBidPrice") != "" && c.get("coreInstanceCount") == "" {
 		return nil, c.fieldErr(c.obj, "coreInstanceBidPrice", "a core bid price needs coreInstanceCount")
 	}
+	// The last start of a cluster with useOnDemandOnLastAttempt drops
+	// the bid prices, as Ec2Resource's spotBidPrice.
+	onDemand := isTrue(c.get("useOnDemandOnLastAttempt")) && c.spec.Failures >= c.spec.MaximumRetries
 	groups := []struct {
 		role  emrtypes.InstanceRoleType
 		name  string
@@ -361,12 +464,19 @@ func (c *cluster) instances() (*emrtypes.JobFlowInstancesConfig, error) {
 		}
 		if bid := c.get(g.name + "InstanceBidPrice"); bid != "" {
 			ig.Market = emrtypes.MarketTypeSpot
+			if onDemand {
+				// useOnDemandOnLastAttempt: the last start is on demand
+				// (the bid is still checked).
+				ig.Market = emrtypes.MarketTypeOnDemand
+			}
 			if !strings.EqualFold(bid, "OnDemandPrice") {
 				f, err := strconv.ParseFloat(bid, 64)
 				if err != nil || f <= 0 || f >= 20 {
 					return nil, c.fieldErr(c.obj, g.name+"InstanceBidPrice", "%q: want a price in dollars above 0 and below 20.00, or OnDemandPrice", bid)
 				}
-				ig.BidPrice = aws.String(bid)
+				if !onDemand {
+					ig.BidPrice = aws.String(bid)
+				}
 			} // else EMR bids the on-demand price (its default, 100%)
 		}
 		if conf := c.ref(c.obj, g.name+"GroupConfiguration"); conf != nil {

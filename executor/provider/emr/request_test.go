@@ -92,6 +92,24 @@ func TestRunJobFlowRequestGolden(t *testing.T) {
 		{"ami_defaults", []*task.Object{
 			obj(inst, "@componentParent", "ref:Big", "amiVersion", "3.11.0", "pipelineLogUri", "s3://logs/", "enableDebugging", "true", "region", "eu-west-1"),
 		}},
+		// hadoopSchedulerType on a release-label cluster: the scheduler
+		// class joins the definition's own yarn-site configuration.
+		{"release_fair_scheduler", []*task.Object{
+			obj(inst, "@componentParent", "ref:Big", "releaseLabel", "emr-6.15.0", "hadoopSchedulerType", "parallel_fair_scheduling",
+				"configuration", "ref:YarnSite"),
+			obj("YarnSite", "classification", "yarn-site", "property", "ref:Vmem"),
+			obj("Vmem", "key", "yarn.nodemanager.vmem-check-enabled", "value", "false"),
+		}},
+		// ... without one, a yarn-site configuration is added.
+		{"release_capacity_scheduler", []*task.Object{
+			obj(inst, "@componentParent", "ref:Big", "hadoopSchedulerType", "PARALLEL_CAPACITY_SCHEDULING"),
+		}},
+		// On an AMI cluster: EMR's configure-hadoop bootstrap action runs
+		// first; installHive becomes the Install Hive step.
+		{"ami_scheduler_install_hive", []*task.Object{
+			obj(inst, "@componentParent", "ref:Big", "amiVersion", "3.11.0", "hadoopSchedulerType", "PARALLEL_FAIR_SCHEDULING",
+				"installHive", "0.13.1", "bootstrapAction", "s3://b/setup.sh,x", "region", "eu-west-1"),
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in, err := emr.RunJobFlowRequest(spec(tc.objs...))
@@ -128,6 +146,10 @@ func TestRunJobFlowRequestFieldErrors(t *testing.T) {
 			"V", "sizeInGB", "needs sizeInGB"},
 		{"debugging without logs", []*task.Object{obj(inst, "@componentParent", "ref:Big", "enableDebugging", "true")},
 			"Big", "enableDebugging", "pipelineLogUri"},
+		{"unknown scheduler", []*task.Object{obj(inst, "@componentParent", "ref:Big", "hadoopSchedulerType", "FIFO")},
+			"Big", "hadoopSchedulerType", "want PARALLEL_FAIR_SCHEDULING"},
+		{"scheduler on Hadoop 1", []*task.Object{obj(inst, "@componentParent", "ref:Big", "amiVersion", "2.4.11", "hadoopSchedulerType", "PARALLEL_FAIR_SCHEDULING")},
+			"Big", "hadoopSchedulerType", "Hadoop 1"},
 		{"subnet and zone", []*task.Object{obj(inst, "@componentParent", "ref:Big", "subnetId", "subnet-1", "availabilityZone", "us-east-1a")},
 			"Big", "availabilityZone", "not both"},
 	} {
@@ -266,5 +288,80 @@ func TestRunJobFlowRequestFromValuesIsTheSame(t *testing.T) {
 	jb, _ := json.Marshal(b)
 	if string(ja) != string(jb) {
 		t.Errorf("from Values:\n%s\nfrom Objects:\n%s", jb, ja)
+	}
+}
+
+// A definition's own scheduler class in yarn-site wins over
+// hadoopSchedulerType; DEFAULT_SCHEDULER sends nothing.
+func TestHadoopSchedulerTypeYieldsToTheDefinition(t *testing.T) {
+	const own = "my.Scheduler"
+	in, err := emr.RunJobFlowRequest(spec(
+		obj(inst, "@componentParent", "ref:Big", "hadoopSchedulerType", "PARALLEL_FAIR_SCHEDULING", "configuration", "ref:Y"),
+		obj("Y", "classification", "yarn-site", "property", "ref:P"),
+		obj("P", "key", "yarn.resourcemanager.scheduler.class", "value", own)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(in.Configurations) != 1 || in.Configurations[0].Properties["yarn.resourcemanager.scheduler.class"] != own {
+		t.Errorf("configurations %+v, want only the definition's yarn-site with %s", in.Configurations, own)
+	}
+	in, err = emr.RunJobFlowRequest(spec(obj(inst, "@componentParent", "ref:Big", "hadoopSchedulerType", "DEFAULT_SCHEDULER")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(in.Configurations) != 0 || len(in.BootstrapActions) != 0 {
+		t.Errorf("DEFAULT_SCHEDULER sent %+v %+v, want nothing", in.Configurations, in.BootstrapActions)
+	}
+}
+
+// useOnDemandOnLastAttempt: the last start (Failures == MaximumRetries)
+// puts every group on demand; earlier starts bid.
+func TestUseOnDemandOnLastAttempt(t *testing.T) {
+	s := spec(obj(inst, "@componentParent", "ref:Big", "coreInstanceCount", "2", "coreInstanceBidPrice", "0.5",
+		"taskInstanceCount", "1", "taskInstanceBidPrice", "OnDemandPrice", "useOnDemandOnLastAttempt", "true"))
+	s.MaximumRetries = 2
+	for _, tc := range []struct {
+		failures int
+		market   string
+	}{{0, "SPOT"}, {1, "SPOT"}, {2, "ON_DEMAND"}} {
+		s.Failures = tc.failures
+		in, err := emr.RunJobFlowRequest(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range in.Instances.InstanceGroups[1:] {
+			if string(g.Market) != tc.market || (tc.market == "ON_DEMAND" && g.BidPrice != nil) {
+				t.Errorf("start after %d failures: %s group %s bid %v, want %s", tc.failures, *g.Name, g.Market, g.BidPrice, tc.market)
+			}
+		}
+	}
+}
+
+// Unsupported names the fields the request leaves out, with why.
+func TestUnsupportedFields(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		objs []*task.Object
+		want []string // field: message part
+	}{
+		{"none", []*task.Object{obj(inst, "@componentParent", "ref:Big", "releaseLabel", "emr-6.15.0", "hadoopSchedulerType", "PARALLEL_FAIR_SCHEDULING")}, nil},
+		{"httpProxy", []*task.Object{obj(inst, "@componentParent", "ref:Big", "httpProxy", "ref:Proxy"), obj("Proxy", "hostname", "proxy", "port", "3128")},
+			[]string{"httpProxy: not supported on EMR"}},
+		{"installHive on a release", []*task.Object{obj(inst, "@componentParent", "ref:Big", "installHive", "latest")},
+			[]string{"installHive: ignored on a releaseLabel cluster"}},
+		{"installHive on AMI is sent", []*task.Object{obj(inst, "@componentParent", "ref:Big", "amiVersion", "3.11.0", "installHive", "latest")}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := emr.Unsupported(spec(tc.objs...))
+			if len(got) != len(tc.want) {
+				t.Fatalf("unsupported %v, want %v", got, tc.want)
+			}
+			for i, w := range tc.want {
+				field, msg, _ := strings.Cut(w, ": ")
+				if got[i].Object != "Big" || got[i].Field != field || !strings.Contains(got[i].Message, msg) {
+					t.Errorf("got %v, want %s", got[i], w)
+				}
+			}
+		})
 	}
 }

@@ -22,6 +22,9 @@ func init() {
 // RunJobFlow request.
 const codeRequest = "INVALID_FIELD_VALUE"
 
+// codeUnsupported files the warnings: a field dpl does not send to EMR.
+const codeUnsupported = "UNSUPPORTED_FIELD"
+
 // checkClusters builds each EmrCluster's RunJobFlow request offline, its
 // fields evaluated with the parameters only, and reports the field error
 // the run would raise, at the field (or its object when the field is
@@ -72,28 +75,41 @@ func checkClusters(d *definition.Definition, opts validate.Options) []definition
 		}
 		spec := provider.Spec{PipelineID: "df-VALIDATE", Activation: 1, Object: o.ID, InstanceID: "@" + o.ID + "_validate",
 			Type: "EmrCluster", Values: values}
+		for _, u := range Unsupported(spec) {
+			if diag := positioned(d, u, definition.SeverityWarning, codeUnsupported, "dpl does not send it to EMR"); diag != nil {
+				out = append(out, *diag)
+			}
+		}
 		_, err := RunJobFlowRequest(spec)
 		var fe *FieldError
 		if !errors.As(err, &fe) || dynamic[fieldKey{fe.Object, fe.Field}] {
 			continue
 		}
-		obj := d.Object(fe.Object)
-		if obj == nil {
-			continue
+		if diag := positioned(d, fe, definition.SeverityError, codeRequest, "the EMR cluster's RunJobFlow request cannot be built from it"); diag != nil {
+			out = append(out, *diag)
 		}
-		pos := obj.Pos
-		if f := d.Effective(obj).Get(fe.Field); f != nil {
-			if missingRef(d, f) {
-				continue // validate reports MISSING_REF
-			}
-			if f.Pos.IsValid() {
-				pos = f.Pos
-			}
-		}
-		out = append(out, definition.Diagnostic{Severity: definition.SeverityError, Code: codeRequest, ObjectID: fe.Object,
-			Field: fe.Field, Message: fe.Message, Hint: "the EMR cluster's RunJobFlow request cannot be built from it", Pos: pos})
 	}
 	return out
+}
+
+// positioned is fe as a diagnostic at its field (else its object); nil
+// when the object is gone or the field refers to a missing object
+// (validate reports MISSING_REF).
+func positioned(d *definition.Definition, fe *FieldError, sev definition.Severity, code, hint string) *definition.Diagnostic {
+	obj := d.Object(fe.Object)
+	if obj == nil {
+		return nil
+	}
+	pos := obj.Pos
+	if f := d.Effective(obj).Get(fe.Field); f != nil {
+		if missingRef(d, f) {
+			return nil
+		}
+		if f.Pos.IsValid() {
+			pos = f.Pos
+		}
+	}
+	return &definition.Diagnostic{Severity: sev, Code: code, ObjectID: fe.Object, Field: fe.Field, Message: fe.Message, Hint: hint, Pos: pos}
 }
 
 func missingRef(d *definition.Definition, f *definition.Field) bool {

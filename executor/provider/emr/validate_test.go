@@ -100,3 +100,33 @@ func TestValidateReportsEmrFieldErrors(t *testing.T) {
 		})
 	}
 }
+
+// Fields dpl does not send to EMR are warnings at the field.
+func TestValidateWarnsAboutUnsupportedEmrFields(t *testing.T) {
+	src := `{"objects":[
+{"id":"Default","name":"Default","scheduleType":"ondemand","role":"R","resourceRole":"RR"},
+{"id":"C","name":"C","type":"EmrCluster","releaseLabel":"emr-6.15.0","httpProxy":{"ref":"P"}},
+{"id":"P","name":"P","type":"HttpProxy","hostname":"proxy.internal","port":"3128"}
+]}
+`
+	d, err := definition.Parse("emr.json", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found []definition.Diagnostic
+	for _, dg := range validate.Definition(d, validate.Options{Now: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)}) {
+		if dg.Code == "UNSUPPORTED_FIELD" {
+			found = append(found, dg)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("findings %v, want one UNSUPPORTED_FIELD", found)
+	}
+	dg := found[0]
+	if dg.Severity != definition.SeverityWarning || dg.ObjectID != "C" || dg.Field != "httpProxy" || !strings.Contains(dg.Message, "not supported on EMR") {
+		t.Errorf("finding %s, want a warning on C.httpProxy", dg.Error())
+	}
+	if got, want := dg.Pos.String(), "emr.json:3:"+fmt.Sprint(strings.Index(strings.Split(src, "\n")[2], `"httpProxy"`)+1); got != want {
+		t.Errorf("finding at %s, want %s", got, want)
+	}
+}

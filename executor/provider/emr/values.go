@@ -14,9 +14,10 @@ var (
 		"masterInstanceType", "coreInstanceType", "taskInstanceType", "coreInstanceCount", "taskInstanceCount",
 		"masterInstanceBidPrice", "coreInstanceBidPrice", "taskInstanceBidPrice",
 		"subnetId", "keyPair", "availabilityZone", "emrManagedMasterSecurityGroupId", "emrManagedSlaveSecurityGroupId",
-		"serviceAccessSecurityGroupId", "additionalMasterSecurityGroupIds", "additionalSlaveSecurityGroupIds", "hadoopVersion"}
+		"serviceAccessSecurityGroupId", "additionalMasterSecurityGroupIds", "additionalSlaveSecurityGroupIds", "hadoopVersion",
+		"hadoopSchedulerType", "installHive", "useOnDemandOnLastAttempt"}
 	clusterRefs = []string{"configuration", "masterGroupConfiguration", "coreGroupConfiguration", "taskGroupConfiguration",
-		"masterEbsConfiguration", "coreEbsConfiguration", "taskEbsConfiguration"}
+		"masterEbsConfiguration", "coreEbsConfiguration", "taskEbsConfiguration", "httpProxy"}
 	// Referenced objects: their string fields and reference fields.
 	helperStrings = []string{"classification", "key", "value", "ebsOptimized", "volumesPerInstance", "volumeType", "sizeInGB", "iops"}
 	helperRefs    = []string{"configuration", "property", "ebsBlockDeviceConfig", "volumeSpecification"}

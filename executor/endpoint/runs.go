@@ -313,6 +313,12 @@ func (s *Server) launch(r *pipelineRun) {
 		sum, err := sess.Wait()
 		r.mu.Lock()
 		r.sum, r.err = sum, err
+		if r.why == "" && s.ctx.Err() != nil {
+			// Serve ends the server's context (its long polls) before
+			// Close stops each run: a run that ended that way stopped
+			// for the shutdown, not on its own.
+			r.why = "shutdown"
+		}
 		why := r.why
 		r.mu.Unlock()
 		// What the run created is released (terminated) and its end

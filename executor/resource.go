@@ -88,6 +88,26 @@ func (e *engine) provision(r *inst, resumed bool, later func(r *inst, err error)
 	}
 	spec := e.resourceSpec(r)
 	spec.Resumed = resumed
+	spec.Lost = func(err error) {
+		// In its own goroutine: a provider may report the loss from a
+		// goroutine its Terminate waits for.
+		go func() {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			if r.launch != gen || Status(r.Status) != Running {
+				return // terminated or relaunched meanwhile
+			}
+			msg := "resource lost"
+			if err != nil {
+				msg += ": " + err.Error()
+			}
+			r.ErrorID = "ResourceLost"
+			e.terminateResource(r, CauseFail, msg, e.now())
+			e.step()
+			e.flush()
+			e.wake()
+		}()
+	}
 	res, err = e.providerFor(r).Provision(context.Background(), spec, ready)
 	mu.Lock()
 	inProvision = false

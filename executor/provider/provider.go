@@ -10,8 +10,10 @@
 // provider calls ready once the resource can run work (RUNNING) or could
 // not start (the engine retries per actionOnResourceFailure, and fails it
 // after InitTimeout); the engine hands the resource's work out to
-// Resource.WorkerGroup; and it calls Terminate when the work is done, at
-// terminateAfter, on actionOnTaskFailure terminate, or when canceled.
+// Resource.WorkerGroup; the provider reports a resource that ends by
+// itself after that through Spec.Lost (FAILED, its work CANCELED); and the
+// engine calls Terminate when the work is done, at terminateAfter, on
+// actionOnTaskFailure terminate, on a loss, or when canceled.
 package provider
 
 import (
@@ -64,6 +66,20 @@ type Spec struct {
 	// the last start is Failures == MaximumRetries).
 	Failures       int
 	MaximumRetries int
+	// Lost is for a resource that ends by itself after it was ready (an
+	// EC2 instance terminated by hand or by a spot interruption, an EMR
+	// cluster that shut down): the provider calls it at most once, from
+	// any goroutine, and not for an end that Terminate asked for. The
+	// engine then fails the resource (FAILED), CANCELs the work on it and
+	// calls Terminate to clean up. nil: nobody listens (use ReportLost).
+	Lost func(err error)
+}
+
+// ReportLost calls s.Lost when it is set.
+func (s Spec) ReportLost(err error) {
+	if s.Lost != nil {
+		s.Lost(err)
+	}
 }
 
 // Provider creates resources of one or more types.

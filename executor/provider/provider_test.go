@@ -256,3 +256,80 @@ func TestTestProviderInitTimeout(t *testing.T) {
 		t.Errorf("terminated %v, want one naming initTimeout", p.terminated)
 	}
 }
+
+// A resource that ends by itself while its work runs (Spec.Lost: an EC2
+// instance terminated by hand or by a spot interruption) is FAILED with
+// the provider's reason, its running work is CANCELED and the provider is
+// told to terminate it; a loss reported after the end changes nothing.
+func TestTestProviderResourceLostWhileRunning(t *testing.T) {
+	p := &testProvider{provisions: make(chan func(error), 1)}
+	src := []byte(fmt.Sprintf(ec2Def, "3", ""))
+	d, err := definition.Parse("ec2.json", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := provider.NewRegistry()
+	reg.RegisterProvider("Ec2Resource", p)
+	eng, err := executor.New(executor.Options{Definition: d, Source: src, PipelineID: "df-EC2", StateDir: t.TempDir(), Registry: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	working := make(chan struct{})
+	stopped := make(chan error, 1)
+	runner := funcRunner(func(ctx context.Context, _ *task.Task) task.Result {
+		close(working)
+		<-ctx.Done() // the work outlasts its machine
+		stopped <- ctx.Err()
+		return task.Result{Status: task.Failed, ErrorMessage: "stopped"}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go (&local.Worker{API: eng, Runner: runner, Parallel: 1}).Run(ctx)
+	sums := make(chan *executor.Summary, 1)
+	go func() {
+		s, _ := eng.Run(ctx)
+		sums <- s
+	}()
+	(<-p.provisions)(nil)
+	<-working
+	p.mu.Lock()
+	lost := p.specs[0].Lost
+	p.mu.Unlock()
+	if lost == nil {
+		t.Fatal("the engine gave the provider no Lost callback")
+	}
+	lost(errors.New("EC2 instance i-1 is terminated: Server.SpotInstanceTermination"))
+	var sum *executor.Summary
+	select {
+	case sum = <-sums:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the run did not end after its resource was lost")
+	}
+	if sum.OK {
+		t.Error("run succeeded although its resource was lost")
+	}
+	select {
+	case <-stopped:
+	case <-time.After(10 * time.Second):
+		t.Error("the running task was not stopped")
+	}
+	for _, i := range eng.Instances() {
+		switch {
+		case strings.HasPrefix(i.ID, "@Box_"):
+			if i.Status != string(executor.Failed) || !strings.Contains(i.ErrorMessage, "resource lost: EC2 instance i-1 is terminated: Server.SpotInstanceTermination") {
+				t.Errorf("Box is %s (%q), want FAILED naming the loss", i.Status, i.ErrorMessage)
+			}
+		case strings.HasPrefix(i.ID, "@Work_"):
+			if i.Status != string(executor.Canceled) {
+				t.Errorf("Work is %s, want CANCELED", i.Status)
+			}
+		}
+	}
+	lost(errors.New("reported twice")) // stale: ignored
+	time.Sleep(50 * time.Millisecond)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.terminated) != 1 || !strings.Contains(p.terminated[0], "resource lost") {
+		t.Errorf("terminated %v, want one naming the loss", p.terminated)
+	}
+}

@@ -68,8 +68,8 @@ type Provider struct {
 	// at most 30s).
 	Tries   int
 	Backoff func(try int) time.Duration
-	// Watch is how often the instance's state is checked while waiting
-	// for its runner (default 10s).
+	// Watch is how often the instance's state is checked, waiting for its
+	// runner and then for as long as it runs (default 10s).
 	Watch time.Duration
 }
 
@@ -285,17 +285,21 @@ func (r *instance) ami(ctx context.Context) (string, error) {
 }
 
 // awaitRunner waits for the runner's first signed request (ready), the
-// instance ending first (ready with the reason), or Terminate.
+// instance ending first (ready with the reason), or Terminate. Once
+// ready, it goes on watching the instance: one that ends by itself (by
+// hand, a spot interruption, a failed host) is reported lost, so that its
+// work is not left waiting for a runner that is gone.
 func (r *instance) awaitRunner(ctx context.Context, keyID string, ready func(error)) {
 	used := r.p.Env.Runner.Keys.Used(keyID)
 	tick := time.NewTicker(r.p.watch())
 	defer tick.Stop()
+	up := false
 	for {
 		select {
 		case <-used:
 			r.p.Env.Log("%s: the task runner on %s polls the endpoint", r.spec.InstanceID, r.id)
+			used, up = nil, true
 			ready(nil)
-			return
 		case <-ctx.Done():
 			return
 		case <-tick.C:
@@ -305,9 +309,20 @@ func (r *instance) awaitRunner(ctx context.Context, keyID string, ready func(err
 			}
 			switch state {
 			case "shutting-down", "terminated", "stopping", "stopped":
-				msg := fmt.Sprintf("EC2 instance %s is %s before its task runner started", r.id, state)
+				if ctx.Err() != nil {
+					return // Terminate's own doing
+				}
+				msg := fmt.Sprintf("EC2 instance %s is %s", r.id, state)
+				if !up {
+					msg += " before its task runner started"
+				}
 				if reason != "" {
 					msg += ": " + reason
+				}
+				if up {
+					r.p.Env.Log("%s: %s", r.spec.InstanceID, msg)
+					r.spec.ReportLost(errors.New(msg))
+					return
 				}
 				r.terminate(context.Background())
 				ready(errors.New(msg))

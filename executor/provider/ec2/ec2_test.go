@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -11,7 +12,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/datapipeline"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/smithy-go"
 
 	"github.com/dpl-dev/dpl/executor/awsx"
@@ -211,4 +214,86 @@ func TestNonexistentSubnetFailsClearly(t *testing.T) {
 		t.Errorf("left running: %v", left)
 	}
 	_ = res.Terminate(context.Background(), "test")
+}
+
+// An instance that ends by itself after its runner started (terminated
+// by hand here; a spot interruption or a failed host in life) is reported
+// through Spec.Lost with EC2's state. The runner's first request is made
+// by this test with the key the provider put in SSM: a stand-in for the
+// task runner the instance's user-data would start (moto runs none).
+func TestInstanceEndedAfterReadyIsReportedLost(t *testing.T) {
+	env := motoEnv(t)
+	srv, err := endpoint.New(endpoint.Options{StateDir: t.TempDir(), KeyRing: env.Runner.Keys.(*endpoint.KeyRing), Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(func() { hs.CloseClientConnections(); srv.Close(); hs.Close() })
+	env.Runner.Endpoint = hs.URL
+	p := ec2prov.New(env)
+	p.Watch = 50 * time.Millisecond
+	s := spec(map[string]string{"instanceType": "t3.micro"})
+	lost := make(chan error, 2)
+	s.Lost = func(err error) { lost <- err }
+	readyErr := make(chan error, 1)
+	res, err := p.Provision(context.Background(), s, func(err error) { readyErr <- err })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Terminate(context.Background(), "test cleanup")
+	var found []awsprov.Owned
+	for deadline := time.Now().Add(time.Minute); len(found) == 0 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		found = running(t, env, s)
+	}
+	if len(found) != 1 {
+		t.Fatalf("instances with the ownership tags: %v", found)
+	}
+	// The runner stand-in: one PollForTask signed with the instance's key.
+	cfg := env.AWS.ConfigFor("us-east-1")
+	creds := aws.NewCredentialsCache(awsprov.RunnerKeyCredentials{SSM: ssm.NewFromConfig(cfg),
+		Name: awsprov.RunnerKeyParameter(s.PipelineID, s.Activation, s.InstanceID)})
+	dp := datapipeline.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: creds}, func(o *datapipeline.Options) {
+		o.BaseEndpoint = aws.String(hs.URL)
+	})
+	pollCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	_, _ = dp.PollForTask(pollCtx, &datapipeline.PollForTaskInput{WorkerGroup: aws.String(s.InstanceID)})
+	cancel()
+	select {
+	case err := <-readyErr:
+		if err != nil {
+			t.Fatalf("ready(%v) after the runner's request", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("ready never came after the runner's request")
+	}
+	select {
+	case err := <-lost:
+		t.Fatalf("lost (%v) while the instance runs", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	c := ec2.NewFromConfig(cfg)
+	if _, err := c.TerminateInstances(context.Background(), &ec2.TerminateInstancesInput{InstanceIds: []string{found[0].ID}}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-lost:
+		if want := "EC2 instance " + found[0].ID + " is "; !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "before its task runner") {
+			t.Errorf("lost: %v, want %q and its state", err, want)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the instance's end was not reported")
+	}
+	// The engine's answer to a loss is Terminate: it cleans up (the key
+	// parameter goes) and nothing is reported twice.
+	if err := res.Terminate(context.Background(), "resource lost"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (awsprov.RunnerKeyCredentials{SSM: ssm.NewFromConfig(cfg), Name: awsprov.RunnerKeyParameter(s.PipelineID, s.Activation, s.InstanceID)}).Retrieve(context.Background()); err == nil {
+		t.Error("the runner's key parameter outlived Terminate")
+	}
+	select {
+	case err := <-lost:
+		t.Errorf("lost reported twice: %v", err)
+	case <-time.After(200 * time.Millisecond):
+	}
 }

@@ -53,6 +53,10 @@ type standInSteps struct {
 	starting bool
 	// bootstrapFails ends every cluster TERMINATED_WITH_ERRORS as it starts.
 	bootstrapFails bool
+	// endsWhenRunning makes DescribeCluster answer TERMINATED_WITH_ERRORS
+	// once a step was seen RUNNING (a cluster lost under its work).
+	endsWhenRunning bool
+	sawRunning      bool
 	// throttle is how many DescribeStep calls answer ThrottlingException
 	// (after the SDK's own retries) before they go through.
 	throttle int
@@ -67,6 +71,14 @@ func (s *standInSteps) DescribeCluster(ctx context.Context, in *awsemr.DescribeC
 		out.Cluster.Status.State = emrtypes.ClusterStateTerminatedWithErrors
 		out.Cluster.Status.StateChangeReason = &emrtypes.ClusterStateChangeReason{Code: emrtypes.ClusterStateChangeReasonCodeBootstrapFailure,
 			Message: aws.String("(stand-in) bootstrap action 1 returned a non-zero return code")}
+	}
+	s.mu.Lock()
+	lost := s.endsWhenRunning && s.sawRunning
+	s.mu.Unlock()
+	if err == nil && lost && (out.Cluster.Status.State == emrtypes.ClusterStateWaiting || out.Cluster.Status.State == emrtypes.ClusterStateRunning) {
+		out.Cluster.Status.State = emrtypes.ClusterStateTerminatedWithErrors
+		out.Cluster.Status.StateChangeReason = &emrtypes.ClusterStateChangeReason{Code: emrtypes.ClusterStateChangeReasonCodeInstanceFailure,
+			Message: aws.String("(stand-in) the master node was lost")}
 	}
 	return out, err
 }
@@ -127,6 +139,9 @@ func (s *standInSteps) DescribeStep(ctx context.Context, in *awsemr.DescribeStep
 		out.Step.Status = &emrtypes.StepStatus{}
 	}
 	out.Step.Status.State = st
+	if st == emrtypes.StepStateRunning {
+		s.sawRunning = true
+	}
 	if st == emrtypes.StepStateFailed {
 		out.Step.Status.FailureDetails = &emrtypes.FailureDetails{Reason: aws.String("Unknown Error."),
 			Message: aws.String("(stand-in) the script exited 1"), LogFile: aws.String("s3://logs/steps/" + id + "/stderr.gz")}
@@ -629,6 +644,49 @@ func TestTerminateAfterEndsTheClusterAndCancelsItsStepsStandIn(t *testing.T) {
 	info := onlyCluster(t, p)
 	if st := m.clusterState(t, info.ClusterID); st != emrtypes.ClusterStateTerminated {
 		t.Errorf("cluster is %s after terminateAfter, want TERMINATED", st)
+	}
+}
+
+// A cluster that ends by itself under running work (STAND-IN: moto's
+// cluster stays WAITING; the wrapper answers TERMINATED_WITH_ERRORS once
+// the Hive step runs) fails the resource with EMR's reason, CANCELs the
+// activity, cancels its step and terminates the cluster at moto.
+func TestClusterLostWhileItsStepRunsFailsTheResourceStandIn(t *testing.T) {
+	m := newMoto(t)
+	client := m.standIn()
+	client.hold = func(name string) bool { return strings.Contains(name, "Hive script") }
+	client.endsWhenRunning = true
+	src := `{"objects":[
+ {"id":"Default","name":"Default","scheduleType":"ondemand","maximumRetries":"2","pipelineLogUri":"s3://#{myBucket}/logs/"},
+ {"id":"C","name":"C","type":"EmrCluster","releaseLabel":"emr-6.15.0"},
+ {"id":"H","name":"H","type":"HiveActivity","runsOn":{"ref":"C"},"stage":"false","scriptUri":"s3://#{myBucket}/q.q"}],
+ "parameters":[{"id":"myBucket","type":"String"}]}`
+	sum, p, eng, _ := m.runSource(t, "lost.json", []byte(src), nil, client)
+	if sum.OK {
+		t.Fatal("run OK, want C failed")
+	}
+	info := onlyCluster(t, p)
+	for _, i := range eng.Instances() {
+		switch {
+		case strings.HasPrefix(i.ID, "@C_"):
+			want := "resource lost: EMR cluster " + info.ClusterID + " is TERMINATED_WITH_ERRORS: INSTANCE_FAILURE: (stand-in) the master node was lost"
+			if i.Status != string(executor.Failed) || !strings.Contains(i.ErrorMessage, want) {
+				t.Errorf("cluster %s %q, want FAILED with %q", i.Status, i.ErrorMessage, want)
+			}
+		case strings.HasPrefix(i.ID, "@H_"):
+			if i.Status != string(executor.Canceled) {
+				t.Errorf("activity %s, want CANCELED", i.Status)
+			}
+		}
+	}
+	client.mu.Lock()
+	canceled := len(client.canceled)
+	client.mu.Unlock()
+	if canceled != 1 {
+		t.Errorf("%d steps canceled, want the running Hive step", canceled)
+	}
+	if st := m.clusterState(t, info.ClusterID); st != emrtypes.ClusterStateTerminated {
+		t.Errorf("cluster is %s at moto, want TERMINATED", st)
 	}
 }
 

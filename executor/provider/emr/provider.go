@@ -374,6 +374,38 @@ func (c *Cluster) start(api executor.API, ready func(error)) {
 		}
 	}()
 	ready(nil)
+	go c.watch(id)
+}
+
+// watch polls DescribeCluster (every MaxPollInterval) while the cluster
+// works for the run: one that ends by itself (terminated by hand, a
+// failed bootstrap on a replaced node, an EC2 outage) is reported lost,
+// so that its work does not wait on a cluster that is gone.
+func (c *Cluster) watch(id string) {
+	for {
+		select {
+		case <-c.ctx.Done():
+			return
+		case <-c.p.opts.Clock.After(c.p.opts.MaxPollInterval):
+		}
+		out, err := c.client.DescribeCluster(c.ctx, &awsemr.DescribeClusterInput{ClusterId: aws.String(id)})
+		if c.ctx.Err() != nil {
+			return // Terminate's own doing
+		}
+		if err != nil || out.Cluster == nil || out.Cluster.Status == nil {
+			continue // asked again at the next tick
+		}
+		switch st := out.Cluster.Status.State; st {
+		case emrtypes.ClusterStateTerminating, emrtypes.ClusterStateTerminated, emrtypes.ClusterStateTerminatedWithErrors:
+			msg := fmt.Sprintf("EMR cluster %s is %s", id, st)
+			if r := out.Cluster.Status.StateChangeReason; r != nil {
+				msg += ": " + string(r.Code) + ": " + aws.ToString(r.Message)
+			}
+			c.p.logf("%s: %s", c.spec.InstanceID, msg)
+			c.spec.ReportLost(errors.New(msg))
+			return
+		}
+	}
 }
 
 // waitReady polls DescribeCluster until the cluster can take steps.

@@ -443,7 +443,9 @@ func TestKeepResourcesThenDplResourcesCleanupOnMoto(t *testing.T) {
 	list := exec.Command(bin, "resources", "--state-dir", state, "--aws-endpoint", rig.srv.Endpoint, "--cleanup")
 	list.Env = awsChildEnv()
 	lo, err := list.CombinedOutput()
-	if err != nil || !strings.Contains(string(lo), up[0]) || !strings.Contains(string(lo), "terminated 1 resources") {
+	// The instance and the SSM parameter holding its runner's key.
+	if err != nil || !strings.Contains(string(lo), up[0]) || !strings.Contains(string(lo), "ssm-parameter") ||
+		!strings.Contains(string(lo), "terminated 2 resources") {
 		t.Fatalf("dpl resources --cleanup: %v\n%s", err, lo)
 	}
 	if now := upInstances(t, c, pid); len(now) != 0 {

@@ -46,6 +46,8 @@ const (
 func init() {
 	awsprov.Register(TypeName, func(env *awsprov.Env) provider.Provider { return New(env) })
 	awsprov.RegisterKind(Kind{})
+	// The runner keys the instances read: a killed run leaves them too.
+	awsprov.RegisterKind(awsprov.RunnerKeyKind{})
 }
 
 // API is the part of the EC2 client the provider uses (tests wrap it to

@@ -297,3 +297,58 @@ func TestInstanceEndedAfterReadyIsReportedLost(t *testing.T) {
 	case <-time.After(200 * time.Millisecond):
 	}
 }
+
+// Runner key parameters a killed run left are listed as leftovers (by
+// pipeline, through their tags) and deleted by the cleanup; parameters
+// outside dpl's are not touched.
+func TestRunnerKeyLeftoversListedAndDeletedOnMoto(t *testing.T) {
+	env := motoEnv(t)
+	cfg := env.AWS.ConfigFor("us-east-1")
+	c := ssm.NewFromConfig(cfg)
+	ctx := context.Background()
+	a, b := spec(nil), spec(nil)
+	for _, s := range []provider.Spec{a, b} {
+		if err := awsprov.PutRunnerKey(ctx, c, awsprov.RunnerKeyParameter(s.PipelineID, s.Activation, s.InstanceID), "AKID", "secret", awsprov.Tags(s)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other := fmt.Sprintf("/dpl-other/%d", seq.Add(1))
+	if _, err := c.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String(other), Value: aws.String("x"), Type: "String"}); err != nil {
+		t.Fatal(err)
+	}
+	found, err := env.Leftovers(ctx, map[string]string{awsprov.TagPipeline: a.PipelineID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []awsprov.Owned
+	for _, o := range found {
+		if o.Kind == awsprov.RunnerKeyKindName {
+			keys = append(keys, o)
+		}
+	}
+	if len(keys) != 1 || keys[0].ID != awsprov.RunnerKeyParameter(a.PipelineID, a.Activation, a.InstanceID) || keys[0].Tags[awsprov.TagInstance] != a.InstanceID {
+		t.Fatalf("leftover keys of %s: %+v", a.PipelineID, keys)
+	}
+	all, err := awsprov.RunnerKeyKind{}.List(ctx, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for _, o := range all {
+		ids[o.ID] = true
+	}
+	if !ids[keys[0].ID] || !ids[awsprov.RunnerKeyParameter(b.PipelineID, b.Activation, b.InstanceID)] || ids[other] {
+		t.Errorf("every dpl runner key: %v", ids)
+	}
+	if err := env.Terminate(ctx, keys); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(keys[0].ID)}); err == nil {
+		t.Errorf("%s still there after the cleanup", keys[0].ID)
+	}
+	for _, name := range []string{awsprov.RunnerKeyParameter(b.PipelineID, b.Activation, b.InstanceID), other} {
+		if _, err := c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name)}); err != nil {
+			t.Errorf("%s (not asked for) is gone: %v", name, err)
+		}
+	}
+}

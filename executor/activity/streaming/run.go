@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -416,7 +417,9 @@ func runCommand(ctx context.Context, env Env, command, dir string, environ []str
 	argv := []string{env.Shell, "-c", command}
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Dir = dir
-	cmd.Env = append(environ, "PATH="+dir+string(os.PathListSeparator)+lookup(environ, "PATH"))
+	// A copy: mappers run concurrently over one environ, and an append
+	// into its spare capacity would be shared by them all.
+	cmd.Env = append(slices.Clip(environ), "PATH="+dir+string(os.PathListSeparator)+lookup(environ, "PATH"))
 	cmd.Stdin = stdin
 	cmd.Stdout = out
 	var tail tailWriter

@@ -312,7 +312,7 @@ func TestRunnerKeyLeftoversListedAndDeletedOnMoto(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	other := fmt.Sprintf("/dpl-other/%d", seq.Add(1))
+	other := fmt.Sprintf("/dpl-other/%d-%d", time.Now().UnixNano(), seq.Add(1))
 	if _, err := c.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String(other), Value: aws.String("x"), Type: "String"}); err != nil {
 		t.Fatal(err)
 	}

@@ -257,9 +257,17 @@ func killAfterProgress(t *testing.T, cmd *exec.Cmd, waited chan error, logf stri
 			return err, false
 		case <-tick.C:
 		}
-		ended := false
+		// Only a step this session started counts: a step orphaned by
+		// the previous kill may still write its end line before this
+		// session stops it, and a kill timed by that line would crash
+		// the re-run of the same instance again (three times in a row is
+		// dpl's crash-loop rule, and the instance fails).
+		ended, started := false, map[int]bool{}
 		for _, l := range readStepLog(t, logf)[before:] {
-			ended = ended || l.what == "end" && (target == "" || l.step == target)
+			if l.what == "start" {
+				started[l.pid] = true
+			}
+			ended = ended || l.what == "end" && started[l.pid] && (target == "" || l.step == target)
 		}
 		if ended {
 			break

@@ -79,6 +79,21 @@ func userDataStandIn(t *testing.T, script, bin, moto string) (*exec.Cmd, *bytes.
 // the worker group and does the work, and afterwards every instance is
 // terminated and the runner's key parameter deleted (checked through
 // moto's API).
+// userDataOf is the user-data script the instance was started with, as
+// moto keeps it.
+func userDataOf(t *testing.T, c *ec2.Client, instanceID string) string {
+	t.Helper()
+	attr, err := c.DescribeInstanceAttribute(context.Background(), &ec2.DescribeInstanceAttributeInput{InstanceId: aws.String(instanceID), Attribute: ec2types.InstanceAttributeNameUserData})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := base64.StdEncoding.DecodeString(aws.ToString(attr.UserData.Value))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(raw)
+}
+
 func TestEc2ResourceOnMotoWithUserDataStandIn(t *testing.T) {
 	rig := newAWSRig(t)
 	bin := dplBinary(t)
@@ -155,15 +170,7 @@ func TestEc2ResourceOnMotoWithUserDataStandIn(t *testing.T) {
 	if tags[awsprov.TagRun] != "1" || !strings.HasPrefix(tags[awsprov.TagInstance], "@Box_") || !strings.HasPrefix(tags[awsprov.TagPipeline], "df-") {
 		t.Errorf("ownership tags %v", tags)
 	}
-	attr, err := c.DescribeInstanceAttribute(ctx, &ec2.DescribeInstanceAttributeInput{InstanceId: inst.InstanceId, Attribute: ec2types.InstanceAttributeNameUserData})
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := base64.StdEncoding.DecodeString(aws.ToString(attr.UserData.Value))
-	if err != nil {
-		t.Fatal(err)
-	}
-	script := string(raw)
+	script := userDataOf(t, c, aws.ToString(inst.InstanceId))
 	param := awsprov.RunnerKeyParameter(tags[awsprov.TagPipeline], 1, tags[awsprov.TagInstance])
 	for _, want := range []string{"dpl taskrunner", "--worker-group '" + tags[awsprov.TagInstance] + "'", "--endpoint 'http://" + addr + "'",
 		"--endpoint-credentials-ssm '" + param + "'", "shutdown -h +60"} {
@@ -343,14 +350,9 @@ func TestEc2ResourceSigintAndKill9ResumeOnMotoWithUserDataStandIn(t *testing.T) 
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	attr, err := c.DescribeInstanceAttribute(context.Background(), &ec2.DescribeInstanceAttributeInput{InstanceId: aws.String(second[0]), Attribute: ec2types.InstanceAttributeNameUserData})
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, _ := base64.StdEncoding.DecodeString(aws.ToString(attr.UserData.Value))
 	// The instance was started with the killed run's endpoint address; a
 	// real one would keep polling it (use a fixed --serve address).
-	script := regexp.MustCompile(`--endpoint 'http://[^']*'`).ReplaceAllString(string(raw), "--endpoint 'http://"+addr+"'")
+	script := regexp.MustCompile(`--endpoint 'http://[^']*'`).ReplaceAllString(userDataOf(t, c, second[0]), "--endpoint 'http://"+addr+"'")
 	standIn, standOut, _ := userDataStandIn(t, script, bin, rig.srv.Endpoint)
 	defer func() { _ = standIn.Process.Kill(); _ = standIn.Wait() }()
 	select {

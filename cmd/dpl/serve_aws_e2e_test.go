@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/base64"
 	"fmt"
 	"os"
 	"os/exec"
@@ -247,15 +246,7 @@ func TestServeResourcesAWSEc2OnMotoWithUserDataStandIn(t *testing.T) {
 	if inst.InstanceType != "t3.micro" || aws.ToString(inst.ImageId) != "ami-12c6146b" {
 		t.Errorf("instance %s: type %s image %s", iid, inst.InstanceType, aws.ToString(inst.ImageId))
 	}
-	attr, err := s.ec2.DescribeInstanceAttribute(context.Background(), &ec2.DescribeInstanceAttributeInput{InstanceId: inst.InstanceId, Attribute: ec2types.InstanceAttributeNameUserData})
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := base64.StdEncoding.DecodeString(aws.ToString(attr.UserData.Value))
-	if err != nil {
-		t.Fatal(err)
-	}
-	script := string(raw)
+	script := userDataOf(t, s.ec2, aws.ToString(inst.InstanceId))
 	for _, want := range []string{"dpl taskrunner", "--worker-group '" + tags["dpl:instance"] + "'", "--endpoint '" + s.url + "'"} {
 		if !strings.Contains(script, want) {
 			t.Errorf("user-data lacks %q:\n%s", want, script)

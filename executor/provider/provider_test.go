@@ -60,10 +60,8 @@ type funcRunner func(ctx context.Context, t *task.Task) task.Result
 
 func (f funcRunner) Run(ctx context.Context, t *task.Task, _ task.Logs) task.Result { return f(ctx, t) }
 
-// start runs the definition on an engine whose registry has p for
-// Ec2Resource, with the local worker; it returns the engine and a wait
-// for the summary.
-func start(t *testing.T, p *testProvider, retries, extra string, ran *[]string) (*executor.Engine, func() *executor.Summary) {
+// newEngine is an engine over ec2Def whose registry has p for Ec2Resource.
+func newEngine(t *testing.T, p *testProvider, retries, extra string) *executor.Engine {
 	t.Helper()
 	src := []byte(fmt.Sprintf(ec2Def, retries, extra))
 	d, err := definition.Parse("ec2.json", src)
@@ -76,6 +74,15 @@ func start(t *testing.T, p *testProvider, retries, extra string, ran *[]string) 
 	if err != nil {
 		t.Fatal(err)
 	}
+	return eng
+}
+
+// start runs the definition on an engine whose registry has p for
+// Ec2Resource, with the local worker; it returns the engine and a wait
+// for the summary.
+func start(t *testing.T, p *testProvider, retries, extra string, ran *[]string) (*executor.Engine, func() *executor.Summary) {
+	t.Helper()
+	eng := newEngine(t, p, retries, extra)
 	var mu sync.Mutex
 	runner := funcRunner(func(_ context.Context, tk *task.Task) task.Result {
 		mu.Lock()
@@ -263,17 +270,7 @@ func TestTestProviderInitTimeout(t *testing.T) {
 // told to terminate it; a loss reported after the end changes nothing.
 func TestTestProviderResourceLostWhileRunning(t *testing.T) {
 	p := &testProvider{provisions: make(chan func(error), 1)}
-	src := []byte(fmt.Sprintf(ec2Def, "3", ""))
-	d, err := definition.Parse("ec2.json", src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := provider.NewRegistry()
-	reg.RegisterProvider("Ec2Resource", p)
-	eng, err := executor.New(executor.Options{Definition: d, Source: src, PipelineID: "df-EC2", StateDir: t.TempDir(), Registry: reg})
-	if err != nil {
-		t.Fatal(err)
-	}
+	eng := newEngine(t, p, "3", "")
 	working := make(chan struct{})
 	stopped := make(chan error, 1)
 	runner := funcRunner(func(ctx context.Context, _ *task.Task) task.Result {

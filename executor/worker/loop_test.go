@@ -247,14 +247,7 @@ func TestRemoteProgressSentInFieldsBeforeTheResult(t *testing.T) {
 	fc := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	api := newStandIn(&task.Task{TaskID: "t1", AttemptID: "a1"})
 	l := &worker.Loop{API: api, Runner: progressRunner{}, WorkerGroup: "g", Clock: fc, ProgressInterval: time.Hour, RetryPolls: true}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- l.Run(ctx) }()
-	<-api.reported
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	runUntilReported(t, l, api)
 	api.mu.Lock()
 	defer api.mu.Unlock()
 	want := task.Progress{Done: 2, Total: 2, Unit: "statements", Rows: 9}
@@ -277,14 +270,7 @@ func TestAckDelayQuickTaskSendsNoAcknowledgement(t *testing.T) {
 	api := newStandIn(&task.Task{TaskID: "t1", AttemptID: "a1"})
 	l := &worker.Loop{API: api, Runner: finishRunner{}, WorkerGroup: "g", Clock: fc, ProgressInterval: time.Minute,
 		RetryPolls: true, GiveBack: true, AckDelay: time.Second}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- l.Run(ctx) }()
-	<-api.reported
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	runUntilReported(t, l, api)
 	if n, res := api.counts(); n != 0 || len(res) != 1 || res[0].Status != task.Finished {
 		t.Fatalf("%d progress reports, results %+v; want none and one FINISHED", n, res)
 	}
@@ -455,5 +441,18 @@ func BenchmarkRemoteTaskRoundTrips(b *testing.B) {
 			}
 			b.ReportMetric(float64(api.calls.Load())/float64(b.N), "calls/task")
 		})
+	}
+}
+
+// runUntilReported runs l until api received its first result, then stops it.
+func runUntilReported(t *testing.T, l *worker.Loop, api *standInAPI) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- l.Run(ctx) }()
+	<-api.reported
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }
